@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Builds memsleuth: BPF objects and skeletons, the user-space binary, test targets.
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PYTHON ?= /usr/bin/python3
+PREFIX ?= /usr/local
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+PKGS := libbpf libelf libdw ncursesw jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-D_GNU_SOURCE -MMD -MP -I. -I$(BUILD) $(PKG_CFLAGS) $(SANFLAGS)
+override LDFLAGS += $(SANFLAGS)
+LDLIBS += $(PKG_LIBS) -lz -lm -lpthread
+
+BPF_CFLAGS := -target bpf -D__TARGET_ARCH_$(ARCH) -g -O2 -Wall -Werror -I$(BUILD) -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+SRCS := $(wildcard cli/*.c collectors/*.c analyzer/*.c tui/*.c)
+OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
+
+TARGET_SRCS := $(wildcard tests/targets/*.c)
+TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS))
+# Test targets are built like ordinary programs a user would run: optimised, with
+# frame pointers unless a target's name says it is the no-frame-pointer variant.
+TARGET_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-pointer -pthread
+
+.PHONY: all deps test test-targets bench demo install clean san fuzz
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+
+all: $(BUILD)/memsleuth
+
+$(BUILD)/memsleuth: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+test-targets: $(TARGETS)
+
+$(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) -o $@ $< -lm
+
+deps:
+	@sh scripts/deps.sh
+
+# The suite runs twice: against the release build, then against an
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the same sources.
+test: deps
+	$(MAKE) all test-targets
+	$(MAKE) SAN=1 all
+	$(PYTHON) -m pytest -q tests
+	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 $(PYTHON) -m pytest -q -m "not nosan" tests
+
+bench: deps
+	$(MAKE) all test-targets
+	$(PYTHON) tests/bench/bench.py
+
+demo: deps
+	$(MAKE) all test-targets
+	$(BUILD)/memsleuth demo
+
+install: all
+	install -D -m 0755 $(BUILD)/memsleuth $(DESTDIR)$(PREFIX)/bin/memsleuth
+
+clean:
+	rm -rf build build-san
+
+-include $(OBJS:.o=.d) $(BPF_OBJS:.o=.d)

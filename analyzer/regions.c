@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Classifies mappings into named regions (heap, arenas, stacks, files...) and sums them. */
+#include "analyzer/regions.h"
+#include "analyzer/strmap.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A thread's guard below its stack is a page by default; larger ones are set by hand. */
+#define MAX_GUARD_SIZE ((uint64_t)16 << 20)
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool is_unnamed_anon(const struct vma *v)
+{
+	return vma_is_anon(v) && !v->path;
+}
+
+enum region_kind regions_kind_of_path(const char *path)
+{
+	if (!path)
+		return REGION_ANON;
+	if (strcmp(path, "[heap]") == 0)
+		return REGION_HEAP;
+	if (strcmp(path, "[stack]") == 0)
+		return REGION_STACK;
+	if (has_prefix(path, "[anon:"))
+		return REGION_ANON;
+	if (has_prefix(path, "[anon_shmem:") || has_prefix(path, "/memfd:") ||
+	    has_prefix(path, "/SYSV") || has_prefix(path, "/dev/shm/") ||
+	    has_prefix(path, "/dev/zero"))
+		return REGION_SHMEM;
+	if (path[0] == '[' || has_prefix(path, "/dev/"))
+		return REGION_OTHER;
+	return REGION_FILE;
+}
+
+static bool is_arena_heap_start(const struct vma *v, size_t i, size_t n)
+{
+	const struct vma *a = &v[i], *next = i + 1 < n ? &v[i + 1] : NULL;
+
+	if (!is_unnamed_anon(a) || a->start % ARENA_HEAP_SIZE != 0 ||
+	    strcmp(a->perms, "rw-p") != 0)
+		return false;
+	if (a->end - a->start == ARENA_HEAP_SIZE)
+		return true;
+	return next && next->start == a->end && is_unnamed_anon(next) &&
+	       strcmp(next->perms, "---p") == 0 && next->end <= a->start + ARENA_HEAP_SIZE;
+}
+
+static bool contains_sp(const struct vma *v, const uint64_t *sps, size_t nsps)
+{
+	size_t i;
+
+	for (i = 0; i < nsps; i++)
+		if (sps[i] >= v->start && sps[i] < v->end)
+			return true;
+	return false;
+}
+
+/* Per-mapping classification; `guard_of_stack` marks a guard that belongs to the next VMA. */
+struct class {
+	uint8_t kind;
+	const char *name;	/* static or pointing into the vma */
+	char buf[48];		/* for generated names */
+};
+
+static void classify(const struct vma *v, size_t i, size_t n, const uint64_t *sps, size_t nsps,
+		     uint64_t *arena_end, struct class *c)
+{
+	const struct vma *m = &v[i];
+
+	c->name = NULL;
+	if (m->start < *arena_end && is_unnamed_anon(m)) {
+		c->kind = REGION_ARENA;
+		snprintf(c->buf, sizeof(c->buf), "[arena 0x%" PRIx64 "]",
+			 m->start & ~(ARENA_HEAP_SIZE - 1));
+		c->name = c->buf;
+		return;
+	}
+	if (is_arena_heap_start(v, i, n)) {
+		*arena_end = m->start + ARENA_HEAP_SIZE;
+		c->kind = REGION_ARENA;
+		snprintf(c->buf, sizeof(c->buf), "[arena 0x%" PRIx64 "]", m->start);
+		c->name = c->buf;
+		return;
+	}
+	if (is_unnamed_anon(m)) {
+		const struct vma *prev = i > 0 ? &v[i - 1] : NULL;
+		const struct vma *next = i + 1 < n ? &v[i + 1] : NULL;
+		bool stack = contains_sp(m, sps, nsps);
+
+		/* glibc puts a PROT_NONE guard right below each thread stack. */
+		if (!stack && strcmp(m->perms, "rw-p") == 0 && prev && prev->end == m->start &&
+		    is_unnamed_anon(prev) && strcmp(prev->perms, "---p") == 0 &&
+		    prev->end - prev->start <= MAX_GUARD_SIZE && prev->start >= *arena_end)
+			stack = true;
+		/* The guard itself, seen from below. */
+		if (!stack && strcmp(m->perms, "---p") == 0 && next && next->start == m->end &&
+		    m->end - m->start <= MAX_GUARD_SIZE && is_unnamed_anon(next) &&
+		    strcmp(next->perms, "rw-p") == 0 && !is_arena_heap_start(v, i + 1, n))
+			stack = true;
+		c->kind = stack ? REGION_STACK : REGION_ANON;
+		c->name = stack ? REGION_NAME_THREAD_STACKS : REGION_NAME_ANON;
+		return;
+	}
+	if (m->perms[3] == 's' && m->path && has_prefix(m->path, "/dev/zero")) {
+		c->kind = REGION_SHMEM;
+		c->name = REGION_NAME_SHARED_ANON;
+		return;
+	}
+	c->kind = (uint8_t)regions_kind_of_path(m->path);
+	c->name = m->path;
+	if (c->kind == REGION_ANON && contains_sp(m, sps, nsps) && !has_prefix(m->path, "[anon:"))
+		c->kind = REGION_STACK;
+}
+
+int regions_build(const struct vma_list *vmas, const uint64_t *sps, size_t nsps,
+		  struct sample *out)
+{
+	struct strmap index;
+	uint64_t arena_end = 0;
+	size_t i;
+	int ret = 0;
+
+	memset(&out->totals, 0, sizeof(out->totals));
+	if (strmap_init(&index, vmas->n))
+		return -ENOMEM;
+
+	for (i = 0; i < vmas->n; i++) {
+		const struct vma *m = &vmas->v[i];
+		struct region *r;
+		struct class c;
+		size_t at;
+
+		classify(vmas->v, i, vmas->n, sps, nsps, &arena_end, &c);
+		at = strmap_get(&index, c.kind, c.name);
+		if (at != SIZE_MAX) {
+			r = &out->regions[at];
+		} else {
+			char *name = strdup(c.name);
+
+			r = name ? sample_add_region(out) : NULL;
+			if (!r) {
+				free(name);
+				ret = -ENOMEM;
+				goto cleanup;
+			}
+			r->name = name;
+			r->kind = c.kind;
+			/* The key is the region's own name, which stays put when the array moves. */
+			strmap_put(&index, c.kind, r->name, out->nregions - 1);
+		}
+		r->nvmas++;
+		r->size += m->end - m->start;
+		r->rss += m->rss;
+		r->pss += m->pss;
+		r->anon += m->anon;
+		r->private_dirty += m->private_dirty;
+		r->swap += m->swap;
+
+		out->totals.size += m->end - m->start;
+		out->totals.rss += m->rss;
+		out->totals.pss += m->pss;
+		out->totals.anon += m->anon;
+		out->totals.swap += m->swap;
+	}
+	out->has_regions = true;
+cleanup:
+	strmap_free(&index);
+	return ret;
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The sample: allocation, release, and the names of its enumerations. */
+#include "analyzer/sample.h"
+#include "analyzer/vec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sample *sample_new(void)
+{
+	struct sample *s = calloc(1, sizeof(struct sample));
+
+	if (s)
+		s->refs = 1;
+	return s;
+}
+
+struct sample *sample_hold(struct sample *s)
+{
+	s->refs++;
+	return s;
+}
+
+void sample_free(struct sample *s)
+{
+	size_t i, j;
+
+	if (!s || --s->refs > 0)
+		return;
+	for (i = 0; i < s->nregions; i++)
+		free(s->regions[i].name);
+	free(s->regions);
+	for (i = 0; i < s->nstacks; i++) {
+		for (j = 0; j < s->stacks[i].nframes; j++)
+			free(s->stacks[i].frames[j]);
+		free(s->stacks[i].frames);
+	}
+	free(s->stacks);
+	free(s->arenas);
+	free(s->events);
+	free(s->comm);
+	free(s);
+}
+
+struct region *sample_add_region(struct sample *s)
+{
+	return VEC_PUSH(s->regions, s->nregions, s->regions_cap);
+}
+
+struct stack_stat *sample_add_stack(struct sample *s)
+{
+	return VEC_PUSH(s->stacks, s->nstacks, s->stacks_cap);
+}
+
+struct arena_stat *sample_add_arena(struct sample *s)
+{
+	struct arena_stat *a = VEC_PUSH(s->arenas, s->narenas, s->arenas_cap);
+
+	if (a)
+		a->live = -1;
+	return a;
+}
+
+struct growth_event *sample_add_event(struct sample *s)
+{
+	return VEC_PUSH(s->events, s->nevents, s->events_cap);
+}
+
+static const char *const region_kind_names[REGION_NKINDS] = {
+	[REGION_HEAP] = "heap",   [REGION_ARENA] = "arena", [REGION_STACK] = "stack",
+	[REGION_ANON] = "anon",   [REGION_FILE] = "file",   [REGION_SHMEM] = "shmem",
+	[REGION_OTHER] = "other",
+};
+
+static const char *const fd_type_names[FD_NTYPES] = {
+	[FD_FILE] = "file",	  [FD_SOCKET] = "socket",     [FD_PIPE] = "pipe",
+	[FD_DEVICE] = "device",	  [FD_EVENTFD] = "eventfd",   [FD_EPOLL] = "epoll",
+	[FD_TIMERFD] = "timerfd", [FD_SIGNALFD] = "signalfd", [FD_INOTIFY] = "inotify",
+	[FD_MEMFD] = "memfd",	  [FD_ANON_INODE] = "anon_inode", [FD_OTHER] = "other",
+};
+
+static const char *const stack_kind_names[STACK_NKINDS] = {
+	[STACK_ALLOC] = "alloc", [STACK_MMAP] = "mmap", [STACK_BRK] = "brk",
+	[STACK_FAULT] = "fault", [STACK_FD] = "fd",
+};
+
+static const char *const allocator_names[] = {
+	[ALLOC_UNKNOWN] = "unknown",   [ALLOC_GLIBC] = "glibc",
+	[ALLOC_JEMALLOC] = "jemalloc", [ALLOC_TCMALLOC] = "tcmalloc",
+	[ALLOC_MIMALLOC] = "mimalloc", [ALLOC_MUSL] = "musl",
+};
+
+static const char *const growth_event_names[] = {
+	[GROWTH_BRK] = "brk",	    [GROWTH_MMAP] = "mmap", [GROWTH_MUNMAP] = "munmap",
+	[GROWTH_MREMAP] = "mremap", [GROWTH_ALLOC] = "alloc",
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, unsigned int v)
+{
+	return v < n && names[v] ? names[v] : "?";
+}
+
+static int parse_name(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+#define NAME_FUNCS(fn, type, table)                                  \
+	const char *fn##_name(type v)                                \
+	{                                                            \
+		return name_of(table, ARRAY_LEN(table), v);          \
+	}                                                            \
+	int fn##_parse(const char *name)                             \
+	{                                                            \
+		return parse_name(table, ARRAY_LEN(table), name);    \
+	}
+
+NAME_FUNCS(region_kind, enum region_kind, region_kind_names)
+NAME_FUNCS(fd_type, enum fd_type, fd_type_names)
+NAME_FUNCS(stack_kind, enum stack_kind, stack_kind_names)
+NAME_FUNCS(allocator, enum allocator_kind, allocator_names)
+NAME_FUNCS(growth_event_kind, enum growth_event_kind, growth_event_names)

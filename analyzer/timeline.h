@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The timeline: samples in, windows out, the same for a live target and a recording. */
+#ifndef MEMSLEUTH_TIMELINE_H
+#define MEMSLEUTH_TIMELINE_H
+
+#include <stddef.h>
+
+#include "analyzer/sample.h"
+#include "analyzer/window.h"
+
+struct timeline;
+
+/* Creates a timeline closing a window every `window_s` seconds; NULL on ENOMEM. */
+struct timeline *timeline_new(double window_s);
+void timeline_free(struct timeline *tl);
+
+/*
+ * Adds a sample (the timeline takes the caller's reference). When the sample
+ * closes a window, returns 1 and stores it in *out (the caller frees it with
+ * window_free); returns 0 otherwise, -ENOMEM on failure. A sample from another
+ * process (PID reuse, a restarted target in a recording) closes the current
+ * window early and starts a new one.
+ */
+int timeline_push(struct timeline *tl, struct sample *s, struct window **out);
+
+/*
+ * Closes the open window early (target exited, recording ended). Returns 1 with
+ * *out set when it held at least two samples, 0 when there was nothing to close.
+ */
+int timeline_flush(struct timeline *tl, struct window **out);
+
+/* Samples pushed so far, and the number of windows closed. */
+size_t timeline_samples(const struct timeline *tl);
+size_t timeline_windows(const struct timeline *tl);
+
+#endif

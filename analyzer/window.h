@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A window: the changes between two samples a window apart, and the findings on them. */
+#ifndef MEMSLEUTH_WINDOW_H
+#define MEMSLEUTH_WINDOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/finding.h"
+#include "analyzer/sample.h"
+
+struct totals_delta {
+	int64_t rss, pss, anon, swap, size;
+};
+
+/* A region compared across the window; `cur` or `old` is NULL when it appeared or went. */
+struct region_delta {
+	const struct region *cur;
+	const struct region *old;
+	const char *name;
+	uint8_t kind;
+	int64_t rss_delta;
+	int64_t private_dirty_delta;
+	int64_t swap_delta;
+	int64_t size_delta;
+};
+
+struct stack_delta {
+	const struct stack_stat *cur;	/* at window end, NULL when gone */
+	const struct stack_stat *old;	/* at window start, NULL when new */
+	int64_t bytes_delta;
+	int64_t count_delta;
+};
+
+struct window {
+	uint32_t index;			/* 1-based, in the order windows closed */
+	bool partial;			/* closed early: the target exited */
+	double window_s;		/* end->t - start->t */
+	struct sample *start, *end;	/* held */
+	struct sample **ticks;		/* every sample from start to end, held */
+	size_t nticks;
+
+	struct totals_delta delta;	/* end minus start; zero if regions absent */
+	int64_t fds_delta;
+	int64_t fds_type_delta[FD_NTYPES];
+
+	struct region_delta *regions;	/* sorted by |rss_delta|, then rss */
+	size_t nregions;
+
+	struct stack_delta *stacks;	/* by kind, then |bytes_delta| */
+	size_t nstacks;
+
+	struct finding *findings;	/* most severe first */
+	size_t nfindings, findings_cap;
+
+	uint64_t lost_events;		/* lost within this window */
+};
+
+/*
+ * Builds the window between `ticks[0]` and `ticks[n-1]` (n >= 1), taking a
+ * reference to each sample. Returns NULL with errno ENOMEM on failure; the
+ * caller frees with window_free().
+ */
+struct window *window_build(struct sample *const *ticks, size_t n);
+void window_free(struct window *w);
+
+/* Appends an empty finding; NULL on ENOMEM. */
+struct finding *window_add_finding(struct window *w);
+/* Orders findings most severe first (stable). */
+void window_sort_findings(struct window *w);
+
+#endif

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* memsleuth report: re-derive the windows of a recording, offline. */
+#include "analyzer/timeline.h"
+#include "cli/commands.h"
+#include "cli/print.h"
+#include "cli/recording.h"
+#include "cli/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"usage: memsleuth report FILE [options]\n"
+		"\n"
+		"Analyse a recording made with 'memsleuth watch PID -o FILE' and print the\n"
+		"same windows the live run printed (on any machine; no privileges needed).\n"
+		"\n"
+		"options:\n"
+		"      --json              one JSON object per window, one per line\n"
+		"  -i, --interval SECONDS  re-cut the recording into windows of this length\n"
+		"                          (default: the window it was recorded with)\n"
+		"  -h, --help              this help\n");
+}
+
+enum { OPT_JSON = 256 };
+
+static int fail(bool json, const char *msg)
+{
+	fprintf(stderr, "memsleuth report: %s\n", msg);
+	if (json)
+		print_json_line(stdout, json_pack("{s:o}", "error", json_str(msg)));
+	return EXIT_RUNTIME;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
+	struct recording_reader *rd = NULL;
+	struct recording_header h;
+	struct timeline *tl = NULL;
+	struct window *w = NULL;
+	struct sample *s;
+	double window_s = 0;
+	size_t nsamples = 0;
+	bool json = false;
+	char err[512];
+	int c, ret, status = EXIT_OK;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":i:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'i':
+			if (parse_seconds(optarg, "interval", &window_s, err, sizeof(err)))
+				return usage_error("report", "%s", err);
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		case ':':
+			return usage_error("report", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("report", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("report", "missing FILE");
+	if (optind + 1 < argc)
+		return usage_error("report", "unexpected argument '%s'", argv[optind + 1]);
+
+	ret = recording_open(argv[optind], &rd, &h, err, sizeof(err));
+	if (ret)
+		return fail(json, err);
+	tl = timeline_new(window_s > 0 ? window_s : h.window_s);
+	if (!tl) {
+		status = fail(json, "out of memory");
+		goto cleanup;
+	}
+	while ((ret = recording_next(rd, &s, err, sizeof(err))) == 1) {
+		nsamples++;
+		if (timeline_push(tl, s, &w) < 0) {
+			status = fail(json, "out of memory");
+			goto cleanup;
+		}
+		if (w) {
+			if (json)
+				print_window_json(stdout, w);
+			else
+				print_window_text(stdout, w, &popts);
+			window_free(w);
+			w = NULL;
+		}
+	}
+	if (ret < 0) {
+		status = fail(json, err);
+		goto cleanup;
+	}
+	if (nsamples < 2) {
+		snprintf(err, sizeof(err), "%s: the recording holds %zu sample%s; a window needs two",
+			 argv[optind], nsamples, nsamples == 1 ? "" : "s");
+		status = fail(json, err);
+		goto cleanup;
+	}
+	if (timeline_flush(tl, &w) == 1) {
+		if (json)
+			print_window_json(stdout, w);
+		else
+			print_window_text(stdout, w, &popts);
+	}
+	if (!json && recording_end_reason(rd))
+		printf("recording ended: %s\n", recording_end_reason(rd));
+cleanup:
+	window_free(w);
+	timeline_free(tl);
+	recording_close(rd);
+	recording_header_clear(&h);
+	return status;
+}

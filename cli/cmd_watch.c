@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* memsleuth watch: attach to a PID and print one report per window. */
+#include "cli/commands.h"
+#include "cli/print.h"
+#include "cli/session.h"
+#include "cli/signals.h"
+#include "cli/util.h"
+#include "collectors/log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_WINDOW_S 30.0
+#define DEFAULT_TICK_S 1.0
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"usage: memsleuth watch PID [options]\n"
+		"\n"
+		"Report how the memory and file descriptors of process PID change, one\n"
+		"report per window, until the process exits or memsleuth is stopped.\n"
+		"\n"
+		"options:\n"
+		"  -i, --interval SECONDS  window over which deltas are taken (default 30)\n"
+		"  -n, --count COUNT       stop after COUNT windows\n"
+		"      --tick SECONDS      sampling period inside a window (default 1, at most\n"
+		"                          the window); finer ticks show growth steps\n"
+		"      --json              one JSON object per window, one per line\n"
+		"  -o, --output FILE       also record the raw samples to FILE (JSON Lines), for\n"
+		"                          'memsleuth report FILE' later, on any machine\n"
+		"      --alloc             probe malloc and friends for live bytes by stack\n"
+		"                          (costs the target more)\n"
+		"      --no-bpf            read /proc only: no eBPF probes (works without root\n"
+		"                          on your own processes)\n"
+		"  -h, --help              this help\n"
+		"\n"
+		"As root, eBPF growth probes (brk, mmap, munmap, mremap) are on by default.\n"
+		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
+}
+
+enum { OPT_JSON = 256, OPT_NO_BPF, OPT_ALLOC, OPT_TICK };
+
+struct watch_args {
+	struct session_opts s;
+	long count;
+	bool json;
+};
+
+static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "tick", required_argument, NULL, OPT_TICK },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "output", required_argument, NULL, 'o' },
+		{ "alloc", no_argument, NULL, OPT_ALLOC },
+		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool tick_set = false;
+	char err[256];
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->s.window_s = DEFAULT_WINDOW_S;
+	a->s.tick_s = DEFAULT_TICK_S;
+	a->s.bpf = geteuid() == 0;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_seconds(optarg, "interval", &a->s.window_s, err, sizeof(err)))
+				goto usage;
+			break;
+		case 'n':
+			if (parse_count(optarg, "count", &a->count, err, sizeof(err)))
+				goto usage;
+			break;
+		case OPT_TICK:
+			if (parse_seconds(optarg, "tick", &a->s.tick_s, err, sizeof(err)))
+				goto usage;
+			tick_set = true;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case 'o':
+			a->s.record_path = optarg;
+			break;
+		case OPT_ALLOC:
+			a->s.alloc = true;
+			break;
+		case OPT_NO_BPF:
+			a->s.bpf = false;
+			break;
+		case 'h':
+			help(stdout);
+			*status = EXIT_OK;
+			return 1;
+		case ':':
+			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
+			goto usage;
+		default:
+			snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
+			goto usage;
+		}
+	}
+	if (optind >= argc) {
+		snprintf(err, sizeof(err), "missing PID");
+		goto usage;
+	}
+	if (optind + 1 < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind + 1]);
+		goto usage;
+	}
+	if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err)))
+		goto usage;
+	if (a->s.alloc && !a->s.bpf) {
+		snprintf(err, sizeof(err), "--alloc needs the eBPF probes: drop --no-bpf, run as root");
+		goto usage;
+	}
+	if (tick_set && a->s.tick_s > a->s.window_s) {
+		snprintf(err, sizeof(err), "tick (%g s) must not exceed the interval (%g s)",
+			 a->s.tick_s, a->s.window_s);
+		goto usage;
+	}
+	if (a->s.tick_s > a->s.window_s)
+		a->s.tick_s = a->s.window_s;
+	return 0;
+usage:
+	*status = usage_error("watch", "%s", err);
+	return 1;
+}
+
+/* A runtime failure: one line on stderr, and in JSON mode a JSON object on stdout too. */
+static int runtime_error(bool json, const char *msg)
+{
+	fprintf(stderr, "memsleuth watch: %s\n", msg);
+	if (json)
+		print_json_line(stdout, json_pack("{s:o}", "error", json_str(msg)));
+	return EXIT_RUNTIME;
+}
+
+static int emit(const struct watch_args *a, const struct window *w)
+{
+	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
+
+	if (a->json)
+		return print_window_json(stdout, w);
+	print_window_text(stdout, w, &popts);
+	return ferror(stdout) ? -EIO : 0;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct session *s = NULL;
+	struct watch_args a;
+	const char *reason = "stopped";
+	char err[512];
+	long windows = 0;
+	int status, ret;
+	struct window *w = NULL;
+
+	if (parse_args(argc, argv, &a, &status))
+		return status;
+	if (a.s.alloc)
+		return runtime_error(a.json, "--alloc: malloc probes are not available in this "
+					     "build yet; run without --alloc");
+	signals_install();
+	ret = session_open(&a.s, &s, err, sizeof(err));
+	if (ret)
+		return runtime_error(a.json, err);
+	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps, fds%s%s%s",
+		 a.s.pid, session_comm(s), a.s.window_s, a.s.tick_s,
+		 session_has_bpf(s) ? ", eBPF growth probes" : "",
+		 a.s.record_path ? "; recording to " : "", a.s.record_path ? a.s.record_path : "");
+
+	status = EXIT_OK;
+	for (;;) {
+		signals_wait(session_next_tick(s), -1);
+		if (signals_stop_requested()) {
+			reason = "interrupted";
+			break;
+		}
+		ret = session_tick(s, &w, err, sizeof(err));
+		if (ret == -ESRCH) {
+			reason = "target exited";
+			log_info("target %d exited", a.s.pid);
+			break;
+		}
+		if (ret < 0) {
+			reason = "failed";
+			status = runtime_error(a.json, err);
+			break;
+		}
+		if (ret == 1) {
+			ret = emit(&a, w);
+			window_free(w);
+			w = NULL;
+			if (ret) {
+				reason = "output closed";
+				break;
+			}
+			if (a.count && ++windows >= a.count) {
+				reason = "count reached";
+				break;
+			}
+		}
+	}
+	/* A last, partial window: what happened since the last report is not lost. */
+	if (session_finish(s, reason, &w) == 1 && status == EXIT_OK &&
+	    strcmp(reason, "count reached") != 0 && strcmp(reason, "output closed") != 0)
+		emit(&a, w);
+	window_free(w);
+	session_close(s);
+	return status;
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* memsleuth's entry point: global options and the subcommand dispatcher. */
+#include "cli/commands.h"
+#include "cli/util.h"
+#include "collectors/log.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MEMSLEUTH_VERSION "0.1.0"
+
+struct command {
+	const char *name;
+	int (*handler)(int argc, char **argv);
+	const char *summary;
+	bool hidden;
+};
+
+static const struct command commands[] = {
+	{ "watch", cmd_watch, "watch PID: report memory and fd growth every window", false },
+	{ "report", cmd_report, "report FILE: analyse a recording made with watch -o", false },
+	{ "diff", cmd_diff, "diff OLD NEW: compare two saved copies of /proc/PID/smaps", false },
+	{ "demo", cmd_demo, "demo: run a misbehaving demo target and watch it", false },
+	{ "__demo-target", cmd_demo_target, "the demo's target process", true },
+};
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: memsleuth [-v] COMMAND [ARGS]\n"
+		"\n"
+		"Find out why a running process's memory or file descriptors keep growing.\n"
+		"\n"
+		"commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!commands[i].hidden)
+			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"options:\n"
+		"  -v, --verbose   print debugging detail (libbpf's messages among them)\n"
+		"  -V, --version   print the version\n"
+		"  -h, --help      this help; 'memsleuth COMMAND --help' for a command\n");
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "memsleuth %s: %s (see 'memsleuth %s --help')\n", cmd, msg, cmd);
+	else
+		fprintf(stderr, "memsleuth: %s (see 'memsleuth --help')\n", msg);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+	int arg = 1;
+
+	/* A closed pipe (memsleuth ... | head) is an ordinary end, reported by write errors. */
+	signal(SIGPIPE, SIG_IGN);
+
+	for (; arg < argc && argv[arg][0] == '-'; arg++) {
+		const char *a = argv[arg];
+
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			log_set_level(LOG_DEBUG);
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("memsleuth %s\n", MEMSLEUTH_VERSION);
+			return EXIT_OK;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			print_usage(stdout);
+			return EXIT_OK;
+		} else {
+			return usage_error(NULL, "unknown option '%s'", a);
+		}
+	}
+	if (arg >= argc) {
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[arg], commands[i].name) == 0)
+			return commands[i].handler(argc - arg, argv + arg);
+	return usage_error(NULL, "unknown command '%s'", argv[arg]);
+}

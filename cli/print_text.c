@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Text printer for windows and diffs: what a person reads at 3 a.m., in 80 columns. */
+#include "cli/print.h"
+#include "cli/util.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NAME_COLS 29
+/* Regions whose RSS moved less than a page did not change. */
+#define PAGE_BYTES 4096
+
+/* Prints at most `cols` columns of a name, keeping its tail (the file name matters most). */
+static void put_name(FILE *f, const char *name, int cols)
+{
+	size_t n = strlen(name);
+	char buf[NAME_COLS * 4 + 8];
+	size_t i, o = 0;
+
+	if (n > (size_t)cols) {
+		name += n - (size_t)(cols - 3);
+		memcpy(buf, "...", 3);
+		o = 3;
+	}
+	/* Control bytes from the target must not drive the terminal. */
+	for (i = 0; name[i] && o < sizeof(buf) - 1; i++)
+		buf[o++] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	buf[o] = '\0';
+	fprintf(f, "%-*s", cols, buf);
+}
+
+/* Prints a string from the target with control bytes made harmless. */
+static void put_safe(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+static int64_t abs_i64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+static void print_totals(FILE *f, const struct window *w)
+{
+	const struct sample *s = w->end;
+	char a[16], b[16], c[16], d[16], e[16], g[16];
+
+	fprintf(f, "  RSS %s (%s)   anon %s (%s)   PSS %s (%s)\n",
+		fmt_bytes(a, sizeof(a), s->totals.rss), fmt_delta(b, sizeof(b), w->delta.rss),
+		fmt_bytes(c, sizeof(c), s->totals.anon), fmt_delta(d, sizeof(d), w->delta.anon),
+		fmt_bytes(e, sizeof(e), s->totals.pss), fmt_delta(g, sizeof(g), w->delta.pss));
+	fprintf(f, "  swap %s (%s)", fmt_bytes(a, sizeof(a), s->totals.swap),
+		fmt_delta(b, sizeof(b), w->delta.swap));
+	if (s->has_fds) {
+		fprintf(f, "   fds %" PRIu64 " (%+" PRId64 ")", s->fds.total, w->fds_delta);
+		if (s->fds.limit && s->fds.limit != UINT64_MAX)
+			fprintf(f, " of %" PRIu64 " allowed", s->fds.limit);
+	}
+	fputc('\n', f);
+}
+
+static void print_regions(FILE *f, const struct window *w, const struct print_opts *o)
+{
+	size_t i, shown = 0, changed = 0;
+	uint64_t rest_rss = 0;
+	int64_t rest_delta = 0;
+	char a[16], b[16], c[16], d[16];
+
+	if (!w->end->has_regions) {
+		fprintf(f, "\n  (regions were not read in this window)\n");
+		return;
+	}
+	for (i = 0; i < w->nregions; i++)
+		if (abs_i64(w->regions[i].rss_delta) >= PAGE_BYTES)
+			changed++;
+	fprintf(f, "\n  %-*s %-5s %10s %11s %10s %9s\n", NAME_COLS - 2, "REGION", "KIND", "RSS",
+		"DELTA", "DIRTY", "SWAP");
+	for (i = 0; i < w->nregions; i++) {
+		const struct region_delta *rd = &w->regions[i];
+		static const struct region none;
+		const struct region *r = rd->cur ? rd->cur : &none;
+		bool show = (int)shown < o->max_regions &&
+			    (abs_i64(rd->rss_delta) >= PAGE_BYTES || (changed < 5 && shown < 5));
+
+		if (!show) {
+			rest_rss += r->rss;
+			rest_delta += rd->rss_delta;
+			continue;
+		}
+		shown++;
+		fputs("  ", f);
+		put_name(f, rd->name, NAME_COLS - 2);
+		fprintf(f, " %-5s %10s %11s %10s %9s\n", region_kind_name((enum region_kind)rd->kind),
+			fmt_bytes(a, sizeof(a), r->rss), fmt_delta(b, sizeof(b), rd->rss_delta),
+			fmt_bytes(c, sizeof(c), r->private_dirty), fmt_bytes(d, sizeof(d), r->swap));
+	}
+	if (shown < w->nregions)
+		fprintf(f, "  (%zu more regions: %s, %s)\n", w->nregions - shown,
+			fmt_bytes(a, sizeof(a), rest_rss), fmt_delta(b, sizeof(b), rest_delta));
+}
+
+static void print_fds(FILE *f, const struct window *w)
+{
+	const struct sample *s = w->end;
+	int col = 6, i;
+
+	if (!s->has_fds)
+		return;
+	fprintf(f, "\n  FDS");
+	for (i = 0; i < FD_NTYPES; i++) {
+		char item[64];
+		int n;
+
+		if (!s->fds.by_type[i] && !w->fds_type_delta[i])
+			continue;
+		if (w->fds_type_delta[i])
+			n = snprintf(item, sizeof(item), " %s %" PRIu64 " (%+" PRId64 ")",
+				     fd_type_name((enum fd_type)i), s->fds.by_type[i],
+				     w->fds_type_delta[i]);
+		else
+			n = snprintf(item, sizeof(item), " %s %" PRIu64,
+				     fd_type_name((enum fd_type)i), s->fds.by_type[i]);
+		if (col + n > 78) {
+			fprintf(f, "\n     ");
+			col = 5;
+		}
+		fputs(item, f);
+		col += n;
+	}
+	if (s->fds.total == 0)
+		fputs(" none open", f);
+	fputc('\n', f);
+}
+
+static void print_stacks(FILE *f, const struct window *w, const struct print_opts *o)
+{
+	int shown[STACK_NKINDS] = { 0 };
+	bool header = false;
+	size_t i, j;
+	char a[16], b[16];
+
+	for (i = 0; i < w->nstacks; i++) {
+		const struct stack_delta *d = &w->stacks[i];
+		const struct stack_stat *s = d->cur ? d->cur : d->old;
+
+		if (!d->bytes_delta && !d->count_delta)
+			continue;
+		if (shown[s->kind]++ >= o->max_stacks)
+			continue;
+		if (!header) {
+			fprintf(f, "\n  GROWTH STACKS\n");
+			header = true;
+		}
+		if (s->kind == STACK_FD)
+			fprintf(f, "  %-5s %+" PRId64 " fds (%" PRId64 " open)\n",
+				stack_kind_name((enum stack_kind)s->kind), d->count_delta,
+				d->cur ? d->cur->count : 0);
+		else
+			fprintf(f, "  %-5s %s in %+" PRId64 " calls (%s outstanding)\n",
+				stack_kind_name((enum stack_kind)s->kind),
+				fmt_delta(a, sizeof(a), d->bytes_delta), d->count_delta,
+				fmt_bytes(b, sizeof(b), d->cur ? (uint64_t)(d->cur->bytes > 0 ? d->cur->bytes : 0) : 0));
+		for (j = 0; j < s->nframes && j < 6; j++) {
+			fputs("        ", f);
+			put_name(f, s->frames[j], 70);
+			fputc('\n', f);
+		}
+	}
+}
+
+static void print_findings(FILE *f, const struct window *w)
+{
+	size_t i;
+
+	if (!w->nfindings)
+		return;
+	fprintf(f, "\n  FINDINGS\n");
+	for (i = 0; i < w->nfindings; i++) {
+		const struct finding *fd = &w->findings[i];
+
+		fprintf(f, "  %-8s %s: %s\n", severity_name((enum severity)fd->severity), fd->kind,
+			fd->summary ? fd->summary : "");
+	}
+}
+
+void print_window_text(FILE *f, const struct window *w, const struct print_opts *o)
+{
+	const struct sample *s = w->end;
+	time_t t = (time_t)s->t;
+	struct tm tm;
+	char when[32];
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	fprintf(f, "== %s  pid %d (", when, s->pid);
+	put_safe(f, s->comm ? s->comm : "?");
+	fprintf(f, ")  %s  window %u: %.1f s%s\n",
+		allocator_name((enum allocator_kind)s->allocator), w->index, w->window_s,
+		w->partial ? " (partial)" : "");
+	print_totals(f, w);
+	print_regions(f, w, o);
+	print_fds(f, w);
+	print_stacks(f, w, o);
+	print_findings(f, w);
+	if (w->lost_events)
+		fprintf(f, "\n  LOST EVENTS: %" PRIu64
+			   " in this window (probe buffers full); figures above undercount\n",
+			w->lost_events);
+	fputc('\n', f);
+	fflush(f);
+}
+
+void print_diff_text(FILE *f, const struct window *w, const char *old_path,
+		     const char *new_path, const struct print_opts *o)
+{
+	fputs("== diff ", f);
+	put_safe(f, old_path);
+	fputs(" -> ", f);
+	put_safe(f, new_path);
+	fputc('\n', f);
+	print_totals(f, w);
+	print_regions(f, w, o);
+	fputc('\n', f);
+}

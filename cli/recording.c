@@ -1,0 +1,747 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Recordings: samples written as JSON Lines, read back to re-derive the same windows. */
+#include "cli/recording.h"
+#include "analyzer/idmap.h"
+#include "analyzer/vec.h"
+#include "cli/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <jansson.h>
+
+/* A line longer than this is not something memsleuth wrote. */
+#define MAX_LINE (256u << 20)
+
+static const char *const region_columns[] = {
+	"name", "kind", "vmas", "size", "rss", "pss", "anon", "private_dirty", "swap",
+};
+#define NCOLS (sizeof(region_columns) / sizeof(region_columns[0]))
+
+enum { COL_NAME, COL_KIND, COL_VMAS, COL_SIZE, COL_RSS, COL_PSS, COL_ANON, COL_DIRTY, COL_SWAP };
+
+void recording_header_clear(struct recording_header *h)
+{
+	free(h->comm);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- writer ---- */
+
+struct recorder {
+	FILE *f;
+	char *path;
+	struct idmap written;	/* stack ids whose frames are in the file */
+	int error;
+};
+
+static int write_line(struct recorder *r, json_t *j)
+{
+	if (!j)
+		return -ENOMEM;
+	if (json_dumpf(j, r->f, JSON_COMPACT) || fputc('\n', r->f) == EOF || fflush(r->f))
+		r->error = -EIO;
+	json_decref(j);
+	return r->error;
+}
+
+int recorder_open(const char *path, const struct recording_header *h, struct recorder **out,
+		  char *err, size_t errlen)
+{
+	struct recorder *r;
+	struct utsname uts;
+	json_t *cols, *j;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->f = fopen(path, "we");
+	if (!r->f) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create recording %s: %s", path, strerror(errno));
+		free(r);
+		return ret;
+	}
+	if (uname(&uts))
+		memset(&uts, 0, sizeof(uts));
+	cols = json_array();
+	for (i = 0; i < NCOLS; i++)
+		json_array_append_new(cols, json_string(region_columns[i]));
+	j = json_pack("{s:s, s:i, s:f, s:i, s:o, s:f, s:f, s:b, s:b, s:o, s:o, s:o}", "format",
+		      RECORDING_FORMAT, "version", RECORDING_VERSION, "created", h->created, "pid",
+		      h->pid, "comm", json_str(h->comm), "window_s", h->window_s, "tick_s",
+		      h->tick_s, "bpf", h->bpf, "alloc", h->alloc, "host", json_str(uts.nodename),
+		      "kernel", json_str(uts.release), "region_columns", cols);
+	ret = write_line(r, j);
+	if (ret) {
+		snprintf(err, errlen, "cannot write recording %s: %s", path, strerror(-ret));
+		fclose(r->f);
+		free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+static json_t *regions_rows(const struct sample *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < s->nregions; i++) {
+		const struct region *r = &s->regions[i];
+
+		json_array_append_new(
+			a, json_pack("[o, s, I, I, I, I, I, I, I]", json_str(r->name),
+				     region_kind_name((enum region_kind)r->kind), (json_int_t)r->nvmas,
+				     (json_int_t)r->size, (json_int_t)r->rss, (json_int_t)r->pss,
+				     (json_int_t)r->anon, (json_int_t)r->private_dirty,
+				     (json_int_t)r->swap));
+	}
+	return a;
+}
+
+static json_t *fds_object(const struct sample *s)
+{
+	json_t *by_type = json_object();
+	int i;
+
+	for (i = 0; by_type && i < FD_NTYPES; i++)
+		if (s->fds.by_type[i])
+			json_object_set_new(by_type, fd_type_name((enum fd_type)i),
+					    json_integer((json_int_t)s->fds.by_type[i]));
+	return json_pack("{s:I, s:o, s:o}", "total", (json_int_t)s->fds.total, "limit",
+			 s->fds.limit == UINT64_MAX ? json_null()
+						    : json_integer((json_int_t)s->fds.limit),
+			 "by_type", by_type);
+}
+
+static json_t *arenas_array(const struct sample *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < s->narenas; i++) {
+		const struct arena_stat *ar = &s->arenas[i];
+
+		json_array_append_new(
+			a, json_pack("{s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+				     "addr", (json_int_t)ar->addr, "main", ar->main, "threads",
+				     (json_int_t)ar->threads, "heaps", (json_int_t)ar->nheaps,
+				     "system", (json_int_t)ar->system, "max_system",
+				     (json_int_t)ar->max_system, "top", (json_int_t)ar->top, "free",
+				     (json_int_t)ar->free, "live", (json_int_t)ar->live, "rss",
+				     (json_int_t)ar->rss, "reclaimable", (json_int_t)ar->reclaimable,
+				     "fragmentation", ar->fragmentation));
+	}
+	return a;
+}
+
+static int write_stack_defs(struct recorder *r, const struct sample *s)
+{
+	size_t i;
+	uint32_t k;
+	int ret;
+
+	for (i = 0; i < s->nstacks; i++) {
+		const struct stack_stat *st = &s->stacks[i];
+		json_t *frames;
+
+		if (idmap_get(&r->written, st->id) != SIZE_MAX)
+			continue;
+		frames = json_array();
+		for (k = 0; frames && k < st->nframes; k++)
+			json_array_append_new(frames, json_str(st->frames[k]));
+		ret = write_line(r, json_pack("{s:s, s:I, s:o}", "type", "stack", "id",
+					      (json_int_t)st->id, "frames", frames));
+		if (ret)
+			return ret;
+		if (idmap_put(&r->written, st->id, 1))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int recorder_write(struct recorder *r, const struct sample *s)
+{
+	json_t *j, *a;
+	size_t i;
+	int ret;
+
+	if (r->error)
+		return r->error;
+	if (s->has_stacks) {
+		ret = write_stack_defs(r, s);
+		if (ret)
+			return ret;
+	}
+	j = json_pack("{s:s, s:f, s:i, s:o, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:b, s:I}",
+		      "type", "sample", "t", s->t, "pid", s->pid, "comm", json_str(s->comm),
+		      "allocator", allocator_name((enum allocator_kind)s->allocator), "threads",
+		      (json_int_t)s->threads, "totals", "rss", (json_int_t)s->totals.rss, "pss",
+		      (json_int_t)s->totals.pss, "anon", (json_int_t)s->totals.anon, "swap",
+		      (json_int_t)s->totals.swap, "size", (json_int_t)s->totals.size, "bpf",
+		      s->has_bpf, "lost_events", (json_int_t)s->lost_events);
+	if (!j)
+		return -ENOMEM;
+	if (s->has_regions)
+		json_object_set_new(j, "regions", regions_rows(s));
+	if (s->has_fds)
+		json_object_set_new(j, "fds", fds_object(s));
+	if (s->has_arenas)
+		json_object_set_new(j, "arenas", arenas_array(s));
+	if (s->has_stacks) {
+		a = json_array();
+		for (i = 0; a && i < s->nstacks; i++)
+			json_array_append_new(
+				a, json_pack("[I, s, I, I]", (json_int_t)s->stacks[i].id,
+					     stack_kind_name((enum stack_kind)s->stacks[i].kind),
+					     (json_int_t)s->stacks[i].bytes,
+					     (json_int_t)s->stacks[i].count));
+		json_object_set_new(j, "stacks", a);
+	}
+	if (s->nevents || s->events_dropped) {
+		a = json_array();
+		for (i = 0; a && i < s->nevents; i++) {
+			const struct growth_event *e = &s->events[i];
+
+			json_array_append_new(
+				a, json_pack("[f, s, I, I, I]", e->t,
+					     growth_event_kind_name((enum growth_event_kind)e->kind),
+					     (json_int_t)e->bytes, (json_int_t)e->addr,
+					     (json_int_t)e->stack_id));
+		}
+		json_object_set_new(j, "events", a);
+		json_object_set_new(j, "events_dropped", json_integer((json_int_t)s->events_dropped));
+	}
+	return write_line(r, j);
+}
+
+int recorder_close(struct recorder *r, const char *reason)
+{
+	int ret;
+
+	if (!r)
+		return 0;
+	if (!r->error)
+		write_line(r, json_pack("{s:s, s:f, s:s}", "type", "end", "t", now_unix(), "reason",
+					reason ? reason : "stopped"));
+	ret = r->error;
+	if (fclose(r->f) && !ret)
+		ret = -EIO;
+	idmap_free(&r->written);
+	free(r);
+	return ret;
+}
+
+/* ---- reader ---- */
+
+struct stack_def {
+	char **frames;
+	uint32_t nframes;
+};
+
+struct recording_reader {
+	FILE *f;
+	char *path;
+	char *line;
+	size_t line_cap;
+	size_t lineno;
+	int col[NCOLS];		/* column positions from the header; -1 absent */
+	struct idmap stack_index;
+	struct stack_def *stacks;
+	size_t nstacks, stacks_cap;
+	char *end_reason;
+};
+
+/* Reads one line; returns its length, 0 at EOF, -1 on error. *complete is false without '\n'. */
+static ssize_t read_line(struct recording_reader *r, bool *complete)
+{
+	ssize_t n = getline(&r->line, &r->line_cap, r->f);
+
+	if (n <= 0)
+		return n < 0 && !ferror(r->f) ? 0 : n;
+	r->lineno++;
+	*complete = r->line[n - 1] == '\n';
+	if (*complete)
+		r->line[--n] = '\0';
+	return n;
+}
+
+static int fail(char *err, size_t errlen, const struct recording_reader *r, const char *fmt,
+		...) __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, const struct recording_reader *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s: line %zu: %s", r->path, r->lineno, msg);
+	return -EINVAL;
+}
+
+static bool get_u64(json_t *o, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+static bool get_num(json_t *o, const char *key, double *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_number(v))
+		return false;
+	*out = json_number_value(v);
+	return true;
+}
+
+int recording_open(const char *path, struct recording_reader **out, struct recording_header *h,
+		   char *err, size_t errlen)
+{
+	struct recording_reader *r;
+	json_error_t jerr;
+	json_t *j = NULL, *cols;
+	const char *format;
+	bool complete = false;
+	ssize_t n;
+	size_t i;
+	int ret = -EINVAL;
+
+	*out = NULL;
+	memset(h, 0, sizeof(*h));
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->path = strdup(path);
+	r->f = fopen(path, "re");
+	if (!r->f || !r->path) {
+		ret = r->path ? -errno : -ENOMEM;
+		snprintf(err, errlen, "cannot open recording %s: %s", path, strerror(-ret));
+		goto fail;
+	}
+	n = read_line(r, &complete);
+	if (n <= 0) {
+		snprintf(err, errlen, "%s: empty file, not a memsleuth recording", path);
+		goto fail;
+	}
+	if (memchr(r->line, '\0', (size_t)n)) {
+		snprintf(err, errlen, "%s: binary data, not a memsleuth recording", path);
+		goto fail;
+	}
+	j = json_loadb(r->line, (size_t)n, 0, &jerr);
+	format = json_string_value(json_object_get(j, "format"));
+	if (!json_is_object(j) || !format || strcmp(format, RECORDING_FORMAT) != 0) {
+		snprintf(err, errlen, "%s: not a memsleuth recording (no header line)", path);
+		goto fail;
+	}
+	if (!json_is_integer(json_object_get(j, "version"))) {
+		ret = fail(err, errlen, r, "header lacks 'version'");
+		goto fail;
+	}
+	h->version = (int)json_integer_value(json_object_get(j, "version"));
+	if (h->version > RECORDING_VERSION || h->version < 1) {
+		snprintf(err, errlen,
+			 "%s: recording format version %d is not supported (this memsleuth reads "
+			 "version %d)", path, h->version, RECORDING_VERSION);
+		goto fail;
+	}
+	if (!get_num(j, "window_s", &h->window_s) || h->window_s <= 0) {
+		ret = fail(err, errlen, r, "header lacks a positive 'window_s'");
+		goto fail;
+	}
+	get_num(j, "tick_s", &h->tick_s);
+	get_num(j, "created", &h->created);
+	h->pid = (int)json_integer_value(json_object_get(j, "pid"));
+	h->comm = strdup(json_is_string(json_object_get(j, "comm"))
+				 ? json_string_value(json_object_get(j, "comm"))
+				 : "?");
+	h->bpf = json_is_true(json_object_get(j, "bpf"));
+	h->alloc = json_is_true(json_object_get(j, "alloc"));
+	cols = json_object_get(j, "region_columns");
+	for (i = 0; i < NCOLS; i++) {
+		size_t k;
+		json_t *c;
+
+		r->col[i] = -1;
+		json_array_foreach(cols, k, c)
+			if (json_is_string(c) && strcmp(json_string_value(c), region_columns[i]) == 0)
+				r->col[i] = (int)k;
+	}
+	if (r->col[COL_NAME] < 0 || r->col[COL_KIND] < 0 || r->col[COL_RSS] < 0) {
+		ret = fail(err, errlen, r, "header's region_columns lack name, kind or rss");
+		goto fail;
+	}
+	json_decref(j);
+	*out = r;
+	return 0;
+fail:
+	json_decref(j);
+	recording_header_clear(h);
+	recording_close(r);
+	return ret;
+}
+
+static int read_stack_def(struct recording_reader *r, json_t *j, char *err, size_t errlen)
+{
+	json_t *frames = json_object_get(j, "frames"), *fr;
+	struct stack_def *d;
+	uint64_t id;
+	size_t i;
+
+	if (!json_is_integer(json_object_get(j, "id")) || !json_is_array(frames))
+		return fail(err, errlen, r, "stack line lacks id or frames");
+	id = (uint64_t)json_integer_value(json_object_get(j, "id"));
+	if (idmap_get(&r->stack_index, id) != SIZE_MAX)
+		return 0;
+	d = VEC_PUSH(r->stacks, r->nstacks, r->stacks_cap);
+	if (!d || idmap_put(&r->stack_index, id, r->nstacks - 1))
+		return -ENOMEM;
+	d->frames = calloc(json_array_size(frames) + 1, sizeof(char *));
+	if (!d->frames)
+		return -ENOMEM;
+	json_array_foreach(frames, i, fr) {
+		d->frames[d->nframes] = strdup(json_is_string(fr) ? json_string_value(fr) : "?");
+		if (!d->frames[d->nframes])
+			return -ENOMEM;
+		d->nframes++;
+	}
+	return 0;
+}
+
+static int row_u64(json_t *row, int col, uint64_t *out)
+{
+	json_t *v;
+
+	if (col < 0)
+		return 0;
+	v = json_array_get(row, (size_t)col);
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int read_regions(struct recording_reader *r, json_t *rows, struct sample *s, char *err,
+			size_t errlen)
+{
+	json_t *row;
+	size_t i;
+
+	if (!json_is_array(rows))
+		return fail(err, errlen, r, "'regions' is not an array");
+	json_array_foreach(rows, i, row) {
+		const char *name = json_string_value(json_array_get(row, (size_t)r->col[COL_NAME]));
+		int kind = region_kind_parse(
+			json_string_value(json_array_get(row, (size_t)r->col[COL_KIND])));
+		struct region *reg;
+		uint64_t vmas = 0;
+
+		if (!json_is_array(row) || !name || kind < 0)
+			return fail(err, errlen, r, "region row %zu lacks a name or a known kind", i);
+		reg = sample_add_region(s);
+		if (!reg || !(reg->name = strdup(name)))
+			return -ENOMEM;
+		reg->kind = (uint8_t)kind;
+		if (row_u64(row, r->col[COL_VMAS], &vmas) ||
+		    row_u64(row, r->col[COL_SIZE], &reg->size) ||
+		    row_u64(row, r->col[COL_RSS], &reg->rss) ||
+		    row_u64(row, r->col[COL_PSS], &reg->pss) ||
+		    row_u64(row, r->col[COL_ANON], &reg->anon) ||
+		    row_u64(row, r->col[COL_DIRTY], &reg->private_dirty) ||
+		    row_u64(row, r->col[COL_SWAP], &reg->swap))
+			return fail(err, errlen, r, "region row %zu has a figure that is not a count", i);
+		reg->nvmas = (uint32_t)vmas;
+	}
+	s->has_regions = true;
+	return 0;
+}
+
+static int read_fds(struct recording_reader *r, json_t *o, struct sample *s, char *err,
+		    size_t errlen)
+{
+	json_t *by_type = json_object_get(o, "by_type"), *v;
+	const char *key;
+
+	if (!json_is_object(o) || !get_u64(o, "total", &s->fds.total))
+		return fail(err, errlen, r, "'fds' lacks a total");
+	if (!get_u64(o, "limit", &s->fds.limit))
+		s->fds.limit = json_is_null(json_object_get(o, "limit")) ? UINT64_MAX : 0;
+	json_object_foreach(by_type, key, v) {
+		int t = fd_type_parse(key);
+
+		if (t < 0)
+			t = FD_OTHER;
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return fail(err, errlen, r, "fd count for '%s' is not a count", key);
+		s->fds.by_type[t] += (uint64_t)json_integer_value(v);
+	}
+	s->has_fds = true;
+	return 0;
+}
+
+static int read_arenas(struct recording_reader *r, json_t *a, struct sample *s, char *err,
+		       size_t errlen)
+{
+	json_t *o;
+	size_t i;
+
+	if (!json_is_array(a))
+		return fail(err, errlen, r, "'arenas' is not an array");
+	json_array_foreach(a, i, o) {
+		struct arena_stat *ar = sample_add_arena(s);
+		uint64_t threads = 0, heaps = 0;
+
+		if (!ar)
+			return -ENOMEM;
+		if (!json_is_object(o) || !get_u64(o, "addr", &ar->addr) ||
+		    !get_u64(o, "system", &ar->system) || !get_u64(o, "top", &ar->top) ||
+		    !get_u64(o, "free", &ar->free))
+			return fail(err, errlen, r, "an arena lacks addr, system, top or free");
+		get_u64(o, "threads", &threads);
+		get_u64(o, "heaps", &heaps);
+		get_u64(o, "max_system", &ar->max_system);
+		get_u64(o, "rss", &ar->rss);
+		get_u64(o, "reclaimable", &ar->reclaimable);
+		get_num(o, "fragmentation", &ar->fragmentation);
+		ar->threads = (uint32_t)threads;
+		ar->nheaps = (uint32_t)heaps;
+		ar->main = json_is_true(json_object_get(o, "main"));
+		ar->live = json_is_integer(json_object_get(o, "live"))
+				   ? json_integer_value(json_object_get(o, "live"))
+				   : -1;
+	}
+	s->has_arenas = true;
+	return 0;
+}
+
+static int copy_frames(struct stack_stat *st, const struct stack_def *d)
+{
+	uint32_t i;
+
+	st->frames = calloc(d->nframes + 1, sizeof(char *));
+	if (!st->frames)
+		return -ENOMEM;
+	for (i = 0; i < d->nframes; i++) {
+		st->frames[i] = strdup(d->frames[i]);
+		if (!st->frames[i])
+			return -ENOMEM;
+		st->nframes++;
+	}
+	return 0;
+}
+
+static int read_stacks(struct recording_reader *r, json_t *a, struct sample *s, char *err,
+		       size_t errlen)
+{
+	json_t *row;
+	size_t i;
+
+	if (!json_is_array(a))
+		return fail(err, errlen, r, "'stacks' is not an array");
+	json_array_foreach(a, i, row) {
+		struct stack_stat *st;
+		int kind = stack_kind_parse(json_string_value(json_array_get(row, 1)));
+		size_t def;
+
+		if (!json_is_integer(json_array_get(row, 0)) || kind < 0 ||
+		    !json_is_integer(json_array_get(row, 2)) ||
+		    !json_is_integer(json_array_get(row, 3)))
+			return fail(err, errlen, r, "a stack row is not [id, kind, bytes, count]");
+		st = sample_add_stack(s);
+		if (!st)
+			return -ENOMEM;
+		st->id = (uint64_t)json_integer_value(json_array_get(row, 0));
+		st->kind = (uint8_t)kind;
+		st->bytes = json_integer_value(json_array_get(row, 2));
+		st->count = json_integer_value(json_array_get(row, 3));
+		def = idmap_get(&r->stack_index, st->id);
+		if (def == SIZE_MAX)
+			return fail(err, errlen, r, "stack id used before its \"stack\" line");
+		if (copy_frames(st, &r->stacks[def]))
+			return -ENOMEM;
+	}
+	s->has_stacks = true;
+	return 0;
+}
+
+static int read_events(struct recording_reader *r, json_t *a, struct sample *s, char *err,
+		       size_t errlen)
+{
+	json_t *row;
+	size_t i;
+
+	if (!json_is_array(a))
+		return fail(err, errlen, r, "'events' is not an array");
+	json_array_foreach(a, i, row) {
+		int kind = growth_event_kind_parse(json_string_value(json_array_get(row, 1)));
+		struct growth_event *e;
+
+		if (!json_is_number(json_array_get(row, 0)) || kind < 0 ||
+		    !json_is_integer(json_array_get(row, 2)))
+			return fail(err, errlen, r, "an event row is not [t, kind, bytes, addr, stack]");
+		e = sample_add_event(s);
+		if (!e)
+			return -ENOMEM;
+		e->t = json_number_value(json_array_get(row, 0));
+		e->kind = (uint8_t)kind;
+		e->bytes = json_integer_value(json_array_get(row, 2));
+		e->addr = (uint64_t)json_integer_value(json_array_get(row, 3));
+		e->stack_id = (uint64_t)json_integer_value(json_array_get(row, 4));
+	}
+	return 0;
+}
+
+static int read_sample(struct recording_reader *r, json_t *j, struct sample **out, char *err,
+		       size_t errlen)
+{
+	struct sample *s = sample_new();
+	json_t *totals = json_object_get(j, "totals"), *v;
+	const char *comm;
+	uint64_t threads;
+	int ret, alloc;
+
+	if (!s)
+		return -ENOMEM;
+	comm = json_string_value(json_object_get(j, "comm"));
+	if (!get_num(j, "t", &s->t) || !json_is_integer(json_object_get(j, "pid")) ||
+	    !json_is_object(totals) || !get_u64(totals, "rss", &s->totals.rss)) {
+		ret = fail(err, errlen, r, "sample lacks t, pid or totals.rss");
+		goto fail;
+	}
+	s->pid = (int32_t)json_integer_value(json_object_get(j, "pid"));
+	s->comm = strdup(comm ? comm : "?");
+	alloc = allocator_parse(json_string_value(json_object_get(j, "allocator")));
+	s->allocator = (uint8_t)(alloc < 0 ? ALLOC_UNKNOWN : alloc);
+	if (get_u64(j, "threads", &threads))
+		s->threads = (uint32_t)threads;
+	get_u64(totals, "pss", &s->totals.pss);
+	get_u64(totals, "anon", &s->totals.anon);
+	get_u64(totals, "swap", &s->totals.swap);
+	get_u64(totals, "size", &s->totals.size);
+	s->has_bpf = json_is_true(json_object_get(j, "bpf"));
+	get_u64(j, "lost_events", &s->lost_events);
+	get_u64(j, "events_dropped", &s->events_dropped);
+
+	ret = 0;
+	if ((v = json_object_get(j, "regions")))
+		ret = read_regions(r, v, s, err, errlen);
+	if (!ret && (v = json_object_get(j, "fds")) && !json_is_null(v))
+		ret = read_fds(r, v, s, err, errlen);
+	if (!ret && (v = json_object_get(j, "arenas")))
+		ret = read_arenas(r, v, s, err, errlen);
+	if (!ret && (v = json_object_get(j, "stacks")))
+		ret = read_stacks(r, v, s, err, errlen);
+	if (!ret && (v = json_object_get(j, "events")))
+		ret = read_events(r, v, s, err, errlen);
+	if (ret)
+		goto fail;
+	*out = s;
+	return 1;
+fail:
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", r->path);
+	sample_free(s);
+	return ret;
+}
+
+int recording_next(struct recording_reader *r, struct sample **s, char *err, size_t errlen)
+{
+	*s = NULL;
+	for (;;) {
+		json_error_t jerr;
+		bool complete = true;
+		const char *type;
+		ssize_t n;
+		json_t *j;
+		int ret;
+
+		n = read_line(r, &complete);
+		if (n < 0) {
+			snprintf(err, errlen, "%s: read error: %s", r->path, strerror(errno));
+			return -EIO;
+		}
+		if (n == 0 && feof(r->f))
+			return 0;
+		if ((size_t)n > MAX_LINE)
+			return fail(err, errlen, r, "line longer than 256 MiB");
+		if (n == 0)
+			continue;
+		j = json_loadb(r->line, (size_t)n, 0, &jerr);
+		if (!j) {
+			int c = fgetc(r->f);
+
+			if (c == EOF && !complete)
+				return fail(err, errlen, r,
+					    "truncated (the recording was cut short; delete the "
+					    "last line to analyse the rest)");
+			if (c != EOF)
+				ungetc(c, r->f);
+			return fail(err, errlen, r, "malformed JSON: %s", jerr.text);
+		}
+		type = json_string_value(json_object_get(j, "type"));
+		if (!json_is_object(j) || !type) {
+			json_decref(j);
+			return fail(err, errlen, r, "not a recording line (no \"type\")");
+		}
+		ret = 0;
+		if (strcmp(type, "sample") == 0) {
+			ret = read_sample(r, j, s, err, errlen);
+		} else if (strcmp(type, "stack") == 0) {
+			ret = read_stack_def(r, j, err, errlen);
+			if (ret == -ENOMEM)
+				snprintf(err, errlen, "%s: out of memory", r->path);
+		} else if (strcmp(type, "end") == 0) {
+			const char *reason = json_string_value(json_object_get(j, "reason"));
+
+			free(r->end_reason);
+			r->end_reason = strdup(reason ? reason : "stopped");
+		}
+		/* Other types come from newer writers: skipping them keeps old readers useful. */
+		json_decref(j);
+		if (ret)
+			return ret;
+	}
+}
+
+const char *recording_end_reason(const struct recording_reader *r)
+{
+	return r->end_reason;
+}
+
+void recording_close(struct recording_reader *r)
+{
+	size_t i;
+	uint32_t k;
+
+	if (!r)
+		return;
+	if (r->f)
+		fclose(r->f);
+	for (i = 0; i < r->nstacks; i++) {
+		for (k = 0; k < r->stacks[i].nframes; k++)
+			free(r->stacks[i].frames[k]);
+		free(r->stacks[i].frames);
+	}
+	free(r->stacks);
+	idmap_free(&r->stack_index);
+	free(r->line);
+	free(r->path);
+	free(r->end_reason);
+	free(r);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Recordings: samples written as JSON Lines, read back to re-derive the same windows. */
+#ifndef MEMSLEUTH_RECORDING_H
+#define MEMSLEUTH_RECORDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "analyzer/sample.h"
+
+#define RECORDING_FORMAT "memsleuth-recording"
+#define RECORDING_VERSION 1
+
+/*
+ * Layout: line 1 is the header object ({"format": "memsleuth-recording",
+ * "version": 1, ...}); then "sample" lines, one per tick, each holding the
+ * raw measurements (totals, regions as rows in the header's column order, fds,
+ * arenas, stack figures, growth events); a "stack" line defines the frames of
+ * a stack id before the first sample that uses it; an optional "end" line says
+ * why recording stopped.
+ */
+
+struct recording_header {
+	int version;
+	int pid;
+	char *comm;
+	double window_s;
+	double tick_s;
+	double created;
+	bool bpf;
+	bool alloc;
+};
+
+void recording_header_clear(struct recording_header *h);
+
+struct recorder;
+
+/*
+ * Creates `path` (truncating it) and writes the header. Returns 0, or a negative
+ * errno with a one-line reason in `err`.
+ */
+int recorder_open(const char *path, const struct recording_header *h, struct recorder **out,
+		  char *err, size_t errlen);
+/* Appends a sample (and definitions of stacks it uses for the first time). */
+int recorder_write(struct recorder *r, const struct sample *s);
+/* Writes the end line with `reason`, closes, frees. Returns 0 or -EIO. NULL is accepted. */
+int recorder_close(struct recorder *r, const char *reason);
+
+struct recording_reader;
+
+/*
+ * Opens a recording and reads its header. Returns 0, or -EINVAL/-errno with a
+ * one-line reason in `err` (missing file, not a recording, newer version).
+ */
+int recording_open(const char *path, struct recording_reader **out, struct recording_header *h,
+		   char *err, size_t errlen);
+/*
+ * Reads the next sample: returns 1 with *s (the caller owns it), 0 at the end,
+ * or -EINVAL with a one-line reason naming the line (malformed or truncated).
+ */
+int recording_next(struct recording_reader *r, struct sample **s, char *err, size_t errlen);
+/* The end line's reason, once read; NULL when the recording has none. */
+const char *recording_end_reason(const struct recording_reader *r);
+void recording_close(struct recording_reader *r);
+
+#endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* A live session: sampler, timeline and recorder run together on a tick schedule. */
+#include "cli/session.h"
+#include "analyzer/timeline.h"
+#include "cli/recording.h"
+#include "cli/util.h"
+#include "collectors/log.h"
+#include "collectors/sampler.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct session {
+	struct session_opts opts;
+	struct sampler *sampler;
+	struct timeline *timeline;
+	struct recorder *recorder;
+	struct sample *latest;	/* held */
+	double start_mono;
+	double next_due;	/* monotonic time of the next tick */
+};
+
+/* Ticks fall on exact multiples of the tick from the start, so there is no drift over
+ * hours; ticks missed while suspended or overloaded are skipped rather than bunched. */
+static void schedule_next(struct session *s)
+{
+	double now = now_mono(), tick = s->opts.tick_s;
+
+	s->next_due += tick;
+	if (s->next_due <= now)
+		s->next_due = s->start_mono + ceil((now - s->start_mono) / tick) * tick;
+}
+
+static int take(struct session *s, struct window **w, char *err, size_t errlen)
+{
+	struct sample *smp;
+	int ret;
+
+	*w = NULL;
+	ret = sampler_tick(s->sampler, now_unix(), &smp, err, errlen);
+	schedule_next(s);
+	if (ret)
+		return ret;
+	if (s->recorder && recorder_write(s->recorder, smp)) {
+		snprintf(err, errlen, "cannot write the recording %s: %s", s->opts.record_path,
+			 strerror(EIO));
+		sample_free(smp);
+		return -EIO;
+	}
+	sample_free(s->latest);
+	s->latest = sample_hold(smp);
+	ret = timeline_push(s->timeline, smp, w);
+	if (ret < 0) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	return ret;
+}
+
+int session_open(const struct session_opts *o, struct session **out, char *err, size_t errlen)
+{
+	struct sampler_opts so = { .bpf = o->bpf, .bpf_required = o->bpf_required };
+	struct session *s;
+	struct window *w;
+	int ret;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->opts = *o;
+	ret = sampler_open(o->pid, &so, &s->sampler, err, errlen);
+	if (ret)
+		goto fail;
+	s->timeline = timeline_new(o->window_s);
+	if (!s->timeline) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if (o->record_path) {
+		struct recording_header h = {
+			.version = RECORDING_VERSION,
+			.pid = o->pid,
+			.comm = (char *)sampler_comm(s->sampler),
+			.window_s = o->window_s,
+			.tick_s = o->tick_s,
+			.created = now_unix(),
+			.bpf = sampler_has_bpf(s->sampler),
+			.alloc = o->alloc,
+		};
+
+		ret = recorder_open(o->record_path, &h, &s->recorder, err, errlen);
+		if (ret)
+			goto fail;
+	}
+	s->start_mono = s->next_due = now_mono();
+	ret = take(s, &w, err, errlen);
+	window_free(w);
+	if (ret == -ESRCH)
+		snprintf(err, errlen, "target %d exited before it could be sampled", o->pid);
+	if (ret < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	session_close(s);
+	return ret;
+}
+
+int session_tick(struct session *s, struct window **w, char *err, size_t errlen)
+{
+	return take(s, w, err, errlen);
+}
+
+int session_finish(struct session *s, const char *reason, struct window **w)
+{
+	int ret = timeline_flush(s->timeline, w);
+
+	if (s->recorder) {
+		if (recorder_close(s->recorder, reason))
+			log_error("the recording %s may be incomplete: write error",
+				  s->opts.record_path);
+		s->recorder = NULL;
+	}
+	return ret < 0 ? 0 : ret;
+}
+
+double session_next_tick(const struct session *s)
+{
+	return s->next_due;
+}
+
+const struct sample *session_latest(const struct session *s)
+{
+	return s->latest;
+}
+
+const char *session_comm(const struct session *s)
+{
+	return sampler_comm(s->sampler);
+}
+
+bool session_has_bpf(const struct session *s)
+{
+	return sampler_has_bpf(s->sampler);
+}
+
+void session_close(struct session *s)
+{
+	if (!s)
+		return;
+	if (s->recorder)
+		recorder_close(s->recorder, "stopped");
+	sample_free(s->latest);
+	timeline_free(s->timeline);
+	sampler_close(s->sampler);
+	free(s);
+}

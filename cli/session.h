@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A live session: sampler, timeline and recorder run together on a tick schedule. */
+#ifndef MEMSLEUTH_SESSION_H
+#define MEMSLEUTH_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "analyzer/window.h"
+
+struct session_opts {
+	int pid;
+	double window_s;
+	double tick_s;
+	bool bpf;
+	bool bpf_required;
+	bool alloc;
+	const char *record_path;	/* NULL: no recording */
+};
+
+struct session;
+
+/*
+ * Attaches to the target and takes the baseline sample. Returns 0 with *out,
+ * or a negative errno with a one-line reason in `err`.
+ */
+int session_open(const struct session_opts *o, struct session **out, char *err, size_t errlen);
+
+/*
+ * Takes one sample. Returns 1 with *w when it closed a window (the caller frees
+ * it), 0 when not, -ESRCH when the target has gone, another negative errno with
+ * a reason in `err` on failure.
+ */
+int session_tick(struct session *s, struct window **w, char *err, size_t errlen);
+
+/*
+ * Closes the partial window (when it holds at least two samples) into *w and
+ * ends the recording with `reason`. Returns 1 with *w, 0 without.
+ */
+int session_finish(struct session *s, const char *reason, struct window **w);
+
+/* Monotonic time at which the next tick is due. */
+double session_next_tick(const struct session *s);
+/* The newest sample (borrowed), for live views between windows. */
+const struct sample *session_latest(const struct session *s);
+const char *session_comm(const struct session *s);
+bool session_has_bpf(const struct session *s);
+
+/* Detaches from the target and frees; NULL is accepted. */
+void session_close(struct session *s);
+
+#endif

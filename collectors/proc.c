@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Access to one target process through a /proc/PID directory fd. */
+#include "collectors/proc.h"
+#include "analyzer/vec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK (256 * 1024)
+
+int proc_errno_gone(int err)
+{
+	return err == ENOENT || err == ESRCH;
+}
+
+static int read_fd_all(int fd, char **buf, size_t *len, size_t max)
+{
+	size_t cap = 0, n = 0;
+	char *b = NULL;
+	ssize_t r;
+
+	for (;;) {
+		if (vec_reserve((void **)&b, &cap, n + READ_CHUNK + 1, 1)) {
+			free(b);
+			return -ENOMEM;
+		}
+		r = read(fd, b + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			free(b);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (max && n > max) {
+			free(b);
+			return -EFBIG;
+		}
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int proc_read(const struct proc_target *t, const char *name, char **buf, size_t *len)
+{
+	int fd, ret;
+
+	fd = openat(t->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read_fd_all(fd, buf, len, 0);
+	close(fd);
+	return ret;
+}
+
+int file_read(const char *path, char **buf, size_t *len, size_t max)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read_fd_all(fd, buf, len, max);
+	close(fd);
+	return ret;
+}
+
+/* Field 22 of /proc/PID/stat, after the parenthesised comm (which may hold spaces). */
+static int read_stat(int dirfd, uint64_t *start_time, unsigned long *flags)
+{
+	char *buf = NULL, *p;
+	size_t len;
+	int fd, ret, field;
+	unsigned long long v;
+
+	fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read_fd_all(fd, &buf, &len, 1 << 16);
+	close(fd);
+	if (ret)
+		return ret;
+	p = strrchr(buf, ')');
+	if (!p) {
+		free(buf);
+		return -EIO;
+	}
+	p++;
+	/* p is now before field 3 (state). */
+	for (field = 3; field <= 22 && *p; field++) {
+		while (*p == ' ')
+			p++;
+		if (field == 9 && flags)
+			*flags = strtoul(p, NULL, 10);
+		if (field == 22) {
+			v = strtoull(p, NULL, 10);
+			*start_time = v;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	free(buf);
+	return field > 22 ? 0 : -EIO;
+}
+
+#define PF_KTHREAD 0x00200000UL
+
+int proc_open(int pid, struct proc_target *t, char *err, size_t errlen)
+{
+	char path[64], *buf = NULL;
+	unsigned long flags = 0;
+	size_t len;
+	int ret, tgid = -1;
+	const char *line;
+
+	t->pid = pid;
+	t->dirfd = -1;
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	t->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->dirfd < 0) {
+		ret = -errno;
+		if (proc_errno_gone(-ret))
+			snprintf(err, errlen, "no process with PID %d", pid);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(-ret));
+		return ret == -ENOENT ? -ESRCH : ret;
+	}
+	ret = read_stat(t->dirfd, &t->start_time, &flags);
+	if (ret) {
+		snprintf(err, errlen, "no process with PID %d", pid);
+		goto fail;
+	}
+	if (flags & PF_KTHREAD) {
+		snprintf(err, errlen, "PID %d is a kernel thread: it has no user memory to watch", pid);
+		ret = -EINVAL;
+		goto fail;
+	}
+	/* /proc/TID exists for threads too, hidden from listings; name the process instead. */
+	ret = proc_read(t, "status", &buf, &len);
+	if (ret == 0 && (line = strstr(buf, "\nTgid:")))
+		tgid = atoi(line + 6);
+	free(buf);
+	buf = NULL;
+	if (tgid > 0 && tgid != pid) {
+		snprintf(err, errlen, "PID %d is a thread of process %d; watch %d instead", pid,
+			 tgid, tgid);
+		ret = -ESRCH;
+		goto fail;
+	}
+	ret = proc_read(t, "smaps_rollup", &buf, &len);
+	free(buf);
+	if (ret == -EACCES || ret == -EPERM) {
+		snprintf(err, errlen,
+			 "cannot read /proc/%d/smaps: permission denied (run as root, or as the "
+			 "process's owner; other users' processes need CAP_SYS_PTRACE)", pid);
+		goto fail;
+	}
+	if (ret) {
+		if (proc_errno_gone(-ret))
+			snprintf(err, errlen, "no process with PID %d", pid);
+		else
+			snprintf(err, errlen, "cannot read /proc/%d/smaps_rollup: %s", pid,
+				 strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	proc_close(t);
+	return ret;
+}
+
+void proc_close(struct proc_target *t)
+{
+	if (t && t->dirfd >= 0) {
+		close(t->dirfd);
+		t->dirfd = -1;
+	}
+}
+
+int proc_alive(const struct proc_target *t)
+{
+	uint64_t st = 0;
+	char *buf = NULL;
+	size_t len;
+	int alive;
+
+	if (read_stat(t->dirfd, &st, NULL) || st != t->start_time)
+		return 0;
+	/* A zombie keeps its /proc entry but has no memory left to watch. */
+	if (proc_read(t, "status", &buf, &len))
+		return 0;
+	alive = !strstr(buf, "\nState:\tZ") && !strstr(buf, "\nState:\tX");
+	free(buf);
+	return alive;
+}
+
+char *proc_comm(const struct proc_target *t)
+{
+	char *buf = NULL;
+	size_t len;
+
+	if (proc_read(t, "comm", &buf, &len))
+		return NULL;
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+uint32_t proc_threads(const struct proc_target *t)
+{
+	char *buf = NULL;
+	const char *line;
+	size_t len;
+	uint32_t n = 0;
+
+	if (proc_read(t, "status", &buf, &len))
+		return 0;
+	line = strstr(buf, "\nThreads:");
+	if (line)
+		n = (uint32_t)strtoul(line + 9, NULL, 10);
+	free(buf);
+	return n;
+}
+
+size_t proc_thread_sps(const struct proc_target *t, uint64_t **sps)
+{
+	size_t n = 0, cap = 0;
+	uint64_t *out = NULL;
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	*sps = NULL;
+	fd = openat(t->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return 0;
+	}
+	while ((de = readdir(dir))) {
+		char path[sizeof(de->d_name) + 16], *buf = NULL, *p;
+		unsigned long long sp;
+		size_t len;
+		int i;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "task/%s/syscall", de->d_name);
+		if (proc_read(t, path, &buf, &len))
+			continue;
+		/* "nr a1 a2 a3 a4 a5 a6 sp pc" for a blocked thread; "running" otherwise. */
+		p = buf;
+		for (i = 0; i < 7 && p; i++) {
+			p = strchr(p, ' ');
+			if (p)
+				p++;
+		}
+		if (p && (sp = strtoull(p, NULL, 16)) != 0) {
+			uint64_t *slot = VEC_PUSH(out, n, cap);
+
+			if (slot)
+				*slot = sp;
+		}
+		free(buf);
+	}
+	closedir(dir);
+	*sps = out;
+	return n;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Access to one target process through a /proc/PID directory fd. */
+#ifndef MEMSLEUTH_PROC_H
+#define MEMSLEUTH_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct proc_target {
+	int pid;
+	int dirfd;		/* /proc/PID, O_DIRECTORY */
+	uint64_t start_time;	/* clock ticks after boot: tells a reused PID apart */
+};
+
+/*
+ * Opens /proc/PID and checks that it is a user process memsleuth can read.
+ * Returns 0, or a negative errno with a one-line reason in `err`:
+ * -ESRCH no such process (or a thread id, not a process), -EINVAL a kernel
+ * thread, -EACCES not readable with the caller's privileges.
+ */
+int proc_open(int pid, struct proc_target *t, char *err, size_t errlen);
+void proc_close(struct proc_target *t);
+
+/*
+ * Reads a whole file below /proc/PID into a NUL-terminated buffer the caller
+ * frees. Returns 0 or a negative errno (-ESRCH when the process is gone).
+ */
+int proc_read(const struct proc_target *t, const char *name, char **buf, size_t *len);
+
+/* Reads a whole file by path the same way (for saved files and /proc/...). */
+int file_read(const char *path, char **buf, size_t *len, size_t max);
+
+/* Returns 1 while the same process lives, 0 when it has exited or the PID was reused. */
+int proc_alive(const struct proc_target *t);
+
+/* Reads the comm into a new string (the caller frees); NULL on failure. */
+char *proc_comm(const struct proc_target *t);
+
+/* Number of threads, from /proc/PID/status; 0 when unreadable. */
+uint32_t proc_threads(const struct proc_target *t);
+
+/*
+ * Collects the stack pointers of threads blocked in a system call, from
+ * /proc/PID/task/TID/syscall. Returns the count (0 is fine); *sps is malloc'd.
+ */
+size_t proc_thread_sps(const struct proc_target *t, uint64_t **sps);
+
+/* Maps an errno from reading /proc to "exited": ENOENT and ESRCH. */
+int proc_errno_gone(int err);
+
+#endif

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The sampler: reads every source for one target and hands out one sample per tick. */
+#include "collectors/sampler.h"
+#include "analyzer/allocator.h"
+#include "analyzer/regions.h"
+#include "collectors/bpf_growth.h"
+#include "collectors/fds.h"
+#include "collectors/log.h"
+#include "collectors/proc.h"
+#include "collectors/smaps.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sampler {
+	struct proc_target proc;
+	char *comm;
+	struct bpf_growth *growth;
+};
+
+int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
+		 size_t errlen)
+{
+	struct sampler *s;
+	int ret;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	ret = proc_open(pid, &s->proc, err, errlen);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	s->comm = proc_comm(&s->proc);
+	if (opts->bpf) {
+		char why[256];
+
+		ret = bpf_growth_open(pid, &s->growth, why, sizeof(why));
+		if (ret && opts->bpf_required) {
+			snprintf(err, errlen, "%s", why);
+			sampler_close(s);
+			return ret;
+		}
+		if (ret)
+			log_warn("eBPF probes off: %s; using /proc only", why);
+	}
+	*out = s;
+	return 0;
+}
+
+static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t errlen)
+{
+	struct vma_list vmas = { 0 };
+	struct parse_error perr = { 0 };
+	uint64_t *sps = NULL;
+	size_t nsps, len;
+	char *buf = NULL;
+	int ret;
+
+	ret = proc_read(&s->proc, "smaps", &buf, &len);
+	if (ret) {
+		if (proc_errno_gone(-ret))
+			return -ESRCH;
+		snprintf(err, errlen, "cannot read /proc/%d/smaps: %s", s->proc.pid, strerror(-ret));
+		return ret;
+	}
+	/* An exiting process can leave an empty smaps behind. */
+	if (len == 0) {
+		free(buf);
+		return proc_alive(&s->proc) ? 0 : -ESRCH;
+	}
+	ret = smaps_parse(buf, len, &vmas, &perr);
+	free(buf);
+	if (ret) {
+		snprintf(err, errlen, "cannot parse /proc/%d/smaps: line %zu: %s", s->proc.pid,
+			 perr.line, perr.msg);
+		return ret;
+	}
+	nsps = proc_thread_sps(&s->proc, &sps);
+	smp->allocator = (uint8_t)allocator_detect(&vmas);
+	ret = regions_build(&vmas, sps, nsps, smp);
+	free(sps);
+	vma_list_free(&vmas);
+	return ret;
+}
+
+int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, size_t errlen)
+{
+	struct sample *smp;
+	int ret;
+
+	*out = NULL;
+	if (!proc_alive(&s->proc))
+		return -ESRCH;
+	smp = sample_new();
+	if (!smp)
+		return -ENOMEM;
+	smp->t = now;
+	smp->pid = s->proc.pid;
+	smp->comm = proc_comm(&s->proc);
+	if (!smp->comm)
+		smp->comm = strdup(s->comm ? s->comm : "?");
+	smp->threads = proc_threads(&s->proc);
+
+	ret = read_regions(s, smp, err, errlen);
+	if (ret)
+		goto fail;
+
+	ret = fds_scan(&s->proc, &smp->fds);
+	if (ret == 0)
+		smp->has_fds = true;
+	else if (ret == -ESRCH)
+		goto fail;
+
+	if (s->growth) {
+		ret = bpf_growth_drain(s->growth, smp);
+		if (ret) {
+			snprintf(err, errlen, "cannot read the growth probes: %s", strerror(-ret));
+			goto fail;
+		}
+	}
+	/* The target may have exited while it was being read: do not report half a sample. */
+	if (!proc_alive(&s->proc)) {
+		ret = -ESRCH;
+		goto fail;
+	}
+	*out = smp;
+	return 0;
+fail:
+	sample_free(smp);
+	return ret;
+}
+
+const char *sampler_comm(const struct sampler *s)
+{
+	return s->comm ? s->comm : "?";
+}
+
+bool sampler_has_bpf(const struct sampler *s)
+{
+	return s->growth != NULL;
+}
+
+void sampler_close(struct sampler *s)
+{
+	if (!s)
+		return;
+	bpf_growth_close(s->growth);
+	proc_close(&s->proc);
+	free(s->comm);
+	free(s);
+}

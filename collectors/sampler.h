@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The sampler: reads every source for one target and hands out one sample per tick. */
+#ifndef MEMSLEUTH_SAMPLER_H
+#define MEMSLEUTH_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "analyzer/sample.h"
+
+struct sampler_opts {
+	bool bpf;		/* attach the eBPF growth probes */
+	bool bpf_required;	/* fail instead of falling back when they cannot attach */
+};
+
+struct sampler;
+
+/*
+ * Opens target `pid` and attaches the requested collectors. Returns 0 with *out
+ * set, or a negative errno with a one-line reason in `err` (see proc_open).
+ * When optional collectors cannot start, the reason is logged and they stay off.
+ */
+int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
+		 size_t errlen);
+
+/*
+ * Takes a sample at unix time `now`. Returns 0 with *out (the caller owns it),
+ * -ESRCH when the target has exited or its PID was reused, or another negative
+ * errno with a reason in `err`.
+ */
+int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, size_t errlen);
+
+/* The target's command name as first read. */
+const char *sampler_comm(const struct sampler *s);
+/* Whether the eBPF probes are attached. */
+bool sampler_has_bpf(const struct sampler *s);
+
+/* Detaches every probe and frees; NULL is accepted. */
+void sampler_close(struct sampler *s);
+
+#endif

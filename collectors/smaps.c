@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Parser for /proc/PID/smaps and smaps_rollup text, live or saved to a file. */
+#include "collectors/smaps.h"
+#include "analyzer/vec.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The parser runs on every tick against processes with tens of thousands of
+ * mappings, so it walks the text once with memchr and hand-rolled number
+ * parsing; strtoull and sscanf cost several times more here.
+ */
+
+static void set_error(struct parse_error *err, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parses hex digits at *p up to `end`; advances *p. False when there are none or too many. */
+static bool parse_hex(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int d, n = 0;
+
+	while (s < end && (d = hexval(*s)) >= 0) {
+		if (++n > 16)
+			return false;
+		v = (v << 4) | (uint64_t)d;
+		s++;
+	}
+	if (n == 0)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
+static bool parse_dec(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int n = 0;
+
+	while (s < end && *s >= '0' && *s <= '9') {
+		if (++n > 19)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+		s++;
+	}
+	if (n == 0)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
+static const char *skip_spaces(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* "start-end perms offset major:minor inode [path]" */
+static int parse_header(const char *p, const char *end, struct vma *v)
+{
+	const char *path;
+	uint64_t major, minor;
+	int i;
+
+	if (!parse_hex(&p, end, &v->start) || p >= end || *p++ != '-' ||
+	    !parse_hex(&p, end, &v->end) || v->end < v->start)
+		return -1;
+	p = skip_spaces(p, end);
+	for (i = 0; i < 4; i++) {
+		if (p >= end || *p == '\0' || !strchr("rwxsp-", *p))
+			return -1;
+		v->perms[i] = *p++;
+	}
+	v->perms[4] = '\0';
+	p = skip_spaces(p, end);
+	if (!parse_hex(&p, end, &v->offset))
+		return -1;
+	p = skip_spaces(p, end);
+	if (!parse_hex(&p, end, &major) || p >= end || *p++ != ':' ||
+	    !parse_hex(&p, end, &minor) || major > UINT32_MAX || minor > UINT32_MAX)
+		return -1;
+	v->dev_major = (uint32_t)major;
+	v->dev_minor = (uint32_t)minor;
+	p = skip_spaces(p, end);
+	if (!parse_dec(&p, end, &v->inode))
+		return -1;
+	if (p < end && *p != ' ' && *p != '\t')
+		return -1;
+	path = skip_spaces(p, end);
+	v->path = NULL;
+	if (path < end) {
+		v->path = strndup(path, (size_t)(end - path));
+		if (!v->path)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* True for a line that starts a mapping: a lowercase-hex address and a dash. */
+static bool is_header_line(const char *p, const char *end)
+{
+	const char *s = p;
+
+	while (s < end && hexval(*s) >= 0 && !(*s >= 'A' && *s <= 'F'))
+		s++;
+	return s > p && s < end && *s == '-';
+}
+
+/*
+ * A field line: "Name:   123 kB" or "VmFlags: rd wr". Returns the field's
+ * byte value through *bytes when it has a kB figure. -1 when malformed.
+ */
+static int parse_field(const char *p, const char *end, const char **name, size_t *namelen,
+		       uint64_t *bytes, bool *has_kb)
+{
+	const char *colon = memchr(p, ':', (size_t)(end - p));
+	const char *s;
+	uint64_t v;
+
+	if (!colon || colon == p)
+		return -1;
+	for (s = p; s < colon; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return -1;
+	*name = p;
+	*namelen = (size_t)(colon - p);
+	*has_kb = false;
+	s = skip_spaces(colon + 1, end);
+	/* Fields are "Name: <n> kB" or free-form text (VmFlags, THPeligible). */
+	if (s < end && *s >= '0' && *s <= '9' && parse_dec(&s, end, &v)) {
+		s = skip_spaces(s, end);
+		if (end - s == 2 && s[0] == 'k' && s[1] == 'B') {
+			if (v > UINT64_MAX / 1024)
+				return -1;
+			*bytes = v * 1024;
+			*has_kb = true;
+		}
+	}
+	return 0;
+}
+
+#define FIELD_IS(n, len, lit) ((len) == sizeof(lit) - 1 && memcmp((n), (lit), (len)) == 0)
+
+static void store_field(struct vma *v, const char *name, size_t len, uint64_t bytes)
+{
+	switch (name[0]) {
+	case 'R':
+		if (FIELD_IS(name, len, "Rss"))
+			v->rss = bytes;
+		break;
+	case 'P':
+		if (FIELD_IS(name, len, "Pss"))
+			v->pss = bytes;
+		else if (FIELD_IS(name, len, "Private_Dirty"))
+			v->private_dirty = bytes;
+		else if (FIELD_IS(name, len, "Private_Clean"))
+			v->private_clean = bytes;
+		break;
+	case 'S':
+		if (FIELD_IS(name, len, "Swap"))
+			v->swap = bytes;
+		else if (FIELD_IS(name, len, "Shared_Dirty"))
+			v->shared_dirty = bytes;
+		else if (FIELD_IS(name, len, "Shared_Clean"))
+			v->shared_clean = bytes;
+		break;
+	case 'A':
+		if (FIELD_IS(name, len, "Anonymous"))
+			v->anon = bytes;
+		break;
+	}
+}
+
+/*
+ * Mapping paths may hold any byte but NUL and newline (the kernel escapes
+ * only those), so only NUL marks binary input; the line parser rejects the rest.
+ */
+static int check_text(const char *buf, size_t len, struct parse_error *err)
+{
+	if (len == 0) {
+		set_error(err, 0, "empty input: not a smaps file");
+		return -EINVAL;
+	}
+	if (memchr(buf, '\0', len)) {
+		set_error(err, 0, "binary data: not a smaps file");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int smaps_parse(const char *buf, size_t len, struct vma_list *out, struct parse_error *err)
+{
+	const char *p = buf, *end = buf + len;
+	struct vma *cur = NULL;
+	size_t lineno = 0, nfields = 0;
+	bool any_rss = false;
+	int ret;
+
+	ret = check_text(buf, len, err);
+	if (ret)
+		return ret;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+
+		lineno++;
+		if (eol == p) {
+			p = eol + 1;
+			continue;
+		}
+		if (is_header_line(p, eol)) {
+			cur = VEC_PUSH(out->v, out->n, out->cap);
+			if (!cur) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+			ret = parse_header(p, eol, cur);
+			if (ret == -ENOMEM)
+				goto fail;
+			if (ret) {
+				out->n--;
+				set_error(err, lineno, "malformed mapping line");
+				ret = -EINVAL;
+				goto fail;
+			}
+			if (cur->path && strcmp(cur->path, "[rollup]") == 0) {
+				set_error(err, lineno,
+					  "this is smaps_rollup, which has no per-mapping data; "
+					  "save /proc/PID/smaps instead");
+				ret = -EINVAL;
+				goto fail;
+			}
+		} else {
+			const char *name;
+			size_t namelen;
+			uint64_t bytes = 0;
+			bool has_kb;
+
+			if (!cur) {
+				set_error(err, lineno,
+					  "expected a mapping line (\"start-end perms offset dev inode path\")");
+				ret = -EINVAL;
+				goto fail;
+			}
+			if (parse_field(p, eol, &name, &namelen, &bytes, &has_kb)) {
+				set_error(err, lineno, "malformed field line");
+				ret = -EINVAL;
+				goto fail;
+			}
+			nfields++;
+			if (has_kb) {
+				if (FIELD_IS(name, namelen, "Rss"))
+					any_rss = true;
+				store_field(cur, name, namelen, bytes);
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (out->n == 0) {
+		set_error(err, 0, "no mappings found: not a smaps file");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (nfields == 0 || !any_rss) {
+		set_error(err, 0,
+			  "no Rss: fields: this looks like /proc/PID/maps; save /proc/PID/smaps instead");
+		ret = -EINVAL;
+		goto fail;
+	}
+	return 0;
+fail:
+	vma_list_free(out);
+	return ret;
+}
+
+int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct parse_error *err)
+{
+	const char *p = buf, *end = buf + len;
+	size_t lineno = 0;
+	bool seen_rss = false;
+	int ret;
+
+	ret = check_text(buf, len, err);
+	if (ret)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *name;
+		size_t namelen;
+		uint64_t bytes = 0;
+		bool has_kb;
+
+		lineno++;
+		if (eol > p && !is_header_line(p, eol)) {
+			if (parse_field(p, eol, &name, &namelen, &bytes, &has_kb)) {
+				set_error(err, lineno, "malformed smaps_rollup line");
+				return -EINVAL;
+			}
+			if (has_kb) {
+				if (FIELD_IS(name, namelen, "Rss")) {
+					out->rss = bytes;
+					seen_rss = true;
+				} else if (FIELD_IS(name, namelen, "Pss")) {
+					out->pss = bytes;
+				} else if (FIELD_IS(name, namelen, "Anonymous")) {
+					out->anon = bytes;
+				} else if (FIELD_IS(name, namelen, "Swap")) {
+					out->swap = bytes;
+				}
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!seen_rss) {
+		set_error(err, 0, "no Rss: field in smaps_rollup");
+		return -EINVAL;
+	}
+	return 0;
+}

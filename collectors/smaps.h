@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Parser for /proc/PID/smaps and smaps_rollup text, live or saved to a file. */
+#ifndef MEMSLEUTH_SMAPS_H
+#define MEMSLEUTH_SMAPS_H
+
+#include <stddef.h>
+
+#include "analyzer/sample.h"
+#include "analyzer/vma.h"
+
+/* Where and why a parse failed: a line number (1-based, 0 for the whole input). */
+struct parse_error {
+	size_t line;
+	char msg[200];
+};
+
+/*
+ * Parses smaps text into `out` (which must be empty). Returns 0, or -EINVAL with
+ * `err` filled for input that is not smaps (empty, binary, /proc/PID/maps,
+ * smaps_rollup, a broken line), or -ENOMEM. On failure `out` is left empty.
+ */
+int smaps_parse(const char *buf, size_t len, struct vma_list *out, struct parse_error *err);
+
+/*
+ * Parses smaps_rollup text into totals. Returns 0 or -EINVAL with `err` filled.
+ */
+int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct parse_error *err);
+
+#endif

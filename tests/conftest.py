@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Shared test machinery: the memsleuth binary, test targets, and bounded runs."""
+import json
+import os
+import select
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MEMSLEUTH = os.environ.get("MEMSLEUTH", str(ROOT / "build" / "memsleuth"))
+TARGETS = Path(os.environ.get("MEMSLEUTH_TARGETS", str(ROOT / "build" / "tests")))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SANITIZED = os.environ.get("MEMSLEUTH_SAN") == "1"
+MIB = 1 << 20
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "bpf: needs root and working eBPF")
+    config.addinivalue_line("markers", "nosan: skipped in the sanitizer run (timing or cost)")
+
+
+def require_root(reason="needs root"):
+    """Skips outside CI; in CI a missing capability is a failure."""
+    if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail(f"CI must run as root: {reason}")
+        pytest.skip(reason)
+
+
+def target_path(name):
+    path = TARGETS / name
+    if not path.exists():
+        pytest.fail(f"test target {path} is missing: run 'make test-targets'")
+    return str(path)
+
+
+class Target:
+    """A test target following the ready/go/done handshake of tests/targets/target.h."""
+
+    def __init__(self, name, *args, env=None, timeout=10):
+        self.proc = subprocess.Popen(
+            [target_path(name), *map(str, args)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        line = self._readline(timeout)
+        if not line.startswith("ready"):
+            self.kill()
+            raise AssertionError(f"{name}: expected 'ready', got {line!r}")
+        self.pid = self.proc.pid
+        self.done_fields = {}
+
+    def _readline(self, timeout):
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            self.kill()
+            raise AssertionError("test target did not answer in time")
+        return self.proc.stdout.readline().strip()
+
+    def go(self, timeout=30):
+        """Lets the target misbehave and waits for its 'done' line; returns its fields."""
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        line = self._readline(timeout)
+        if not line.startswith("done"):
+            raise AssertionError(f"expected 'done', got {line!r}")
+        for item in line.split()[1:]:
+            key, _, value = item.partition("=")
+            self.done_fields[key] = value
+        return self.done_fields
+
+    def finish(self, timeout=10):
+        """Tells the target to exit and reaps it."""
+        try:
+            self.proc.stdin.write("exit\n")
+            self.proc.stdin.flush()
+            self.proc.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def target():
+    """Starts targets by name and kills, at teardown, only the ones it started."""
+    started = []
+
+    def start(name, *args, **kw):
+        t = Target(name, *args, **kw)
+        started.append(t)
+        return t
+
+    yield start
+    for t in started:
+        t.kill()
+
+
+def run(args, timeout=60, check=None, **kw):
+    """Runs memsleuth to completion; returns the CompletedProcess."""
+    res = subprocess.run([MEMSLEUTH, *map(str, args)], capture_output=True, text=True,
+                         timeout=timeout, **kw)
+    if check is not None:
+        assert res.returncode == check, (
+            f"memsleuth {' '.join(map(str, args))}: exit {res.returncode}\n"
+            f"stdout: {res.stdout[-2000:]}\nstderr: {res.stderr[-2000:]}")
+    if SANITIZED:
+        assert "Sanitizer" not in res.stderr and "runtime error" not in res.stderr, res.stderr
+    return res
+
+
+class Watch:
+    """A memsleuth run in the background, started once its baseline sample is taken."""
+
+    def __init__(self, args, timeout=20):
+        self.args = [MEMSLEUTH, *map(str, args)]
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.err_lines = []
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.proc.stderr], [], [], max(left, 0))
+            if not ready:
+                self.proc.kill()
+                raise AssertionError("memsleuth did not start in time")
+            line = self.proc.stderr.readline()
+            if not line:
+                out, err = self.proc.communicate()
+                raise AssertionError(f"memsleuth exited early ({self.proc.returncode}): "
+                                     f"{''.join(self.err_lines)}{err}")
+            self.err_lines.append(line)
+            if "watching PID" in line:
+                break
+
+    def wait(self, timeout=60):
+        """Waits for exit; returns (returncode, stdout, stderr)."""
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            raise AssertionError(f"memsleuth did not finish in {timeout} s: {err}")
+        err = "".join(self.err_lines) + err
+        if SANITIZED:
+            assert "Sanitizer" not in err and "runtime error" not in err, err
+        return self.proc.returncode, out, err
+
+    def json_windows(self, timeout=60, status=0):
+        code, out, err = self.wait(timeout)
+        assert code == status, f"exit {code}: {err}"
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def watch():
+    started = []
+
+    def start(*args, **kw):
+        w = Watch(args, **kw)
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.kill()
+
+
+def region(window, name):
+    for r in window["regions"]:
+        if r["name"] == name:
+            return r
+    raise AssertionError(f"no region {name!r} in {[r['name'] for r in window['regions']]}")
+
+
+def regions_of_kind(window, kind):
+    return [r for r in window["regions"] if r["kind"] == kind]
+
+
+def within(value, expected, rel=0.02):
+    return abs(value - expected) <= rel * expected

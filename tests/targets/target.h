@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The handshake every test target follows, so that memsleuth attaches before it misbehaves. */
+#ifndef MEMSLEUTH_TEST_TARGET_H
+#define MEMSLEUTH_TEST_TARGET_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * Protocol on stdin/stdout, one line each:
+ *   target -> "ready PID"        set up, waiting
+ *   test   -> "go" (any line)    misbehave now
+ *   target -> "done ..."         finished, with figures the test may check
+ *   test   -> any line or EOF    exit
+ * Targets abort when stdin closes early, so a dead test leaves nothing behind.
+ */
+
+static inline void target_ready(void)
+{
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+}
+
+/* Blocks until the test writes a line; exits when stdin is closed. */
+static inline void target_wait(void)
+{
+	char line[256];
+
+	if (!fgets(line, sizeof(line), stdin))
+		exit(0);
+}
+
+static inline void target_done(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#include <stdarg.h>
+
+static inline void target_done(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("done", stdout);
+	if (fmt && *fmt) {
+		fputc(' ', stdout);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* Touches every page so that the bytes count in RSS. */
+static inline void target_touch(void *p, size_t len)
+{
+	volatile char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i += 4096)
+		c[i] = 1;
+	if (len)
+		c[len - 1] = 1;
+}
+
+#endif
