@@ -191,6 +191,9 @@ struct window *window_build(struct sample *const *ticks, size_t n)
 	/* Counters restart from zero when the collector restarts (a new recording segment). */
 	w->lost_events = s1->lost_events >= s0->lost_events ? s1->lost_events - s0->lost_events
 							    : s1->lost_events;
+	/* Events that reached user space but did not fit in a sample are lost too. */
+	for (i = 1; i < n; i++)
+		w->lost_events += ticks[i]->events_dropped;
 	if (build_regions(w) || build_stacks(w)) {
 		window_free(w);
 		errno = ENOMEM;

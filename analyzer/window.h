@@ -54,7 +54,7 @@ struct window {
 	struct finding *findings;	/* most severe first */
 	size_t nfindings, findings_cap;
 
-	uint64_t lost_events;		/* lost within this window */
+	uint64_t lost_events;		/* lost in the kernel or dropped by caps, in this window */
 };
 
 /*

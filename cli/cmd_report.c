@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth report: re-derive the windows of a recording, offline. */
+#include "analyzer/analyze.h"
 #include "analyzer/timeline.h"
 #include "cli/commands.h"
 #include "cli/print.h"
@@ -48,6 +49,7 @@ int cmd_report(int argc, char **argv)
 	struct recording_reader *rd = NULL;
 	struct recording_header h;
 	struct timeline *tl = NULL;
+	struct analyzer *an = NULL;
 	struct window *w = NULL;
 	struct sample *s;
 	double window_s = 0;
@@ -85,13 +87,14 @@ int cmd_report(int argc, char **argv)
 	if (ret)
 		return fail(json, err);
 	tl = timeline_new(window_s > 0 ? window_s : h.window_s);
-	if (!tl) {
+	an = analyzer_new();
+	if (!tl || !an) {
 		status = fail(json, "out of memory");
 		goto cleanup;
 	}
 	while ((ret = recording_next(rd, &s, err, sizeof(err))) == 1) {
 		nsamples++;
-		if (timeline_push(tl, s, &w) < 0) {
+		if (timeline_push(tl, s, &w) < 0 || (w && analyzer_window(an, w))) {
 			status = fail(json, "out of memory");
 			goto cleanup;
 		}
@@ -114,7 +117,7 @@ int cmd_report(int argc, char **argv)
 		status = fail(json, err);
 		goto cleanup;
 	}
-	if (timeline_flush(tl, &w) == 1) {
+	if (timeline_flush(tl, &w) == 1 && analyzer_window(an, w) == 0) {
 		if (json)
 			print_window_json(stdout, w);
 		else
@@ -125,6 +128,7 @@ int cmd_report(int argc, char **argv)
 cleanup:
 	window_free(w);
 	timeline_free(tl);
+	analyzer_free(an);
 	recording_close(rd);
 	recording_header_clear(&h);
 	return status;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A live session: sampler, timeline and recorder run together on a tick schedule. */
 #include "cli/session.h"
+#include "analyzer/analyze.h"
 #include "analyzer/timeline.h"
 #include "cli/recording.h"
 #include "cli/util.h"
@@ -17,6 +18,7 @@ struct session {
 	struct session_opts opts;
 	struct sampler *sampler;
 	struct timeline *timeline;
+	struct analyzer *analyzer;
 	struct recorder *recorder;
 	struct sample *latest;	/* held */
 	double start_mono;
@@ -53,9 +55,12 @@ static int take(struct session *s, struct window **w, char *err, size_t errlen)
 	sample_free(s->latest);
 	s->latest = sample_hold(smp);
 	ret = timeline_push(s->timeline, smp, w);
+	if (ret == 1 && analyzer_window(s->analyzer, *w))
+		ret = -ENOMEM;
 	if (ret < 0) {
+		window_free(*w);
+		*w = NULL;
 		snprintf(err, errlen, "out of memory");
-		return ret;
 	}
 	return ret;
 }
@@ -76,7 +81,8 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	if (ret)
 		goto fail;
 	s->timeline = timeline_new(o->window_s);
-	if (!s->timeline) {
+	s->analyzer = analyzer_new();
+	if (!s->timeline || !s->analyzer) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -119,6 +125,12 @@ int session_finish(struct session *s, const char *reason, struct window **w)
 {
 	int ret = timeline_flush(s->timeline, w);
 
+	if (ret == 1 && analyzer_window(s->analyzer, *w)) {
+		window_free(*w);
+		*w = NULL;
+		ret = 0;
+	}
+
 	if (s->recorder) {
 		if (recorder_close(s->recorder, reason))
 			log_error("the recording %s may be incomplete: write error",
@@ -156,6 +168,7 @@ void session_close(struct session *s)
 		recorder_close(s->recorder, "stopped");
 	sample_free(s->latest);
 	timeline_free(s->timeline);
+	analyzer_free(s->analyzer);
 	sampler_close(s->sampler);
 	free(s);
 }
