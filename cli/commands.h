@@ -9,6 +9,7 @@ int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_demo_target(int argc, char **argv);
+int cmd_bench_smaps(int argc, char **argv);
 
 /* Prints "memsleuth CMD: MSG" and the hint to --help; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

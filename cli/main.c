@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, "diff OLD NEW: compare two saved copies of /proc/PID/smaps", false },
 	{ "demo", cmd_demo, "demo: run a misbehaving demo target and watch it", false },
 	{ "__demo-target", cmd_demo_target, "the demo's target process", true },
+	{ "__bench-smaps", cmd_bench_smaps, "smaps parsing benchmark", true },
 };
 
 static void print_usage(FILE *f)

@@ -9,26 +9,42 @@
 #include <time.h>
 
 #define NAME_COLS 29
+#define PATH_COLS 52
 /* Regions whose RSS moved less than a page did not change. */
 #define PAGE_BYTES 4096
 
-/* Prints at most `cols` columns of a name, keeping its tail (the file name matters most). */
-static void put_name(FILE *f, const char *name, int cols)
+/*
+ * Prints at most `cols` columns of a name. A long path keeps its tail from a '/'
+ * on (".../libc.so.6"): the file name matters most. Control bytes from the target
+ * become '?' so they cannot drive the terminal. Pads to `cols` when `pad`.
+ */
+static void put_tail(FILE *f, const char *name, int cols, bool pad)
 {
-	size_t n = strlen(name);
-	char buf[NAME_COLS * 4 + 8];
-	size_t i, o = 0;
+	size_t n = strlen(name), i, o = 0, keep;
+	char buf[512];
+	const char *tail, *slash;
 
+	if (cols > (int)sizeof(buf) - 8)
+		cols = (int)sizeof(buf) - 8;
 	if (n > (size_t)cols) {
-		name += n - (size_t)(cols - 3);
+		keep = (size_t)cols - 3;
+		tail = name + n - keep;
+		slash = strchr(tail, '/');
+		if (slash && slash[1])
+			tail = slash;
 		memcpy(buf, "...", 3);
 		o = 3;
+		name = tail;
 	}
-	/* Control bytes from the target must not drive the terminal. */
 	for (i = 0; name[i] && o < sizeof(buf) - 1; i++)
 		buf[o++] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
 	buf[o] = '\0';
-	fprintf(f, "%-*s", cols, buf);
+	fprintf(f, pad ? "%-*s" : "%.*s", cols, buf);
+}
+
+static void put_name(FILE *f, const char *name, int cols)
+{
+	put_tail(f, name, cols, true);
 }
 
 /* Prints a string from the target with control bytes made harmless. */
@@ -216,10 +232,21 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 		     const char *new_path, const struct print_opts *o)
 {
-	fputs("== diff ", f);
-	put_safe(f, old_path);
-	fputs(" -> ", f);
-	put_safe(f, new_path);
+	char when[2][32];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct sample *s = i ? w->end : w->start;
+		time_t t = (time_t)s->t;
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(when[i], sizeof(when[i]), "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	fprintf(f, "== diff over %.0f s (file times)\n  old  %s  ", w->window_s, when[0]);
+	put_tail(f, old_path, PATH_COLS, false);
+	fprintf(f, "\n  new  %s  ", when[1]);
+	put_tail(f, new_path, PATH_COLS, false);
 	fputc('\n', f);
 	print_totals(f, w);
 	print_regions(f, w, o);

@@ -19,37 +19,67 @@ int proc_errno_gone(int err)
 	return err == ENOENT || err == ESRCH;
 }
 
-static int read_fd_all(int fd, char **buf, size_t *len, size_t max)
+/* Appends the rest of fd to b->data (b->len bytes kept); on failure b->len is reset to 0. */
+static int read_fd_into(int fd, struct readbuf *b, size_t max)
 {
-	size_t cap = 0, n = 0;
-	char *b = NULL;
 	ssize_t r;
 
+	b->len = 0;
 	for (;;) {
-		if (vec_reserve((void **)&b, &cap, n + READ_CHUNK + 1, 1)) {
-			free(b);
+		if (vec_reserve((void **)&b->data, &b->cap, b->len + READ_CHUNK + 1, 1))
 			return -ENOMEM;
-		}
-		r = read(fd, b + n, cap - n - 1);
+		r = read(fd, b->data + b->len, b->cap - b->len - 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			r = -errno;
-			free(b);
-			return (int)r;
+			b->len = 0;
+			return -errno;
 		}
 		if (r == 0)
 			break;
-		n += (size_t)r;
-		if (max && n > max) {
-			free(b);
+		b->len += (size_t)r;
+		if (max && b->len > max) {
+			b->len = 0;
 			return -EFBIG;
 		}
 	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
+	b->data[b->len] = '\0';
 	return 0;
+}
+
+static int read_fd_all(int fd, char **buf, size_t *len, size_t max)
+{
+	struct readbuf b = { 0 };
+	int ret = read_fd_into(fd, &b, max);
+
+	if (ret) {
+		free(b.data);
+		return ret;
+	}
+	*buf = b.data;
+	*len = b.len;
+	return 0;
+}
+
+int proc_read_buf(const struct proc_target *t, const char *name, struct readbuf *b)
+{
+	int fd, ret;
+
+	fd = openat(t->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read_fd_into(fd, b, 0);
+	close(fd);
+	return ret;
+}
+
+void readbuf_free(struct readbuf *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
 }
 
 int proc_read(const struct proc_target *t, const char *name, char **buf, size_t *len)

@@ -27,6 +27,20 @@ void proc_close(struct proc_target *t);
  */
 int proc_read(const struct proc_target *t, const char *name, char **buf, size_t *len);
 
+/*
+ * A read buffer kept across ticks. Reading a large /proc file into fresh memory
+ * costs more in page faults than the kernel spends producing the text, so the
+ * sampler reuses one buffer for smaps.
+ */
+struct readbuf {
+	char *data;
+	size_t len, cap;
+};
+
+/* Reads a whole file below /proc/PID into `b` (NUL-terminated); 0 or -errno. */
+int proc_read_buf(const struct proc_target *t, const char *name, struct readbuf *b);
+void readbuf_free(struct readbuf *b);
+
 /* Reads a whole file by path the same way (for saved files and /proc/...). */
 int file_read(const char *path, char **buf, size_t *len, size_t max);
 

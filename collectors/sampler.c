@@ -18,6 +18,7 @@ struct sampler {
 	struct proc_target proc;
 	char *comm;
 	struct bpf_growth *growth;
+	struct readbuf smaps;	/* reused: see struct readbuf */
 };
 
 int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
@@ -57,11 +58,10 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	struct vma_list vmas = { 0 };
 	struct parse_error perr = { 0 };
 	uint64_t *sps = NULL;
-	size_t nsps, len;
-	char *buf = NULL;
+	size_t nsps;
 	int ret;
 
-	ret = proc_read(&s->proc, "smaps", &buf, &len);
+	ret = proc_read_buf(&s->proc, "smaps", &s->smaps);
 	if (ret) {
 		if (proc_errno_gone(-ret))
 			return -ESRCH;
@@ -69,12 +69,9 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 		return ret;
 	}
 	/* An exiting process can leave an empty smaps behind. */
-	if (len == 0) {
-		free(buf);
+	if (s->smaps.len == 0)
 		return proc_alive(&s->proc) ? 0 : -ESRCH;
-	}
-	ret = smaps_parse(buf, len, &vmas, &perr);
-	free(buf);
+	ret = smaps_parse(s->smaps.data, s->smaps.len, &vmas, &perr);
 	if (ret) {
 		snprintf(err, errlen, "cannot parse /proc/%d/smaps: line %zu: %s", s->proc.pid,
 			 perr.line, perr.msg);
@@ -150,6 +147,7 @@ void sampler_close(struct sampler *s)
 	if (!s)
 		return;
 	bpf_growth_close(s->growth);
+	readbuf_free(&s->smaps);
 	proc_close(&s->proc);
 	free(s->comm);
 	free(s);

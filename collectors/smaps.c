@@ -172,6 +172,21 @@ static int parse_field(const char *p, const char *end, const char **name, size_t
 
 #define FIELD_IS(n, len, lit) ((len) == sizeof(lit) - 1 && memcmp((n), (lit), (len)) == 0)
 
+/* Fields memsleuth uses must carry a figure; the others may be free text. */
+static bool is_figure_field(const char *name, size_t len)
+{
+	static const char *const figures[] = {
+		"Size", "Rss", "Pss", "Private_Dirty", "Private_Clean", "Shared_Dirty",
+		"Shared_Clean", "Anonymous", "Swap",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+		if (strlen(figures[i]) == len && memcmp(figures[i], name, len) == 0)
+			return true;
+	return false;
+}
+
 static void store_field(struct vma *v, const char *name, size_t len, uint64_t bytes)
 {
 	switch (name[0]) {
@@ -276,6 +291,12 @@ int smaps_parse(const char *buf, size_t len, struct vma_list *out, struct parse_
 			}
 			if (parse_field(p, eol, &name, &namelen, &bytes, &has_kb)) {
 				set_error(err, lineno, "malformed field line");
+				ret = -EINVAL;
+				goto fail;
+			}
+			if (!has_kb && is_figure_field(name, namelen)) {
+				set_error(err, lineno, "field %.*s has no \"<number> kB\" figure",
+					  (int)namelen, name);
 				ret = -EINVAL;
 				goto fail;
 			}

@@ -1,17 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""watch on /proc data: exact region growth, classification, totals."""
-from conftest import MIB, region, within
+"""watch on /proc data: exact region growth, classification, fds, and a no-growth control."""
+import json
+import time
+
+from conftest import MIB, region, regions_of_kind, within
+
+# Growth below this is noise for the control: a page or two of malloc bookkeeping.
+NOISE = 64 * 1024
+
+
+def watch_one_window(target, watch, name, *args, interval=3):
+    t = target(name, *args)
+    w = watch("watch", t.pid, "-i", interval, "-n", "1", "--json", "--no-bpf")
+    fields = t.go()
+    windows = w.json_windows(timeout=30)
+    assert len(windows) == 1, windows
+    return t, fields, windows[0]
 
 
 def test_heap_and_anon_growth_reported_exactly(target, watch):
-    t = target("grow_heap_anon", 48, 32)
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json", "--no-bpf")
-    t.go()
-    windows = w.json_windows(timeout=30)
-    assert len(windows) == 1
-    win = windows[0]
+    t, _, win = watch_one_window(target, watch, "grow_heap_anon", 48, 32)
     assert win["pid"] == t.pid
     assert win["comm"] == "grow_heap_anon"
+    assert win["allocator"] == "glibc"
     heap = region(win, "[heap]")
     assert heap["kind"] == "heap"
     assert within(heap["rss_delta"], 48 * MIB), heap
@@ -19,5 +30,96 @@ def test_heap_and_anon_growth_reported_exactly(target, watch):
     assert anon["kind"] == "anon"
     assert within(anon["rss_delta"], 32 * MIB), anon
     assert within(win["totals_delta"]["rss"], 80 * MIB), win["totals_delta"]
+    assert within(win["totals_delta"]["anon"], 80 * MIB), win["totals_delta"]
     assert win["lost_events"] == 0
-    assert win["regions"][0]["name"] == "[heap]"
+    # Sorted by |delta|: the two grown regions come first.
+    assert [r["name"] for r in win["regions"][:2]] == ["[heap]", "[anon]"]
+
+
+def test_window_carries_the_contract_keys(target, watch):
+    _, _, win = watch_one_window(target, watch, "grow_heap_anon", 1, 1, interval=1)
+    for key in ("t", "pid", "comm", "window_s", "allocator", "totals", "regions", "arenas",
+                "fds", "stacks", "findings", "lost_events"):
+        assert key in win, key
+    assert set(win["totals"]) >= {"rss", "pss", "anon", "swap", "fds"}
+    for r in win["regions"]:
+        assert set(r) >= {"name", "kind", "rss", "rss_delta", "private_dirty", "swap"}
+        assert r["kind"] in ("heap", "arena", "stack", "anon", "file", "shmem", "other")
+    assert set(win["fds"]) >= {"total", "limit", "by_type"}
+    assert 0.9 <= win["window_s"] <= 1.5
+
+
+def test_file_mapping_grouped_by_path(target, watch, tmp_path):
+    path = tmp_path / "mapped.bin"
+    _, fields, win = watch_one_window(target, watch, "grow_file", path, 16)
+    r = region(win, str(path))
+    assert r["kind"] == "file"
+    assert within(r["rss_delta"], int(fields["file"])), r
+
+
+def test_thread_stacks_classified(target, watch):
+    _, fields, win = watch_one_window(target, watch, "grow_stacks", 8, 1024)
+    stacks = region(win, "[thread stacks]")
+    assert stacks["kind"] == "stack"
+    expected = int(fields["threads"]) * int(fields["stack"])
+    assert within(stacks["rss_delta"], expected), stacks
+    assert region(win, "[stack]")["kind"] == "stack"
+    # The thread stacks are not mistaken for plain anonymous memory.
+    assert abs(region(win, "[anon]")["rss_delta"]) < NOISE
+
+
+def test_fds_counted_by_type(target, watch):
+    _, fields, win = watch_one_window(target, watch, "grow_fds", 40)
+    delta = win["fds"]["by_type_delta"]
+    assert delta["socket"] == int(fields["sockets"])
+    assert delta["pipe"] == int(fields["pipes"])
+    assert delta["file"] == int(fields["files"])
+    assert delta["eventfd"] == 1
+    assert win["fds"]["delta"] == 40 + 40 + 10 + 1
+    assert win["totals"]["fds"] == win["fds"]["total"]
+    assert win["fds"]["limit"] > 0
+
+
+def test_control_churn_shows_no_growth(target, watch):
+    _, _, win = watch_one_window(target, watch, "control_churn", 3, interval=4)
+    # Code pages of libc faulting in are clean file cache, not growth of the process.
+    grown = [(r["name"], r["rss_delta"]) for r in win["regions"]
+             if r["rss_delta"] > NOISE and r["kind"] != "file"]
+    assert not grown, grown
+    assert win["totals_delta"]["anon"] < NOISE
+    assert win["fds"]["delta"] == 0
+    assert not regions_of_kind(win, "arena")
+
+
+def test_text_output_fits_80_columns(target, watch):
+    t = target("grow_heap_anon", 4, 4)
+    w = watch("watch", t.pid, "-i", "2", "-n", "1", "--no-bpf")
+    t.go()
+    code, out, err = w.wait(30)
+    assert code == 0, err
+    assert "[heap]" in out and "+4.0 MiB" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_target_exit_ends_watch_with_final_window(target, watch):
+    t = target("grow_heap_anon", 8, 0)
+    w = watch("watch", t.pid, "-i", "30", "--tick", "0.2", "--json", "--no-bpf")
+    t.go()
+    time.sleep(1)  # let a tick see the growth: an exited process's memory is gone
+    t.finish()
+    code, out, err = w.wait(30)
+    assert code == 0, err
+    assert f"target {t.pid} exited" in err
+    windows = [line for line in out.splitlines() if line.strip()]
+    assert len(windows) == 1
+    final = json.loads(windows[0])
+    assert final["partial"] is True
+    assert within(region(final, "[heap]")["rss_delta"], 8 * MIB)
+
+
+def test_count_and_interval_respected(target, watch):
+    t = target("grow_heap_anon", 1, 1)
+    w = watch("watch", t.pid, "-i", "0.5", "-n", "3", "--json", "--no-bpf")
+    windows = w.json_windows(timeout=30)
+    assert [x["window"] for x in windows] == [1, 2, 3]
+    assert all(0.4 <= x["window_s"] <= 0.8 for x in windows), [x["window_s"] for x in windows]

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Hidden `__bench-smaps PID ROUNDS`: times a raw smaps read against read + parse + grouping. */
+#include "analyzer/regions.h"
+#include "cli/commands.h"
+#include "cli/util.h"
+#include "collectors/proc.h"
+#include "collectors/smaps.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/*
+ * Used by tests/bench/bench_smaps.py. Rounds alternate between the two
+ * measurements so that both see the same machine load.
+ */
+int cmd_bench_smaps(int argc, char **argv)
+{
+	struct readbuf rawbuf = { 0 }, buf = { 0 };
+	struct proc_target t;
+	double raw = 0, full = 0;
+	size_t bytes = 0, vmas = 0, nregions = 0;
+	long rounds, i;
+	char err[256];
+	int pid;
+
+	if (argc != 3 || parse_pid(argv[1], &pid, err, sizeof(err)) ||
+	    parse_count(argv[2], "rounds", &rounds, err, sizeof(err)))
+		return usage_error("__bench-smaps", "usage: __bench-smaps PID ROUNDS");
+	if (proc_open(pid, &t, err, sizeof(err))) {
+		fprintf(stderr, "memsleuth __bench-smaps: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	/* Both sides reuse their buffer across rounds, as the sampler does across ticks. */
+	for (i = 0; i < rounds; i++) {
+		struct vma_list l = { 0 };
+		struct parse_error perr;
+		struct sample *s;
+		double t0;
+
+		t0 = now_mono();
+		if (proc_read_buf(&t, "smaps", &rawbuf))
+			goto fail;
+		raw += now_mono() - t0;
+
+		t0 = now_mono();
+		s = sample_new();
+		if (!s || proc_read_buf(&t, "smaps", &buf))
+			goto fail;
+		if (smaps_parse(buf.data, buf.len, &l, &perr) || regions_build(&l, NULL, 0, s)) {
+			sample_free(s);
+			goto fail;
+		}
+		full += now_mono() - t0;
+		bytes = buf.len;
+		vmas = l.n;
+		nregions = s->nregions;
+		vma_list_free(&l);
+		sample_free(s);
+	}
+	printf("{\"rounds\": %ld, \"bytes\": %zu, \"vmas\": %zu, \"regions\": %zu, "
+	       "\"raw_read_s\": %.6f, \"read_parse_s\": %.6f}\n",
+	       rounds, bytes, vmas, nregions, raw / (double)rounds, full / (double)rounds);
+	readbuf_free(&rawbuf);
+	readbuf_free(&buf);
+	proc_close(&t);
+	return EXIT_OK;
+fail:
+	fprintf(stderr, "memsleuth __bench-smaps: reading /proc/%d/smaps failed\n", pid);
+	readbuf_free(&rawbuf);
+	readbuf_free(&buf);
+	proc_close(&t);
+	return EXIT_RUNTIME;
+}
