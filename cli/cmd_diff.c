@@ -36,14 +36,6 @@ static void help(FILE *f)
 
 enum { OPT_JSON = 256 };
 
-static int fail(bool json, const char *msg)
-{
-	fprintf(stderr, "memsleuth diff: %s\n", msg);
-	if (json)
-		print_json_line(stdout, json_pack("{s:o}", "error", json_str(msg)));
-	return EXIT_RUNTIME;
-}
-
 /* Reads and classifies one saved smaps file into a sample. Returns 0 or -errno with `err`. */
 static int load(const char *path, struct sample **out, char *err, size_t errlen)
 {
@@ -122,13 +114,13 @@ int cmd_diff(int argc, char **argv)
 		return usage_error("diff", "unexpected argument '%s'", argv[optind + 2]);
 	for (i = 0; i < 2; i++) {
 		if (load(argv[optind + i], &s[i], err, sizeof(err))) {
-			status = fail(json, err);
+			status = runtime_error("diff", json, err);
 			goto cleanup;
 		}
 	}
 	w = window_build(s, 2);
 	if (!w) {
-		status = fail(json, "out of memory");
+		status = runtime_error("diff", json, "out of memory");
 		goto cleanup;
 	}
 	if (json)

@@ -29,14 +29,6 @@ static void help(FILE *f)
 
 enum { OPT_JSON = 256 };
 
-static int fail(bool json, const char *msg)
-{
-	fprintf(stderr, "memsleuth report: %s\n", msg);
-	if (json)
-		print_json_line(stdout, json_pack("{s:o}", "error", json_str(msg)));
-	return EXIT_RUNTIME;
-}
-
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -85,17 +77,17 @@ int cmd_report(int argc, char **argv)
 
 	ret = recording_open(argv[optind], &rd, &h, err, sizeof(err));
 	if (ret)
-		return fail(json, err);
+		return runtime_error("report", json, err);
 	tl = timeline_new(window_s > 0 ? window_s : h.window_s);
 	an = analyzer_new();
 	if (!tl || !an) {
-		status = fail(json, "out of memory");
+		status = runtime_error("report", json, "out of memory");
 		goto cleanup;
 	}
 	while ((ret = recording_next(rd, &s, err, sizeof(err))) == 1) {
 		nsamples++;
 		if (timeline_push(tl, s, &w) < 0 || (w && analyzer_window(an, w))) {
-			status = fail(json, "out of memory");
+			status = runtime_error("report", json, "out of memory");
 			goto cleanup;
 		}
 		if (w) {
@@ -108,13 +100,13 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (ret < 0) {
-		status = fail(json, err);
+		status = runtime_error("report", json, err);
 		goto cleanup;
 	}
 	if (nsamples < 2) {
 		snprintf(err, sizeof(err), "%s: the recording holds %zu sample%s; a window needs two",
 			 argv[optind], nsamples, nsamples == 1 ? "" : "s");
-		status = fail(json, err);
+		status = runtime_error("report", json, err);
 		goto cleanup;
 	}
 	if (timeline_flush(tl, &w) == 1 && analyzer_window(an, w) == 0) {

@@ -140,15 +140,6 @@ usage:
 	return 1;
 }
 
-/* A runtime failure: one line on stderr, and in JSON mode a JSON object on stdout too. */
-static int runtime_error(bool json, const char *msg)
-{
-	fprintf(stderr, "memsleuth watch: %s\n", msg);
-	if (json)
-		print_json_line(stdout, json_pack("{s:o}", "error", json_str(msg)));
-	return EXIT_RUNTIME;
-}
-
 static int emit(const struct watch_args *a, const struct window *w)
 {
 	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
@@ -172,12 +163,13 @@ int cmd_watch(int argc, char **argv)
 	if (parse_args(argc, argv, &a, &status))
 		return status;
 	if (a.s.alloc)
-		return runtime_error(a.json, "--alloc: malloc probes are not available in this "
-					     "build yet; run without --alloc");
+		return runtime_error("watch", a.json,
+				     "--alloc: malloc probes are not available in this build yet; "
+				     "run without --alloc");
 	signals_install();
 	ret = session_open(&a.s, &s, err, sizeof(err));
 	if (ret)
-		return runtime_error(a.json, err);
+		return runtime_error("watch", a.json, err);
 	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps, fds%s%s%s",
 		 a.s.pid, session_comm(s), a.s.window_s, a.s.tick_s,
 		 session_has_bpf(s) ? ", eBPF growth probes" : "",
@@ -198,7 +190,7 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (ret < 0) {
 			reason = "failed";
-			status = runtime_error(a.json, err);
+			status = runtime_error("watch", a.json, err);
 			break;
 		}
 		if (ret == 1) {
