@@ -312,6 +312,10 @@ static int run_live(const struct top_args *a)
 			reason = "quit";
 			break;
 		}
+		if (tui_hung_up(l.t)) {
+			reason = "terminal closed";
+			break;
+		}
 		if (now_mono() < due)
 			continue;
 		frames++;
@@ -440,7 +444,7 @@ static int run_replay(const struct top_args *a)
 		if (signals_stop_requested())
 			break;
 		ret = replay_keys(t, r, m, err, sizeof(err));
-		if (ret)
+		if (ret || tui_hung_up(t))
 			break;
 		if (now_mono() < next_frame)
 			continue;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,4 +346,12 @@ size_t tui_read_keys(struct tui *t, const struct model *m, enum tui_action *acts
 		handle_view_key(t, m, ch);
 	}
 	return n;
+}
+
+bool tui_hung_up(const struct tui *t)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	(void)t;
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
 }

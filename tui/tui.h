@@ -56,4 +56,10 @@ void tui_draw(struct tui *t, const struct model *m);
  */
 size_t tui_read_keys(struct tui *t, const struct model *m, enum tui_action *acts, size_t max);
 
+/*
+ * Whether the terminal hung up (its window closed): input then polls readable
+ * forever without keys, so the controller must stop instead of spinning.
+ */
+bool tui_hung_up(const struct tui *t);
+
 #endif
