@@ -289,6 +289,8 @@ const char *fmt_duration(char *buf, size_t len, double seconds)
 
 	if (s < 60)
 		snprintf(buf, len, "%lds", s);
+	else if (s < 3600 && s % 60 == 0)
+		snprintf(buf, len, "%ldm", s / 60);
 	else if (s < 3600)
 		snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
 	else if (s < 86400)

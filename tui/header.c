@@ -44,7 +44,8 @@ static void title_line(const struct model *m, struct line *l)
 	else
 		line_putf(l, ST_TITLE, "  window %s", fmt_duration(a, sizeof(a), target));
 	line_putf(l, s->lost_events ? ST_CRIT : ST_TITLE, "  lost %" PRIu64, s->lost_events);
-	if (s->threads)
+	/* The least needed figure goes when it does not fit whole. */
+	if (s->threads && line_left(l) >= 14)
 		line_putf(l, ST_TITLE, "  threads %u", s->threads);
 }
 

@@ -38,7 +38,7 @@ static void replay_status(const struct model *m, const struct model_meta *meta, 
 		struct tm tm;
 
 		localtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	}
 	line_putf(l, ST_NOTICE, " REPLAY %zu/%zu ", meta->pos + 1, meta->count);
 	line_putf(l, ST_NORMAL, " %s  ", when);
@@ -53,8 +53,10 @@ void status_draw(const struct model *m, struct rect r)
 {
 	const struct model_meta *meta = model_meta(m);
 	const struct sample *s = model_latest(m);
-	const char *keys = meta->replay ? "Space play  ,. step  [] window  h help  q quit"
-					: "p pause  +- window  s sort  h help  q quit";
+	/* Narrow terminals keep the status whole and leave the other keys to the help. */
+	const char *keys = r.w < 100     ? "h help  q quit"
+			   : meta->replay ? "Space play  ,. step  [] window  h help  q quit"
+					  : "p pause  +- window  s sort  h help  q quit";
 	struct line l;
 	int keys_w = text_width(keys) + 1;
 
