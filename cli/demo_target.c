@@ -141,5 +141,6 @@ int cmd_demo_target(int argc, char **argv)
 	}
 	while (nworkers--)
 		pthread_join(workers[nworkers], NULL);
-	return EXIT_OK;
+	/* Leaking is this process's purpose: leave without the exit-time leak checks. */
+	_exit(EXIT_OK);
 }

@@ -250,19 +250,18 @@ void line_spark(struct line *l, enum style st, const double *v, size_t n, int w)
 	}
 	per = (n + (size_t)w - 1) / (size_t)w;
 	cols = (n + per - 1) / per;
+	lo = hi = v[n - 1];
 	for (i = 0; i < cols; i++) {
 		/* The newest point ends the last column, so buckets are counted from the end. */
 		size_t hi_end = n - (cols - 1 - i) * per, from = hi_end > per ? hi_end - per : 0;
+		double top = v[from];
 
-		level[i] = v[from];
 		for (j = from; j < hi_end; j++)
-			if (v[j] > level[i])
-				level[i] = v[j];
-	}
-	lo = hi = level[0];
-	for (i = 0; i < cols; i++) {
-		lo = level[i] < lo ? level[i] : lo;
-		hi = level[i] > hi ? level[i] : hi;
+			if (v[j] > top)
+				top = v[j];
+		level[i] = top;
+		lo = top < lo ? top : lo;
+		hi = top > hi ? top : hi;
 	}
 	line_skip(l, w - (int)cols);
 	/* Changes under half a percent are noise (a page here and there): draw them flat. */
