@@ -462,6 +462,34 @@ def test_replay_window_keys_recut(top, tmp_path):
     assert r.status() == 0
 
 
+def test_top_records_what_it_shows(target, top, tmp_path):
+    """top -o writes a recording that report and top --replay read back."""
+    t = target("grow_heap_anon", 8, 0)
+    rec = tmp_path / "live.jsonl"
+    r = top("top", t.pid, "-i", "5", "--no-bpf", "-o", rec)
+    r.term.wait_for(rf"pid {t.pid} ")
+    t.go()
+    r.term.wait_for(r"^ \[heap\] .* \+8\.0 MiB")
+    r.term.wait_for(r"FINDINGS  window #1 \(5s\)")
+    r.term.keys("q")
+    assert r.status() == 0
+    res = run(["report", rec, "--json"], check=0)
+    assert json.loads(res.stdout.splitlines()[0])["pid"] == t.pid
+    replay = top("top", "--replay", rec)
+    text = replay.term.wait_for(r"REPLAY \d+/\d+")
+    assert re.search(rf"pid {t.pid} grow_heap_anon", text), text
+    replay.term.keys("q")
+    assert replay.status() == 0
+
+
+def test_unusable_terminal_is_one_line(target, top):
+    t = target("grow_heap_anon", 1, 1)
+    r = top("top", t.pid, "--no-bpf", env={"TERM": "no-such-terminal"})
+    assert r.status() == 1
+    assert r.stderr().strip() == ("memsleuth top: cannot drive the terminal "
+                                  "(TERM=no-such-terminal)")
+
+
 # ---- errors, without a terminal ---------------------------------------------------------
 
 
