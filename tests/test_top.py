@@ -266,7 +266,8 @@ def _stty(term, path):
     term.keys("Enter")
 
 
-def test_q_restores_the_shell(target, top, tmp_path):
+@pytest.mark.parametrize("how", ["q", "SIGTERM"])
+def test_exit_restores_the_shell(target, top, tmp_path, how):
     t = target("grow_heap_anon", 1, 1)
     r = top("top", t.pid, "--no-bpf", shell=True)
     term = r.term
@@ -274,7 +275,13 @@ def test_q_restores_the_shell(target, top, tmp_path):
     term.type(f"{r.cmd}; echo rc=$?")
     term.keys("Enter")
     term.wait_for(rf"pid {t.pid} ")
-    term.keys("q")
+    if how == "q":
+        term.keys("q")
+    else:
+        children = subprocess.run(["pgrep", "-P", str(term.pane_pid())],
+                                  capture_output=True, text=True).stdout.split()
+        assert len(children) == 1, children
+        os.kill(int(children[0]), signal.SIGTERM)
     term.wait_for(r"^rc=0$")
     _stty(term, tmp_path / "after")
     term.type("echo ok-$((1+1))")
@@ -284,24 +291,21 @@ def test_q_restores_the_shell(target, top, tmp_path):
     assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()
 
 
-def test_sigterm_restores_the_shell(target, top, tmp_path):
-    t = target("grow_heap_anon", 1, 1)
-    r = top("top", t.pid, "--no-bpf", shell=True)
-    term = r.term
-    _stty(term, tmp_path / "before")
-    term.type(f"{r.cmd}; echo rc=$?")
-    term.keys("Enter")
-    term.wait_for(rf"pid {t.pid} ")
-    children = subprocess.run(["pgrep", "-P", str(term.pane_pid())], capture_output=True,
-                              text=True).stdout.split()
-    assert len(children) == 1, children
-    os.kill(int(children[0]), signal.SIGTERM)
-    term.wait_for(r"^rc=0$")
-    _stty(term, tmp_path / "after")
-    term.type("echo ok-$((1+1))")
-    term.keys("Enter")
-    term.wait_for(r"^ok-2$")
-    assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()
+def test_names_from_the_target_cannot_drive_the_terminal(top):
+    """An escape sequence in the target's name is shown inert, as '?'."""
+    code = ("import ctypes, sys, time; ctypes.CDLL(None).prctl(15, b'\\x1b]2;pwn\\x07x', 0, 0, 0);"
+            "print('ready', flush=True); time.sleep(120)")
+    proc = subprocess.Popen(["python3", "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("ready")
+        r = top("top", proc.pid, "--no-bpf")
+        text = r.term.wait_for(rf"pid {proc.pid} ")
+        assert f"pid {proc.pid} ?]2;pwn?x " in text, text
+        r.term.keys("q")
+        assert r.status() == 0
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_monochrome_ascii_terminal(target, top):

@@ -79,40 +79,34 @@ int line_left(const struct line *l)
  */
 static size_t next_char(const char *s, wchar_t *wc, int *width)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-	size_t need, i;
+	const unsigned char c = (unsigned char)s[0];
+	mbstate_t st;
+	size_t n;
+	int w;
 
 	*width = 1;
-	if (p[0] < 0x80) {
-		*wc = p[0] < 0x20 || p[0] == 0x7f ? L'?' : (wchar_t)p[0];
+	if (c < 0x80) {
+		*wc = c < 0x20 || c == 0x7f ? L'?' : (wchar_t)c;
 		return 1;
 	}
 	*wc = L'?';
 	if (!use_utf8)
 		return 1;
-	if ((p[0] & 0xe0) == 0xc0)
-		need = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		need = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		need = 4, cp = p[0] & 0x07;
-	else
+	/* The locale is UTF-8 here: the C library validates the sequence. */
+	memset(&st, 0, sizeof(st));
+	n = mbrtowc(wc, s, MB_CUR_MAX, &st);
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		*wc = L'?';
 		return 1;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 1;
-		cp = (cp << 6) | (p[i] & 0x3f);
 	}
-	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-		return need;
-	i = (size_t)wcwidth((wchar_t)cp);
-	if ((int)i < 1 || i > 2)
-		return need;
-	*wc = (wchar_t)cp;
-	*width = (int)i;
-	return need;
+	w = wcwidth(*wc);
+	/* C1 controls and other unprintable characters must not reach the terminal. */
+	if (*wc < 0xa0 || w < 1 || w > 2) {
+		*wc = L'?';
+		return n;
+	}
+	*width = w;
+	return n;
 }
 
 int text_width(const char *s)
