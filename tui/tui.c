@@ -4,6 +4,7 @@
 #include "collectors/log.h"
 #include "tui/chrome.h"
 #include "tui/curses.h"
+#include "tui/terminfo.h"
 
 #include <errno.h>
 #include <langinfo.h>
@@ -74,7 +75,7 @@ int tui_open(const struct tui_opts *o, struct tui **out, char *err, size_t errle
 	setlocale(LC_CTYPE, "");
 	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	/* newterm, unlike initscr, reports an unusable terminal instead of exiting. */
-	t->scr = newterm(NULL, stdout, stdin);
+	t->scr = terminfo_usable() ? newterm(NULL, stdout, stdin) : NULL;
 	if (!t->scr) {
 		snprintf(err, errlen, "cannot drive the terminal (TERM=%s)", term ? term : "unset");
 		free(t);
@@ -96,7 +97,9 @@ int tui_open(const struct tui_opts *o, struct tui **out, char *err, size_t errle
 	color = has_colors() && !getenv("NO_COLOR");
 	if (color) {
 		start_color();
-		use_default_colors();
+		/* Colour -1 is the terminal's own; say what it is where it cannot be kept. */
+		if (use_default_colors() == ERR)
+			assume_default_colors(COLOR_WHITE, COLOR_BLACK);
 	}
 	draw_init(color, utf8);
 	log_hold();
