@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* memsleuth demo: start the bundled misbehaving target and watch it. */
+/* memsleuth demo: start the bundled misbehaving target and show it live (or watch it). */
 #include "cli/commands.h"
 #include "cli/util.h"
 
@@ -17,9 +17,13 @@ static void help(FILE *f)
 	fprintf(f,
 		"usage: memsleuth demo [-i SECONDS] [-n COUNT] [--json] [--no-bpf]\n"
 		"\n"
-		"Start a bundled demo target that grows its heap in 64 KiB steps, leaks small\n"
-		"objects and never closes its sockets, then watch it (window 5 s by default).\n"
-		"The target is stopped when the demo ends (Ctrl-C, or after COUNT windows).\n");
+		"Start a bundled demo target that grows its heap in 64 KiB steps, fragments\n"
+		"glibc arenas from several threads, leaks small objects and never closes its\n"
+		"sockets, then show it in the live view ('memsleuth top', window 5 s by\n"
+		"default). When standard output is not a terminal, or with --json, watch it\n"
+		"instead and print a report per window. COUNT is the number of refreshes in\n"
+		"the live view, of windows otherwise. The target is stopped when the demo\n"
+		"ends (q, Ctrl-C, or after COUNT).\n");
 }
 
 static pid_t start_target(char *err, size_t errlen)
@@ -45,19 +49,23 @@ int cmd_demo(int argc, char **argv)
 	char **wargv;
 	pid_t target;
 	int i, n = 0, status;
+	bool live = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 
-	for (i = 1; i < argc; i++)
+	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			help(stdout);
 			return EXIT_OK;
 		}
+		if (!strcmp(argv[i], "--json"))
+			live = false;
+	}
 	target = start_target(err, sizeof(err));
 	if (target < 0) {
 		fprintf(stderr, "memsleuth demo: %s\n", err);
 		return EXIT_RUNTIME;
 	}
 	fprintf(stderr, "memsleuth demo: started demo target, PID %d\n", (int)target);
-	/* watch PID -i 5 [the user's options], with the user's options last so they win. */
+	/* top|watch PID -i 5 [the user's options], with the user's options last so they win. */
 	wargv = calloc((size_t)argc + 5, sizeof(*wargv));
 	if (!wargv) {
 		kill(target, SIGTERM);
@@ -65,13 +73,13 @@ int cmd_demo(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)target);
-	wargv[n++] = "watch";
+	wargv[n++] = live ? "top" : "watch";
 	wargv[n++] = pidbuf;
 	wargv[n++] = "-i";
 	wargv[n++] = "5";
 	for (i = 1; i < argc; i++)
 		wargv[n++] = argv[i];
-	status = cmd_watch(n, wargv);
+	status = live ? cmd_top(n, wargv) : cmd_watch(n, wargv);
 	free(wargv);
 	kill(target, SIGTERM);
 	waitpid(target, NULL, 0);

@@ -20,9 +20,10 @@ struct command {
 
 static const struct command commands[] = {
 	{ "watch", cmd_watch, "watch PID: report memory and fd growth every window", false },
+	{ "top", cmd_top, "top PID: live view of memory and fd growth (--replay FILE)", false },
 	{ "report", cmd_report, "report FILE: analyse a recording made with watch -o", false },
 	{ "diff", cmd_diff, "diff OLD NEW: compare two saved copies of /proc/PID/smaps", false },
-	{ "demo", cmd_demo, "demo: run a misbehaving demo target and watch it", false },
+	{ "demo", cmd_demo, "demo: run a misbehaving demo target and show it live", false },
 	{ "__demo-target", cmd_demo_target, "the demo's target process", true },
 	{ "__bench-smaps", cmd_bench_smaps, "smaps parsing benchmark", true },
 };

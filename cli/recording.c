@@ -719,6 +719,22 @@ int recording_next(struct recording_reader *r, struct sample **s, char *err, siz
 	}
 }
 
+void recording_tell(const struct recording_reader *r, struct recording_pos *pos)
+{
+	pos->offset = (long long)ftello(r->f);
+	pos->lineno = r->lineno;
+}
+
+int recording_seek(struct recording_reader *r, const struct recording_pos *pos)
+{
+	if (pos->offset < 0)
+		return -EINVAL;
+	if (fseeko(r->f, (off_t)pos->offset, SEEK_SET))
+		return -errno;
+	r->lineno = pos->lineno;
+	return 0;
+}
+
 const char *recording_end_reason(const struct recording_reader *r)
 {
 	return r->end_reason;

@@ -59,6 +59,19 @@ int recording_open(const char *path, struct recording_reader **out, struct recor
  * or -EINVAL with a one-line reason naming the line (malformed or truncated).
  */
 int recording_next(struct recording_reader *r, struct sample **s, char *err, size_t errlen);
+/* Where the next line starts, for coming back with recording_seek (replays step back). */
+struct recording_pos {
+	long long offset;
+	size_t lineno;
+};
+
+void recording_tell(const struct recording_reader *r, struct recording_pos *pos);
+/*
+ * Goes back (or forward) to a position from recording_tell. Stack definitions
+ * read before stay known, so samples after `pos` read as they did the first
+ * time. Returns 0 or -errno.
+ */
+int recording_seek(struct recording_reader *r, const struct recording_pos *pos);
 /* The end line's reason, once read; NULL when the recording has none. */
 const char *recording_end_reason(const struct recording_reader *r);
 void recording_close(struct recording_reader *r);

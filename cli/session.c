@@ -150,6 +150,30 @@ const struct sample *session_latest(const struct session *s)
 	return s->latest;
 }
 
+struct sample *session_latest_hold(struct session *s)
+{
+	return s->latest ? sample_hold(s->latest) : NULL;
+}
+
+int session_set_window(struct session *s, double window_s)
+{
+	struct timeline *tl = timeline_new(window_s);
+	struct analyzer *an = analyzer_new();
+	struct window *w = NULL;
+
+	if (!tl || !an || (s->latest && timeline_push(tl, sample_hold(s->latest), &w) < 0)) {
+		timeline_free(tl);
+		analyzer_free(an);
+		return -ENOMEM;
+	}
+	timeline_free(s->timeline);
+	analyzer_free(s->analyzer);
+	s->timeline = tl;
+	s->analyzer = an;
+	s->opts.window_s = window_s;
+	return 0;
+}
+
 const char *session_comm(const struct session *s)
 {
 	return sampler_comm(s->sampler);

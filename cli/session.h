@@ -43,6 +43,14 @@ int session_finish(struct session *s, const char *reason, struct window **w);
 double session_next_tick(const struct session *s);
 /* The newest sample (borrowed), for live views between windows. */
 const struct sample *session_latest(const struct session *s);
+/* The newest sample with a reference for the caller (freed with sample_free), or NULL. */
+struct sample *session_latest_hold(struct session *s);
+
+/*
+ * Starts windows of `window_s` from the newest sample on, with a fresh
+ * analyzer (the live view's +/- keys). Returns 0 or -ENOMEM (nothing changed).
+ */
+int session_set_window(struct session *s, double window_s);
 const char *session_comm(const struct session *s);
 bool session_has_bpf(const struct session *s);
 

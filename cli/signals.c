@@ -7,6 +7,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -45,7 +46,7 @@ int signals_stop_requested(void)
 	return stop_signal;
 }
 
-int signals_wait(double deadline, int fd)
+static int wait_until(double deadline, int fd, bool wake)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
@@ -63,6 +64,18 @@ int signals_wait(double deadline, int fd)
 			return 1;
 		if (n < 0 && errno != EINTR)
 			return 0;
+		if (n < 0 && wake && !stop_signal)
+			return 2;
 	}
 	return 0;
+}
+
+int signals_wait(double deadline, int fd)
+{
+	return wait_until(deadline, fd, false);
+}
+
+int signals_wait_wake(double deadline, int fd)
+{
+	return wait_until(deadline, fd, true);
 }

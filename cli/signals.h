@@ -22,4 +22,10 @@ int signals_stop_requested(void);
  */
 int signals_wait(double deadline, int fd);
 
+/*
+ * Like signals_wait, but also returns 2 when any other signal interrupted the
+ * sleep (SIGWINCH: the terminal was resized, and curses has a key for it).
+ */
+int signals_wait_wake(double deadline, int fd);
+
 #endif

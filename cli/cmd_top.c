@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* memsleuth top: the live view over a running target or over a recording. */
+#include "analyzer/model.h"
+#include "cli/commands.h"
+#include "cli/replay.h"
+#include "cli/session.h"
+#include "cli/signals.h"
+#include "cli/test_findings.h"
+#include "cli/util.h"
+#include "collectors/proc_start.h"
+#include "tui/tui.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_WINDOW_S 30.0
+#define REFRESH_S 1.0
+/* The model holds a window's samples at one per second: longer windows would not fit. */
+#define MAX_WINDOW_S 600.0
+#define MAX_ACTIONS 64
+
+/* The windows + and - step through. */
+static const double window_steps[] = { 5, 10, 15, 30, 60, 120, 300, 600 };
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"usage: memsleuth top PID [options]\n"
+		"       memsleuth top --replay FILE [-i SECONDS] [-n FRAMES]\n"
+		"\n"
+		"A live view of process PID's memory and fd growth, refreshed every second,\n"
+		"with the findings of each closed window; or the same view over a recording\n"
+		"made with 'memsleuth watch PID -o FILE'. Press h in the view for its keys.\n"
+		"\n"
+		"options:\n"
+		"  -i, --interval SECONDS  window over which deltas are taken (default 30,\n"
+		"                          at most 600; a replay defaults to its recording's)\n"
+		"  -n, --frames FRAMES     stop after FRAMES refreshes (for scripts and tests)\n"
+		"  -o, --output FILE       also record the raw samples to FILE\n"
+		"      --alloc             probe malloc and friends (costs the target more)\n"
+		"      --no-bpf            read /proc only: no eBPF probes\n"
+		"      --replay FILE       show a recording instead of a live target\n"
+		"  -h, --help              this help\n"
+		"\n"
+		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
+}
+
+enum { OPT_NO_BPF = 256, OPT_ALLOC, OPT_REPLAY };
+
+struct top_args {
+	struct session_opts s;
+	const char *replay;
+	long frames;
+	bool window_set;
+};
+
+static int parse_args(int argc, char **argv, struct top_args *a, int *status)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "frames", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "alloc", no_argument, NULL, OPT_ALLOC },
+		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool live_only = false;
+	char err[256];
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->s.window_s = DEFAULT_WINDOW_S;
+	a->s.tick_s = REFRESH_S;
+	a->s.bpf = geteuid() == 0;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_seconds(optarg, "interval", &a->s.window_s, err, sizeof(err)))
+				goto usage;
+			a->window_set = true;
+			break;
+		case 'n':
+			if (parse_count(optarg, "frames", &a->frames, err, sizeof(err)))
+				goto usage;
+			break;
+		case 'o':
+			a->s.record_path = optarg;
+			live_only = true;
+			break;
+		case OPT_ALLOC:
+			a->s.alloc = true;
+			live_only = true;
+			break;
+		case OPT_NO_BPF:
+			a->s.bpf = false;
+			live_only = true;
+			break;
+		case OPT_REPLAY:
+			a->replay = optarg;
+			break;
+		case 'h':
+			help(stdout);
+			*status = EXIT_OK;
+			return 1;
+		case ':':
+			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
+			goto usage;
+		default:
+			snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
+			goto usage;
+		}
+	}
+	if (a->s.window_s > MAX_WINDOW_S) {
+		snprintf(err, sizeof(err), "interval must be at most %.0f seconds in top", MAX_WINDOW_S);
+		goto usage;
+	}
+	if (a->replay) {
+		if (optind < argc) {
+			snprintf(err, sizeof(err), "unexpected argument '%s' with --replay", argv[optind]);
+			goto usage;
+		}
+		if (live_only) {
+			snprintf(err, sizeof(err), "-o, --alloc and --no-bpf are for a live target, "
+						   "not --replay");
+			goto usage;
+		}
+		return 0;
+	}
+	if (optind >= argc) {
+		snprintf(err, sizeof(err), "missing PID (or --replay FILE)");
+		goto usage;
+	}
+	if (optind + 1 < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind + 1]);
+		goto usage;
+	}
+	if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err)))
+		goto usage;
+	if (a->s.alloc && !a->s.bpf) {
+		snprintf(err, sizeof(err), "--alloc needs the eBPF probes: drop --no-bpf, run as root");
+		goto usage;
+	}
+	if (a->s.tick_s > a->s.window_s)
+		a->s.tick_s = a->s.window_s;
+	return 0;
+usage:
+	*status = usage_error("top", "%s", err);
+	return 1;
+}
+
+/* The next window in the steps after `cur` in direction `dir`, or `cur` at either end. */
+static double window_step(double cur, int dir)
+{
+	size_t n = sizeof(window_steps) / sizeof(window_steps[0]), i;
+
+	if (dir > 0) {
+		for (i = 0; i < n; i++)
+			if (window_steps[i] > cur * 1.001)
+				return window_steps[i];
+	} else {
+		for (i = n; i-- > 0;)
+			if (window_steps[i] < cur * 0.999)
+				return window_steps[i];
+	}
+	return cur;
+}
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "memsleuth top: %s\n", msg);
+	return EXIT_RUNTIME;
+}
+
+/* ---- live ---- */
+
+struct live {
+	struct session *s;
+	struct model *m;
+	struct tui *t;
+	struct model_meta meta;
+	double window_s;
+	bool ended;
+};
+
+/* Shows the newest sample, and the findings when a window closed. Returns 0 or -ENOMEM. */
+static int live_update(struct live *l, struct window *w)
+{
+	struct sample *smp = session_latest_hold(l->s);
+	int ret = 0;
+
+	if (smp) {
+		ret = model_push(l->m, smp);
+		if (!w && !model_findings(l->m) && !l->meta.analysis_due)
+			l->meta.analysis_due = smp->t + l->window_s;
+		sample_free(smp);
+	}
+	if (!ret && w) {
+		ret = test_findings_add(w);
+		if (!ret)
+			ret = model_set_findings(l->m, w);
+		l->meta.analysis_due = w->end->t + l->window_s;
+	}
+	model_set_meta(l->m, &l->meta);
+	return ret;
+}
+
+static void live_end(struct live *l)
+{
+	struct window *w = NULL;
+
+	l->ended = true;
+	if (session_finish(l->s, "target exited", &w) == 1 && !test_findings_add(w))
+		model_set_findings(l->m, w);
+	window_free(w);
+	/* The data is final: a frozen view would hide the last of it. */
+	model_freeze(l->m, false);
+	l->meta.ended = true;
+	model_set_meta(l->m, &l->meta);
+}
+
+static void live_set_window(struct live *l, double window_s)
+{
+	const struct sample *s = session_latest(l->s);
+
+	if (window_s == l->window_s || session_set_window(l->s, window_s) ||
+	    model_set_window(l->m, window_s))
+		return;
+	l->window_s = window_s;
+	l->meta.analysis_due = s ? s->t + window_s : 0;
+	model_set_meta(l->m, &l->meta);
+}
+
+/* Applies the controller's keys; returns 1 when the user quit. */
+static int live_keys(struct live *l)
+{
+	enum tui_action acts[MAX_ACTIONS];
+	size_t n = tui_read_keys(l->t, l->m, acts, MAX_ACTIONS), i;
+
+	for (i = 0; i < n; i++) {
+		switch (acts[i]) {
+		case TUI_QUIT:
+			return 1;
+		case TUI_PAUSE:
+			if (!l->ended)
+				model_freeze(l->m, !model_frozen(l->m));
+			break;
+		case TUI_WIDER:
+		case TUI_NARROWER:
+			if (!l->ended)
+				live_set_window(l, window_step(l->window_s,
+							       acts[i] == TUI_WIDER ? 1 : -1));
+			break;
+		default:
+			break;
+		}
+		tui_invalidate(l->t);
+	}
+	return 0;
+}
+
+static int run_live(const struct top_args *a)
+{
+	struct live l = { .window_s = a->s.window_s };
+	struct tui_opts to = { .replay = false };
+	const char *reason = "stopped";
+	char err[512] = "";
+	double next_frame;
+	long frames = 1;
+	int status = EXIT_OK, ret;
+
+	signals_install();
+	ret = session_open(&a->s, &l.s, err, sizeof(err));
+	if (ret)
+		return fail(err);
+	l.m = model_new(a->s.window_s);
+	l.meta.alloc = a->s.alloc;
+	if (proc_start_read(a->s.pid, &l.meta.target_started))
+		l.meta.target_started = 0;
+	if (!l.m || live_update(&l, NULL)) {
+		status = fail("out of memory");
+		goto out;
+	}
+	ret = tui_open(&to, &l.t, err, sizeof(err));
+	if (ret) {
+		status = fail(err);
+		goto out;
+	}
+	next_frame = now_mono() + a->s.tick_s;
+	for (;;) {
+		double due = l.ended ? next_frame : session_next_tick(l.s);
+		struct window *w = NULL;
+
+		tui_draw(l.t, l.m);
+		if (a->frames && frames >= a->frames) {
+			reason = "frame count reached";
+			break;
+		}
+		signals_wait_wake(due, STDIN_FILENO);
+		if (signals_stop_requested()) {
+			reason = "interrupted";
+			break;
+		}
+		if (live_keys(&l)) {
+			reason = "quit";
+			break;
+		}
+		if (tui_hung_up(l.t)) {
+			reason = "terminal closed";
+			break;
+		}
+		if (now_mono() < due)
+			continue;
+		frames++;
+		if (l.ended) {
+			next_frame += a->s.tick_s;
+			continue;
+		}
+		ret = session_tick(l.s, &w, err, sizeof(err));
+		if (ret == -ESRCH) {
+			live_end(&l);
+			next_frame = now_mono() + a->s.tick_s;
+		} else if (ret < 0 || live_update(&l, w)) {
+			if (ret >= 0)
+				snprintf(err, sizeof(err), "out of memory");
+			reason = "failed";
+			status = EXIT_RUNTIME;
+			window_free(w);
+			break;
+		}
+		window_free(w);
+		tui_invalidate(l.t);
+	}
+	tui_close(l.t);
+	if (status != EXIT_OK)
+		fail(err);
+	else if (l.ended)
+		fprintf(stderr, "memsleuth top: target %d exited\n", a->s.pid);
+out:
+	if (!l.ended && l.s) {
+		struct window *w = NULL;
+
+		session_finish(l.s, reason, &w);
+		window_free(w);
+	}
+	session_close(l.s);
+	model_free(l.m);
+	return status;
+}
+
+/* ---- replay ---- */
+
+/* Applies the controller's keys to the replay; returns 1 to quit, -1 on failure. */
+static int replay_keys(struct tui *t, struct replay *r, struct model *m, char *err,
+		       size_t errlen)
+{
+	enum tui_action acts[MAX_ACTIONS];
+	size_t n = tui_read_keys(t, m, acts, MAX_ACTIONS), i, pos;
+	struct model_meta meta;
+	double window = replay_window(r);
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		pos = replay_pos(r);
+		switch (acts[i]) {
+		case TUI_QUIT:
+			return 1;
+		case TUI_PAUSE:
+			meta = *model_meta(m);
+			meta.playing = !meta.playing && pos + 1 < replay_count(r);
+			model_set_meta(m, &meta);
+			break;
+		case TUI_STEP_FORWARD:
+			ret = replay_show(r, pos + 1, m, err, errlen);
+			break;
+		case TUI_STEP_BACK:
+			ret = replay_show(r, pos ? pos - 1 : 0, m, err, errlen);
+			break;
+		case TUI_WINDOW_FORWARD:
+		case TUI_WINDOW_BACK:
+			ret = replay_show(r,
+					  replay_nearest(r, replay_time(r, pos) +
+								    (acts[i] == TUI_WINDOW_FORWARD
+									     ? window
+									     : -window)),
+					  m, err, errlen);
+			break;
+		case TUI_FIRST:
+			ret = replay_show(r, 0, m, err, errlen);
+			break;
+		case TUI_LAST:
+			ret = replay_show(r, replay_count(r) - 1, m, err, errlen);
+			break;
+		case TUI_WIDER:
+		case TUI_NARROWER:
+			ret = replay_set_window(r, window_step(window, acts[i] == TUI_WIDER ? 1 : -1),
+						m, err, errlen);
+			window = replay_window(r);
+			break;
+		}
+		tui_invalidate(t);
+	}
+	return ret ? -1 : 0;
+}
+
+static int run_replay(const struct top_args *a)
+{
+	struct tui_opts to = { .replay = true };
+	struct replay *r = NULL;
+	struct model *m = NULL;
+	struct tui *t = NULL;
+	char err[512];
+	double next_frame;
+	long frames = 1;
+	int status = EXIT_OK, ret;
+
+	signals_install();
+	ret = replay_open(a->replay, a->window_set ? a->s.window_s : 0, &r, err, sizeof(err));
+	if (ret)
+		return fail(err);
+	m = model_new(replay_window(r));
+	if (!m) {
+		status = fail("out of memory");
+		goto out;
+	}
+	if (replay_show(r, replay_first_window_end(r), m, err, sizeof(err)) ||
+	    tui_open(&to, &t, err, sizeof(err))) {
+		status = fail(err);
+		goto out;
+	}
+	next_frame = now_mono() + REFRESH_S;
+	for (;;) {
+		tui_draw(t, m);
+		if (a->frames && frames >= a->frames)
+			break;
+		signals_wait_wake(next_frame, STDIN_FILENO);
+		if (signals_stop_requested())
+			break;
+		ret = replay_keys(t, r, m, err, sizeof(err));
+		if (ret || tui_hung_up(t))
+			break;
+		if (now_mono() < next_frame)
+			continue;
+		next_frame += REFRESH_S;
+		if (next_frame < now_mono())
+			next_frame = now_mono() + REFRESH_S;
+		frames++;
+		if (model_meta(m)->playing) {
+			struct model_meta meta;
+
+			ret = replay_show(r, replay_pos(r) + 1, m, err, sizeof(err));
+			if (ret)
+				break;
+			meta = *model_meta(m);
+			meta.playing = !meta.ended;
+			model_set_meta(m, &meta);
+			tui_invalidate(t);
+		}
+	}
+	tui_close(t);
+	if (ret < 0)
+		status = fail(err);
+out:
+	model_free(m);
+	replay_close(r);
+	return status;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_args a;
+	int status;
+
+	if (parse_args(argc, argv, &a, &status))
+		return status;
+	if (a.s.alloc)
+		return fail("--alloc: malloc probes are not available in this build yet; run "
+			    "without --alloc");
+	return a.replay ? run_replay(&a) : run_live(&a);
+}

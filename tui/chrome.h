@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The parts of the screen around the panels: header, tab bar, status line and help. */
+#ifndef MEMSLEUTH_TUI_CHROME_H
+#define MEMSLEUTH_TUI_CHROME_H
+
+#include <stdbool.h>
+
+#include "analyzer/model.h"
+#include "tui/panel.h"
+
+/* Lines the header takes. */
+int header_height(void);
+/* Title bar, the four figures with their sparklines, and which collectors run. */
+void header_draw(const struct model *m, struct rect r);
+
+/* The tab bar: every panel's name and size, the focused one highlighted. */
+void tabs_draw(const struct model *m, int focus, struct rect r);
+/* The status line: live/paused/exited or the replay position, and the key hints. */
+void status_draw(const struct model *m, struct rect r);
+
+/* The help screen, over the whole terminal. */
+void help_draw(bool replay, struct rect r);
+
+#endif

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The live view: a curses screen that draws the model and turns keys into actions. */
+#include "tui/tui.h"
+#include "collectors/log.h"
+#include "tui/chrome.h"
+#include "tui/curses.h"
+#include "tui/terminfo.h"
+
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* What needs drawing on the next frame. */
+enum {
+	D_HEADER = 1 << 0,
+	D_STRIP = 1 << 1,
+	D_TABS = 1 << 2,
+	D_PANEL = 1 << 3,
+	D_STATUS = 1 << 4,
+	D_ALL = (1 << 5) - 1,
+};
+
+/* Below this the view cannot say anything useful; it asks for a bigger terminal. */
+#define MIN_COLS 40
+#define MIN_LINES 12
+
+struct tui {
+	SCREEN *scr;
+	bool replay;
+	bool help;
+	int focus;			/* enum panel_id */
+	struct list_state ls[PANEL_COUNT];
+	unsigned int dirty;
+	int strip_h;			/* as last drawn: a change moves everything below */
+	int panel_h;			/* rows of the panel as last drawn, for paging */
+};
+
+struct layout {
+	struct rect all, header, strip, tabs, panel, status;
+};
+
+/* The screen in use, so that an exit on any path gives the terminal back. */
+static struct tui *current;
+
+static void restore_at_exit(void)
+{
+	if (current)
+		endwin();
+}
+
+int tui_open(const struct tui_opts *o, struct tui **out, char *err, size_t errlen)
+{
+	static bool registered;
+	const char *term = getenv("TERM");
+	struct tui *t;
+	bool utf8, color;
+
+	*out = NULL;
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		snprintf(err, errlen, "the live view needs a terminal (use 'memsleuth watch' for "
+				      "text or JSON output)");
+		return -ENOTTY;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* Only the character type: numbers in the output stay in the C locale. */
+	setlocale(LC_CTYPE, "");
+	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	/* newterm, unlike initscr, reports an unusable terminal instead of exiting. */
+	t->scr = terminfo_usable() ? newterm(NULL, stdout, stdin) : NULL;
+	if (!t->scr) {
+		snprintf(err, errlen, "cannot drive the terminal (TERM=%s)", term ? term : "unset");
+		free(t);
+		return -ENOTTY;
+	}
+	set_term(t->scr);
+	if (!registered) {
+		atexit(restore_at_exit);
+		registered = true;
+	}
+	current = t;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	color = has_colors() && !getenv("NO_COLOR");
+	if (color) {
+		start_color();
+		/* Colour -1 is the terminal's own; say what it is where it cannot be kept. */
+		if (use_default_colors() == ERR)
+			assume_default_colors(COLOR_WHITE, COLOR_BLACK);
+	}
+	draw_init(color, utf8);
+	log_hold();
+	t->replay = o->replay;
+	t->focus = PANEL_REGIONS;
+	t->dirty = D_ALL;
+	t->strip_h = -1;
+	*out = t;
+	return 0;
+}
+
+void tui_close(struct tui *t)
+{
+	if (!t)
+		return;
+	endwin();
+	delscreen(t->scr);
+	if (current == t)
+		current = NULL;
+	free(t);
+	log_release();
+}
+
+void tui_invalidate(struct tui *t)
+{
+	t->dirty = D_ALL;
+}
+
+static void layout(const struct tui *t, const struct model *m, struct layout *lo)
+{
+	int y, strip_max;
+
+	lo->all = (struct rect){ 0, 0, LINES, COLS };
+	lo->header = (struct rect){ 0, 0, header_height(), COLS };
+	y = lo->header.h;
+	/* Taller terminals give the findings more room above the panel. */
+	strip_max = 4 + (LINES > 24 ? (LINES - 24) / 3 : 0);
+	if (strip_max > 10)
+		strip_max = 10;
+	lo->strip = (struct rect){ y, 0, 0, COLS };
+	if (t->focus != PANEL_FINDINGS)
+		lo->strip.h = findings_strip_height(m, strip_max);
+	y += lo->strip.h;
+	lo->tabs = (struct rect){ y++, 0, 1, COLS };
+	lo->panel = (struct rect){ y, 0, LINES - 1 - y, COLS };
+	lo->status = (struct rect){ LINES - 1, 0, 1, COLS };
+}
+
+void tui_draw(struct tui *t, const struct model *m)
+{
+	struct layout lo;
+
+	if (!t || !t->dirty)
+		return;
+	layout(t, m, &lo);
+	if (t->help) {
+		help_draw(t->replay, lo.all);
+	} else if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		rect_message(lo.all, ST_WARN, "terminal too small: 40x12 at least");
+		t->strip_h = -1;
+	} else {
+		if (lo.strip.h != t->strip_h)
+			t->dirty = D_ALL;
+		t->strip_h = lo.strip.h;
+		if (t->dirty & D_HEADER)
+			header_draw(m, lo.header);
+		if (t->dirty & D_STRIP)
+			findings_strip_draw(m, lo.strip);
+		if (t->dirty & D_TABS)
+			tabs_draw(m, t->focus, lo.tabs);
+		if (t->dirty & D_PANEL)
+			panel_all[t->focus]->draw(m, &t->ls[t->focus], lo.panel);
+		if (t->dirty & D_STATUS)
+			status_draw(m, lo.status);
+		t->panel_h = lo.panel.h;
+	}
+	refresh();
+	t->dirty = 0;
+}
+
+static void select_row(struct tui *t, const struct model *m, int row)
+{
+	struct list_state *st = &t->ls[t->focus];
+	int n = panel_all[t->focus]->rows(m);
+
+	st->sel = row >= n ? n - 1 : row;
+	if (st->sel < 0)
+		st->sel = 0;
+	t->dirty |= D_PANEL;
+}
+
+static void focus_panel(struct tui *t, int panel)
+{
+	t->focus = (panel + PANEL_COUNT) % PANEL_COUNT;
+	t->dirty = D_ALL;
+}
+
+static void toggle_expand(struct tui *t, const struct model *m)
+{
+	const struct panel_ops *p = panel_all[t->focus];
+	struct list_state *st = &t->ls[t->focus];
+	uint64_t key;
+
+	if (!p->key || p->rows(m) == 0)
+		return;
+	key = p->key(m, st, st->sel);
+	st->expanded = !list_is_expanded(st, key);
+	st->expanded_key = key;
+	t->dirty |= D_PANEL;
+}
+
+static void next_sort(struct tui *t)
+{
+	const struct panel_ops *p = panel_all[t->focus];
+	struct list_state *st = &t->ls[t->focus];
+
+	if (!p->sorts)
+		return;
+	st->sort = p->sorts[st->sort + 1] ? st->sort + 1 : 0;
+	st->sel = st->top = 0;
+	t->dirty |= D_PANEL;
+}
+
+/* Keys that ask the controller for something; -1 when the key is not one of them. */
+static int action_of(const struct tui *t, int ch)
+{
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return TUI_QUIT;
+	case 'p':
+	case ' ':
+		return TUI_PAUSE;
+	case '+':
+	case '=':
+		return TUI_WIDER;
+	case '-':
+	case '_':
+		return TUI_NARROWER;
+	}
+	if (!t->replay)
+		return -1;
+	switch (ch) {
+	case '.':
+		return TUI_STEP_FORWARD;
+	case ',':
+		return TUI_STEP_BACK;
+	case ']':
+		return TUI_WINDOW_FORWARD;
+	case '[':
+		return TUI_WINDOW_BACK;
+	case '<':
+		return TUI_FIRST;
+	case '>':
+		return TUI_LAST;
+	}
+	return -1;
+}
+
+static void handle_view_key(struct tui *t, const struct model *m, int ch)
+{
+	int page = t->panel_h > 3 ? t->panel_h - 2 : 1;
+	struct list_state *st = &t->ls[t->focus];
+
+	switch (ch) {
+	case '\t':
+	case KEY_RIGHT:
+		focus_panel(t, t->focus + 1);
+		break;
+	case KEY_BTAB:
+	case KEY_LEFT:
+		focus_panel(t, t->focus - 1);
+		break;
+	case '1': case '2': case '3': case '4': case '5':
+		focus_panel(t, ch - '1');
+		break;
+	case KEY_UP:
+	case 'k':
+		select_row(t, m, st->sel - 1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		select_row(t, m, st->sel + 1);
+		break;
+	case KEY_PPAGE:
+		select_row(t, m, st->sel - page);
+		break;
+	case KEY_NPAGE:
+		select_row(t, m, st->sel + page);
+		break;
+	case KEY_HOME:
+	case 'g':
+		select_row(t, m, 0);
+		break;
+	case KEY_END:
+	case 'G':
+		select_row(t, m, panel_all[t->focus]->rows(m) - 1);
+		break;
+	case '\r':
+	case '\n':
+	case KEY_ENTER:
+		toggle_expand(t, m);
+		break;
+	case 's':
+		next_sort(t);
+		break;
+	case 'h':
+	case '?':
+	case KEY_F(1):
+		t->help = true;
+		t->dirty = D_ALL;
+		break;
+	case 'L' & 0x1f:
+		/* The terminal may hold garbage from another program: send every cell again. */
+		clearok(curscr, TRUE);
+		t->dirty = D_ALL;
+		break;
+	}
+}
+
+size_t tui_read_keys(struct tui *t, const struct model *m, enum tui_action *acts, size_t max)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = getch()) != ERR) {
+		int act;
+
+		if (ch == KEY_RESIZE) {
+			/* curses already knows the new size; lay everything out again. */
+			erase();
+			t->dirty = D_ALL;
+			continue;
+		}
+		if (t->help) {
+			t->help = false;
+			t->dirty = D_ALL;
+			erase();
+			continue;
+		}
+		act = action_of(t, ch);
+		if (act >= 0) {
+			if (n < max)
+				acts[n++] = (enum tui_action)act;
+			continue;
+		}
+		handle_view_key(t, m, ch);
+	}
+	return n;
+}
+
+bool tui_hung_up(const struct tui *t)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	(void)t;
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
