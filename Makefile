@@ -46,7 +46,7 @@ TARGET_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-poin
 
 .PHONY: all deps test test-targets bench demo install clean san fuzz
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 
 all: $(BUILD)/memsleuth
 
