@@ -202,6 +202,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 		w->partial ? " (partial)" : "");
 	print_totals(f, w);
 	print_regions(f, w, o);
+	print_arenas_text(f, w);
 	print_fds(f, w);
 	print_stacks(f, w, o);
 	print_findings(f, w);

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BLOCK 4096u
-#define NBLOCKS 256u	/* 1 MiB of cache */
+#define BLOCK 65536u
+#define NBLOCKS 64u	/* 4 MiB of cache */
 #define PM_PRESENT ((uint64_t)1 << 63)
 /* pagemap entries read per system call. */
 #define PM_BATCH 4096u
@@ -108,9 +108,10 @@ int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 		if (!b->valid || b->base != base) {
 			int ret = vm_read(pm->pid, base, b->data, BLOCK);
 
+			/* A block can straddle the end of a mapping: read just what was asked. */
 			if (ret) {
 				b->valid = false;
-				return ret;
+				return ret == -ESRCH ? ret : vm_read(pm->pid, addr, out, len);
 			}
 			b->base = base;
 			b->valid = true;
