@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define BLOCK 65536u
+#define PAGE 4096u
 #define NBLOCKS 64u	/* 4 MiB of cache */
 #define PM_PRESENT ((uint64_t)1 << 63)
 /* pagemap entries read per system call. */
@@ -126,10 +127,10 @@ int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 long procmem_resident(struct procmem *pm, uint64_t lo, uint64_t hi, uint64_t *bits)
 {
-	uint64_t pages = (hi - lo) / BLOCK, done = 0, *batch;
+	uint64_t pages = (hi - lo) / PAGE, done = 0, *batch;
 	long resident = 0;
 
-	if (lo % BLOCK || hi % BLOCK || hi < lo)
+	if (lo % PAGE || hi % PAGE || hi < lo)
 		return -EINVAL;
 	if (pm->pagemap_fd < 0) {
 		char path[64];
@@ -146,7 +147,7 @@ long procmem_resident(struct procmem *pm, uint64_t lo, uint64_t hi, uint64_t *bi
 	while (done < pages) {
 		uint64_t want = pages - done < PM_BATCH ? pages - done : PM_BATCH, i;
 		ssize_t n = pread(pm->pagemap_fd, batch, want * sizeof(*batch),
-				  (off_t)((lo / BLOCK + done) * sizeof(*batch)));
+				  (off_t)((lo / PAGE + done) * sizeof(*batch)));
 
 		if (n <= 0) {
 			free(batch);
