@@ -13,8 +13,12 @@
  *   (A) = (system - live - top) / system, with live = system - top - free when
  *       --alloc gives no exact figure, so (A) = free / system;
  *   (B) = reclaimable: resident whole pages inside free chunks (malloc_trim).
- * Threshold: free >= FRAG_MIN_FREE and (A) >= FRAG_MIN_RATIO. Critical when
- * free >= FRAG_CRITICAL_FREE, or (A) >= 0.5 with free >= FRAG_CRITICAL_HALF.
+ * Free memory costs RSS only while resident: after malloc_trim the chunks stay
+ * in the bins but their pages are gone. Resident free is estimated as the
+ * arena's RSS less its live bytes and top, at most its free bytes.
+ * Threshold: resident free >= FRAG_MIN_FREE and (A) >= FRAG_MIN_RATIO.
+ * Critical when resident free >= FRAG_CRITICAL_FREE, or (A) >= 0.5 with
+ * resident free >= FRAG_CRITICAL_HALF.
  * The trend is the change of the arena's free bytes since the previous window.
  * At most FRAG_MAX_FINDINGS arenas are reported, most free bytes first.
  */
@@ -24,9 +28,18 @@
 #define FRAG_CRITICAL_HALF ((uint64_t)64 << 20)
 #define FRAG_MAX_FINDINGS 4
 
+static uint64_t resident_free(const struct arena_stat *a)
+{
+	uint64_t busy = a->system - a->free;	/* live bytes and top */
+
+	if (a->free > a->system || a->rss <= busy)
+		return 0;
+	return a->rss - busy < a->free ? a->rss - busy : a->free;
+}
+
 static bool fragmented(const struct arena_stat *a)
 {
-	return a->walked && a->system && a->free >= FRAG_MIN_FREE &&
+	return a->walked && a->system && resident_free(a) >= FRAG_MIN_FREE &&
 	       a->fragmentation >= FRAG_MIN_RATIO;
 }
 
@@ -66,8 +79,9 @@ static int report(struct analyzer *a, struct window *w, const struct sample *s,
 {
 	int64_t before = prev_free(a, ar->addr);
 	char b1[24], b2[24], b3[24], b4[32], addr[32];
-	bool critical = ar->free >= FRAG_CRITICAL_FREE ||
-			(ar->fragmentation >= 0.5 && ar->free >= FRAG_CRITICAL_HALF);
+	uint64_t held = resident_free(ar);
+	bool critical = held >= FRAG_CRITICAL_FREE ||
+			(ar->fragmentation >= 0.5 && held >= FRAG_CRITICAL_HALF);
 	struct finding *f = detect_add(w, "arena_fragmentation", critical ? SEV_CRITICAL : SEV_WARN);
 
 	if (!f)
@@ -89,6 +103,7 @@ static int report(struct analyzer *a, struct window *w, const struct sample *s,
 	    finding_add_int(f, "system", (int64_t)ar->system) ||
 	    finding_add_int(f, "top", (int64_t)ar->top) ||
 	    finding_add_int(f, "free", (int64_t)ar->free) ||
+	    finding_add_int(f, "free_resident", (int64_t)held) ||
 	    finding_add_int(f, "reclaimable", (int64_t)ar->reclaimable) ||
 	    finding_add_int(f, "rss", (int64_t)ar->rss) ||
 	    finding_add_real(f, "fragmentation", ar->fragmentation) ||

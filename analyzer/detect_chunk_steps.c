@@ -197,12 +197,12 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 	f = detect_add(w, "chunk_steps", SEV_WARN);
 	if (!f)
 		return -ENOMEM;
-	finding_set_summary(f, "%s grew %s in %lld steps of %s (%lld bursts, %s detected); a loop "
+	finding_set_summary(f, "%s grew %s in %lld steps of %s (%lld bursts; quantum from %s); a loop "
 			       "filling fresh %s chunks? Use one growable buffer or reuse the chunks",
 			    grown_region(w), units_bytes(b1, sizeof(b1), (double)st.step_bytes),
 			    (long long)(st.step_bytes / st.common),
 			    units_bytes(b2, sizeof(b2), (double)st.common), (long long)st.bursts,
-			    st.exact ? "quantum exact from growth events" : "quantum from region RSS",
+			    st.exact ? "exact growth sizes" : "region RSS",
 			    units_bytes(b3, sizeof(b3), (double)st.common));
 	if (!f->summary || finding_add_int(f, "quantum", st.common) ||
 	    finding_add_int(f, "steps", st.step_bytes / st.common) ||

@@ -90,7 +90,7 @@ int detect_mmap_growth(struct analyzer *a, struct window *w)
 			    w->end->allocator == ALLOC_GLIBC
 				    ? (with_malloc ? "; may include malloc blocks of 128 KiB and more "
 						     "(glibc's own figure was not read)"
-						   : "; find who maps it (mmap stacks need root)")
+						   : "; mmap stacks, when collected, show who maps it")
 				    : "; includes malloc: this allocator maps its heap anonymously");
 	if (!f->summary || finding_add_int(f, "bytes_delta", outside) ||
 	    finding_add_int(f, "run_bytes", run_bytes) ||

@@ -14,7 +14,9 @@
  * rest in the arena's bins, in runs of seven adjacent chunks that hold whole
  * pages). The eighth block stays live, so the runs cannot merge back into top:
  * the arena keeps its memory while most of it is free. With `control`, every
- * block is freed newest first, so memory returns to top and is trimmed.
+ * block is freed and the main thread then calls malloc_trim(0), which hands
+ * the free pages of every arena back to the kernel (the chunks stay in the
+ * bins, but no longer cost RSS).
  *
  * After "done", the test may send "info": the main thread writes malloc_info()
  * to INFO_PATH (opened at start, with a static buffer, so that writing it
@@ -85,6 +87,8 @@ int main(int argc, char **argv)
 		if (pthread_create(&tids[i], NULL, worker, NULL))
 			return 1;
 	pthread_barrier_wait(&done_barrier);
+	if (control)
+		malloc_trim(0);
 	target_done("threads=%d bytes_per_thread=%zu", nthreads, per_thread);
 	while (fgets(line, sizeof(line), stdin)) {
 		if (strncmp(line, "info", 4) != 0)
