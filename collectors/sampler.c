@@ -5,6 +5,7 @@
 #include "analyzer/regions.h"
 #include "collectors/arena.h"
 #include "collectors/bpf_growth.h"
+#include "collectors/exe_allocator.h"
 #include "collectors/fds.h"
 #include "collectors/log.h"
 #include "collectors/memlimit.h"
@@ -23,6 +24,7 @@ struct sampler {
 	struct arena_reader *arenas;
 	double arena_every_s;
 	double arena_last;	/* time of the last arena read; 0 none */
+	int exe_allocator;	/* judged from the executable once; -1 not yet */
 };
 
 int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
@@ -41,6 +43,7 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		return ret;
 	}
 	s->comm = proc_comm(&s->proc);
+	s->exe_allocator = -1;
 	if (opts->arenas) {
 		struct arena_opts ao = { .freeze = opts->freeze, .debuginfo = opts->debuginfo,
 					 .freeze_max_s = opts->freeze_max_s };
@@ -98,6 +101,12 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	}
 	nsps = proc_thread_sps(&s->proc, &sps);
 	smp->allocator = (uint8_t)allocator_detect(&vmas);
+	/* No allocator library mapped: a static executable may carry one (read once). */
+	if (smp->allocator == ALLOC_UNKNOWN) {
+		if (s->exe_allocator < 0)
+			s->exe_allocator = (int)exe_allocator_detect(&s->proc);
+		smp->allocator = (uint8_t)s->exe_allocator;
+	}
 	ret = regions_build(&vmas, sps, nsps, smp);
 	free(sps);
 	/* Arenas are read on their own, slower schedule: the default is once per window. */

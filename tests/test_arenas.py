@@ -172,3 +172,12 @@ def test_jemalloc_redis_is_recognised_and_gets_no_arena_findings(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_static_glibc_is_recognised_and_said_unreadable(target):
+    t = target("static_glibc")
+    res = run(["watch", t.pid, "-i", "0.5", "-n", "2", "--json", "--no-bpf"], check=0, timeout=30)
+    windows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(windows) == 2
+    assert all(w["allocator"] == "glibc" and w["arenas"] == [] for w in windows)
+    assert res.stderr.count("glibc arenas not read: no glibc libc.so mapped") == 1
