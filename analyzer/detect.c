@@ -11,6 +11,18 @@ const struct win_record *detect_prev(const struct analyzer *a, size_t i)
 	return i < a->nhist ? &a->hist[i] : NULL;
 }
 
+size_t detect_run(const struct analyzer *a, bool (*rose)(const struct win_record *),
+		  int64_t (*bytes)(const struct win_record *), int64_t *sum, double *span)
+{
+	size_t i;
+
+	for (i = 0; i < a->nhist && rose(&a->hist[i]); i++) {
+		*sum += bytes(&a->hist[i]);
+		*span += a->hist[i].window_s;
+	}
+	return i + 1;
+}
+
 struct finding *detect_add(struct window *w, const char *kind, enum severity sev)
 {
 	struct finding *f = window_add_finding(w);

@@ -63,6 +63,14 @@ struct analyzer {
 /* The i-th previous window of the same process (0 newest), or NULL. */
 const struct win_record *detect_prev(const struct analyzer *a, size_t i);
 
+/*
+ * Extends the current window's rise back over the previous windows for which
+ * `rose` holds, adding their `bytes` to *sum and their durations to *span.
+ * Returns the run's length, the current window included.
+ */
+size_t detect_run(const struct analyzer *a, bool (*rose)(const struct win_record *),
+		  int64_t (*bytes)(const struct win_record *), int64_t *sum, double *span);
+
 /* Adds a finding of `kind` (static) at `sev` to w; NULL on ENOMEM. */
 struct finding *detect_add(struct window *w, const char *kind, enum severity sev);
 /* The first finding of `kind` in w, or NULL. */

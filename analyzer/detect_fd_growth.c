@@ -53,24 +53,29 @@ static int add_stacks(struct finding *f, const struct window *w)
 	return 0;
 }
 
+static bool rose(const struct win_record *r)
+{
+	return r->has_fds && r->fds_delta > 0;
+}
+
+static int64_t opened(const struct win_record *r)
+{
+	return r->fds_delta;
+}
+
 int detect_fd_growth(struct analyzer *a, struct window *w)
 {
 	const struct sample *s = w->end;
 	int64_t rise = w->fds_delta;
 	double span = w->window_s, rate, left = INFINITY;
-	const struct win_record *p;
 	char b1[24], types[160] = "";
 	struct finding *f;
-	size_t i, run = 1, n = 0;
+	size_t run, n = 0;
 	int t, top = 0;
 
 	if (!a->cur.has_fds || w->fds_delta <= 0 || w->window_s <= 0)
 		return 0;
-	for (i = 0; (p = detect_prev(a, i)) && p->has_fds && p->fds_delta > 0; i++) {
-		rise += p->fds_delta;
-		span += p->window_s;
-		run++;
-	}
+	run = detect_run(a, rose, opened, &rise, &span);
 	if (run < FD_MIN_RUN || rise < FD_MIN_RISE)
 		return 0;
 	rate = (double)rise / span;

@@ -25,6 +25,16 @@ static bool malloc_mmapped_delta(const struct window *w, int64_t *out)
 	return true;
 }
 
+static bool rose(const struct win_record *r)
+{
+	return r->outside_grew;
+}
+
+static int64_t rise(const struct win_record *r)
+{
+	return r->outside_delta;
+}
+
 static int add_stack(struct finding *f, const struct window *w)
 {
 	const struct stack_delta *best = NULL;
@@ -51,9 +61,8 @@ int detect_mmap_growth(struct analyzer *a, struct window *w)
 	bool known_mm = malloc_mmapped_delta(w, &mm), with_malloc;
 	double run_s = w->window_s, rate;
 	char b1[24], b2[24], b3[24], b4[24], b5[24];
-	const struct win_record *p;
 	struct finding *f;
-	size_t i, run = 1;
+	size_t i, run;
 
 	if (!w->start->has_regions || !w->end->has_regions)
 		return 0;
@@ -67,11 +76,7 @@ int detect_mmap_growth(struct analyzer *a, struct window *w)
 	if (!a->cur.outside_grew)
 		return 0;
 	run_bytes = outside;
-	for (i = 0; (p = detect_prev(a, i)) && p->outside_grew; i++) {
-		run_bytes += p->outside_delta;
-		run_s += p->window_s;
-		run++;
-	}
+	run = detect_run(a, rose, rise, &run_bytes, &run_s);
 	if (run < 2 || run_s <= 0)
 		return 0;
 	rate = (double)run_bytes / run_s;

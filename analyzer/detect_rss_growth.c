@@ -22,6 +22,11 @@ static bool rose(const struct win_record *r)
 	return r->rss_grew;
 }
 
+static int64_t rise(const struct win_record *r)
+{
+	return r->rss_delta;
+}
+
 int detect_rss_growth(struct analyzer *a, struct window *w)
 {
 	const struct sample *s = w->end;
@@ -29,9 +34,8 @@ int detect_rss_growth(struct analyzer *a, struct window *w)
 	int64_t run_bytes = w->delta.rss;
 	double run_s = w->window_s, slope, left = INFINITY;
 	char b1[24], b2[24], b3[24], b4[24];
-	const struct win_record *p;
 	struct finding *f;
-	size_t i, run = 1;
+	size_t run;
 
 	if (need < RSS_MIN_RISE)
 		need = RSS_MIN_RISE;
@@ -39,11 +43,7 @@ int detect_rss_growth(struct analyzer *a, struct window *w)
 			  w->window_s > 0;
 	if (!a->cur.rss_grew)
 		return 0;
-	for (i = 0; (p = detect_prev(a, i)) && rose(p); i++) {
-		run_bytes += p->rss_delta;
-		run_s += p->window_s;
-		run++;
-	}
+	run = detect_run(a, rose, rise, &run_bytes, &run_s);
 	if (run < 2 || run_s <= 0)
 		return 0;
 	slope = (double)run_bytes / run_s;

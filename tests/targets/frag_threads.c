@@ -36,17 +36,9 @@ static char info_buf[1 << 20];
 static void *worker(void *arg)
 {
 	size_t n = per_thread / BLOCK, i;
-	void **blocks = malloc(n * sizeof(*blocks));
+	void **blocks = target_blocks(n, BLOCK);
 
 	(void)arg;
-	if (!blocks)
-		abort();
-	for (i = 0; i < n; i++) {
-		blocks[i] = malloc(BLOCK);
-		if (!blocks[i])
-			abort();
-		target_touch(blocks[i], BLOCK);
-	}
 	if (control) {
 		for (i = n; i-- > 0;)
 			free(blocks[i]);

@@ -76,13 +76,9 @@ static void *touched(size_t n)
 static void *fragment(void *arg)
 {
 	size_t n = FRAG_BYTES / LEAK_BLOCK, i;
-	void **blocks = malloc(n * sizeof(*blocks));
+	void **blocks = target_blocks(n, LEAK_BLOCK);
 
 	(void)arg;
-	if (!blocks)
-		abort();
-	for (i = 0; i < n; i++)
-		blocks[i] = touched(LEAK_BLOCK);
 	for (i = 0; i + 1 < n; i++)
 		free(blocks[i]);
 	pthread_mutex_lock(&hold);
