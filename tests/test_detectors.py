@@ -35,8 +35,9 @@ def test_leak_target_raises_rss_growth_and_live_heap_verdict(target, watch):
     g = finding(last, "rss_growth")
     ev = g["evidence"]
     assert ev["windows"] == 3
-    # The target allocates 52 blocks of 1000 bytes every 25 ms: about 2 MiB/s.
-    assert 1.2 * MIB < ev["bytes_per_s"] < 2.6 * MIB, ev
+    # The target allocates 52 blocks of 1000 bytes every 25 ms: at most about 2 MiB/s
+    # (less when the machine is busy), and the threshold is 1 MiB per 2 s window.
+    assert 0.5 * MIB <= ev["bytes_per_s"] < 2.2 * MIB, ev
     assert ev["limit"] == last["mem_limit"]["bytes"]
     assert ev["seconds_to_limit"] > 0
     v = finding(last, "verdict")
@@ -107,8 +108,8 @@ def test_fd_target_raises_fd_growth_with_types_and_time_to_limit(target, watch):
     last = windows[-1]
     f = finding(last, "fd_growth")
     ev = f["evidence"]
-    # One socket and one pipe (two fds) per step.
-    assert ev["pipe"] == 2 * ev["socket"], ev
+    # One socket and one pipe (two fds) per step; a tick may fall between the two.
+    assert abs(ev["pipe"] - 2 * ev["socket"]) <= 2, ev
     assert ev["top_type"] == "pipe"
     assert ev["limit"] == last["fds"]["limit"]
     expected = (ev["limit"] - ev["fds"]) / ev["fds_per_s"]
