@@ -51,7 +51,11 @@ struct arena_reader {
 	unsigned int locate_wait;
 	bool warned_locate, warned_freeze;
 	uint64_t tls_off;	/* `tcache` is at thread pointer minus this; 0 unknown */
-	double hold_s;		/* test hook: stay frozen this long (bounded like any freeze) */
+	/*
+	 * Test hook (MEMSLEUTH_TEST_FREEZE_HOLD_MS): stay frozen this long, bounded
+	 * like any freeze, so that tests can kill memsleuth while the target is stopped.
+	 */
+	double hold_s;
 	struct acc *accs;
 	size_t nacc, acc_cap;
 };
@@ -472,13 +476,17 @@ static int fill(struct arena_reader *r, struct sample *s)
 	return 0;
 }
 
+void arena_reader_release(struct arena_reader *r)
+{
+	freezer_thaw(r->fz);
+}
+
 int arena_reader_read(struct arena_reader *r, const struct vma_list *vmas, struct sample *s)
 {
 	int64_t mmapped;
 	size_t i;
 	int ret = 0;
 
-	/* Threads that stopped late after an earlier timeout are let go at every tick. */
 	freezer_thaw(r->fz);
 	if (!r->located && locate(r, vmas))
 		return 0;

@@ -31,6 +31,12 @@ struct arena_reader *arena_reader_new(int pid, const struct arena_opts *o);
  */
 int arena_reader_read(struct arena_reader *r, const struct vma_list *vmas, struct sample *s);
 
+/*
+ * Lets go of threads left held by a timed-out freeze (a thread in
+ * uninterruptible sleep stops late); cheap: call it at every tick.
+ */
+void arena_reader_release(struct arena_reader *r);
+
 /* Lets go of any thread still held and frees; NULL is accepted. */
 void arena_reader_free(struct arena_reader *r);
 

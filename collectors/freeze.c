@@ -19,6 +19,8 @@
 
 /* Rounds of re-listing threads, to catch ones created while the others were stopping. */
 #define MAX_ROUNDS 8
+/* How long a release waits for threads whose interrupt is still pending. */
+#define RELEASE_WAIT_S 0.1
 
 enum tstate { T_SEIZED, T_STOPPED, T_GONE };
 
@@ -155,21 +157,33 @@ static size_t poll_stops(struct freezer *fz)
 	return running;
 }
 
-/* Detaches every stopped thread; keeps seized-but-running ones to detach once they stop. */
+/*
+ * Detaches every stopped thread. A thread seized but not yet stopped (its
+ * interrupt pending) cannot be detached until it stops: wait for it up to
+ * RELEASE_WAIT_S, then keep it to be let go by a later call.
+ */
 static void release(struct freezer *fz)
 {
-	size_t i, kept = 0;
+	struct timespec nap = { 0, 50 * 1000 };
+	double deadline = mono() + RELEASE_WAIT_S;
+	size_t i, kept;
 
-	poll_stops(fz);
-	for (i = 0; i < fz->n; i++) {
-		struct fthread *t = &fz->t[i];
+	for (;;) {
+		/* Stopped threads go at once; the others as soon as they stop. */
+		poll_stops(fz);
+		for (i = 0, kept = 0; i < fz->n; i++) {
+			struct fthread *t = &fz->t[i];
 
-		if (t->state == T_STOPPED)
-			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->sig);
-		else if (t->state == T_SEIZED)
-			fz->t[kept++] = *t;
+			if (t->state == T_STOPPED)
+				ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->sig);
+			else if (t->state == T_SEIZED)
+				fz->t[kept++] = *t;
+		}
+		fz->n = kept;
+		if (!fz->n || mono() >= deadline)
+			break;
+		nanosleep(&nap, NULL);
 	}
-	fz->n = kept;
 	if (fz->masked) {
 		sigprocmask(SIG_SETMASK, &fz->saved_mask, NULL);
 		fz->masked = false;

@@ -37,7 +37,11 @@ int freezer_stop(struct freezer *fz, double timeout_s, int *tracer);
 size_t freezer_nthreads(const struct freezer *fz);
 int freezer_thread_pointer(const struct freezer *fz, size_t i, uint64_t *tp);
 
-/* Resumes every thread (re-delivering signals that arrived while stopped). */
+/*
+ * Resumes every thread (re-delivering signals that arrived while stopped). A
+ * thread that did not stop in time (uninterruptible sleep) is let go by a
+ * later call once it has stopped: call this at every tick.
+ */
 void freezer_thaw(struct freezer *fz);
 
 #endif

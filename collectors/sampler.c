@@ -114,6 +114,8 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	    (!s->arena_last || smp->t - s->arena_last >= s->arena_every_s * 0.98)) {
 		s->arena_last = smp->t;
 		ret = arena_reader_read(s->arenas, &vmas, smp);
+	} else if (s->arenas) {
+		arena_reader_release(s->arenas);
 	}
 	vma_list_free(&vmas);
 	return ret;
