@@ -315,6 +315,7 @@ static uint64_t tcache_of(struct arena_reader *r, uint64_t tp)
 static int walk_frozen(struct arena_reader *r)
 {
 	uint64_t budget = MAX_CHUNKS;
+	bool busy = false;
 	int ret, first = 0;
 	size_t i;
 
@@ -322,13 +323,22 @@ static int walk_frozen(struct arena_reader *r)
 		struct acc *a = &r->accs[i];
 		struct chunk_ctx cc = { .r = r, .a = a };
 
-		/* A held lock means a thread stopped inside malloc: its lists may be half-written. */
-		if (a->fx.mutex)
-			return -EAGAIN;
+		/*
+		 * A held lock means a thread stopped inside malloc: this arena's lists may
+		 * be half-written. The other arenas are still walked, for a last attempt.
+		 */
+		if (a->fx.mutex) {
+			busy = true;
+			continue;
+		}
 		ret = arena_walk_bins(&r->tgt.layout, &r->mr, &a->fx, &budget, on_chunk, &cc,
 				      &a->walk);
-		if (ret == -EAGAIN)
-			return ret;
+		if (ret == -EAGAIN) {
+			busy = true;
+			memset(&a->walk, 0, sizeof(a->walk));
+			a->reclaimable = 0;
+			continue;
+		}
 		if (ret && !first)
 			first = ret;
 		a->walked = true;
@@ -341,10 +351,12 @@ static int walk_frozen(struct arena_reader *r)
 		if (freezer_thread_pointer(r->fz, i, &tp) || !(tc = tcache_of(r, tp)))
 			continue;
 		ret = arena_walk_tcache(&r->tgt.layout, &r->mr, tc, &budget, on_chunk, &cc, &tw);
-		if (ret && !first)
+		if (ret == -EAGAIN)
+			busy = true;
+		else if (ret && !first)
 			first = ret;
 	}
-	return first;
+	return busy ? -EAGAIN : first;
 }
 
 static void hold_for_tests(struct arena_reader *r, double t0)

@@ -144,3 +144,21 @@ def test_traced_target_gets_message_and_unfrozen_read(frag):
         tracer.terminate()
         tracer.wait(10)
     assert_running(t, path)
+
+
+def test_busy_target_is_read_without_harm(target, watch):
+    """Four threads churning malloc: freezes often land inside it; the target checks its data."""
+    t = target("grow_modes", "busy", 5)
+    w = watch("watch", t.pid, "-i", "0.3", "-n", "10", "--json", "--no-bpf")
+    done = t.go(timeout=30)
+    assert done["mode"] == "busy"          # its own integrity checks passed
+    windows = w.json_windows(timeout=40)
+    assert len(windows) == 10
+    for win in windows:
+        assert len(win["arenas"]) == 5, win["arenas"]
+        if win["arena_read"]["complete"]:
+            assert all(a["walked"] for a in win["arenas"])
+        for a in win["arenas"]:
+            assert (a["free"] is None) == (not a["walked"])
+        assert win["findings"] == []
+    assert not [s for s in states(t.pid) if s in "tT"]

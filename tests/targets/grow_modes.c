@@ -30,6 +30,9 @@
  *   startup   one 64 MiB allocation at go, then idle
  *   double    one buffer doubled by realloc from 64 KiB to 64 MiB early on
  *   fdchurn   opens and closes a socket and a pipe every step
+ *   busy      four threads malloc, fill, check and free without pause, so that
+ *             freezes often find an arena lock held (the check aborts on any
+ *             byte changed behind the program's back)
  */
 
 #define TICK_MS 25
@@ -86,6 +89,34 @@ static void *fragment(void *arg)
 	return NULL;
 }
 
+static double busy_until;
+
+/* A worker of `busy`: churns blocks of varied sizes as fast as it can, checking them. */
+static void *busy(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+
+	while (now() < busy_until) {
+		unsigned char *p[16];
+		size_t n[16];
+		int i;
+
+		for (i = 0; i < 16; i++) {
+			n[i] = 16 + (size_t)(rand_r(&seed) % 4000);
+			p[i] = malloc(n[i]);
+			if (!p[i])
+				abort();
+			memset(p[i], i + 1, n[i]);
+		}
+		for (i = 0; i < 16; i++) {
+			if (p[i][0] != i + 1 || p[i][n[i] - 1] != i + 1)
+				abort();
+			free(p[i]);
+		}
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "leak";
@@ -101,6 +132,16 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "startup") == 0) {
 		touched((size_t)64 << 20);
 		units = 64 << 20;
+	} else if (strcmp(mode, "busy") == 0) {
+		pthread_t t[4];
+		int i;
+
+		busy_until = until;
+		for (i = 0; i < 4; i++)
+			if (pthread_create(&t[i], NULL, busy, (void *)(uintptr_t)(i + 1)))
+				return 1;
+		for (i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
 	}
 	pthread_mutex_lock(&hold);
 	while (now() < until) {
@@ -172,7 +213,8 @@ int main(int argc, char **argv)
 				units += 3;
 			}
 		} else if (strcmp(mode, "idle") != 0 && strcmp(mode, "startup") != 0 &&
-			   strcmp(mode, "chunks") != 0 && strcmp(mode, "fragment") != 0) {
+			   strcmp(mode, "chunks") != 0 && strcmp(mode, "fragment") != 0 &&
+			   strcmp(mode, "busy") != 0) {
 			return 2;
 		}
 		steps++;
