@@ -19,7 +19,6 @@
 #define TLS_SCAN 16384u		/* bytes below a thread pointer searched for `tcache` */
 #define FREEZE_ATTEMPTS 3	/* when an arena lock is held or a list is mid-update */
 #define REREADS 3		/* unfrozen reads failing the consistency check */
-#define LOCATE_BACKOFF 30	/* ticks between attempts to locate main_arena */
 #define PAGE 4096u
 
 struct range {
@@ -47,8 +46,7 @@ struct arena_reader {
 	struct mem_reader mr;
 	struct freezer *fz;
 	struct arena_target tgt;
-	bool located;
-	unsigned int locate_wait;
+	bool located;		/* tried again at every read until it succeeds */
 	bool warned_locate, warned_freeze;
 	uint64_t tls_off;	/* `tcache` is at thread pointer minus this; 0 unknown */
 	/*
@@ -435,17 +433,12 @@ static int locate(struct arena_reader *r, const struct vma_list *vmas)
 	char why[256];
 	int ret;
 
-	if (r->locate_wait) {
-		r->locate_wait--;
-		return -EAGAIN;
-	}
 	procmem_forget(r->mem);
 	ret = arena_locate(r->pid, vmas, &r->mr, r->o.debuginfo, &r->tgt, why, sizeof(why));
 	if (ret) {
 		if (!r->warned_locate)
 			log_info("glibc arenas not read: %s", why);
 		r->warned_locate = true;
-		r->locate_wait = LOCATE_BACKOFF;
 		return ret;
 	}
 	log_debug("glibc 2.%u: main_arena at 0x%llx (%s)", r->tgt.glibc_minor,
