@@ -181,3 +181,10 @@ def test_static_glibc_is_recognised_and_said_unreadable(target):
     assert len(windows) == 2
     assert all(w["allocator"] == "glibc" and w["arenas"] == [] for w in windows)
     assert res.stderr.count("glibc arenas not read: no glibc libc.so mapped") == 1
+
+
+def test_no_arenas_option_reads_none(target, tmp_path):
+    t, info = fragmented(target, tmp_path)
+    win, _ = watch_once(t.pid, "--no-arenas")
+    assert win["arenas"] == [] and win["arena_read"] is None
+    assert win["allocator"] == "glibc"
