@@ -8,12 +8,13 @@
 #include <string.h>
 
 /*
- * The quantum is the most common exact growth size of the window (brk
- * increments, mmap lengths, mremap growth, allocation sizes with --alloc) when
+ * The quantum is the most common exact growth size of the window (mmap
+ * lengths, mremap growth, allocation sizes with --alloc) when
  * it occurs at least STEP_MIN_STEPS times and carries half of that growth;
  * else STEP_QUANTUM (64 KiB). Malloc-area RSS (heap, arenas, anonymous maps)
- * is then cut at every tick: a tick that grew by n quanta (within a page per
- * step, at most a quarter quantum) is a burst of n steps.
+ * is then cut at every tick: a tick that grew by n quanta, give or take one
+ * page (a chunk's header spilling into the next page), is a burst of n steps.
+ * Growth that merely averages a multiple of the quantum lands anywhere between.
  * Threshold: at least STEP_MIN_BURSTS bursts, STEP_MIN_STEPS steps, steps
  * making STEP_SHARE of the growth, no burst larger than a third of the steps'
  * bytes (a doubling buffer's last step is half of it), in this window and in
@@ -34,9 +35,14 @@ struct size_count {
 	uint64_t stack;		/* the stack of the last event of this size */
 };
 
+/*
+ * brk increments are left out: glibc extends [heap] by the request plus its
+ * own padding, so any heap growth of small objects arrives in equal brk steps
+ * that say nothing about the program's chunks.
+ */
 static bool growth_kind(uint8_t k)
 {
-	return k == GROWTH_BRK || k == GROWTH_MMAP || k == GROWTH_MREMAP || k == GROWTH_ALLOC;
+	return k == GROWTH_MMAP || k == GROWTH_MREMAP || k == GROWTH_ALLOC;
 }
 
 /* The exact quantum from events, with its net count and a stack; 0 when none stands out. */
@@ -121,7 +127,7 @@ static bool find_steps(const struct window *w, int64_t q, struct steps *st)
 	memset(st, 0, sizeof(*st));
 	st->quantum = q;
 	for (t = 0; t < w->nticks; t++) {
-		int64_t cur, d, n, tol;
+		int64_t cur, d, n;
 
 		if (!w->ticks[t]->has_regions)
 			continue;
@@ -132,8 +138,7 @@ static bool find_steps(const struct window *w, int64_t q, struct steps *st)
 			continue;
 		st->growth += d;
 		n = (d + q / 2) / q;
-		tol = STEP_PAGE * (n + 1) < q / 4 ? STEP_PAGE * (n + 1) : q / 4;
-		if (n < 1 || llabs(d - n * q) > tol)
+		if (n < 1 || llabs(d - n * q) > STEP_PAGE)
 			continue;
 		st->bursts++;
 		st->steps += n;

@@ -44,6 +44,8 @@ def test_leak_target_raises_rss_growth_and_live_heap_verdict(target, watch):
     assert v["evidence"]["cause"] == "live_heap", v
     assert v["evidence"]["share_live_heap"] > 0.8, v
     assert "arena_fragmentation" not in kinds(last)
+    # Growth at an uneven rate is not a chunk pool.
+    assert "chunk_steps" not in kinds(last)
 
 
 def test_fragment_target_raises_arena_fragmentation_verdict(target, watch):
@@ -77,6 +79,15 @@ def test_chunks_target_raises_chunk_steps_of_64k(target, watch):
     assert ev["bursts"] >= 3
     assert ev["bytes"] == ev["steps"] * 64 * 1024
     assert "chunk_steps" not in kinds(windows[0])
+
+
+def test_malloced_chunks_raise_chunk_steps_in_heap(target, watch):
+    done, windows = run_mode(target, watch, "heapchunks", "--no-bpf")
+    c = finding(windows[-1], "chunk_steps")
+    assert c["evidence"]["quantum"] == 64 * 1024
+    assert c["evidence"]["region"] == "[heap]"
+    v = finding(windows[-1], "verdict")
+    assert v["evidence"]["chunk_steps"] == 1
 
 
 @pytest.mark.bpf

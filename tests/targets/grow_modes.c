@@ -14,13 +14,15 @@
  * TICK_MS steps for SECONDS, then the target reports "done" with its figures.
  *
  * Defects:
- *   leak      malloc'd 1000-byte blocks, never freed: 2 MiB/s of live heap
+ *   leak      malloc'd 1000-byte blocks, never freed: 40 to 63 per step, about
+ *             2 MiB/s of live heap
  *   fragment  starts a thread every 500 ms that fills its own arena with 5 MiB
  *             of small blocks and frees all but the last: each arena keeps
  *             5 MiB that is free and resident (up to glibc's arena limit,
  *             8 per core), about 10 MiB/s of free space
  *   chunks    appends fresh 64 KiB chunks (mmap, fully written) to a list:
  *             bursts of 1 to 3 chunks every 200 ms
+ *   heapchunks  the same with malloc(64 KiB) chunks, from [heap]
  *   mmap      maps and writes anonymous memory of varying sizes directly:
  *             about 2.5 MiB/s outside malloc
  *   fds       opens a socket and a pipe every step (never closed)
@@ -149,9 +151,11 @@ int main(int argc, char **argv)
 		pthread_t t;
 
 		if (strcmp(mode, "leak") == 0) {
-			for (i = 0; i < LEAK_PER_TICK; i++)
+			int n = 40 + (int)(steps * 7 % 24);
+
+			for (i = 0; i < n; i++)
 				touched(LEAK_BLOCK);
-			units += LEAK_PER_TICK;
+			units += n;
 		} else if (strcmp(mode, "cache") == 0) {
 			for (i = 0; i < LEAK_PER_TICK; i++) {
 				free(ring[slot]);
@@ -181,6 +185,10 @@ int main(int argc, char **argv)
 					abort();
 				units++;
 			}
+		} else if (strcmp(mode, "heapchunks") == 0 && steps % CHUNK_EVERY == 0) {
+			for (i = 0; i < 1 + (int)(steps / CHUNK_EVERY % 3); i++)
+				touched(CHUNK);
+			units += 1 + steps / CHUNK_EVERY % 3;
 		} else if (strcmp(mode, "chunks") == 0 && steps % CHUNK_EVERY == 0) {
 			for (i = 0; i < 1 + (int)(steps / CHUNK_EVERY % 3); i++) {
 				void *c = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
@@ -214,6 +222,7 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(mode, "idle") != 0 && strcmp(mode, "startup") != 0 &&
 			   strcmp(mode, "chunks") != 0 && strcmp(mode, "fragment") != 0 &&
+			   strcmp(mode, "heapchunks") != 0 &&
 			   strcmp(mode, "busy") != 0) {
 			return 2;
 		}
