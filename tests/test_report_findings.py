@@ -167,3 +167,31 @@ def test_missing_fields_are_tolerated(tmp_path):
     # Without regions at both ends a window has no RSS trend to speak of.
     assert "rss_growth" not in kinds(windows[0])
     assert windows[1]["arenas"][0]["free"] is None
+
+
+def test_fd_and_mmap_findings_name_their_stacks(tmp_path):
+    rec = Recording(tmp_path / "stacks.jsonl")
+    rec.stack(7, ["accept_conn+0x30 (net.c:71)", "event_loop (net.c:20)", "main"])
+    rec.stack(8, ["open_log+0x12 (log.c:9)", "main"])
+    rec.stack(9, ["map_ring+0x44 (ring.c:50)", "main"])
+    for i in range(4):
+        anon = 8 * MIB + i * 4 * MIB
+        rec.sample(i * 10.0, rss=64 * MIB + i * 4 * MIB, fds=20 + i * 30,
+                   stacks=[[7, "fd", 0, 10 + i * 28], [8, "fd", 0, 10 + i * 2],
+                           [9, "mmap", i * 4 * MIB, i]],
+                   extra={"regions": [["[anon]", "anon", 3, anon, anon, anon, anon, anon, 0],
+                                      ["[heap]", "heap", 1, 56 * MIB, 56 * MIB, 0, 0, 0, 0]]})
+    windows = report(rec.write())
+    last = windows[-1]
+    fd = [f for f in last["findings"] if f["kind"] == "fd_growth"][0]
+    assert fd["frames"][0] == "accept_conn+0x30 (net.c:71)"
+    assert fd["evidence"]["top_stack_new_fds"] == 28
+    assert fd["evidence"]["second_stack"] == "open_log+0x12 (log.c:9)"
+    assert fd["evidence"]["seconds_to_limit"] == pytest.approx((1024 - 110) / 3.0)
+    mm = [f for f in last["findings"] if f["kind"] == "mmap_growth"][0]
+    assert mm["frames"][0] == "map_ring+0x44 (ring.c:50)"
+    assert mm["evidence"]["anon_delta"] == 4 * MIB
+    verdict = [f for f in last["findings"] if f["kind"] == "verdict"][0]
+    # The mapping stack rises window after window: a leak of mapped memory, not "other".
+    assert verdict["evidence"]["cause"] == "leak"
+    assert verdict["evidence"]["bytes_mmap_growth"] == 0
