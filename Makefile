@@ -41,7 +41,8 @@ OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS))
 # Test targets are built like ordinary programs a user would run: optimised, with
-# frame pointers unless a target's name says it is the no-frame-pointer variant.
+# frame pointers unless a target's name says it is the no-frame-pointer variant; a name
+# containing "static" is linked statically.
 TARGET_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-pointer -pthread
 
 .PHONY: all deps test test-targets bench demo install clean san fuzz
@@ -72,7 +73,8 @@ test-targets: $(TARGETS)
 
 $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 	@mkdir -p $(@D)
-	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) -o $@ $< -lm
+	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) \
+		$(if $(findstring static,$*),-static) -o $@ $< -lm
 
 deps:
 	@sh scripts/deps.sh

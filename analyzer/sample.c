@@ -10,8 +10,10 @@ struct sample *sample_new(void)
 {
 	struct sample *s = calloc(1, sizeof(struct sample));
 
-	if (s)
+	if (s) {
 		s->refs = 1;
+		s->malloc_mmapped = -1;
+	}
 	return s;
 }
 
@@ -56,8 +58,10 @@ struct arena_stat *sample_add_arena(struct sample *s)
 {
 	struct arena_stat *a = VEC_PUSH(s->arenas, s->narenas, s->arenas_cap);
 
-	if (a)
+	if (a) {
 		a->live = -1;
+		a->fragmentation = -1;
+	}
 	return a;
 }
 

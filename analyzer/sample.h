@@ -101,10 +101,12 @@ struct arena_stat {
 	uint64_t max_system;
 	uint64_t top;
 	uint64_t free;		/* bins + fastbins + tcache, top excluded */
+	uint64_t tcache;	/* of which in tcaches (malloc_info does not count these) */
+	bool walked;		/* free, tcache, reclaimable measured (frozen walk) */
 	int64_t live;		/* exact live bytes from --alloc; -1 unknown */
 	uint64_t rss;		/* resident bytes of the arena's heaps */
 	uint64_t reclaimable;	/* resident whole pages inside free chunks */
-	double fragmentation;	/* (system - live - top) / system, 0..1 */
+	double fragmentation;	/* (system - live - top) / system, 0..1; -1 not walked */
 };
 
 enum growth_event_kind {
@@ -154,6 +156,15 @@ struct sample {
 	bool has_arenas;
 	struct arena_stat *arenas;
 	size_t narenas, arenas_cap;
+	bool arenas_frozen;	/* free lists walked with the target stopped */
+	bool arenas_complete;	/* every free list walked to its end */
+	uint32_t freeze_us;	/* how long the target was stopped for it; 0 when not */
+	bool arenas_debuginfo;	/* main_arena found through libc's debug info (else by scanning) */
+	uint16_t glibc_minor;	/* the target's glibc 2.N; 0 unknown */
+	int64_t malloc_mmapped;	/* glibc mp_.mmapped_mem (large blocks mmap'd by malloc); -1 unknown */
+
+	uint64_t mem_limit;	/* the target's cgroup memory limit, else MemTotal; 0 unknown */
+	bool mem_limit_cgroup;	/* mem_limit is the cgroup's */
 
 	bool has_stacks;
 	struct stack_stat *stacks;

@@ -37,13 +37,22 @@ static void help(FILE *f)
 		"                          (costs the target more)\n"
 		"      --no-bpf            read /proc only: no eBPF probes (works without root\n"
 		"                          on your own processes)\n"
+		"      --no-freeze         read glibc arenas without stopping the target: totals\n"
+		"                          and top only, no free lists\n"
+		"      --freeze-max MS     longest the target may be stopped for one arena read\n"
+		"                          (default 200)\n"
+		"      --no-arenas         do not read glibc arenas at all\n"
 		"  -h, --help              this help\n"
 		"\n"
 		"As root, eBPF growth probes (brk, mmap, munmap, mremap) are on by default.\n"
+		"glibc arenas are read once per window; to walk their free lists the target's\n"
+		"threads are stopped with ptrace for at most --freeze-max milliseconds (a\n"
+		"debugger-traced target is read without freezing).\n"
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_JSON = 256, OPT_NO_BPF, OPT_ALLOC, OPT_TICK };
+enum { OPT_JSON = 256, OPT_NO_BPF, OPT_ALLOC, OPT_TICK, OPT_NO_FREEZE, OPT_FREEZE_MAX,
+       OPT_NO_ARENAS };
 
 struct watch_args {
 	struct session_opts s;
@@ -61,6 +70,9 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "output", required_argument, NULL, 'o' },
 		{ "alloc", no_argument, NULL, OPT_ALLOC },
 		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+		{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+		{ "freeze-max", required_argument, NULL, OPT_FREEZE_MAX },
+		{ "no-arenas", no_argument, NULL, OPT_NO_ARENAS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +113,24 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		case OPT_NO_BPF:
 			a->s.bpf = false;
 			break;
+		case OPT_NO_FREEZE:
+			a->s.no_freeze = true;
+			break;
+		case OPT_NO_ARENAS:
+			a->s.no_arenas = true;
+			break;
+		case OPT_FREEZE_MAX: {
+			long ms;
+
+			if (parse_count(optarg, "freeze-max", &ms, err, sizeof(err)))
+				goto usage;
+			if (ms > 10000) {
+				snprintf(err, sizeof(err), "freeze-max: at most 10000 ms");
+				goto usage;
+			}
+			a->s.freeze_max_s = (double)ms / 1000.0;
+			break;
+		}
 		case 'h':
 			help(stdout);
 			*status = EXIT_OK;
@@ -170,8 +200,9 @@ int cmd_watch(int argc, char **argv)
 	ret = session_open(&a.s, &s, err, sizeof(err));
 	if (ret)
 		return runtime_error("watch", a.json, err);
-	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps, fds%s%s%s",
+	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps, fds%s%s%s%s",
 		 a.s.pid, session_comm(s), a.s.window_s, a.s.tick_s,
+		 a.s.no_arenas ? "" : a.s.no_freeze ? ", glibc arenas (unfrozen)" : ", glibc arenas",
 		 session_has_bpf(s) ? ", eBPF growth probes" : "",
 		 a.s.record_path ? "; recording to " : "", a.s.record_path ? a.s.record_path : "");
 

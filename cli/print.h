@@ -24,6 +24,9 @@ int print_window_json(FILE *f, const struct window *w);
 /* The window's JSON object (the contract in DESIGN.md); NULL on ENOMEM. */
 json_t *window_to_json(const struct window *w);
 
+/* The window's glibc arenas, when read (cli/print_arenas.c). */
+void print_arenas_text(FILE *f, const struct window *w);
+
 /* A diff of two saved smaps files: the window between them, with their names. */
 void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 		     const char *new_path, const struct print_opts *o);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* JSON printer for windows and diffs: the contract of DESIGN.md, one object per line. */
+#include "analyzer/arenas.h"
 #include "cli/print.h"
 #include "cli/util.h"
 
@@ -85,23 +86,57 @@ static json_t *arenas_json(const struct sample *s)
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; a && s->has_arenas && i < s->narenas; i++) {
+	for (i = 0; a && s && s->has_arenas && i < s->narenas; i++) {
 		const struct arena_stat *ar = &s->arenas[i];
 		char addr[24];
+		json_t *o;
 
 		snprintf(addr, sizeof(addr), "0x%" PRIx64, ar->addr);
-		json_array_append_new(
-			a, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:f}",
-				     "addr", addr, "main", ar->main, "threads", (json_int_t)ar->threads,
-				     "heaps", (json_int_t)ar->nheaps, "system", (json_int_t)ar->system,
-				     "max_system", (json_int_t)ar->max_system, "top",
-				     (json_int_t)ar->top, "live",
-				     ar->live >= 0 ? json_integer(ar->live) : json_null(), "free",
-				     (json_int_t)ar->free, "rss", (json_int_t)ar->rss,
-				     "reclaimable", (json_int_t)ar->reclaimable, "fragmentation",
-				     ar->fragmentation));
+		o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:b}", "addr", addr,
+			      "main", ar->main, "threads", (json_int_t)ar->threads, "heaps",
+			      (json_int_t)ar->nheaps, "system", (json_int_t)ar->system,
+			      "max_system", (json_int_t)ar->max_system, "top", (json_int_t)ar->top,
+			      "live", ar->live >= 0 ? json_integer(ar->live) : json_null(), "rss",
+			      (json_int_t)ar->rss, "walked", ar->walked);
+		/* Free lists are only known from a frozen walk: null says "not measured". */
+		if (o) {
+			json_object_set_new(o, "free", ar->walked ? json_integer((json_int_t)ar->free)
+								  : json_null());
+			json_object_set_new(o, "tcache",
+					    ar->walked ? json_integer((json_int_t)ar->tcache)
+						       : json_null());
+			json_object_set_new(o, "reclaimable",
+					    ar->walked ? json_integer((json_int_t)ar->reclaimable)
+						       : json_null());
+			json_object_set_new(o, "fragmentation",
+					    ar->walked ? json_real(ar->fragmentation) : json_null());
+		}
+		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+/* How the arenas were read: frozen or not, for how long, located how. */
+static json_t *arena_read_json(const struct sample *s)
+{
+	char glibc[16];
+
+	if (!s || !s->has_arenas)
+		return json_null();
+	snprintf(glibc, sizeof(glibc), "2.%u", (unsigned int)s->glibc_minor);
+	return json_pack("{s:b, s:b, s:f, s:s, s:s, s:o}", "frozen", s->arenas_frozen,
+			 "complete", s->arenas_complete, "freeze_ms", s->freeze_us / 1000.0,
+			 "located_by", s->arenas_debuginfo ? "debuginfo" : "scan", "glibc",
+			 s->glibc_minor ? glibc : "?", "malloc_mmapped",
+			 s->malloc_mmapped >= 0 ? json_integer(s->malloc_mmapped) : json_null());
+}
+
+static json_t *mem_limit_json(const struct sample *s)
+{
+	if (!s->mem_limit)
+		return json_null();
+	return json_pack("{s:I, s:s}", "bytes", (json_int_t)s->mem_limit, "source",
+			 s->mem_limit_cgroup ? "cgroup" : "ram");
 }
 
 static json_t *stacks_json(const struct window *w)
@@ -154,19 +189,25 @@ static json_t *findings_json(const struct window *w)
 json_t *window_to_json(const struct window *w)
 {
 	const struct sample *s = w->end;
+	json_t *j;
 
-	return json_pack("{s:f, s:i, s:o, s:f, s:i, s:b, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o, s:I, s:o}",
-			 "t", s->t, "pid", s->pid, "comm", json_str(s->comm), "window_s",
-			 w->window_s, "window", (int)w->index, "partial", w->partial, "allocator",
-			 allocator_name((enum allocator_kind)s->allocator), "threads",
-			 (int)s->threads, "totals", totals_json(s), "totals_delta",
-			 totals_delta_json(w), "regions", regions_json(w), "arenas",
-			 arenas_json(s), "fds", fds_json(w), "stacks", stacks_json(w),
-			 "findings", findings_json(w), "lost_events", (json_int_t)w->lost_events,
-			 "collectors",
-			 json_pack("{s:b, s:b, s:b, s:b}", "smaps", s->has_regions, "fds",
-				   s->has_fds, "arenas", s->has_arenas, "bpf", s->has_bpf));
+	j = json_pack("{s:f, s:i, s:o, s:f, s:i, s:b, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
+		      " s:o, s:I, s:o}",
+		      "t", s->t, "pid", s->pid, "comm", json_str(s->comm), "window_s",
+		      w->window_s, "window", (int)w->index, "partial", w->partial, "allocator",
+		      allocator_name((enum allocator_kind)s->allocator), "threads",
+		      (int)s->threads, "totals", totals_json(s), "totals_delta",
+		      totals_delta_json(w), "regions", regions_json(w), "arenas",
+		      arenas_json(arenas_latest(w)), "fds", fds_json(w), "stacks", stacks_json(w),
+		      "findings", findings_json(w), "lost_events", (json_int_t)w->lost_events,
+		      "collectors",
+		      json_pack("{s:b, s:b, s:b, s:b}", "smaps", s->has_regions, "fds",
+				 s->has_fds, "arenas", arenas_latest(w) != NULL, "bpf", s->has_bpf));
+	if (j) {
+		json_object_set_new(j, "arena_read", arena_read_json(arenas_latest(w)));
+		json_object_set_new(j, "mem_limit", mem_limit_json(s));
+	}
+	return j;
 }
 
 int print_json_line(FILE *f, json_t *j)

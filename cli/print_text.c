@@ -197,8 +197,15 @@ static void print_findings(FILE *f, const struct window *w)
 	for (i = 0; i < w->nfindings; i++) {
 		const struct finding *fd = &w->findings[i];
 
+		uint32_t j;
+
 		fprintf(f, "  %-8s %s: %s\n", severity_name((enum severity)fd->severity), fd->kind,
 			fd->summary ? fd->summary : "");
+		for (j = 0; j < fd->nframes && j < 3; j++) {
+			fputs("             at ", f);
+			put_safe(f, fd->frames[j]);
+			fputc('\n', f);
+		}
 	}
 }
 
@@ -218,6 +225,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 		w->partial ? " (partial)" : "");
 	print_totals(f, w);
 	print_regions(f, w, o);
+	print_arenas_text(f, w);
 	print_fds(f, w);
 	print_stacks(f, w, o);
 	print_findings(f, w);

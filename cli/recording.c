@@ -131,18 +131,40 @@ static json_t *arenas_array(const struct sample *s)
 
 	for (i = 0; a && i < s->narenas; i++) {
 		const struct arena_stat *ar = &s->arenas[i];
+		json_t *o = json_pack("{s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "addr",
+				      (json_int_t)ar->addr, "main", ar->main, "threads",
+				      (json_int_t)ar->threads, "heaps", (json_int_t)ar->nheaps,
+				      "system", (json_int_t)ar->system, "max_system",
+				      (json_int_t)ar->max_system, "top", (json_int_t)ar->top, "live",
+				      (json_int_t)ar->live, "rss", (json_int_t)ar->rss);
 
-		json_array_append_new(
-			a, json_pack("{s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
-				     "addr", (json_int_t)ar->addr, "main", ar->main, "threads",
-				     (json_int_t)ar->threads, "heaps", (json_int_t)ar->nheaps,
-				     "system", (json_int_t)ar->system, "max_system",
-				     (json_int_t)ar->max_system, "top", (json_int_t)ar->top, "free",
-				     (json_int_t)ar->free, "live", (json_int_t)ar->live, "rss",
-				     (json_int_t)ar->rss, "reclaimable", (json_int_t)ar->reclaimable,
-				     "fragmentation", ar->fragmentation));
+		/* Free-list figures exist only after a frozen walk; absent means not measured. */
+		if (o && ar->walked) {
+			json_object_set_new(o, "free", json_integer((json_int_t)ar->free));
+			json_object_set_new(o, "tcache", json_integer((json_int_t)ar->tcache));
+			json_object_set_new(o, "reclaimable",
+					    json_integer((json_int_t)ar->reclaimable));
+			json_object_set_new(o, "fragmentation", json_real(ar->fragmentation));
+		}
+		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+/* How the arenas were read, and the memory limit: optional keys of a sample line. */
+static void sample_extras(json_t *j, const struct sample *s)
+{
+	if (s->has_arenas)
+		json_object_set_new(j, "arena_read",
+				    json_pack("{s:b, s:b, s:I, s:b, s:i, s:I}", "frozen",
+					      s->arenas_frozen, "complete", s->arenas_complete,
+					      "freeze_us", (json_int_t)s->freeze_us, "debuginfo",
+					      s->arenas_debuginfo, "glibc_minor", (int)s->glibc_minor,
+					      "malloc_mmapped", (json_int_t)s->malloc_mmapped));
+	if (s->mem_limit)
+		json_object_set_new(j, "mem_limit",
+				    json_pack("{s:I, s:b}", "bytes", (json_int_t)s->mem_limit,
+					      "cgroup", s->mem_limit_cgroup));
 }
 
 static int write_stack_defs(struct recorder *r, const struct sample *s)
@@ -198,6 +220,7 @@ int recorder_write(struct recorder *r, const struct sample *s)
 		json_object_set_new(j, "fds", fds_object(s));
 	if (s->has_arenas)
 		json_object_set_new(j, "arenas", arenas_array(s));
+	sample_extras(j, s);
 	if (s->has_stacks) {
 		a = json_array();
 		for (i = 0; a && i < s->nstacks; i++)
@@ -510,15 +533,20 @@ static int read_arenas(struct recording_reader *r, json_t *a, struct sample *s, 
 		if (!ar)
 			return -ENOMEM;
 		if (!json_is_object(o) || !get_u64(o, "addr", &ar->addr) ||
-		    !get_u64(o, "system", &ar->system) || !get_u64(o, "top", &ar->top) ||
-		    !get_u64(o, "free", &ar->free))
-			return fail(err, errlen, r, "an arena lacks addr, system, top or free");
+		    !get_u64(o, "system", &ar->system) || !get_u64(o, "top", &ar->top))
+			return fail(err, errlen, r, "an arena lacks addr, system or top");
 		get_u64(o, "threads", &threads);
 		get_u64(o, "heaps", &heaps);
 		get_u64(o, "max_system", &ar->max_system);
 		get_u64(o, "rss", &ar->rss);
-		get_u64(o, "reclaimable", &ar->reclaimable);
-		get_num(o, "fragmentation", &ar->fragmentation);
+		/* No free figure: the arena was read without freezing. */
+		ar->walked = get_u64(o, "free", &ar->free);
+		if (ar->walked) {
+			get_u64(o, "tcache", &ar->tcache);
+			get_u64(o, "reclaimable", &ar->reclaimable);
+			if (!get_num(o, "fragmentation", &ar->fragmentation))
+				ar->fragmentation = ar->system ? (double)ar->free / (double)ar->system : 0;
+		}
 		ar->threads = (uint32_t)threads;
 		ar->nheaps = (uint32_t)heaps;
 		ar->main = json_is_true(json_object_get(o, "main"));
@@ -528,6 +556,26 @@ static int read_arenas(struct recording_reader *r, json_t *a, struct sample *s, 
 	}
 	s->has_arenas = true;
 	return 0;
+}
+
+static void read_extras(json_t *j, struct sample *s)
+{
+	json_t *ar = json_object_get(j, "arena_read"), *ml = json_object_get(j, "mem_limit");
+	uint64_t v;
+
+	if (json_is_object(ar)) {
+		s->arenas_frozen = json_is_true(json_object_get(ar, "frozen"));
+		s->arenas_complete = json_is_true(json_object_get(ar, "complete"));
+		s->arenas_debuginfo = json_is_true(json_object_get(ar, "debuginfo"));
+		if (get_u64(ar, "freeze_us", &v))
+			s->freeze_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		if (get_u64(ar, "glibc_minor", &v) && v < 1000)
+			s->glibc_minor = (uint16_t)v;
+		if (get_u64(ar, "malloc_mmapped", &v) && v <= INT64_MAX)
+			s->malloc_mmapped = (int64_t)v;
+	}
+	if (json_is_object(ml) && get_u64(ml, "bytes", &s->mem_limit))
+		s->mem_limit_cgroup = json_is_true(json_object_get(ml, "cgroup"));
 }
 
 static int copy_frames(struct stack_stat *st, const struct stack_def *d)
@@ -645,6 +693,8 @@ static int read_sample(struct recording_reader *r, json_t *j, struct sample **ou
 		ret = read_fds(r, v, s, err, errlen);
 	if (!ret && (v = json_object_get(j, "arenas")))
 		ret = read_arenas(r, v, s, err, errlen);
+	if (!ret)
+		read_extras(j, s);
 	if (!ret && (v = json_object_get(j, "stacks")))
 		ret = read_stacks(r, v, s, err, errlen);
 	if (!ret && (v = json_object_get(j, "events")))

@@ -67,7 +67,18 @@ static int take(struct session *s, struct window **w, char *err, size_t errlen)
 
 int session_open(const struct session_opts *o, struct session **out, char *err, size_t errlen)
 {
-	struct sampler_opts so = { .bpf = o->bpf, .bpf_required = o->bpf_required };
+	const char *nodebug = getenv("MEMSLEUTH_NO_DEBUGINFO");
+	struct sampler_opts so = {
+		.bpf = o->bpf,
+		.bpf_required = o->bpf_required,
+		.arenas = !o->no_arenas,
+		.freeze = !o->no_freeze,
+		/* MEMSLEUTH_NO_DEBUGINFO=1 forces the path taken where libc6-dbg is absent. */
+		.debuginfo = !(nodebug && *nodebug && strcmp(nodebug, "0") != 0),
+		/* Freezing costs the target a pause: once per window, at its boundary. */
+		.arena_every_s = o->window_s,
+		.freeze_max_s = o->freeze_max_s,
+	};
 	struct session *s;
 	struct window *w;
 	int ret;

@@ -15,6 +15,9 @@ struct session_opts {
 	bool bpf;
 	bool bpf_required;
 	bool alloc;
+	bool no_arenas;		/* do not read glibc arenas */
+	bool no_freeze;		/* read arenas' fixed fields only, never stop the target */
+	double freeze_max_s;	/* bound on one freeze; 0 the default */
 	const char *record_path;	/* NULL: no recording */
 };
 

@@ -3,9 +3,12 @@
 #include "collectors/sampler.h"
 #include "analyzer/allocator.h"
 #include "analyzer/regions.h"
+#include "collectors/arena.h"
 #include "collectors/bpf_growth.h"
+#include "collectors/exe_allocator.h"
 #include "collectors/fds.h"
 #include "collectors/log.h"
+#include "collectors/memlimit.h"
 #include "collectors/proc.h"
 #include "collectors/smaps.h"
 
@@ -19,6 +22,10 @@ struct sampler {
 	char *comm;
 	struct bpf_growth *growth;
 	struct readbuf smaps;	/* reused: see struct readbuf */
+	struct arena_reader *arenas;
+	double arena_every_s;
+	double arena_last;	/* time of the last arena read; 0 none */
+	int exe_allocator;	/* judged from the executable once; -1 not yet */
 };
 
 int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
@@ -37,6 +44,18 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		return ret;
 	}
 	s->comm = proc_comm(&s->proc);
+	s->exe_allocator = -1;
+	if (opts->arenas) {
+		struct arena_opts ao = { .freeze = opts->freeze, .debuginfo = opts->debuginfo,
+					 .freeze_max_s = opts->freeze_max_s };
+
+		s->arenas = arena_reader_new(pid, &ao);
+		if (!s->arenas) {
+			sampler_close(s);
+			return -ENOMEM;
+		}
+		s->arena_every_s = opts->arena_every_s;
+	}
 	if (opts->bpf) {
 		char why[256];
 
@@ -79,8 +98,22 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	}
 	nsps = proc_thread_sps(&s->proc, &sps);
 	smp->allocator = (uint8_t)allocator_detect(&vmas);
+	/* No allocator library mapped: a static executable may carry one (read once). */
+	if (smp->allocator == ALLOC_UNKNOWN) {
+		if (s->exe_allocator < 0)
+			s->exe_allocator = (int)exe_allocator_detect(&s->proc);
+		smp->allocator = (uint8_t)s->exe_allocator;
+	}
 	ret = regions_build(&vmas, sps, nsps, smp);
 	free(sps);
+	/* Arenas are read on their own, slower schedule: the default is once per window. */
+	if (!ret && s->arenas && smp->allocator == ALLOC_GLIBC &&
+	    (!s->arena_last || smp->t - s->arena_last >= s->arena_every_s * 0.98)) {
+		s->arena_last = smp->t;
+		ret = arena_reader_read(s->arenas, &vmas, smp);
+	} else if (s->arenas) {
+		arena_reader_release(s->arenas);
+	}
 	vma_list_free(&vmas);
 	return ret;
 }
@@ -102,6 +135,7 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 	if (!smp->comm)
 		smp->comm = strdup(s->comm ? s->comm : "?");
 	smp->threads = proc_threads(&s->proc);
+	memlimit_read(&s->proc, &smp->mem_limit, &smp->mem_limit_cgroup);
 
 	ret = read_regions(s, smp, err, errlen);
 	if (ret)
@@ -148,6 +182,7 @@ void sampler_close(struct sampler *s)
 		return;
 	bpf_growth_close(s->growth);
 	readbuf_free(&s->smaps);
+	arena_reader_free(s->arenas);
 	proc_close(&s->proc);
 	free(s->comm);
 	free(s);

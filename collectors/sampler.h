@@ -11,6 +11,11 @@
 struct sampler_opts {
 	bool bpf;		/* attach the eBPF growth probes */
 	bool bpf_required;	/* fail instead of falling back when they cannot attach */
+	bool arenas;		/* read glibc's arenas from outside (collectors/arena.c) */
+	bool freeze;		/* freeze the target briefly to walk free lists */
+	bool debuginfo;		/* use libc's debug info when installed */
+	double arena_every_s;	/* read arenas at most this often; 0 every tick */
+	double freeze_max_s;	/* bound on one freeze; 0 the default */
 };
 
 struct sampler;

@@ -63,4 +63,21 @@ static inline void target_touch(void *p, size_t len)
 		c[len - 1] = 1;
 }
 
+/* Allocates n blocks of `size` bytes with malloc, each touched; aborts when out of memory. */
+static inline void **target_blocks(size_t n, size_t size)
+{
+	void **blocks = malloc((n ? n : 1) * sizeof(*blocks));
+	size_t i;
+
+	if (!blocks)
+		abort();
+	for (i = 0; i < n; i++) {
+		blocks[i] = malloc(size);
+		if (!blocks[i])
+			abort();
+		target_touch(blocks[i], size);
+	}
+	return blocks;
+}
+
 #endif

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The detectors' shared state: what earlier windows of the same process left behind. */
+#include "analyzer/detect.h"
+#include "analyzer/arenas.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct win_record *detect_prev(const struct analyzer *a, size_t i)
+{
+	return i < a->nhist ? &a->hist[i] : NULL;
+}
+
+size_t detect_run(const struct analyzer *a, bool (*rose)(const struct win_record *),
+		  int64_t (*bytes)(const struct win_record *), int64_t *sum, double *span)
+{
+	size_t i;
+
+	for (i = 0; i < a->nhist && rose(&a->hist[i]); i++) {
+		*sum += bytes(&a->hist[i]);
+		*span += a->hist[i].window_s;
+	}
+	return i + 1;
+}
+
+struct finding *detect_add(struct window *w, const char *kind, enum severity sev)
+{
+	struct finding *f = window_add_finding(w);
+
+	if (f) {
+		f->kind = kind;
+		f->severity = (uint8_t)sev;
+	}
+	return f;
+}
+
+const struct finding *detect_get(const struct window *w, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < w->nfindings; i++)
+		if (strcmp(w->findings[i].kind, kind) == 0)
+			return &w->findings[i];
+	return NULL;
+}
+
+int64_t detect_ev_int(const struct finding *f, const char *key, int64_t dflt)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->nev; i++)
+		if (f->ev[i].type == EV_INT && strcmp(f->ev[i].key, key) == 0)
+			return f->ev[i].i;
+	return dflt;
+}
+
+static void forget_stacks(struct analyzer *a)
+{
+	a->nstacks = 0;
+	idmap_free(&a->stack_index);
+}
+
+void detect_begin(struct analyzer *a, const struct window *w)
+{
+	const struct sample *arena_s = arenas_latest(w);
+	size_t i;
+
+	/* Another process (restart, reused PID): nothing learnt about the old one applies. */
+	if (a->nhist && a->hist[0].pid != w->end->pid) {
+		a->nhist = 0;
+		forget_stacks(a);
+	}
+	memset(&a->cur, 0, sizeof(a->cur));
+	a->cur.index = w->index;
+	a->cur.pid = w->end->pid;
+	a->cur.window_s = w->window_s;
+	a->cur.rss = w->end->totals.rss;
+	a->cur.rss_delta = w->delta.rss;
+	a->cur.has_fds = w->start->has_fds && w->end->has_fds;
+	a->cur.fds = w->end->fds.total;
+	a->cur.fds_delta = a->cur.has_fds ? w->fds_delta : 0;
+	if (arena_s) {
+		a->cur.has_arenas = true;
+		for (i = 0; i < arena_s->narenas && i < HIST_ARENAS; i++) {
+			a->cur.arenas[i].addr = arena_s->arenas[i].addr;
+			a->cur.arenas[i].free = arena_s->arenas[i].walked ? arena_s->arenas[i].free
+									: UINT64_MAX;
+		}
+		a->cur.narenas = i;
+	}
+}
+
+void detect_commit(struct analyzer *a)
+{
+	memmove(&a->hist[1], &a->hist[0], sizeof(a->hist[0]) * (HIST_WINDOWS - 1));
+	a->hist[0] = a->cur;
+	if (a->nhist < HIST_WINDOWS)
+		a->nhist++;
+}
+
+void detect_free(struct analyzer *a)
+{
+	free(a->stacks);
+	idmap_free(&a->stack_index);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The detectors' shared state: what earlier windows of the same process left behind. */
+#ifndef MEMSLEUTH_DETECT_H
+#define MEMSLEUTH_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/idmap.h"
+#include "analyzer/window.h"
+
+/*
+ * Growth is only reported when it persists: a detector compares the window
+ * with the ones before it, so a one-time start-up allocation, a buffer that
+ * doubled once or a cache that filled up stays silent. The history is bounded
+ * (HIST_WINDOWS records, HIST_STACKS tracked stacks) and starts over when the
+ * process changes (a restart in a recording, a reused PID).
+ */
+#define HIST_WINDOWS 16
+#define HIST_ARENAS 64
+#define HIST_STACKS 4096
+
+/* What one window left for the windows after it. */
+struct win_record {
+	uint32_t index;
+	int32_t pid;
+	double window_s;
+	uint64_t rss;
+	int64_t rss_delta;
+	bool rss_grew;			/* rss_growth's threshold was met */
+	bool has_fds;
+	uint64_t fds;
+	int64_t fds_delta;
+	int64_t outside_delta;		/* growth outside malloc (mmap_growth) */
+	bool outside_grew;
+	bool steps;			/* the chunk_steps pattern held */
+	uint64_t steps_quantum;
+	bool has_arenas;		/* free bytes per arena at its last arena reading */
+	size_t narenas;
+	struct { uint64_t addr, free; } arenas[HIST_ARENAS];
+};
+
+/* Per-stack trend for the leak detector. */
+struct stack_trend {
+	uint64_t key;			/* kind and id */
+	uint32_t run;			/* consecutive windows with a rise */
+	uint32_t last_window;		/* index of the last window that saw the stack */
+	int64_t run_bytes;		/* bytes risen over the run */
+	double run_s;			/* seconds the run spans */
+};
+
+struct analyzer {
+	unsigned long windows;
+	struct win_record hist[HIST_WINDOWS];	/* hist[0] is the newest */
+	size_t nhist;
+	struct win_record cur;			/* filled by the detectors for this window */
+	struct stack_trend *stacks;
+	size_t nstacks, stacks_cap;
+	struct idmap stack_index;
+};
+
+/* The i-th previous window of the same process (0 newest), or NULL. */
+const struct win_record *detect_prev(const struct analyzer *a, size_t i);
+
+/*
+ * Extends the current window's rise back over the previous windows for which
+ * `rose` holds, adding their `bytes` to *sum and their durations to *span.
+ * Returns the run's length, the current window included.
+ */
+size_t detect_run(const struct analyzer *a, bool (*rose)(const struct win_record *),
+		  int64_t (*bytes)(const struct win_record *), int64_t *sum, double *span);
+
+/* Adds a finding of `kind` (static) at `sev` to w; NULL on ENOMEM. */
+struct finding *detect_add(struct window *w, const char *kind, enum severity sev);
+/* The first finding of `kind` in w, or NULL. */
+const struct finding *detect_get(const struct window *w, const char *kind);
+/* An evidence integer of a finding, or `dflt`. */
+int64_t detect_ev_int(const struct finding *f, const char *key, int64_t dflt);
+
+/* The detectors (analyzer/detect_*.c), in the order analyze.c runs them. Each returns 0 or -ENOMEM. */
+int detect_chunk_steps(struct analyzer *a, struct window *w);
+int detect_arena_fragmentation(struct analyzer *a, struct window *w);
+int detect_fd_growth(struct analyzer *a, struct window *w);
+int detect_leak(struct analyzer *a, struct window *w);
+int detect_mmap_growth(struct analyzer *a, struct window *w);
+int detect_rss_growth(struct analyzer *a, struct window *w);
+int detect_verdict(struct analyzer *a, struct window *w);
+
+/* Starts a window: resets the history for a new process, fills a->cur's basics. */
+void detect_begin(struct analyzer *a, const struct window *w);
+/* Ends a window: a->cur becomes hist[0]. */
+void detect_commit(struct analyzer *a);
+void detect_free(struct analyzer *a);
+
+#endif

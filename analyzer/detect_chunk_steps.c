@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* chunk_steps: memory growing in bursts of equal steps of a quantum (64 KiB chunk pools). */
+#include "analyzer/detect.h"
+#include "analyzer/units.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The quantum is the most common exact growth size of the window (mmap
+ * lengths, mremap growth, allocation sizes with --alloc) when
+ * it occurs at least STEP_MIN_STEPS times and carries half of that growth;
+ * else STEP_QUANTUM (64 KiB). Malloc-area RSS (heap, arenas, anonymous maps)
+ * is then cut at every tick: a tick that grew by n quanta, give or take one
+ * page (a chunk's header spilling into the next page), is a burst of n steps.
+ * Growth that merely averages a multiple of the quantum lands anywhere between.
+ * Threshold: at least STEP_MIN_BURSTS bursts, STEP_MIN_STEPS steps, steps
+ * making STEP_SHARE of the growth, no burst larger than a third of the steps'
+ * bytes (a doubling buffer's last step is half of it), in this window and in
+ * the one before it. The quantum reported is the steps' common multiple, at most
+ * STEP_MAX_QUANTUM: larger equal steps are steady growth, not a chunk pool.
+ */
+#define STEP_QUANTUM ((int64_t)64 << 10)
+#define STEP_MAX_QUANTUM ((int64_t)1 << 20)
+#define STEP_MIN_BURSTS 3
+#define STEP_MIN_STEPS 4
+#define STEP_SHARE 0.75
+#define STEP_PAGE 4096
+#define MAX_SIZES 256
+
+struct size_count {
+	int64_t size;
+	int64_t count;
+	uint64_t stack;		/* the stack of the last event of this size */
+};
+
+/*
+ * brk increments are left out: glibc extends [heap] by the request plus its
+ * own padding, so any heap growth of small objects arrives in equal brk steps
+ * that say nothing about the program's chunks.
+ */
+static bool growth_kind(uint8_t k)
+{
+	return k == GROWTH_MMAP || k == GROWTH_MREMAP || k == GROWTH_ALLOC;
+}
+
+/* The exact quantum from events, with its net count and a stack; 0 when none stands out. */
+static int64_t exact_quantum(const struct window *w, int64_t *net, uint64_t *stack)
+{
+	struct size_count sizes[MAX_SIZES];
+	int64_t total = 0;
+	size_t n = 0, i, t, best = 0;
+
+	for (t = 1; t < w->nticks; t++) {
+		const struct sample *s = w->ticks[t];
+
+		for (i = 0; i < s->nevents; i++) {
+			const struct growth_event *e = &s->events[i];
+			size_t k;
+
+			if (!growth_kind(e->kind) || e->bytes < STEP_PAGE)
+				continue;
+			total += e->bytes;
+			for (k = 0; k < n && sizes[k].size != e->bytes; k++)
+				;
+			if (k == n) {
+				if (n == MAX_SIZES)
+					continue;
+				sizes[n++] = (struct size_count){ .size = e->bytes };
+			}
+			sizes[k].count++;
+			if (e->stack_id)
+				sizes[k].stack = e->stack_id;
+		}
+	}
+	for (i = 1; i < n; i++)
+		if (sizes[i].count > sizes[best].count)
+			best = i;
+	if (!n || sizes[best].count < STEP_MIN_STEPS || sizes[best].count * sizes[best].size * 2 < total)
+		return 0;
+	/* Steps given back (munmap of the same size) are churn, not growth. */
+	*net = sizes[best].count;
+	for (t = 1; t < w->nticks; t++)
+		for (i = 0; i < w->ticks[t]->nevents; i++)
+			if (w->ticks[t]->events[i].kind == GROWTH_MUNMAP &&
+			    w->ticks[t]->events[i].bytes == -sizes[best].size)
+				(*net)--;
+	*stack = sizes[best].stack;
+	return sizes[best].size;
+}
+
+static int64_t malloc_area_rss(const struct sample *s)
+{
+	int64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < s->nregions; i++)
+		if (s->regions[i].kind == REGION_HEAP || s->regions[i].kind == REGION_ARENA ||
+		    s->regions[i].kind == REGION_ANON)
+			sum += (int64_t)s->regions[i].rss;
+	return sum;
+}
+
+static int64_t gcd(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+struct steps {
+	int64_t quantum, steps, bursts, step_bytes, growth, common;
+	bool exact;
+};
+
+/* Cuts the window's ticks into bursts of quanta. Returns true when the pattern holds. */
+static bool find_steps(const struct window *w, int64_t q, struct steps *st)
+{
+	int64_t prev = -1, g = 0, biggest = 0;
+	size_t t;
+
+	memset(st, 0, sizeof(*st));
+	st->quantum = q;
+	for (t = 0; t < w->nticks; t++) {
+		int64_t cur, d, n;
+
+		if (!w->ticks[t]->has_regions)
+			continue;
+		cur = malloc_area_rss(w->ticks[t]);
+		d = prev < 0 ? 0 : cur - prev;
+		prev = cur;
+		if (d <= 0)
+			continue;
+		st->growth += d;
+		n = (d + q / 2) / q;
+		if (n < 1 || llabs(d - n * q) > STEP_PAGE)
+			continue;
+		st->bursts++;
+		st->steps += n;
+		st->step_bytes += n * q;
+		g = gcd(g, n);
+		if (n > biggest)
+			biggest = n;
+	}
+	st->common = g ? g * q : q;
+	return st->bursts >= STEP_MIN_BURSTS && st->common <= STEP_MAX_QUANTUM && st->steps >= STEP_MIN_STEPS &&
+	       (double)st->step_bytes >= STEP_SHARE * (double)st->growth &&
+	       biggest * 3 <= st->steps;
+}
+
+/* The region that grew most among the malloc-area kinds. */
+static const char *grown_region(const struct window *w)
+{
+	const struct region_delta *best = NULL;
+	size_t i;
+
+	for (i = 0; i < w->nregions; i++) {
+		const struct region_delta *d = &w->regions[i];
+
+		if ((d->kind == REGION_HEAP || d->kind == REGION_ARENA || d->kind == REGION_ANON) &&
+		    (!best || d->rss_delta > best->rss_delta))
+			best = d;
+	}
+	return best ? best->name : "memory";
+}
+
+static const struct stack_stat *stack_by_id(const struct sample *s, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; id && i < s->nstacks; i++)
+		if (s->stacks[i].id == id)
+			return &s->stacks[i];
+	return NULL;
+}
+
+int detect_chunk_steps(struct analyzer *a, struct window *w)
+{
+	const struct win_record *p = detect_prev(a, 0);
+	const struct stack_stat *stack;
+	int64_t q, net = 0;
+	uint64_t stack_id = 0;
+	char b1[24], b2[24], b3[24];
+	struct steps st;
+	struct finding *f;
+
+	q = exact_quantum(w, &net, &stack_id);
+	if (q && net < STEP_MIN_STEPS)
+		return 0;
+	if (!find_steps(w, q ? q : STEP_QUANTUM, &st))
+		return 0;
+	st.exact = q != 0;
+	a->cur.steps = true;
+	a->cur.steps_quantum = (uint64_t)st.common;
+	if (!p || !p->steps)
+		return 0;
+	f = detect_add(w, "chunk_steps", SEV_WARN);
+	if (!f)
+		return -ENOMEM;
+	finding_set_summary(f, "%s grew %s in %lld steps of %s (%lld bursts; quantum from %s); a loop "
+			       "filling fresh %s chunks? Use one growable buffer or reuse the chunks",
+			    grown_region(w), units_bytes(b1, sizeof(b1), (double)st.step_bytes),
+			    (long long)(st.step_bytes / st.common),
+			    units_bytes(b2, sizeof(b2), (double)st.common), (long long)st.bursts,
+			    st.exact ? "exact growth sizes" : "region RSS",
+			    units_bytes(b3, sizeof(b3), (double)st.common));
+	if (!f->summary || finding_add_int(f, "quantum", st.common) ||
+	    finding_add_int(f, "steps", st.step_bytes / st.common) ||
+	    finding_add_int(f, "bursts", st.bursts) || finding_add_int(f, "bytes", st.step_bytes) ||
+	    finding_add_int(f, "growth", st.growth) ||
+	    finding_add_str(f, "quantum_source", st.exact ? "events" : "rss") ||
+	    finding_add_str(f, "region", grown_region(w)))
+		return -ENOMEM;
+	stack = stack_by_id(w->end, stack_id);
+	if (stack && finding_set_frames(f, stack->frames, stack->nframes))
+		return -ENOMEM;
+	return 0;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* leak: allocation stacks whose outstanding bytes keep rising, window after window. */
+#include "analyzer/detect.h"
+#include "analyzer/units.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/*
+ * Threshold: a stack of kind alloc (malloc family, --alloc) or mmap whose
+ * outstanding bytes rose by at least LEAK_MIN_RISE and by 1% of what it holds,
+ * in each of LEAK_MIN_RUN consecutive windows. A cache that fills and then
+ * churns rises in one window and then stays flat; steady churn nets zero.
+ * Critical when the rise rate is at least LEAK_CRITICAL_PER_HOUR.
+ * At most LEAK_MAX_FINDINGS stacks are reported per window, largest first.
+ */
+#define LEAK_MIN_RISE ((int64_t)16 << 10)
+#define LEAK_MIN_RUN 2
+#define LEAK_CRITICAL_PER_HOUR ((double)(100u << 20))
+#define LEAK_MAX_FINDINGS 5
+
+static uint64_t key_of(const struct stack_stat *s)
+{
+	return s->id * 8 + s->kind;
+}
+
+static struct stack_trend *trend_of(struct analyzer *a, uint64_t key)
+{
+	size_t at = idmap_get(&a->stack_index, key);
+	struct stack_trend *t;
+
+	if (at != SIZE_MAX)
+		return &a->stacks[at];
+	if (a->nstacks >= HIST_STACKS)
+		return NULL;
+	if (a->nstacks == a->stacks_cap) {
+		size_t cap = a->stacks_cap ? a->stacks_cap * 2 : 64;
+		struct stack_trend *n = realloc(a->stacks, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		a->stacks = n;
+		a->stacks_cap = cap;
+	}
+	if (idmap_put(&a->stack_index, key, a->nstacks))
+		return NULL;
+	t = &a->stacks[a->nstacks++];
+	*t = (struct stack_trend){ .key = key };
+	return t;
+}
+
+/* Drops stacks not seen in the last window, so the table stays bounded. */
+static int prune(struct analyzer *a, uint32_t window)
+{
+	size_t i, kept = 0;
+	int ret = 0;
+
+	if (a->nstacks < HIST_STACKS)
+		return 0;
+	idmap_free(&a->stack_index);
+	for (i = 0; i < a->nstacks; i++) {
+		if (a->stacks[i].last_window + 1 < window)
+			continue;
+		a->stacks[kept] = a->stacks[i];
+		if (idmap_put(&a->stack_index, a->stacks[kept].key, kept))
+			ret = -ENOMEM;
+		kept++;
+	}
+	a->nstacks = kept;
+	return ret;
+}
+
+static int report(struct window *w, const struct stack_delta *d, const struct stack_trend *t)
+{
+	const struct stack_stat *s = d->cur;
+	double rate = t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
+	char b1[24], b2[24], b3[24];
+	struct finding *f;
+
+	f = detect_add(w, "leak", rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN);
+	if (!f)
+		return -ENOMEM;
+	finding_set_summary(f, "%s from %s holds %s more over %u windows (%s/min, %s and %lld "
+			       "blocks outstanding): memory allocated here is not freed",
+			    s->kind == STACK_MMAP ? "mmap" : "malloc",
+			    s->nframes ? s->frames[0] : "an unknown stack",
+			    units_bytes(b1, sizeof(b1), (double)t->run_bytes), t->run,
+			    units_bytes(b2, sizeof(b2), rate * 60),
+			    units_bytes(b3, sizeof(b3), (double)s->bytes), (long long)s->count);
+	if (!f->summary || finding_set_frames(f, s->frames, s->nframes) ||
+	    finding_add_str(f, "stack_kind", stack_kind_name((enum stack_kind)s->kind)) ||
+	    finding_add_int(f, "alloc", s->kind == STACK_ALLOC) ||
+	    finding_add_int(f, "stack_id", (int64_t)s->id) ||
+	    finding_add_int(f, "bytes", s->bytes) || finding_add_int(f, "count", s->count) ||
+	    finding_add_int(f, "bytes_delta", d->bytes_delta) ||
+	    finding_add_int(f, "run_bytes", t->run_bytes) ||
+	    finding_add_int(f, "windows", t->run) || finding_add_real(f, "bytes_per_s", rate))
+		return -ENOMEM;
+	return 0;
+}
+
+int detect_leak(struct analyzer *a, struct window *w)
+{
+	/* Trends are kept by position: the table may move while it grows. */
+	const struct stack_delta *hits[LEAK_MAX_FINDINGS] = { NULL };
+	size_t trends[LEAK_MAX_FINDINGS] = { 0 };
+	size_t i, k, nhits = 0;
+	int ret;
+
+	for (i = 0; i < w->nstacks; i++) {
+		const struct stack_delta *d = &w->stacks[i];
+		struct stack_trend *t;
+		int64_t need;
+
+		if (!d->cur || (d->cur->kind != STACK_ALLOC && d->cur->kind != STACK_MMAP))
+			continue;
+		t = trend_of(a, key_of(d->cur));
+		if (!t)
+			continue;	/* the table is full: this stack is not followed */
+		need = d->cur->bytes / 100 > LEAK_MIN_RISE ? d->cur->bytes / 100 : LEAK_MIN_RISE;
+		if (d->bytes_delta >= need && (t->run == 0 || t->last_window + 1 == w->index)) {
+			t->run++;
+			t->run_bytes += d->bytes_delta;
+			t->run_s += w->window_s;
+		} else if (d->bytes_delta >= need) {
+			t->run = 1;
+			t->run_bytes = d->bytes_delta;
+			t->run_s = w->window_s;
+		} else {
+			t->run = 0;
+			t->run_bytes = 0;
+			t->run_s = 0;
+		}
+		t->last_window = w->index;
+		if (t->run < LEAK_MIN_RUN)
+			continue;
+		/* Keep the largest risers, in order. */
+		for (k = 0; k < LEAK_MAX_FINDINGS; k++) {
+			if (!hits[k] || t->run_bytes > a->stacks[trends[k]].run_bytes) {
+				size_t m;
+
+				for (m = LEAK_MAX_FINDINGS - 1; m > k; m--) {
+					hits[m] = hits[m - 1];
+					trends[m] = trends[m - 1];
+				}
+				hits[k] = d;
+				trends[k] = (size_t)(t - a->stacks);
+				if (nhits < LEAK_MAX_FINDINGS)
+					nhits++;
+				break;
+			}
+		}
+	}
+	for (k = 0; k < nhits; k++) {
+		ret = report(w, hits[k], &a->stacks[trends[k]]);
+		if (ret)
+			return ret;
+	}
+	return prune(a, w->index);
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* verdict: which causes explain this window's RSS growth, and what share of it each. */
+#include "analyzer/detect.h"
+#include "analyzer/arenas.h"
+#include "analyzer/units.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * Given only when rss_growth fired. The window's RSS growth G is split into
+ * parts that do not overlap: free bytes gained by glibc arenas (fragmentation),
+ * bytes gained by leaking stacks, the rest of the live heap (arena bytes
+ * neither free nor top, plus malloc's mmap'd blocks), the arenas' top chunks,
+ * memory outside malloc (mmap_growth's figure), and what is left ("other":
+ * file mappings, or arenas not read). Without a frozen arena reading the heap
+ * is one part, the RSS growth of [heap] and the arenas. Each share is its
+ * bytes over the larger of G and the parts' sum; the largest named part is
+ * the cause.
+ */
+
+enum cause { C_FRAG, C_LEAK, C_LIVE, C_HEAP, C_OUTSIDE, C_TOP, C_OTHER, C_N };
+
+static const struct {
+	const char *name, *bytes_key, *share_key, *label;
+} causes[C_N] = {
+	[C_FRAG] = { "arena_fragmentation", "bytes_arena_fragmentation",
+		     "share_arena_fragmentation", "free space held by glibc arenas" },
+	[C_LEAK] = { "leak", "bytes_leak", "share_leak", "leaking stacks" },
+	[C_LIVE] = { "live_heap", "bytes_live_heap", "share_live_heap", "live heap bytes" },
+	[C_HEAP] = { "malloc_heap", "bytes_malloc_heap", "share_malloc_heap",
+		     "malloc heaps (arenas not walked)" },
+	[C_OUTSIDE] = { "mmap_growth", "bytes_mmap_growth", "share_mmap_growth",
+			"memory outside malloc" },
+	[C_TOP] = { "top", "bytes_top", "share_top", "unused heap tops" },
+	[C_OTHER] = { "other", "bytes_other", "share_other", "other" },
+};
+
+static int64_t pos(int64_t v)
+{
+	return v > 0 ? v : 0;
+}
+
+/* Free, top and live (system - top - free) growth over the window's arena readings. */
+static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, int64_t *dlive)
+{
+	const struct sample *s0 = arenas_earliest(w), *s1 = arenas_latest(w);
+	struct arena_sums a0, a1;
+	int64_t dmm = 0;
+
+	if (!s0 || !s1 || s0 == s1)
+		return false;
+	arenas_sum(s0, &a0);
+	arenas_sum(s1, &a1);
+	if (!a0.walked || !a1.walked)
+		return false;
+	*dfree = (int64_t)(a1.free - a0.free);
+	*dtop = (int64_t)(a1.top - a0.top);
+	if (s0->malloc_mmapped >= 0 && s1->malloc_mmapped >= 0)
+		dmm = s1->malloc_mmapped - s0->malloc_mmapped;
+	*dlive = (int64_t)(a1.system - a0.system) - *dtop - *dfree + dmm;
+	return true;
+}
+
+static int64_t heap_rss_delta(const struct window *w)
+{
+	int64_t d = 0;
+	size_t i;
+
+	for (i = 0; i < w->nregions; i++)
+		if (w->regions[i].kind == REGION_HEAP || w->regions[i].kind == REGION_ARENA)
+			d += w->regions[i].rss_delta;
+	return d;
+}
+
+int detect_verdict(struct analyzer *a, struct window *w)
+{
+	const struct finding *growth = detect_get(w, "rss_growth");
+	const struct finding *steps = detect_get(w, "chunk_steps");
+	int64_t bytes[C_N] = { 0 }, sum = 0, whole, dfree, dtop, dlive, leak_alloc = 0;
+	char text[512], b1[24];
+	struct finding *f;
+	size_t i, n = 0;
+	int c, best = -1;
+
+	if (!growth || w->delta.rss <= 0)
+		return 0;
+	for (i = 0; i < w->nfindings; i++) {
+		const struct finding *l = &w->findings[i];
+		int64_t d = detect_ev_int(l, "bytes_delta", 0);
+
+		if (strcmp(l->kind, "leak") != 0)
+			continue;
+		bytes[C_LEAK] += pos(d);
+		if (detect_ev_int(l, "alloc", 0))
+			leak_alloc += pos(d);
+	}
+	if (arena_parts(w, &dfree, &dtop, &dlive)) {
+		bytes[C_FRAG] = pos(dfree);
+		bytes[C_TOP] = pos(dtop);
+		bytes[C_LIVE] = pos(dlive - leak_alloc);
+	} else {
+		bytes[C_HEAP] = pos(heap_rss_delta(w) - leak_alloc);
+	}
+	bytes[C_OUTSIDE] = pos(a->cur.outside_delta - (bytes[C_LEAK] - leak_alloc));
+	for (c = 0; c < C_OTHER; c++)
+		sum += bytes[c];
+	bytes[C_OTHER] = pos(w->delta.rss - sum);
+	sum += bytes[C_OTHER];
+	whole = sum > w->delta.rss ? sum : w->delta.rss;
+	for (c = 0; c < C_OTHER; c++)
+		if (bytes[c] > 0 && (best < 0 || bytes[c] > bytes[best]))
+			best = c;
+	if (best < 0)
+		best = C_OTHER;
+	for (c = 0; c < C_N; c++) {
+		int k = c == 0 ? best : (c <= best ? c - 1 : c);
+
+		if (bytes[k] * 100 < whole || n >= sizeof(text) - 80)
+			continue;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%.0f%% %s", n ? ", " : "",
+				      100.0 * (double)bytes[k] / (double)whole, causes[k].label);
+	}
+	f = detect_add(w, "verdict", (enum severity)growth->severity);
+	if (!f)
+		return -ENOMEM;
+	finding_set_summary(f, "RSS +%s in this window: %s%s; main cause: %s",
+			    units_bytes(b1, sizeof(b1), (double)w->delta.rss), text,
+			    steps ? " (arriving in equal chunk steps)" : "", causes[best].name);
+	if (!f->summary || finding_add_str(f, "cause", causes[best].name) ||
+	    finding_add_int(f, "rss_delta", w->delta.rss) ||
+	    finding_add_int(f, "chunk_steps", steps != NULL))
+		return -ENOMEM;
+	for (c = 0; c < C_N; c++)
+		if (finding_add_int(f, causes[c].bytes_key, bytes[c]) ||
+		    finding_add_real(f, causes[c].share_key, (double)bytes[c] / (double)whole))
+			return -ENOMEM;
+	return 0;
+}

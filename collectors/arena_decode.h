@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Decodes glibc malloc's arenas, bins, fastbins and tcaches from raw target memory. */
+#ifndef MEMSLEUTH_ARENA_DECODE_H
+#define MEMSLEUTH_ARENA_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Everything here is a pure function of the bytes a reader callback returns:
+ * no I/O of its own, no clock, no global state. Every loop is bounded and
+ * every pointer read from the target is checked before it is followed, so
+ * garbage (a torn read, a corrupt heap, a fuzzer) yields an error code, never
+ * a crash or a hang.
+ */
+
+/* Reads `len` bytes at target address `addr` into `buf`; returns 0 or a negative errno. */
+typedef int (*mem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+
+struct mem_reader {
+	mem_read_fn read;
+	void *ctx;
+};
+
+/* glibc's HEAP_MAX_SIZE on 64-bit: non-main heaps are this size and aligned to it. */
+#define ARENA_HEAP_MAX ((uint64_t)64 << 20)
+#define ARENA_NBINS 128
+#define ARENA_NFASTBINS 10
+#define ARENA_TCACHE_BINS 64
+/* A malloc_state read whole; every layout fits. */
+#define ARENA_STATE_MAX 2400
+
+/* Byte offsets of the fields memsleuth reads (x86_64; see DESIGN.md). */
+struct arena_layout {
+	unsigned int glibc_minor;	/* 2.N */
+	uint32_t state_size;		/* sizeof(struct malloc_state) */
+	uint32_t off_mutex, off_fastbins, off_top, off_bins, off_next;
+	uint32_t off_attached, off_system, off_max_system;
+	uint32_t heap_info_size;	/* sizeof(heap_info): the first arena of a heap follows it */
+	uint32_t hi_ar_ptr, hi_prev, hi_size;
+	bool safe_linking;		/* fastbin/tcache links mangled (2.32+) */
+	uint32_t tcache_chunk;		/* chunk size of tcache_perthread_struct; 0 none */
+	uint32_t tcache_count_width;	/* bytes per tcache count: 1 before 2.30, 2 after */
+};
+
+/*
+ * Fills the layout of glibc 2.`minor` on x86_64. Returns 0, or -ENOTSUP for a
+ * version whose layout memsleuth does not know (before 2.26, after 2.42).
+ */
+int arena_layout_for(unsigned int minor, struct arena_layout *out);
+
+/* The fields of one malloc_state that need no walk. */
+struct arena_fixed {
+	uint64_t addr;
+	uint32_t mutex;
+	uint64_t top;			/* address of the top chunk */
+	uint64_t top_size;		/* its size, flags masked */
+	uint64_t next;
+	uint64_t attached;
+	uint64_t system, max_system;
+};
+
+/*
+ * Reads the fixed fields of the arena at `addr` and checks them for sense
+ * (aligned top, page-multiple system_mem, top inside the heap it claims).
+ * Returns 0, -EFAULT when memory cannot be read, -EINVAL when the bytes are
+ * not an arena.
+ */
+int arena_read_fixed(const struct arena_layout *l, const struct mem_reader *m, uint64_t addr,
+		     struct arena_fixed *out);
+
+/*
+ * The consistency check of an unfrozen read: the top chunk must end where the
+ * committed area ends. For the main arena that end is `sbrk_base + system`;
+ * for another arena it is the heap holding top plus its heap_info.size.
+ * Returns 0 when consistent, -EAGAIN when not (a torn read: read again),
+ * -EFAULT when the heap header cannot be read.
+ */
+int arena_check_top(const struct arena_layout *l, const struct mem_reader *m,
+		    const struct arena_fixed *a, bool is_main, uint64_t sbrk_base);
+
+/*
+ * Calls `fn` for each heap of a non-main arena, newest first, following
+ * heap_info.prev from the heap that holds top (at most `max_heaps`). Each heap
+ * must be aligned, claim this arena and have a sane size. Returns the number of
+ * heaps, or -EINVAL for a broken chain, -EFAULT when unreadable, -E2BIG past
+ * the bound.
+ */
+typedef void (*arena_heap_fn)(void *ctx, uint64_t start, uint64_t size);
+int arena_heaps(const struct arena_layout *l, const struct mem_reader *m,
+		const struct arena_fixed *a, uint32_t max_heaps, arena_heap_fn fn, void *ctx);
+
+/* Where a free chunk was found. */
+enum free_list { FREE_BIN, FREE_FAST, FREE_TCACHE };
+
+/* Called for each free chunk: its address (the header), size (flags masked), raw size field. */
+typedef void (*arena_chunk_fn)(void *ctx, enum free_list where, uint64_t chunk, uint64_t size,
+			       uint64_t raw_size);
+
+/* Totals of one walk and why it stopped early, if it did. */
+struct arena_walk_result {
+	uint64_t bin_bytes, fast_bytes, tcache_bytes;
+	uint64_t chunks;		/* free chunks visited */
+	int error;			/* 0, or the first error (see arena_walk_bins) */
+};
+
+/*
+ * Walks every bin (unsorted, small, large; doubly linked, each link checked
+ * against its neighbour) and every fastbin (singly linked, demangled from
+ * 2.32) of the arena, calling `fn` per chunk when not NULL. Stops after
+ * `*budget` chunks in all (the budget is decremented). Returns 0, or -EAGAIN
+ * for an inconsistent list (a writer was active: retry frozen), -ELOOP for a
+ * cycle, -E2BIG when the budget ran out, -EFAULT for unreadable memory; the
+ * totals in `out` cover what was walked before the error.
+ */
+int arena_walk_bins(const struct arena_layout *l, const struct mem_reader *m,
+		    const struct arena_fixed *a, uint64_t *budget, arena_chunk_fn fn, void *ctx,
+		    struct arena_walk_result *out);
+
+/*
+ * Checks that `user` (a pointer as stored in a thread's `tcache` variable)
+ * looks like a tcache_perthread_struct: aligned, the right chunk size, and
+ * each bin's count matching whether its list is empty. Returns 0, -EINVAL or
+ * -EFAULT.
+ */
+int arena_tcache_check(const struct arena_layout *l, const struct mem_reader *m, uint64_t user);
+
+/*
+ * Walks one thread's tcache (validated with arena_tcache_check), calling `fn`
+ * for each chunk with where = FREE_TCACHE. Lists are bounded by their counts
+ * and by `*budget`. Adds to out->tcache_bytes and out->chunks; returns as
+ * arena_walk_bins.
+ */
+int arena_walk_tcache(const struct arena_layout *l, const struct mem_reader *m, uint64_t user,
+		      uint64_t *budget, arena_chunk_fn fn, void *ctx,
+		      struct arena_walk_result *out);
+
+/*
+ * Which arena owns a chunk: the main arena unless the chunk's NON_MAIN_ARENA
+ * bit is set, in which case the heap_info of its 64 MiB-aligned heap says.
+ * Returns 0 with *arena set, or -EFAULT.
+ */
+int arena_owner(const struct arena_layout *l, const struct mem_reader *m, uint64_t chunk,
+		uint64_t raw_size, uint64_t main_arena, uint64_t *arena);
+
+/*
+ * Decides whether `addr` holds the main arena, for locating it without debug
+ * information: `state` holds the bytes there (l->state_size of them). The
+ * `next` ring must close on `addr` within `max_arenas` hops through readable
+ * non-main arenas; top must lie in [heap_lo, heap_hi); system_mem must be a
+ * page multiple; every bin must be empty (both links to itself) or hold
+ * links into memory. Returns 1 when it is, 0 when not.
+ */
+int arena_is_main(const struct arena_layout *l, const struct mem_reader *m, uint64_t addr,
+		  const uint8_t *state, uint64_t heap_lo, uint64_t heap_hi, uint32_t max_arenas);
+
+/* Reads a little-endian 64-bit word from a byte buffer. */
+static inline uint64_t arena_u64(const uint8_t *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Reads a target's memory (process_vm_readv, never a write) and page residency (pagemap). */
+#ifndef MEMSLEUTH_PROCMEM_H
+#define MEMSLEUTH_PROCMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Small reads go through a cache of 4 KiB blocks, so walking free lists costs
+ * a system call per block rather than per chunk. The cache is only valid while
+ * the target cannot run: call procmem_forget() whenever it may have.
+ */
+struct procmem;
+
+/* Creates a reader for process `pid`; NULL on ENOMEM. */
+struct procmem *procmem_new(int pid);
+void procmem_free(struct procmem *pm);
+
+/*
+ * A mem_read_fn (collectors/arena_decode.h): `ctx` is the procmem. Returns 0,
+ * -EFAULT for memory that is not mapped or not readable, -ESRCH when the
+ * target has gone, -ETIMEDOUT past the deadline.
+ */
+int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len);
+
+/* Drops cached bytes. */
+void procmem_forget(struct procmem *pm);
+
+/* Makes reads fail with -ETIMEDOUT once CLOCK_MONOTONIC passes `deadline` (0: never). */
+void procmem_set_deadline(struct procmem *pm, double deadline);
+
+/*
+ * Residency of the pages of [lo, hi) (page-aligned): fills `bits` (one bit per
+ * page, set when present in RAM; the caller provides (pages + 63) / 64 words).
+ * Returns the number of resident pages, or a negative errno.
+ */
+long procmem_resident(struct procmem *pm, uint64_t lo, uint64_t hi, uint64_t *bits);
+
+/* CLOCK_MONOTONIC in seconds. */
+double procmem_now(void);
+
+#endif
