@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The Arenas panel: each glibc arena's size, free space and fragmentation, and its growth. */
 #include "tui/panel.h"
+#include "analyzer/arenas.h"
 #include "cli/util.h"
 
 #include <stdio.h>
@@ -55,7 +56,11 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 		snprintf(name, sizeof(name), "main");
 	else
 		snprintf(name, sizeof(name), "0x%llx", (unsigned long long)a->addr);
-	snprintf(pct, sizeof(pct), "%.0f%%", a->fragmentation * 100.0);
+	/* Without a frozen walk only the fixed fields are known. */
+	if (a->walked)
+		snprintf(pct, sizeof(pct), "%.0f%%", a->fragmentation * 100.0);
+	else
+		snprintf(pct, sizeof(pct), "?");
 	line_skip(l, 1);
 	line_put_tail(l, sel_style(sel, ST_NORMAL), name, 14);
 	line_putf(l, sel_style(sel, ST_NORMAL), "%4u", a->threads);
@@ -63,20 +68,24 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 	line_put_right(l, sel_style(sel, style_delta(delta)), fmt_delta(b2, sizeof(b2), delta), 11);
 	if (c->wide)
 		line_put_right(l, sel_style(sel, ST_NORMAL), fmt_bytes(b5, sizeof(b5), a->top), 11);
-	line_put_right(l, sel_style(sel, ST_NORMAL), fmt_bytes(b3, sizeof(b3), a->free), 11);
+	line_put_right(l, sel_style(sel, ST_NORMAL),
+		       a->walked ? fmt_bytes(b3, sizeof(b3), a->free) : "?", 11);
 	if (c->wide)
 		line_put_right(l, sel_style(sel, ST_NORMAL),
 			       a->live >= 0 ? fmt_bytes(b6, sizeof(b6), (uint64_t)a->live) : "?", 11);
 	line_put_right(l, sel_style(sel, a->fragmentation >= 0.5 ? ST_WARN : ST_NORMAL), pct, 6);
 	line_put_right(l, sel_style(sel, ST_NORMAL), fmt_bytes(b4, sizeof(b4), a->rss), 11);
-	line_put_right(l, sel_style(sel, ST_NORMAL), fmt_bytes(b1, sizeof(b1), a->reclaimable), 11);
+	line_put_right(l, sel_style(sel, ST_NORMAL),
+		       a->walked ? fmt_bytes(b1, sizeof(b1), a->reclaimable) : "?", 11);
 }
 
+/* Arenas are read less often than every tick: show the newest reading in the window. */
 static int rows(const struct model *m)
 {
-	const struct sample *s = model_latest(m);
+	const struct window *w = model_window(m);
+	const struct sample *s = w ? arenas_latest(w) : NULL;
 
-	return s && s->has_arenas ? (int)s->narenas : 0;
+	return s ? (int)s->narenas : 0;
 }
 
 static void draw(const struct model *m, struct list_state *st, struct rect r)
@@ -89,13 +98,13 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 
 	if (r.h <= 0)
 		return;
-	if (!w || !w->end->has_arenas) {
+	c.cur = w ? arenas_latest(w) : NULL;
+	if (!c.cur) {
 		rect_message(r, ST_DIM,
 			     " glibc arenas not read (arena reader off, or not glibc)");
 		return;
 	}
-	c.cur = w->end;
-	c.old = w->start;
+	c.old = arenas_earliest(w) != c.cur ? arenas_earliest(w) : NULL;
 	c.wide = r.w >= 100;
 	c.order = calloc(c.cur->narenas + 1, sizeof(*c.order));
 	if (!c.order) {
