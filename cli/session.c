@@ -67,7 +67,8 @@ static int take(struct session *s, struct window **w, char *err, size_t errlen)
 
 int session_open(const struct session_opts *o, struct session **out, char *err, size_t errlen)
 {
-	struct sampler_opts so = { .bpf = o->bpf, .bpf_required = o->bpf_required };
+	struct sampler_opts so = { .bpf = o->bpf, .bpf_required = o->bpf_required,
+				   .growth = o->growth };
 	struct session *s;
 	struct window *w;
 	int ret;

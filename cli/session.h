@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "analyzer/window.h"
+#include "collectors/bpf_growth.h"
 
 struct session_opts {
 	int pid;
@@ -15,6 +16,7 @@ struct session_opts {
 	bool bpf;
 	bool bpf_required;
 	bool alloc;
+	struct bpf_growth_opts growth;
 	const char *record_path;	/* NULL: no recording */
 };
 
