@@ -161,37 +161,69 @@ static __always_inline bool budget_take(__u32 family)
 	return true;
 }
 
-/* Registers in DWARF order, then the stack in chunks from sp & ~(CHUNK-1). */
-static __always_inline void capture_fill(struct growth_rec *r, struct pt_regs *regs)
+struct stack_end {
+	__u64 end;
+};
+
+static long stack_end_cb(struct task_struct *task, struct vm_area_struct *vma,
+			 struct stack_end *c)
 {
-	__u64 sp = regs->sp, base = sp & ~(__u64)(GROWTH_STACK_CHUNK - 1);
+	c->end = vma->vm_end;
+	return 0;
+}
+
+/*
+ * Chunks to copy: up to the end of the mapping holding sp (the top of the
+ * stack), at most GROWTH_STACK_CHUNKS. Records then take what the stack
+ * needs: a few KiB for most, instead of always the maximum.
+ */
+static __always_inline __u32 stack_chunks(__u64 base)
+{
+	struct stack_end c = { .end = 0 };
+	__u64 n;
+
+	if (bpf_find_vma(bpf_get_current_task_btf(), base, stack_end_cb, &c, 0) || c.end <= base)
+		return GROWTH_STACK_CHUNKS;
+	n = (c.end - base + GROWTH_STACK_CHUNK - 1) / GROWTH_STACK_CHUNK;
+	return n < GROWTH_STACK_CHUNKS ? (__u32)n : GROWTH_STACK_CHUNKS;
+}
+
+#define REC_HDR offsetof(struct growth_rec, stack)
+
+/* Registers in DWARF order, then the stack in chunks from sp & ~(CHUNK-1). */
+static __always_inline void capture_fill(struct growth_capture *cap, struct bpf_dynptr *rec,
+					 struct pt_regs *regs, __u64 base, __u32 nchunks)
+{
 	__u32 i;
 
-	r->cap.regs[0] = regs->ax;
-	r->cap.regs[1] = regs->dx;
-	r->cap.regs[2] = regs->cx;
-	r->cap.regs[3] = regs->bx;
-	r->cap.regs[4] = regs->si;
-	r->cap.regs[5] = regs->di;
-	r->cap.regs[6] = regs->bp;
-	r->cap.regs[7] = sp;
-	r->cap.regs[8] = regs->r8;
-	r->cap.regs[9] = regs->r9;
-	r->cap.regs[10] = regs->r10;
-	r->cap.regs[11] = regs->r11;
-	r->cap.regs[12] = regs->r12;
-	r->cap.regs[13] = regs->r13;
-	r->cap.regs[14] = regs->r14;
-	r->cap.regs[15] = regs->r15;
-	r->cap.regs[16] = regs->ip;
-	r->cap.stack_base = base;
-	r->cap.stack_valid = 0;
-	r->cap.pad = 0;
-	for (i = 0; i < GROWTH_STACK_CHUNKS; i++) {
-		if (bpf_probe_read_user(&r->stack[i * GROWTH_STACK_CHUNK], GROWTH_STACK_CHUNK,
-					(const void *)(base + i * GROWTH_STACK_CHUNK)))
+	cap->regs[0] = regs->ax;
+	cap->regs[1] = regs->dx;
+	cap->regs[2] = regs->cx;
+	cap->regs[3] = regs->bx;
+	cap->regs[4] = regs->si;
+	cap->regs[5] = regs->di;
+	cap->regs[6] = regs->bp;
+	cap->regs[7] = regs->sp;
+	cap->regs[8] = regs->r8;
+	cap->regs[9] = regs->r9;
+	cap->regs[10] = regs->r10;
+	cap->regs[11] = regs->r11;
+	cap->regs[12] = regs->r12;
+	cap->regs[13] = regs->r13;
+	cap->regs[14] = regs->r14;
+	cap->regs[15] = regs->r15;
+	cap->regs[16] = regs->ip;
+	cap->stack_base = base;
+	cap->stack_valid = 0;
+	cap->pad = 0;
+	for (i = 0; i < GROWTH_STACK_CHUNKS && i < nchunks; i++) {
+		void *chunk = bpf_dynptr_data(rec, REC_HDR + i * GROWTH_STACK_CHUNK,
+					      GROWTH_STACK_CHUNK);
+
+		if (!chunk || bpf_probe_read_user(chunk, GROWTH_STACK_CHUNK,
+						  (const void *)(base + i * GROWTH_STACK_CHUNK)))
 			break;
-		r->cap.stack_valid |= 1U << i;
+		cap->stack_valid |= 1U << i;
 	}
 }
 
@@ -216,19 +248,31 @@ static __always_inline void ev_fill(struct growth_ev *ev, __u16 kind, __u64 addr
 static __always_inline int emit_capture(struct pt_regs *regs, __u32 family, __u16 kind,
 					__u64 addr, __u64 len, __u64 old, __u64 seq)
 {
-	struct growth_rec *r;
+	__u64 base = regs->sp & ~(__u64)(GROWTH_STACK_CHUNK - 1);
+	struct growth_capture *cap;
+	struct bpf_dynptr rec;
+	struct growth_ev *ev;
+	__u32 nchunks;
 
 	if (!budget_take(family))
 		return 1;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
+	nchunks = stack_chunks(base);
+	if (bpf_ringbuf_reserve_dynptr(&events, REC_HDR + nchunks * GROWTH_STACK_CHUNK, 0, &rec)) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
 		count_lost();
 		return -1;
 	}
-	ev_fill(&r->ev, kind, addr, len, old, seq);
-	r->ev.flags = GROWTH_F_CAPTURE;
-	capture_fill(r, regs);
-	bpf_ringbuf_submit(r, 0);
+	ev = bpf_dynptr_data(&rec, 0, sizeof(*ev));
+	cap = bpf_dynptr_data(&rec, sizeof(*ev), sizeof(*cap));
+	if (!ev || !cap) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
+		count_lost();
+		return -1;
+	}
+	ev_fill(ev, kind, addr, len, old, seq);
+	ev->flags = GROWTH_F_CAPTURE;
+	capture_fill(cap, &rec, regs, base, nchunks);
+	bpf_ringbuf_submit_dynptr(&rec, 0);
 	return 0;
 }
 

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Helpers for the eBPF growth probe tests: stacks in JSON windows, probes owned by a process."""
+import json
+import os
+import select
+import subprocess
+import time
+
+from conftest import SANITIZED
+
+
+def stacks(window, kind):
+    return [s for s in window["stacks"] if s["kind"] == kind]
+
+
+def func_of(frame):
+    """The function a frame names: "grow+0x1a (f.c:3)" -> "grow"; "" for an address."""
+    head = frame.split(" (")[0]
+    return head.rsplit("+0x", 1)[0] if "+0x" in head else ""
+
+
+def funcs(stack):
+    return [func_of(f) for f in stack["frames"]]
+
+
+def naming(stack_list, func):
+    """The stacks with a frame in function `func`."""
+    return [s for s in stack_list if func in funcs(s)]
+
+
+def in_order(stack, *names):
+    """Whether the stack's frames name `names` in this order, innermost first."""
+    fs = funcs(stack)
+    at = -1
+    for n in names:
+        if n not in fs[at + 1:]:
+            return False
+        at = fs.index(n, at + 1)
+    return True
+
+
+def describe(window):
+    """A readable dump of a window's stacks, for assertion messages."""
+    lines = [f"lost_events={window['lost_events']}"]
+    for s in window["stacks"]:
+        lines.append(f"{s['kind']} bytes={s['bytes']} count={s['count']} "
+                     f"(+{s['bytes_delta']} / +{s['count_delta']})")
+        lines.extend("    " + f for f in s["frames"][:14])
+    return "\n".join(lines)
+
+
+def read_window(w, timeout=30):
+    """Reads the next JSON window from a running Watch."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([w.proc.stdout], [], [], max(left, 0))
+        if not ready:
+            raise AssertionError("no window from memsleuth in time")
+        line = w.proc.stdout.readline()
+        if not line:
+            code, out, err = w.wait(10)
+            raise AssertionError(f"memsleuth ended ({code}) before a window: {err}")
+        if line.strip():
+            return json.loads(line)
+
+
+def bpf_objects(pid):
+    """The BPF program and link ids whose fds process `pid` holds, from /proc/PID/fdinfo."""
+    progs, links = set(), set()
+    fddir = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                info = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if "link_id" in info:
+            links.add(int(info["link_id"]))
+        elif "prog_id" in info:
+            progs.add(int(info["prog_id"]))
+    return progs, links
+
+
+def bpftool_ids(what):
+    """Ids of every BPF `what` ("prog" or "link") loaded on the machine, from bpftool."""
+    res = subprocess.run(["bpftool", what, "show", "--json"], capture_output=True, text=True,
+                         timeout=30, check=True)
+    return {obj["id"] for obj in json.loads(res.stdout or "[]")}
+
+
+def assert_probes_gone(progs, links):
+    assert progs, "memsleuth held no BPF program while watching"
+    assert links, "memsleuth held no BPF link while watching"
+    left_progs = progs & bpftool_ids("prog")
+    left_links = links & bpftool_ids("link")
+    assert not left_progs and not left_links, (
+        f"probes left after memsleuth ended: progs {left_progs}, links {left_links}")
+
+
+def clean_stderr(err):
+    if SANITIZED:
+        assert "Sanitizer" not in err and "runtime error" not in err, err

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""eBPF growth probes on real targets: brk, mmap, fault and fd stacks name the right code."""
+import pytest
+
+from conftest import MIB, require_root
+from probe_helpers import describe, in_order, naming, read_window, stacks
+
+pytestmark = pytest.mark.bpf
+
+PAGE = 4096
+
+
+@pytest.fixture(autouse=True)
+def _root():
+    require_root("the eBPF probes need root")
+
+
+@pytest.mark.parametrize("name", ["brk_malloc", "brk_malloc_nofp"])
+def test_brk_inside_malloc_names_the_caller(target, watch, name):
+    t = target(name, 8)
+    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
+    done = t.go()
+    win = w.json_windows(timeout=30)[0]
+    grown = int(done["brk_grown"])
+    assert grown > 0
+    brk = stacks(win, "brk")
+    mine = naming(brk, "grow_heap_here")
+    assert mine, describe(win)
+    # Through libc's malloc (no frame pointers there) to the caller and its callers;
+    # in the nofp build only DWARF CFI can find run_workload and main.
+    for s in mine:
+        assert in_order(s, "__libc_malloc", "grow_heap_here", "run_workload", "main"), describe(win)
+    assert sum(s["bytes"] for s in mine) == grown, describe(win)
+    assert sum(s["bytes_delta"] for s in mine) == grown
+    assert not naming(brk, "churn_heap_elsewhere"), describe(win)
+    assert win["lost_events"] == 0, describe(win)
+
+
+def test_mmap_outstanding_bytes_by_stack(target, watch):
+    t = target("mmap_direct")
+    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
+    done = t.go()
+    win = w.json_windows(timeout=30)[0]
+    mm = stacks(win, "mmap")
+
+    here = naming(mm, "map_here")
+    assert len(here) == 1, describe(win)
+    assert here[0]["bytes"] == int(done["map_here"]) == 8 * MIB
+    assert here[0]["count"] == int(done["map_here_count"])
+
+    # A C++ name (given by an asm label) comes out demangled.
+    cxx = naming(mm, "service::Mapper::map(unsigned long)")
+    assert len(cxx) == 1, describe(win)
+    assert cxx[0]["bytes"] == int(done["cxx"]) and cxx[0]["count"] == int(done["cxx_count"])
+
+    # Large malloc blocks are mmap'd inside malloc: the stack goes through it to the caller.
+    big = naming(mm, "big_alloc_here")
+    assert len(big) == 1 and in_order(big[0], "__libc_malloc", "big_alloc_here", "main")
+    assert big[0]["count"] == int(done["big_blocks"])
+    assert big[0]["bytes"] == 3 * (4 * MIB + PAGE)
+
+    # Control: mapped and unmapped again, so nothing is outstanding there.
+    assert not [s for s in naming(mm, "map_and_unmap_elsewhere") if s["bytes"] or s["count"]]
+    assert win["lost_events"] == 0, describe(win)
+
+
+def test_fd_openers_of_still_open_fds(target, watch):
+    t = target("fd_leak", 20)
+    w = watch("watch", t.pid, "-i", "2", "-n", "2", "--json")
+    done = t.go()
+    first = read_window(w)
+    fds = stacks(first, "fd")
+    leak = naming(fds, "leak_sockets_here")
+    assert len(leak) == 1, describe(first)
+    assert leak[0]["count"] == int(done["sockets"]) == 20
+    assert in_order(leak[0], "__socket", "leak_sockets_here", "main")
+    # Files, pipes, socket pairs, eventfds and dups opened and closed: no opener left.
+    assert not naming(fds, "open_close_elsewhere"), describe(first)
+    # The one kept file, opened by a tail call, so its opener frame is main's.
+    kept = [s for s in fds if s not in leak]
+    assert sum(s["count"] for s in kept) == 1, describe(first)
+    assert first["lost_events"] == 0
+
+    t.go()  # closes the kept file
+    second = read_window(w)
+    fds2 = stacks(second, "fd")
+    assert [s["count"] for s in naming(fds2, "leak_sockets_here")] == [20]
+    closed = [s for s in fds2 if s["frames"] == kept[0]["frames"]]
+    assert closed and closed[0]["count"] == 0 and closed[0]["count_delta"] == -1, describe(second)
+    w.wait(30)
+
+
+def test_threads_started_after_attach(target, watch):
+    t = target("threads_late")
+    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
+    done = t.go()
+    win = w.json_windows(timeout=30)[0]
+    n = int(done["threads"])
+    maps = naming(stacks(win, "mmap"), "thread_map_here")
+    assert len(maps) == 1, describe(win)
+    assert maps[0]["bytes"] == int(done["map_bytes"]) and maps[0]["count"] == n
+    assert in_order(maps[0], "thread_map_here", "worker", "start_thread")
+    socks = naming(stacks(win, "fd"), "thread_socket_here")
+    assert len(socks) == 1 and socks[0]["count"] == int(done["sockets"]), describe(win)
+    # Their stacks were mapped by pthread_create, in the main thread.
+    tstacks = naming(stacks(win, "mmap"), "pthread_create")
+    assert tstacks and tstacks[0]["count"] == n and in_order(tstacks[0], "pthread_create", "main")
+    assert win["lost_events"] == 0, describe(win)
+
+
+def test_fault_stacks_count_every_fault(target, watch):
+    t = target("touch_pages", 512)
+    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json", "--fault-rate", "1",
+              "--stack-rate", "0")
+    done = t.go()
+    win = w.json_windows(timeout=30)[0]
+    mine = naming(stacks(win, "fault"), "touch_pages_here")
+    assert len(mine) == 1, describe(win)
+    # Every fault the kernel counted for the target while touching the pages, no more.
+    assert int(done["minflt"]) == int(done["pages"]) == 512
+    assert mine[0]["count"] == 512 and mine[0]["bytes"] == 512 * PAGE, describe(win)
+    assert win["lost_events"] == 0, describe(win)
+
+
+def test_text_output_shows_the_responsible_function(target, watch):
+    t = target("brk_malloc", 4)
+    w = watch("watch", t.pid, "-i", "2", "-n", "1")
+    t.go()
+    code, out, err = w.wait(30)
+    assert code == 0, err
+    section = out.split("GROWTH STACKS", 1)[1]
+    assert "brk" in section and "grow_heap_here+0x" in section, out
+    assert "LOST EVENTS" not in out
