@@ -38,8 +38,10 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 SRCS := $(wildcard cli/*.c collectors/*.c analyzer/*.c tui/*.c)
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 
-TARGET_SRCS := $(wildcard tests/targets/*.c)
+TARGET_SRCS := $(filter-out tests/targets/lib%.c,$(wildcard tests/targets/*.c))
 TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS))
+# tests/targets/libNAME.c is a shared library for targets that dlopen it.
+TARGET_LIBS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%.so,$(wildcard tests/targets/lib*.c))
 # Test targets are built like ordinary programs a user would run: optimised, with
 # frame pointers unless a target's name says it is the no-frame-pointer variant.
 TARGET_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-pointer -pthread
@@ -68,7 +70,11 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-test-targets: $(TARGETS)
+test-targets: $(TARGETS) $(TARGET_LIBS)
+
+$(BUILD)/tests/lib%.so: tests/targets/lib%.c tests/targets/target.h
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) -shared -fPIC -o $@ $<
 
 $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 	@mkdir -p $(@D)

@@ -2,6 +2,7 @@
 """Helpers for the eBPF growth probe tests: stacks in JSON windows, probes owned by a process."""
 import json
 import os
+import re
 import select
 import subprocess
 import time
@@ -14,9 +15,11 @@ def stacks(window, kind):
 
 
 def func_of(frame):
-    """The function a frame names: "grow+0x1a (f.c:3)" -> "grow"; "" for an address."""
+    """The function a frame names: "grow+0x1a (f.c:3)" -> "grow"; "" for an address.
+    GCC's clone suffixes (f.isra.0, f.constprop.0, f.part.0, f.cold) are dropped."""
     head = frame.split(" (")[0]
-    return head.rsplit("+0x", 1)[0] if "+0x" in head else ""
+    name = head.rsplit("+0x", 1)[0] if "+0x" in head else ""
+    return re.sub(r"\.(isra|constprop|part|cold|lto_priv)(\.\d+)?.*$", "", name)
 
 
 def funcs(stack):
@@ -28,14 +31,20 @@ def naming(stack_list, func):
     return [s for s in stack_list if func in funcs(s)]
 
 
+# libc exports some functions under two names; which one a symbol table lookup
+# returns depends on whether libc's debug info (libc6-dbg) is installed.
+ALIASES = {"malloc": ("malloc", "__libc_malloc"), "socket": ("socket", "__socket")}
+
+
 def in_order(stack, *names):
     """Whether the stack's frames name `names` in this order, innermost first."""
     fs = funcs(stack)
     at = -1
     for n in names:
-        if n not in fs[at + 1:]:
+        hits = [i for i, f in enumerate(fs) if i > at and f in ALIASES.get(n, (n,))]
+        if not hits:
             return False
-        at = fs.index(n, at + 1)
+        at = hits[0]
     return True
 
 
@@ -89,13 +98,21 @@ def bpftool_ids(what):
     return {obj["id"] for obj in json.loads(res.stdout or "[]")}
 
 
-def assert_probes_gone(progs, links):
+def assert_probes_gone(progs, links, timeout=20):
+    """Links go with memsleuth's fds at once; the kernel frees a program attached
+    through a BPF trampoline only after an RCU grace period, so that is waited for."""
     assert progs, "memsleuth held no BPF program while watching"
     assert links, "memsleuth held no BPF link while watching"
-    left_progs = progs & bpftool_ids("prog")
     left_links = links & bpftool_ids("link")
-    assert not left_progs and not left_links, (
-        f"probes left after memsleuth ended: progs {left_progs}, links {left_links}")
+    assert not left_links, f"links left after memsleuth ended: {left_links}"
+    deadline = time.monotonic() + timeout
+    while True:
+        left_progs = progs & bpftool_ids("prog")
+        if not left_progs:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"programs left {timeout} s after memsleuth ended: {left_progs}")
+        time.sleep(0.2)
 
 
 def clean_stderr(err):
