@@ -92,13 +92,18 @@ static uint64_t stack_of(struct bpf_growth *g, const struct growth_rec *r, size_
 	n = unwind_frames(g->unwinder, &in, frames, STACKTAB_MAX_FRAMES);
 	if (n < 0)
 		return 0;
-	for (i = 0; i < n; i++) {
-		const char *t = symbols_frame(g->syms, frames[i].pc, frames[i].activation);
+	for (i = 0; i < n && k < STACKTAB_MAX_FRAMES; i++) {
+		const char *f[SYMBOLS_MAX_INLINE];
+		int nf = symbols_frames(g->syms, frames[i].pc, frames[i].activation, f), j;
 
-		text[k] = t ? strdup(t) : NULL;
-		if (!text[k])
+		for (j = 0; j < nf && k < STACKTAB_MAX_FRAMES; j++) {
+			text[k] = strdup(f[j]);
+			if (!text[k])
+				goto out;
+			k++;
+		}
+		if (nf < 0)
 			goto out;
-		k++;
 	}
 	id = stacktab_intern(g->stacks, (const char *const *)text, (size_t)k);
 out:

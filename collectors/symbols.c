@@ -2,6 +2,7 @@
 /* Symbolization of user code addresses with libdwfl, cached per build-id and offset. */
 #include "collectors/symbols.h"
 
+#include <dwarf.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ struct symbols {
 	struct sym_slot *slots;
 	size_t mask, n;
 	char *scratch;		/* the answer for an address in no module */
+	char *split;		/* the frames last handed out, NUL-separated */
 	uint64_t hits, misses;
 };
 
@@ -174,55 +176,170 @@ static char *demangle(const char *name)
 	return d;
 }
 
+/* Writes a string from the target's files; a newline would split the frame list. */
+static void put_clean(FILE *f, const char *str)
+{
+	for (; *str; str++)
+		fputc(*str == '\n' ? '?' : *str, f);
+}
+
+/* A function's name from its DWARF entry: the demangled linkage name, else the plain name. */
+static void put_die_name(FILE *f, Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+	char *dem = link ? demangle(link) : NULL;
+
+	put_clean(f, dem ? dem : name ? name : "??");
+	free(dem);
+}
+
+struct src_loc {
+	const char *file;
+	int line;
+};
+
+static void put_loc(FILE *f, const struct src_loc *loc, const char *module)
+{
+	if (loc->file && loc->line > 0) {
+		fputs(" (", f);
+		put_clean(f, base_name(loc->file));
+		fprintf(f, ":%d)", loc->line);
+	} else {
+		fputs(" (", f);
+		put_clean(f, module);
+		fputc(')', f);
+	}
+}
+
+/* Where an inlined function was called from, in its caller. */
+static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, struct src_loc *loc)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx, line;
+	Dwarf_Files *files;
+	size_t nfiles;
+
+	loc->file = NULL;
+	loc->line = 0;
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &a), &idx) == 0 &&
+	    dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && idx < nfiles)
+		loc->file = dwarf_filesrc(files, idx, NULL, NULL);
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &a), &line) == 0)
+		loc->line = (int)line;
+}
+
+/* The functions inlined at `at`, innermost first, each at its line; `loc` ends at the holder's. */
+static void put_inlined(FILE *f, Dwfl_Module *mod, uint64_t at, const char *module,
+			struct src_loc *loc)
+{
+	Dwarf_Die *cu, *scopes = NULL;
+	Dwarf_Addr bias;
+	int n, i, shown = 0;
+
+	cu = dwfl_module_addrdie(mod, at, &bias);
+	n = cu ? dwarf_getscopes(cu, at - bias, &scopes) : 0;
+	for (i = 0; i < n; i++) {
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		if (shown++ < SYMBOLS_MAX_INLINE - 1) {
+			put_die_name(f, &scopes[i]);
+			fputs(" [inlined]", f);
+			put_loc(f, loc, module);
+			fputc('\n', f);
+		}
+		call_site(cu, &scopes[i], loc);
+	}
+	free(scopes);
+}
+
+/* Resolves `pc` into its frames, newline-separated. */
 static char *resolve(Dwfl_Module *mod, const char *modname, uint64_t pc, bool activation)
 {
 	uint64_t at = activation ? pc : pc - 1;
-	const char *sym, *file;
+	struct src_loc loc = { NULL, 0 };
+	const char *sym, *at_sign;
+	Dwarf_Addr bias = 0;
 	GElf_Off off = 0;
 	GElf_Sym esym;
 	Dwfl_Line *line;
-	Dwarf_Addr bias = 0;
 	char shown[256], *dem, *text = NULL;
-	int lineno = 0, r;
+	size_t len;
+	FILE *f;
 
 	module_name(modname, shown, sizeof(shown));
+	f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
 	sym = dwfl_module_addrinfo(mod, at, &off, &esym, NULL, NULL, NULL);
 	if (!sym || !*sym) {
 		dwfl_module_getelf(mod, &bias);
-		r = asprintf(&text, "%s+0x%" PRIx64, shown, pc - bias);
-		return r < 0 ? NULL : text;
+		put_clean(f, shown);
+		fprintf(f, "+0x%" PRIx64, pc - bias);
+		goto out;
 	}
-	if (!activation)
-		off += 1;
+	line = dwfl_module_getsrc(mod, at);
+	if (line)
+		loc.file = dwfl_lineinfo(line, NULL, &loc.line, NULL, NULL, NULL);
+	put_inlined(f, mod, at, shown, &loc);
 	dem = demangle(sym);
 	/* "memcpy@@GLIBC_2.14": the symbol version says nothing about the code. */
-	if (!dem && strchr(sym, '@'))
-		dem = strndup(sym, (size_t)(strchr(sym, '@') - sym));
-	line = dwfl_module_getsrc(mod, at);
-	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
-	if (file && lineno > 0)
-		r = asprintf(&text, "%s+0x%" PRIx64 " (%s:%d)", dem ? dem : sym, (uint64_t)off,
-			     base_name(file), lineno);
+	at_sign = strchr(sym, '@');
+	if (dem)
+		put_clean(f, dem);
+	else if (at_sign)
+		fprintf(f, "%.*s", (int)(at_sign - sym), sym);
 	else
-		r = asprintf(&text, "%s+0x%" PRIx64 " (%s)", dem ? dem : sym, (uint64_t)off, shown);
+		put_clean(f, sym);
 	free(dem);
-	return r < 0 ? NULL : text;
+	fprintf(f, "+0x%" PRIx64, (uint64_t)off + (activation ? 0 : 1));
+	put_loc(f, &loc, shown);
+out:
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
-const char *symbols_frame(struct symbols *s, uint64_t pc, bool activation)
+/* Hands out a cached entry's frames: a private copy, split at the newlines. */
+static int split_frames(struct symbols *s, const char *text, const char *out[SYMBOLS_MAX_INLINE])
+{
+	char *p;
+	int n = 0;
+
+	free(s->split);
+	s->split = strdup(text);
+	if (!s->split)
+		return -ENOMEM;
+	for (p = s->split; p && n < SYMBOLS_MAX_INLINE; n++) {
+		out[n] = p;
+		p = strchr(p, '\n');
+		if (p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+int symbols_frames(struct symbols *s, uint64_t pc, bool activation,
+		   const char *out[SYMBOLS_MAX_INLINE])
 {
 	Dwfl_Module *mod = modmap_find(s->map, activation ? pc : pc - 1);
 	struct sym_slot *slot;
 	struct sym_key k;
-	const char *modname;
+	const char *modname, *text;
 	Dwarf_Addr start;
-	char *text;
+	char *fresh;
 
 	if (!mod) {
 		free(s->scratch);
-		if (asprintf(&s->scratch, "0x%" PRIx64, pc) < 0)
+		if (asprintf(&s->scratch, "0x%" PRIx64, pc) < 0) {
 			s->scratch = NULL;
-		return s->scratch;
+			return -ENOMEM;
+		}
+		out[0] = s->scratch;
+		return 1;
 	}
 	modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
 	if (!modname)
@@ -234,11 +351,12 @@ const char *symbols_frame(struct symbols *s, uint64_t pc, bool activation)
 	slot = cache_find(s, &k);
 	if (slot->text) {
 		s->hits++;
-		return slot->text;
+		return split_frames(s, slot->text, out);
 	}
 	s->misses++;
-	text = resolve(mod, modname, pc, activation);
-	return text ? cache_put(s, &k, text) : NULL;
+	fresh = resolve(mod, modname, pc, activation);
+	text = fresh ? cache_put(s, &k, fresh) : NULL;
+	return text ? split_frames(s, text, out) : -ENOMEM;
 }
 
 void symbols_stats(const struct symbols *s, uint64_t *hits, uint64_t *misses)
@@ -254,5 +372,6 @@ void symbols_free(struct symbols *s)
 	cache_clear(s);
 	free(s->slots);
 	free(s->scratch);
+	free(s->split);
 	free(s);
 }

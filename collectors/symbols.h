@@ -11,10 +11,14 @@
 
 /*
  * A frame reads, by what is known about it:
- *   "func+0x1a (file.c:42)"   symbol and source line (debug info present)
- *   "func+0x1a (libc.so.6)"   symbol, no line: the module's file name
- *   "libfoo.so+0x1234"        no symbol: the module and the ELF address
- *   "0x7f12345678"            no module
+ *   "func+0x1a (file.c:42)"        symbol and source line (debug info present)
+ *   "func+0x1a (libc.so.6)"        symbol, no line: the module's file name
+ *   "libfoo.so+0x1234"             no symbol: the module and the ELF address
+ *   "0x7f12345678"                 no module
+ *   "helper [inlined] (file.c:17)" a function inlined at this address (debug
+ *                                  info present): such frames come first, the
+ *                                  innermost first, then the function holding
+ *                                  the code, at the line of the outermost call
  * C++ names are demangled. For a return address (not an activation frame) the
  * function and line are those of the call (pc - 1); the offset shown is the
  * return address's, as debuggers print it.
@@ -28,11 +32,17 @@ struct symbols;
 /* Builds a symbolizer over `m` (borrowed: it must outlive the symbolizer). 0 or -ENOMEM. */
 int symbols_new(struct modmap *m, struct symbols **out);
 
+/* Frames one address can stand for: itself and the functions inlined there. */
+#define SYMBOLS_MAX_INLINE 8
+
 /*
- * Formats the frame at `pc`. Returns a string owned by the symbolizer, valid
- * until the next call (copy it to keep it), or NULL on ENOMEM.
+ * Formats the frames at `pc` into out[0..n), innermost first, n at most
+ * SYMBOLS_MAX_INLINE (deeper inlining keeps the innermost and the holder).
+ * The strings are owned by the symbolizer and valid until the next call.
+ * Returns n >= 1, or -ENOMEM.
  */
-const char *symbols_frame(struct symbols *s, uint64_t pc, bool activation);
+int symbols_frames(struct symbols *s, uint64_t pc, bool activation,
+		   const char *out[SYMBOLS_MAX_INLINE]);
 
 /* Lookups answered from the cache, and resolved anew (for tests and -v). */
 void symbols_stats(const struct symbols *s, uint64_t *hits, uint64_t *misses);

@@ -15,9 +15,12 @@ def stacks(window, kind):
 
 
 def func_of(frame):
-    """The function a frame names: "grow+0x1a (f.c:3)" -> "grow"; "" for an address.
+    """The function a frame names: "grow+0x1a (f.c:3)" or "grow [inlined] (f.c:3)" -> "grow";
+    "" for a bare address.
     GCC's clone suffixes (f.isra.0, f.constprop.0, f.part.0, f.cold) are dropped."""
     head = frame.split(" (")[0]
+    if head.endswith(" [inlined]"):
+        return head[:-len(" [inlined]")]
     name = head.rsplit("+0x", 1)[0] if "+0x" in head else ""
     return re.sub(r"\.(isra|constprop|part|cold|lto_priv)(\.\d+)?.*$", "", name)
 

@@ -47,6 +47,9 @@ def test_mmap_outstanding_bytes_by_stack(target, watch):
     assert len(here) == 1, describe(win)
     assert here[0]["bytes"] == int(done["map_here"]) == 8 * MIB
     assert here[0]["count"] == int(done["map_here_count"])
+    # map_one() is inlined into map_here(): both show, the inlined one marked.
+    assert in_order(here[0], "map_one", "map_here", "main"), describe(win)
+    assert any(f.startswith("map_one [inlined] (mmap_direct.c:") for f in here[0]["frames"])
 
     # A C++ name (given by an asm label) comes out demangled.
     cxx = naming(mm, "service::Mapper::map(unsigned long)")
