@@ -93,8 +93,9 @@ struct pending_brk {
 	__u64 old_brk;
 };
 
+/* LRU: an entry left by a thread killed inside brk must not hold a slot for ever. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct pending_brk);

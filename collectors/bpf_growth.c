@@ -366,7 +366,7 @@ int bpf_growth_drain(struct bpf_growth *g, struct sample *s)
 		return ret;
 	s->has_bpf = true;
 	s->lost_events = __atomic_load_n(&g->skel->bss->lost_events, __ATOMIC_RELAXED) +
-			 g->user_lost;
+			 g->user_lost + stacktab_collisions(g->stacks);
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct stacktab {
 	struct idmap fig_index;		/* id | kind -> figs[] */
 	size_t per_kind[STACK_NKINDS];
 	uint64_t gen;
+	uint64_t collisions;
 };
 
 static const struct {
@@ -146,15 +147,15 @@ uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n
 	id = frames_hash(frames, n) & 0x7ffffffffffffff8ULL;
 	if (id < STACK_ID_FIRST)
 		id += STACK_ID_FIRST;
-	/* Two stacks with one hash: the later one takes the next free id, for this run. */
-	while ((at = idmap_get(&t->def_index, id)) != SIZE_MAX) {
+	at = idmap_get(&t->def_index, id);
+	if (at != SIZE_MAX) {
 		if (same_frames(&t->defs[at], frames, n)) {
 			t->defs[at].last_used = t->gen;
 			return id;
 		}
-		id = (id + 8) & 0x7ffffffffffffff8ULL;
-		if (id < STACK_ID_FIRST)
-			id = STACK_ID_FIRST;
+		/* Probing for another id could give one stack two ids in a run. */
+		t->collisions++;
+		return STACK_ID_OTHER;
 	}
 	return def_add(t, id, frames, n) ? id : 0;
 }
@@ -304,6 +305,11 @@ int stacktab_export(struct stacktab *t, struct sample *s)
 	}
 	t->gen++;
 	return collect(t);
+}
+
+uint64_t stacktab_collisions(const struct stacktab *t)
+{
+	return t->collisions;
 }
 
 size_t stacktab_count(const struct stacktab *t)

@@ -33,6 +33,8 @@ struct stacktab *stacktab_new(size_t max_per_kind);
 /*
  * Returns the id of the stack with these frames (innermost first, at most
  * STACKTAB_MAX_FRAMES are kept), copying them on first sight; 0 on ENOMEM.
+ * Should two stacks ever hash alike, the later one is given STACK_ID_OTHER
+ * and counted (stacktab_collisions): an id never changes its frames.
  */
 uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n);
 
@@ -53,6 +55,9 @@ void stacktab_zero_kind(struct stacktab *t, uint8_t kind);
  * in the last few exports. Returns 0 or -ENOMEM.
  */
 int stacktab_export(struct stacktab *t, struct sample *s);
+
+/* Stacks given STACK_ID_OTHER because their hash was taken (counted as lost). */
+uint64_t stacktab_collisions(const struct stacktab *t);
 
 /* Distinct stacks known (for tests and -v). */
 size_t stacktab_count(const struct stacktab *t);
