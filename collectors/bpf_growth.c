@@ -4,13 +4,12 @@
 #include "analyzer/idmap.h"
 #include "collectors/bpf_common.h"
 #include "collectors/log.h"
-#include "collectors/modmap.h"
 #include "collectors/rangemap.h"
-#include "collectors/stacktab.h"
-#include "collectors/symbols.h"
-#include "collectors/unwind.h"
+#include "collectors/stackres.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,10 +38,9 @@
 struct bpf_growth {
 	struct growth_bpf *skel;
 	struct ring_buffer *rb;
-	struct modmap *map;
-	struct unwinder *unwinder;
-	struct symbols *syms;
-	struct stacktab *stacks;
+	struct stackres *res;
+	struct modmap *map;		/* borrowed from res */
+	struct stacktab *stacks;	/* borrowed from res */
 	struct rangemap ranges;
 	struct idmap seq_young;		/* fd opener seq -> stack id, seen this tick */
 	struct idmap seq_old;		/* ... seen before, and still open or just seen */
@@ -73,11 +71,7 @@ static uint64_t page_round(const struct bpf_growth *g, uint64_t len)
 /* Unwinds and symbolizes a copied stack; returns its id, or 0 on ENOMEM. */
 static uint64_t stack_of(struct bpf_growth *g, const struct growth_rec *r, size_t size)
 {
-	struct unwind_frame frames[STACKTAB_MAX_FRAMES];
-	char *text[STACKTAB_MAX_FRAMES];
 	struct unwind_input in;
-	uint64_t id = 0;
-	int n, i, k = 0;
 
 	memset(&in, 0, sizeof(in));
 	in.tid = (int)r->ev.tid;
@@ -89,27 +83,7 @@ static uint64_t stack_of(struct bpf_growth *g, const struct growth_rec *r, size_
 	if (in.nchunks > GROWTH_STACK_CHUNKS)
 		in.nchunks = GROWTH_STACK_CHUNKS;
 	in.valid = r->cap.stack_valid;
-	n = unwind_frames(g->unwinder, &in, frames, STACKTAB_MAX_FRAMES);
-	if (n < 0)
-		return 0;
-	for (i = 0; i < n && k < STACKTAB_MAX_FRAMES; i++) {
-		const char *f[SYMBOLS_MAX_INLINE];
-		int nf = symbols_frames(g->syms, frames[i].pc, frames[i].activation, f), j;
-
-		for (j = 0; j < nf && k < STACKTAB_MAX_FRAMES; j++) {
-			text[k] = strdup(f[j]);
-			if (!text[k])
-				goto out;
-			k++;
-		}
-		if (nf < 0)
-			goto out;
-	}
-	id = stacktab_intern(g->stacks, (const char *const *)text, (size_t)k);
-out:
-	for (i = 0; i < k; i++)
-		free(text[i]);
-	return id;
+	return stackres_resolve(g->res, &in);
 }
 
 static void on_range_removed(void *arg, uint64_t owner, uint64_t bytes, int ranges)
@@ -403,27 +377,31 @@ static int configure(struct bpf_growth *g, int pid, const struct bpf_growth_opts
 	return 0;
 }
 
-static int open_unwinding(struct bpf_growth *g, int pid, char *err, size_t errlen)
+/*
+ * The probes decode x86_64 syscall numbers and registers: a 32-bit program
+ * makes other syscalls under the same numbers. Returns 0, -ENOTSUP with a
+ * reason, or -ESRCH.
+ */
+static int check_abi(int pid, char *err, size_t errlen)
 {
-	int ret = modmap_open(pid, &g->map, err, errlen);
+	Elf64_Ehdr eh;
+	char path[64];
+	ssize_t n;
+	int fd;
 
-	if (ret)
-		return ret;
-	ret = unwinder_new(g->map, &g->unwinder);
-	if (ret) {
-		snprintf(err, errlen, "cannot unwind the stacks of process %d: %s", pid,
-			 strerror(-ret));
-		return ret;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return errno == ENOENT ? -ESRCH : -errno;
 	}
-	ret = symbols_new(g->map, &g->syms);
-	if (!ret) {
-		g->stacks = stacktab_new(MAX_STACKS_PER_KIND);
-		if (!g->stacks)
-			ret = -ENOMEM;
-	}
-	if (ret)
-		snprintf(err, errlen, "out of memory");
-	return ret;
+	n = read(fd, &eh, sizeof(eh));
+	close(fd);
+	if (n == (ssize_t)sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64)
+		return 0;
+	snprintf(err, errlen, "process %d is not an x86_64 program: the eBPF probes need one", pid);
+	return -ENOTSUP;
 }
 
 int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth **out, char *err,
@@ -434,6 +412,8 @@ int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth 
 
 	*out = NULL;
 	ret = bpf_common_check_privileges(err, errlen);
+	if (!ret)
+		ret = check_abi(pid, err, errlen);
 	if (ret)
 		return ret;
 	g = calloc(1, sizeof(*g));
@@ -444,9 +424,11 @@ int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth 
 	g->fault_rate = o->fault_rate ? o->fault_rate : BPF_GROWTH_FAULT_RATE;
 	g->ranges.max = MAX_RANGES;
 	/* The module list first: a target gone by now needs no probes. */
-	ret = open_unwinding(g, pid, err, errlen);
+	ret = stackres_open(pid, MAX_STACKS_PER_KIND, &g->res, err, errlen);
 	if (ret)
 		goto fail;
+	g->map = stackres_modmap(g->res);
+	g->stacks = stackres_table(g->res);
 	g->skel = growth_bpf__open();
 	if (!g->skel) {
 		ret = -errno;
@@ -485,10 +467,7 @@ void bpf_growth_close(struct bpf_growth *g)
 		return;
 	ring_buffer__free(g->rb);
 	growth_bpf__destroy(g->skel);
-	unwinder_free(g->unwinder);
-	symbols_free(g->syms);
-	modmap_free(g->map);
-	stacktab_free(g->stacks);
+	stackres_free(g->res);
 	rangemap_free(&g->ranges);
 	idmap_free(&g->seq_young);
 	idmap_free(&g->seq_old);
