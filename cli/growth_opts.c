@@ -23,21 +23,25 @@ static int parse_u32(const char *arg, const char *what, uint32_t *out, char *err
 	return 0;
 }
 
+/* A rate where 0 means "none" (stored as `zero`, since a zeroed field means the default). */
+static int parse_rate(const char *arg, const char *what, uint32_t *out, uint32_t zero, char *err,
+		      size_t errlen)
+{
+	if (parse_u32(arg, what, out, err, errlen))
+		return -1;
+	if (!*out)
+		*out = zero;
+	return 1;
+}
+
 int growth_opt_parse(int c, const char *arg, struct bpf_growth_opts *o, char *err, size_t errlen)
 {
 	switch (c) {
 	case GROWTH_OPT_FAULT_RATE:
-		if (parse_u32(arg, "fault-rate", &o->fault_rate, err, errlen))
-			return -1;
-		if (!o->fault_rate)
-			o->fault_rate = BPF_GROWTH_OFF;
-		return 1;
+		return parse_rate(arg, "fault-rate", &o->fault_rate, BPF_GROWTH_OFF, err, errlen);
 	case GROWTH_OPT_STACK_RATE:
-		if (parse_u32(arg, "stack-rate", &o->stack_rate, err, errlen))
-			return -1;
-		if (!o->stack_rate)
-			o->stack_rate = BPF_GROWTH_UNLIMITED;
-		return 1;
+		return parse_rate(arg, "stack-rate", &o->stack_rate, BPF_GROWTH_UNLIMITED, err,
+				  errlen);
 	case GROWTH_OPT_RINGBUF_KIB:
 		if (parse_u32(arg, "ringbuf-kib", &o->ringbuf_kib, err, errlen))
 			return -1;

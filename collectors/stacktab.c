@@ -210,7 +210,6 @@ void stacktab_zero_kind(struct stacktab *t, uint8_t kind)
 static int export_one(struct sample *s, const struct stack_fig *f, const struct stack_def *d)
 {
 	struct stack_stat *st = sample_add_stack(s);
-	uint32_t i;
 
 	if (!st)
 		return -ENOMEM;
@@ -218,16 +217,7 @@ static int export_one(struct sample *s, const struct stack_fig *f, const struct 
 	st->kind = f->kind;
 	st->bytes = f->bytes;
 	st->count = f->count;
-	st->frames = calloc(d->nframes ? d->nframes : 1, sizeof(*st->frames));
-	if (!st->frames)
-		return -ENOMEM;
-	for (i = 0; i < d->nframes; i++) {
-		st->frames[i] = strdup(d->frames[i]);
-		if (!st->frames[i])
-			return -ENOMEM;
-		st->nframes++;
-	}
-	return 0;
+	return stack_stat_copy_frames(st, d->frames, d->nframes);
 }
 
 static bool fig_live(const struct stack_fig *f)

@@ -61,6 +61,14 @@ def describe(window):
     return "\n".join(lines)
 
 
+def one_window(watch, t, *opts, interval=3):
+    """Watches target `t` for one window with `opts` while it misbehaves once.
+    Returns (the target's done fields, the JSON window)."""
+    w = watch("watch", t.pid, "-i", interval, "-n", "1", "--json", *opts)
+    done = t.go()
+    return done, w.json_windows(timeout=30)[0]
+
+
 def read_window(w, timeout=30):
     """Reads the next JSON window from a running Watch."""
     deadline = time.monotonic() + timeout

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 from conftest import MIB, TARGETS, Target, require_root
-from probe_helpers import (assert_probes_gone, bpf_objects, describe, in_order, naming, stacks)
+from probe_helpers import (assert_probes_gone, bpf_objects, describe, in_order, naming,
+                           one_window, stacks)
 
 pytestmark = pytest.mark.bpf
 
@@ -64,9 +65,7 @@ def brk_counts(win):
 
 def test_every_brk_delivered_at_a_moderate_rate(target, watch):
     t = target("sbrk_steps", 50)
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
-    done = t.go()
-    win = w.json_windows(timeout=30)[0]
+    done, win = one_window(watch, t)
     n = int(done["steps"])
     assert brk_counts(win) == (n, n * STEP), describe(win)
     mine = naming(stacks(win, "brk"), "step_heap_here")
@@ -77,10 +76,7 @@ def test_every_brk_delivered_at_a_moderate_rate(target, watch):
 def test_full_ring_buffer_is_counted_as_lost(target, watch):
     # A 16 KiB ring buffer holds a few stack records: a burst of 50 overflows it.
     t = target("sbrk_steps", 50)
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json", "--ringbuf-kib", "16",
-              "--fault-rate", "0")
-    done = t.go()
-    win = w.json_windows(timeout=30)[0]
+    done, win = one_window(watch, t, "--ringbuf-kib", "16", "--fault-rate", "0")
     count, _ = brk_counts(win)
     assert win["lost_events"] > 0, describe(win)
     assert count > 0, describe(win)
@@ -90,9 +86,7 @@ def test_full_ring_buffer_is_counted_as_lost(target, watch):
 
 def test_capture_budget_credits_the_rest_without_loss(target, watch):
     t = target("sbrk_steps", 50)
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json", "--stack-rate", "10")
-    done = t.go()
-    win = w.json_windows(timeout=30)[0]
+    done, win = one_window(watch, t, "--stack-rate", "10")
     n = int(done["steps"])
     count, nbytes = brk_counts(win)
     rest = [s for s in stacks(win, "brk") if s["frames"][0].startswith("[no stack: capture budget")]
@@ -104,9 +98,7 @@ def test_capture_budget_credits_the_rest_without_loss(target, watch):
 
 def test_library_loaded_after_attach(target, watch):
     t = target("dlopen_late", TARGETS / "libdlmap.so")
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
-    done = t.go()
-    win = w.json_windows(timeout=30)[0]
+    done, win = one_window(watch, t)
     maps = naming(stacks(win, "mmap"), "lib_map_here")
     assert len(maps) == 1, describe(win)
     assert in_order(maps[0], "lib_map_here", "call_library_here", "main"), describe(win)
@@ -144,9 +136,7 @@ def test_target_in_another_mount_namespace(tmp_path, watch):
     t = NamespacedTarget("brk_malloc", mnt, 4)
     try:
         assert not os.listdir(mnt), "the target's tmpfs must be invisible here"
-        w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
-        done = t.go()
-        win = w.json_windows(timeout=30)[0]
+        done, win = one_window(watch, t)
         mine = naming(stacks(win, "brk"), "grow_heap_here")
         assert mine and in_order(mine[0], "malloc", "grow_heap_here", "main"), describe(win)
         assert any("brk_malloc.c:" in f for f in mine[0]["frames"]), describe(win)

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import MIB, require_root
-from probe_helpers import describe, in_order, naming, read_window, stacks
+from probe_helpers import describe, in_order, naming, one_window, read_window, stacks
 
 pytestmark = pytest.mark.bpf
 
@@ -18,9 +18,7 @@ def _root():
 @pytest.mark.parametrize("name", ["brk_malloc", "brk_malloc_nofp"])
 def test_brk_inside_malloc_names_the_caller(target, watch, name):
     t = target(name, 8)
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
-    done = t.go()
-    win = w.json_windows(timeout=30)[0]
+    done, win = one_window(watch, t)
     grown = int(done["brk_grown"])
     assert grown > 0
     brk = stacks(win, "brk")
@@ -38,9 +36,7 @@ def test_brk_inside_malloc_names_the_caller(target, watch, name):
 
 def test_mmap_outstanding_bytes_by_stack(target, watch):
     t = target("mmap_direct")
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
-    done = t.go()
-    win = w.json_windows(timeout=30)[0]
+    done, win = one_window(watch, t)
     mm = stacks(win, "mmap")
 
     here = naming(mm, "map_here")
@@ -95,9 +91,7 @@ def test_fd_openers_of_still_open_fds(target, watch):
 
 def test_threads_started_after_attach(target, watch):
     t = target("threads_late")
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json")
-    done = t.go()
-    win = w.json_windows(timeout=30)[0]
+    done, win = one_window(watch, t)
     n = int(done["threads"])
     maps = naming(stacks(win, "mmap"), "thread_map_here")
     assert len(maps) == 1, describe(win)
@@ -113,10 +107,7 @@ def test_threads_started_after_attach(target, watch):
 
 def test_fault_stacks_count_every_fault(target, watch):
     t = target("touch_pages", 512)
-    w = watch("watch", t.pid, "-i", "3", "-n", "1", "--json", "--fault-rate", "1",
-              "--stack-rate", "0")
-    done = t.go()
-    win = w.json_windows(timeout=30)[0]
+    done, win = one_window(watch, t, "--fault-rate", "1", "--stack-rate", "0")
     mine = naming(stacks(win, "fault"), "touch_pages_here")
     assert len(mine) == 1, describe(win)
     # Every fault the kernel counted for the target while touching the pages, no more.
