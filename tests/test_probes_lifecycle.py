@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """eBPF growth probes: detach on every way out, exec, loss and budget accounting, dlopen, namespaces."""
+import json
 import os
 import shutil
 import signal
@@ -143,3 +144,22 @@ def test_target_in_another_mount_namespace(tmp_path, watch):
         assert sum(s["bytes"] for s in mine) == int(done["brk_grown"])
     finally:
         t.kill()
+
+
+def test_growth_events_carry_their_stack_ids(tmp_path, target, watch):
+    rec = tmp_path / "rec.jsonl"
+    t = target("sbrk_steps", 20)
+    done, _ = one_window(watch, t, "-o", rec)
+    frames, events = {}, []
+    for line in rec.read_text().splitlines():
+        obj = json.loads(line)
+        if obj.get("type") == "stack":
+            frames[obj["id"]] = obj["frames"]
+        elif obj.get("type") == "sample":
+            events.extend(obj.get("events", []))
+    brk = [e for e in events if e[1] == "brk"]
+    assert len(brk) == int(done["steps"]), events
+    for _, _, nbytes, _, stack_id in brk:
+        assert nbytes == STEP
+        assert in_order({"frames": frames[stack_id]}, "step_heap_here", "main"), frames[stack_id]
+

@@ -58,6 +58,17 @@ def test_mmap_outstanding_bytes_by_stack(target, watch):
     assert big[0]["count"] == int(done["big_blocks"])
     assert big[0]["bytes"] == 3 * (4 * MIB + PAGE)
 
+    # Unmapping the middle of a mapping leaves two ranges, still owned by their mapper.
+    trim = naming(mm, "map_then_trim_here")
+    assert len(trim) == 1, describe(win)
+    assert (trim[0]["bytes"], trim[0]["count"]) == (int(done["trimmed"]),
+                                                    int(done["trimmed_ranges"]))
+    # A mapping grown by mremap belongs to the code that grew it, whole.
+    grown = naming(mm, "remap_grow_here")
+    assert len(grown) == 1 and in_order(grown[0], "remap_grow_here", "main"), describe(win)
+    assert (grown[0]["bytes"], grown[0]["count"]) == (int(done["remapped"]), 1)
+    assert not [s for s in naming(mm, "remap_origin_here") if s["bytes"] or s["count"]]
+
     # Control: mapped and unmapped again, so nothing is outstanding there.
     assert not [s for s in naming(mm, "map_and_unmap_elsewhere") if s["bytes"] or s["count"]]
     assert win["lost_events"] == 0, describe(win)
@@ -114,6 +125,19 @@ def test_fault_stacks_count_every_fault(target, watch):
     assert int(done["minflt"]) == int(done["pages"]) == 512
     assert mine[0]["count"] == 512 and mine[0]["bytes"] == 512 * PAGE, describe(win)
     assert win["lost_events"] == 0, describe(win)
+
+
+def test_sampled_faults_estimate_the_total(target, watch):
+    t = target("touch_pages", 2048)
+    done, win = one_window(watch, t, "--fault-rate", "4", "--stack-rate", "0")
+    mine = naming(stacks(win, "fault"), "touch_pages_here")
+    assert len(mine) == 1, describe(win)
+    # 1 in 4 sampled at random: the estimate is a multiple of 4, within many
+    # standard deviations (about 80 faults) of the truth.
+    assert mine[0]["count"] % 4 == 0
+    assert 0.6 * 2048 <= mine[0]["count"] <= 1.4 * 2048, describe(win)
+    assert int(done["minflt"]) == 2048
+    assert mine[0]["bytes"] == mine[0]["count"] * PAGE
 
 
 def test_text_output_shows_the_responsible_function(target, watch):

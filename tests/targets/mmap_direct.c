@@ -12,7 +12,11 @@
  *   map_here()                 keeps 8 mappings of 1 MiB (mmap called directly);
  *   big_alloc_here()           keeps 3 malloc'd blocks of 4 MiB (mmap inside malloc);
  *   service::Mapper::map(unsigned long), a C++ name given by an asm label,
- *                              keeps 2 mappings of 1 MiB.
+ *                              keeps 2 mappings of 1 MiB;
+ *   map_then_trim_here()       maps 4 MiB and unmaps its second MiB: 3 MiB kept,
+ *                              in two ranges;
+ *   remap_origin_here()        maps 1 MiB that remap_grow_here() then grows
+ *                              to 3 MiB with mremap (allowed to move).
  * "done" reports the exact bytes and mappings each keeps.
  */
 static void *keep[16];
@@ -68,6 +72,30 @@ __attribute__((noinline)) void cxx_map(unsigned long n)
 		keep[11 + i] = map_one(MIB);
 }
 
+__attribute__((noinline)) static void map_then_trim_here(void)
+{
+	char *p = map_one(4 * MIB);
+
+	target_touch(p, 4 * MIB);
+	if (munmap(p + MIB, MIB))
+		exit(1);
+}
+
+__attribute__((noinline)) static void *remap_origin_here(void)
+{
+	return map_one(MIB);
+}
+
+__attribute__((noinline)) static void *remap_grow_here(void *p)
+{
+	void *q = mremap(p, MIB, 3 * MIB, MREMAP_MAYMOVE);
+
+	if (q == MAP_FAILED)
+		exit(1);
+	target_touch(q, 3 * MIB);
+	return q;
+}
+
 int main(void)
 {
 	target_ready();
@@ -76,8 +104,11 @@ int main(void)
 	map_here();
 	big_alloc_here();
 	cxx_map(2);
-	target_done("map_here=%lu map_here_count=8 cxx=%lu cxx_count=2 big_blocks=3", 8 * MIB,
-		    2 * MIB);
+	map_then_trim_here();
+	keep[13] = remap_grow_here(remap_origin_here());
+	target_done("map_here=%lu map_here_count=8 cxx=%lu cxx_count=2 big_blocks=3 trimmed=%lu "
+		    "trimmed_ranges=2 remapped=%lu",
+		    8 * MIB, 2 * MIB, 3 * MIB, 3 * MIB);
 	target_wait();
 	return 0;
 }
