@@ -30,8 +30,9 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 
 /*
  * Takes one sample. Returns 1 with *w when it closed a window (the caller frees
- * it), 0 when not, -ESRCH when the target has gone, another negative errno with
- * a reason in `err` on failure.
+ * it), 0 when not, -ESRCH when the target has gone, -ENOEXEC when it executed
+ * a new program (the reason in `err`), another negative errno with a reason in
+ * `err` on failure.
  */
 int session_tick(struct session *s, struct window **w, char *err, size_t errlen);
 

@@ -149,3 +149,12 @@ def test_text_output_shows_the_responsible_function(target, watch):
     section = out.split("GROWTH STACKS", 1)[1]
     assert "brk" in section and "grow_heap_here+0x" in section, out
     assert "LOST EVENTS" not in out
+
+
+def test_steady_target_shows_no_growth_stacks(target, watch):
+    # Control: attached but never told to misbehave, the target does nothing.
+    t = target("brk_malloc", 8)
+    w = watch("watch", t.pid, "-i", "2", "-n", "1", "--json")
+    win = w.json_windows(timeout=30)[0]
+    assert win["collectors"]["bpf"] is True
+    assert win["stacks"] == [] and win["lost_events"] == 0, describe(win)
