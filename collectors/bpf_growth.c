@@ -195,10 +195,16 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (ev->kind == GROWTH_EV_EXEC) {
 		const struct growth_exec *e = data;
 
+		char *c;
+
 		if (size >= sizeof(*e) && !g->exec_path)
 			g->exec_path = strndup(e->path, sizeof(e->path));
 		if (!g->exec_path)
 			g->exec_path = strdup("?");
+		/* The path goes into a message for a terminal: no control bytes from the target. */
+		for (c = g->exec_path; c && *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		return 0;
 	}
 	if (g->exec_path)
