@@ -10,6 +10,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct bpf_growth {
 	uint64_t page_size;
 	uint64_t faults_uncaptured;	/* kernel count already credited */
 	uint64_t user_lost;		/* ranges and fds that could not be tracked */
+	uint64_t records;
 	double mono_to_unix;		/* add to CLOCK_MONOTONIC seconds to get unix time */
 };
 
@@ -192,6 +194,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*ev) || !g->into)
 		return 0;
+	g->records++;
 	if (ev->kind == GROWTH_EV_EXEC) {
 		const struct growth_exec *e = data;
 
@@ -471,6 +474,11 @@ void bpf_growth_close(struct bpf_growth *g)
 {
 	if (!g)
 		return;
+	if (g->skel && g->skel->bss)
+		log_debug("probes: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64
+			  " stack copies refused by the budget",
+			  g->records, (uint64_t)g->skel->bss->lost_events,
+			  (uint64_t)g->skel->bss->budget_refused);
 	ring_buffer__free(g->rb);
 	growth_bpf__destroy(g->skel);
 	stackres_free(g->res);

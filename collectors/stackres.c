@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* From a stack copied by a probe to a stack id: one process's modules, unwinder, symbols, stacks. */
 #include "collectors/stackres.h"
+#include "collectors/log.h"
 #include "collectors/symbols.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@ struct stackres {
 	struct unwinder *unwinder;
 	struct symbols *syms;
 	struct stacktab *stacks;
+	uint64_t resolved;
 };
 
 int stackres_open(int pid, size_t max_per_kind, struct stackres **out, char *err, size_t errlen)
@@ -60,6 +63,7 @@ uint64_t stackres_resolve(struct stackres *r, const struct unwind_input *in)
 	n = unwind_frames(r->unwinder, in, frames, STACKTAB_MAX_FRAMES);
 	if (n < 0)
 		return 0;
+	r->resolved++;
 	for (i = 0; i < n && k < STACKTAB_MAX_FRAMES; i++) {
 		const char *f[SYMBOLS_MAX_INLINE];
 		int nf = symbols_frames(r->syms, frames[i].pc, frames[i].activation, f);
@@ -94,6 +98,14 @@ void stackres_free(struct stackres *r)
 {
 	if (!r)
 		return;
+	if (r->syms && r->stacks) {
+		uint64_t hits, misses;
+
+		symbols_stats(r->syms, &hits, &misses);
+		log_debug("stacks: %" PRIu64 " unwound, %zu kept; symbols: %" PRIu64 " cached, %" PRIu64
+			  " resolved; module list read %u times",
+			  r->resolved, stacktab_count(r->stacks), hits, misses, modmap_reads(r->map));
+	}
 	/* The unwinder is attached to the modmap's session: it goes first. */
 	unwinder_free(r->unwinder);
 	symbols_free(r->syms);

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """eBPF growth probes on real targets: brk, mmap, fault and fd stacks name the right code."""
+import subprocess
+
 import pytest
 
-from conftest import MIB, require_root
+from conftest import MIB, require_root, target_path
 from probe_helpers import describe, in_order, naming, one_window, read_window, stacks
 
 pytestmark = pytest.mark.bpf
@@ -15,8 +17,18 @@ def _root():
     require_root("the eBPF probes need root")
 
 
+def keeps_frame_pointer(binary, func):
+    """Whether `func` in `binary` sets up a frame pointer (push %rbp; mov %rsp,%rbp)."""
+    res = subprocess.run(["objdump", "-d", "--no-show-raw-insn", f"--disassemble={func}",
+                          binary], capture_output=True, text=True, timeout=60, check=True)
+    assert f"<{func}>:" in res.stdout, res.stdout
+    return "mov    %rsp,%rbp" in res.stdout
+
+
 @pytest.mark.parametrize("name", ["brk_malloc", "brk_malloc_nofp"])
 def test_brk_inside_malloc_names_the_caller(target, watch, name):
+    # The nofp build really has no frame pointers for a frame-pointer walk to follow.
+    assert keeps_frame_pointer(target_path(name), "run_workload") == ("nofp" not in name)
     t = target(name, 8)
     done, win = one_window(watch, t)
     grown = int(done["brk_grown"])
