@@ -75,12 +75,14 @@ def test_every_brk_delivered_at_a_moderate_rate(target, watch):
 
 
 def test_full_ring_buffer_is_counted_as_lost(target, watch):
-    # A 16 KiB ring buffer holds a few stack records: a burst of 50 overflows it.
-    t = target("sbrk_steps", 50)
-    done, win = one_window(watch, t, "--ringbuf-kib", "16", "--fault-rate", "0")
-    count, _ = brk_counts(win)
+    # A 64 KiB ring buffer holds a few dozen stack records at most (each has at
+    # least the stack from sp to the top of the stack): a burst of 200 overflows it.
+    t = target("sbrk_steps", 200)
+    done, win = one_window(watch, t, "--ringbuf-kib", "64", "--stack-rate", "0",
+                           "--fault-rate", "0")
+    count = sum(s["count"] for s in stacks(win, "brk"))
     assert win["lost_events"] > 0, describe(win)
-    assert count > 0, describe(win)
+    assert count > 0 and brk_counts(win)[0] == count, describe(win)
     # Each brk call is either delivered with its stack or counted as lost.
     assert count + win["lost_events"] == int(done["steps"]), describe(win)
 
