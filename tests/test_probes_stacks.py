@@ -88,7 +88,7 @@ def test_mmap_outstanding_bytes_by_stack(target, watch):
 
 def test_fd_openers_of_still_open_fds(target, watch):
     t = target("fd_leak", 20)
-    w = watch("watch", t.pid, "-i", "2", "-n", "2", "--json")
+    w = watch("watch", t.pid, "-i", "3", "-n", "2", "--json")
     done = t.go()
     first = read_window(w)
     fds = stacks(first, "fd")
