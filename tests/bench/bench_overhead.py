@@ -104,7 +104,7 @@ def quiet_cpu_per_minute(seconds):
 
 
 def main():
-    pairs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    pairs = int(sys.argv[1]) if len(sys.argv) > 1 else 11
     ops = int(sys.argv[2]) if len(sys.argv) > 2 else 4000000
     if os.geteuid() != 0:
         print("overhead: skipped, the eBPF probes need root")
