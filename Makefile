@@ -27,7 +27,7 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-D_GNU_SOURCE -MMD -MP -I. -I$(BUILD) $(PKG_CFLAGS) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
-LDLIBS += $(PKG_LIBS) -lz -lm -lpthread
+LDLIBS += $(PKG_LIBS) -lz -lm -lpthread -lstdc++
 
 BPF_CFLAGS := -target bpf -D__TARGET_ARCH_$(ARCH) -g -O2 -Wall -Werror -I$(BUILD) -Ibpf
 
@@ -38,8 +38,10 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 SRCS := $(wildcard cli/*.c collectors/*.c analyzer/*.c tui/*.c)
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 
-TARGET_SRCS := $(wildcard tests/targets/*.c)
+TARGET_SRCS := $(filter-out tests/targets/lib%.c,$(wildcard tests/targets/*.c))
 TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS))
+# tests/targets/libNAME.c is a shared library for targets that dlopen it.
+TARGET_LIBS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%.so,$(wildcard tests/targets/lib*.c))
 # Test targets are built like ordinary programs a user would run: optimised, with
 # frame pointers unless a target's name says it is the no-frame-pointer variant; a name
 # containing "static" is linked statically.
@@ -69,7 +71,11 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-test-targets: $(TARGETS)
+test-targets: $(TARGETS) $(TARGET_LIBS)
+
+$(BUILD)/tests/lib%.so: tests/targets/lib%.c tests/targets/target.h
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) -shared -fPIC -o $@ $<
 
 $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 	@mkdir -p $(@D)

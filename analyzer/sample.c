@@ -3,6 +3,7 @@
 #include "analyzer/sample.h"
 #include "analyzer/vec.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,22 @@ struct arena_stat *sample_add_arena(struct sample *s)
 struct growth_event *sample_add_event(struct sample *s)
 {
 	return VEC_PUSH(s->events, s->nevents, s->events_cap);
+}
+
+int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n)
+{
+	uint32_t i;
+
+	st->frames = calloc(n + 1, sizeof(*st->frames));
+	if (!st->frames)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		st->frames[i] = strdup(frames[i]);
+		if (!st->frames[i])
+			return -ENOMEM;
+		st->nframes++;
+	}
+	return 0;
 }
 
 static const char *const region_kind_names[REGION_NKINDS] = {

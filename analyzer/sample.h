@@ -191,6 +191,9 @@ struct stack_stat *sample_add_stack(struct sample *s);
 struct arena_stat *sample_add_arena(struct sample *s);
 struct growth_event *sample_add_event(struct sample *s);
 
+/* Copies `n` frames into st->frames (st owns the copies). Returns 0 or -ENOMEM. */
+int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);
+
 const char *region_kind_name(enum region_kind k);
 /* Returns the kind for a name, or -1 when the name is not a kind. */
 int region_kind_parse(const char *name);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth watch: attach to a PID and print one report per window. */
 #include "cli/commands.h"
+#include "cli/growth_opts.h"
 #include "cli/print.h"
 #include "cli/session.h"
 #include "cli/signals.h"
@@ -42,9 +43,13 @@ static void help(FILE *f)
 		"      --freeze-max MS     longest the target may be stopped for one arena read\n"
 		"                          (default 200)\n"
 		"      --no-arenas         do not read glibc arenas at all\n"
+		GROWTH_OPTS_HELP
 		"  -h, --help              this help\n"
 		"\n"
-		"As root, eBPF growth probes (brk, mmap, munmap, mremap) are on by default.\n"
+		"As root, eBPF growth probes are on by default: brk, mmap, munmap and mremap,\n"
+		"sampled page faults, and the syscalls that open and close fds, with the user\n"
+		"stack of the code responsible (unwound with DWARF CFI). A target that executes\n"
+		"a new program ends the watch, as an exit does.\n"
 		"glibc arenas are read once per window; to walk their free lists the target's\n"
 		"threads are stopped with ptrace for at most --freeze-max milliseconds (a\n"
 		"debugger-traced target is read without freezing).\n"
@@ -73,6 +78,7 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
 		{ "freeze-max", required_argument, NULL, OPT_FREEZE_MAX },
 		{ "no-arenas", no_argument, NULL, OPT_NO_ARENAS },
+		GROWTH_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,7 +145,12 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
+			switch (growth_opt_parse(c, optarg, &a->s.growth, err, sizeof(err))) {
+			case 1:
+				continue;
+			case 0:
+				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
+			}
 			goto usage;
 		}
 	}
@@ -217,6 +228,11 @@ int cmd_watch(int argc, char **argv)
 		if (ret == -ESRCH) {
 			reason = "target exited";
 			log_info("target %d exited", a.s.pid);
+			break;
+		}
+		if (ret == -ENOEXEC) {
+			reason = "target executed a new program";
+			log_info("%s", err);
 			break;
 		}
 		if (ret < 0) {

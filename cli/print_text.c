@@ -151,6 +151,17 @@ static void print_fds(FILE *f, const struct window *w)
 	fputc('\n', f);
 }
 
+static const char *stack_unit(uint8_t kind)
+{
+	return kind == STACK_FAULT ? "faults" : kind == STACK_MMAP ? "mappings" : "calls";
+}
+
+/* brk and fault figures are running totals; alloc and mmap ones are live bytes. */
+static bool stack_is_total(uint8_t kind)
+{
+	return kind == STACK_BRK || kind == STACK_FAULT;
+}
+
 static void print_stacks(FILE *f, const struct window *w, const struct print_opts *o)
 {
 	int shown[STACK_NKINDS] = { 0 };
@@ -175,11 +186,14 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 				stack_kind_name((enum stack_kind)s->kind), d->count_delta,
 				d->cur ? d->cur->count : 0);
 		else
-			fprintf(f, "  %-5s %s in %+" PRId64 " calls (%s outstanding)\n",
+			fprintf(f, "  %-5s %s in %+" PRId64 " %s (%s %s)\n",
 				stack_kind_name((enum stack_kind)s->kind),
 				fmt_delta(a, sizeof(a), d->bytes_delta), d->count_delta,
-				fmt_bytes(b, sizeof(b), d->cur ? (uint64_t)(d->cur->bytes > 0 ? d->cur->bytes : 0) : 0));
-		for (j = 0; j < s->nframes && j < 6; j++) {
+				stack_unit(s->kind),
+				fmt_bytes(b, sizeof(b), d->cur ? (uint64_t)(d->cur->bytes > 0 ? d->cur->bytes : 0) : 0),
+				stack_is_total(s->kind) ? "since attach" : "outstanding");
+		/* Enough frames to get past the C library's malloc and syscall internals. */
+		for (j = 0; j < s->nframes && j < 8; j++) {
 			fputs("        ", f);
 			put_name(f, s->frames[j], 70);
 			fputc('\n', f);

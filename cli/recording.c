@@ -578,22 +578,6 @@ static void read_extras(json_t *j, struct sample *s)
 		s->mem_limit_cgroup = json_is_true(json_object_get(ml, "cgroup"));
 }
 
-static int copy_frames(struct stack_stat *st, const struct stack_def *d)
-{
-	uint32_t i;
-
-	st->frames = calloc(d->nframes + 1, sizeof(char *));
-	if (!st->frames)
-		return -ENOMEM;
-	for (i = 0; i < d->nframes; i++) {
-		st->frames[i] = strdup(d->frames[i]);
-		if (!st->frames[i])
-			return -ENOMEM;
-		st->nframes++;
-	}
-	return 0;
-}
-
 static int read_stacks(struct recording_reader *r, json_t *a, struct sample *s, char *err,
 		       size_t errlen)
 {
@@ -621,7 +605,7 @@ static int read_stacks(struct recording_reader *r, json_t *a, struct sample *s, 
 		def = idmap_get(&r->stack_index, st->id);
 		if (def == SIZE_MAX)
 			return fail(err, errlen, r, "stack id used before its \"stack\" line");
-		if (copy_frames(st, &r->stacks[def]))
+		if (stack_stat_copy_frames(st, r->stacks[def].frames, r->stacks[def].nframes))
 			return -ENOMEM;
 	}
 	s->has_stacks = true;

@@ -78,6 +78,7 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 		/* Freezing costs the target a pause: once per window, at its boundary. */
 		.arena_every_s = o->window_s,
 		.freeze_max_s = o->freeze_max_s,
+		.growth = o->growth,
 	};
 	struct session *s;
 	struct window *w;

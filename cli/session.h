@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "analyzer/window.h"
+#include "collectors/bpf_growth.h"
 
 struct session_opts {
 	int pid;
@@ -18,6 +19,7 @@ struct session_opts {
 	bool no_arenas;		/* do not read glibc arenas */
 	bool no_freeze;		/* read arenas' fixed fields only, never stop the target */
 	double freeze_max_s;	/* bound on one freeze; 0 the default */
+	struct bpf_growth_opts growth;
 	const char *record_path;	/* NULL: no recording */
 };
 
@@ -31,8 +33,9 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 
 /*
  * Takes one sample. Returns 1 with *w when it closed a window (the caller frees
- * it), 0 when not, -ESRCH when the target has gone, another negative errno with
- * a reason in `err` on failure.
+ * it), 0 when not, -ESRCH when the target has gone, -ENOEXEC when it executed
+ * a new program (the reason in `err`), another negative errno with a reason in
+ * `err` on failure.
  */
 int session_tick(struct session *s, struct window **w, char *err, size_t errlen);
 

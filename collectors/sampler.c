@@ -59,7 +59,7 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 	if (opts->bpf) {
 		char why[256];
 
-		ret = bpf_growth_open(pid, &s->growth, why, sizeof(why));
+		ret = bpf_growth_open(pid, &opts->growth, &s->growth, why, sizeof(why));
 		if (ret && opts->bpf_required) {
 			snprintf(err, errlen, "%s", why);
 			sampler_close(s);
@@ -149,6 +149,11 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 
 	if (s->growth) {
 		ret = bpf_growth_drain(s->growth, smp);
+		if (ret == -ENOEXEC) {
+			snprintf(err, errlen, "target %d executed %s: new code, new memory; stopping",
+				 s->proc.pid, bpf_growth_exec_path(s->growth));
+			goto fail;
+		}
 		if (ret) {
 			snprintf(err, errlen, "cannot read the growth probes: %s", strerror(-ret));
 			goto fail;

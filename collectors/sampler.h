@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "analyzer/sample.h"
+#include "collectors/bpf_growth.h"
 
 struct sampler_opts {
 	bool bpf;		/* attach the eBPF growth probes */
@@ -16,6 +17,7 @@ struct sampler_opts {
 	bool debuginfo;		/* use libc's debug info when installed */
 	double arena_every_s;	/* read arenas at most this often; 0 every tick */
 	double freeze_max_s;	/* bound on one freeze; 0 the default */
+	struct bpf_growth_opts growth;
 };
 
 struct sampler;
@@ -30,8 +32,9 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 
 /*
  * Takes a sample at unix time `now`. Returns 0 with *out (the caller owns it),
- * -ESRCH when the target has exited or its PID was reused, or another negative
- * errno with a reason in `err`.
+ * -ESRCH when the target has exited or its PID was reused, -ENOEXEC when it
+ * executed a new program (the reason in `err`), or another negative errno
+ * with a reason in `err`.
  */
 int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, size_t errlen);
 

@@ -3,9 +3,11 @@
 # Installs memsleuth's build and test dependencies from Debian when missing.
 set -eu
 
+# g++: libstdc++ (the C++ demangler); libc6-dbg: names of libc's internal functions
+# (malloc internals) in stacks; util-linux: unshare, for the mount namespace test.
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
       libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest tmux procps
-      libc6-dbg redis-server strace"
+      g++ libc6-dbg redis-server strace util-linux"
 
 missing=""
 for p in $PKGS; do
