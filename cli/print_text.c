@@ -201,23 +201,56 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 	}
 }
 
+/*
+ * Prints `text` from column `col` on, breaking at spaces before column 79 (not
+ * between a figure and its unit) and indenting continuation lines by `indent`.
+ * Words longer than a line are cut.
+ */
+static void put_wrapped(FILE *f, const char *text, int col, int indent)
+{
+	const int width = 79;
+
+	while (*text) {
+		int room = width - col, n = 0, brk = -1;
+
+		while (text[n] && n < room) {
+			/* "10.6 MiB" stays on one line. */
+			if (text[n] == ' ' && n > 0 && !(text[n - 1] >= '0' && text[n - 1] <= '9'))
+				brk = n;
+			n++;
+		}
+		if (text[n] && brk > 0)
+			n = brk;
+		for (int i = 0; i < n; i++)
+			fputc((unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i], f);
+		fputc('\n', f);
+		text += n;
+		while (*text == ' ')
+			text++;
+		if (*text)
+			fprintf(f, "%*s", indent, "");
+		col = indent;
+	}
+}
+
 static void print_findings(FILE *f, const struct window *w)
 {
 	size_t i;
+	uint32_t j;
 
 	if (!w->nfindings)
 		return;
 	fprintf(f, "\n  FINDINGS\n");
 	for (i = 0; i < w->nfindings; i++) {
 		const struct finding *fd = &w->findings[i];
+		int col;
 
-		uint32_t j;
-
-		fprintf(f, "  %-8s %s: %s\n", severity_name((enum severity)fd->severity), fd->kind,
-			fd->summary ? fd->summary : "");
+		col = fprintf(f, "  %-8s %s: ", severity_name((enum severity)fd->severity),
+			      fd->kind);
+		put_wrapped(f, fd->summary ? fd->summary : "", col, 11);
 		for (j = 0; j < fd->nframes && j < 3; j++) {
-			fputs("             at ", f);
-			put_safe(f, fd->frames[j]);
+			fputs("           at ", f);
+			put_tail(f, fd->frames[j], 65, false);
 			fputc('\n', f);
 		}
 	}
