@@ -27,7 +27,7 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-D_GNU_SOURCE -MMD -MP -I. -I$(BUILD) $(PKG_CFLAGS) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
-LDLIBS += $(PKG_LIBS) -lz -lm -lpthread
+LDLIBS += $(PKG_LIBS) -lz -lm -lpthread -lstdc++
 
 BPF_CFLAGS := -target bpf -D__TARGET_ARCH_$(ARCH) -g -O2 -Wall -Werror -I$(BUILD) -Ibpf
 

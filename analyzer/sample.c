@@ -38,6 +38,7 @@ void sample_free(struct sample *s)
 	free(s->stacks);
 	free(s->arenas);
 	free(s->events);
+	free(s->alloc.arenas);
 	free(s->comm);
 	free(s);
 }
@@ -64,6 +65,11 @@ struct arena_stat *sample_add_arena(struct sample *s)
 struct growth_event *sample_add_event(struct sample *s)
 {
 	return VEC_PUSH(s->events, s->nevents, s->events_cap);
+}
+
+struct alloc_arena *sample_add_alloc_arena(struct sample *s)
+{
+	return VEC_PUSH(s->alloc.arenas, s->alloc.narenas, s->alloc.arenas_cap);
 }
 
 static const char *const region_kind_names[REGION_NKINDS] = {

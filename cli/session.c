@@ -67,7 +67,8 @@ static int take(struct session *s, struct window **w, char *err, size_t errlen)
 
 int session_open(const struct session_opts *o, struct session **out, char *err, size_t errlen)
 {
-	struct sampler_opts so = { .bpf = o->bpf, .bpf_required = o->bpf_required };
+	struct sampler_opts so = { .bpf = o->bpf, .bpf_required = o->bpf_required,
+				   .alloc = o->alloc, .alloc_opts = o->alloc_opts };
 	struct session *s;
 	struct window *w;
 	int ret;
@@ -158,6 +159,11 @@ const char *session_comm(const struct session *s)
 bool session_has_bpf(const struct session *s)
 {
 	return sampler_has_bpf(s->sampler);
+}
+
+const char *session_alloc_library(const struct session *s)
+{
+	return sampler_alloc_library(s->sampler);
 }
 
 void session_close(struct session *s)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "analyzer/window.h"
+#include "collectors/bpf_alloc.h"
 
 struct session_opts {
 	int pid;
@@ -15,6 +16,7 @@ struct session_opts {
 	bool bpf;
 	bool bpf_required;
 	bool alloc;
+	struct bpf_alloc_opts alloc_opts;
 	const char *record_path;	/* NULL: no recording */
 };
 
@@ -45,6 +47,8 @@ double session_next_tick(const struct session *s);
 const struct sample *session_latest(const struct session *s);
 const char *session_comm(const struct session *s);
 bool session_has_bpf(const struct session *s);
+/* The file whose malloc is probed (--alloc), or NULL. */
+const char *session_alloc_library(const struct session *s);
 
 /* Detaches from the target and frees; NULL is accepted. */
 void session_close(struct session *s);

@@ -7,10 +7,13 @@
 #include <stddef.h>
 
 #include "analyzer/sample.h"
+#include "collectors/bpf_alloc.h"
 
 struct sampler_opts {
 	bool bpf;		/* attach the eBPF growth probes */
 	bool bpf_required;	/* fail instead of falling back when they cannot attach */
+	bool alloc;		/* attach the malloc probes (failing to is fatal) */
+	struct bpf_alloc_opts alloc_opts;
 };
 
 struct sampler;
@@ -34,6 +37,8 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 const char *sampler_comm(const struct sampler *s);
 /* Whether the eBPF probes are attached. */
 bool sampler_has_bpf(const struct sampler *s);
+/* The file whose malloc is probed (--alloc), or NULL. */
+const char *sampler_alloc_library(const struct sampler *s);
 
 /* Detaches every probe and frees; NULL is accepted. */
 void sampler_close(struct sampler *s);

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The allocator a target uses: which file defines its malloc, and where to probe each function. */
+#include "collectors/alloc_lib.h"
+#include "analyzer/sample.h"
+#include "collectors/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+
+#include "bpf/alloc.h"
+
+#define FREE_NOT_FOUND UINT64_MAX
+
+static const struct {
+	const char *name;
+	uint32_t fn;
+} alloc_funcs[] = {
+	{ "malloc", ALLOC_FN_MALLOC },
+	{ "calloc", ALLOC_FN_CALLOC },
+	{ "realloc", ALLOC_FN_REALLOC },
+	/* glibc's reallocarray jumps to realloc, whose probe then counts the call once. */
+	{ "reallocarray", ALLOC_FN_REALLOC },
+	{ "posix_memalign", ALLOC_FN_POSIX_MEMALIGN },
+	{ "aligned_alloc", ALLOC_FN_MEMALIGN },
+	{ "memalign", ALLOC_FN_MEMALIGN },
+	{ "valloc", ALLOC_FN_VALLOC },
+	{ "pvalloc", ALLOC_FN_VALLOC },
+};
+
+#define NFUNCS (sizeof(alloc_funcs) / sizeof(alloc_funcs[0]))
+
+size_t alloc_lib_probe_skip(const uint8_t *code, size_t n)
+{
+	size_t at = 0;
+
+	if (n >= 4 && code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa)
+		at = 4;		/* endbr64 */
+	/* test %rdi,%rdi (48 85 ff), then je/jne rel8 or rel32 */
+	if (n < at + 5 || code[at] != 0x48 || code[at + 1] != 0x85 || code[at + 2] != 0xff)
+		return 0;
+	if (code[at + 3] == 0x74 || code[at + 3] == 0x75)
+		return at + 3;
+	if (code[at + 3] == 0x0f && (code[at + 4] == 0x84 || code[at + 4] == 0x85))
+		return at + 3;
+	return 0;
+}
+
+/* A symbol's address as a file offset, through the loadable segment holding it. */
+static int vaddr_to_offset(Elf *e, uint64_t vaddr, uint64_t *off)
+{
+	size_t i, n;
+
+	if (elf_getphdrnum(e, &n))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
+			*off = vaddr - ph.p_vaddr + ph.p_offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Looks up defined function symbols in one symbol table section. */
+static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char **names, size_t n,
+			uint64_t *vaddrs)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t i, k, count;
+
+	if (!d || !sh->sh_entsize)
+		return;
+	count = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < count; i++) {
+		GElf_Sym sym;
+		const char *name;
+
+		if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		name = elf_strptr(e, sh->sh_link, sym.st_name);
+		if (!name)
+			continue;
+		for (k = 0; k < n; k++)
+			if (!vaddrs[k] && strcmp(name, names[k]) == 0)
+				vaddrs[k] = sym.st_value;
+	}
+}
+
+static int read_at(int fd, uint64_t off, uint8_t *buf, size_t n)
+{
+	ssize_t r = pread(fd, buf, n, (off_t)off);
+
+	return r == (ssize_t)n ? 0 : -EIO;
+}
+
+/* Fills the probe offsets of `l` from the ELF file `l->path`; -ENOENT without malloc and free. */
+static int lib_resolve(struct alloc_lib *l)
+{
+	const char *names[NFUNCS + 1];
+	uint64_t vaddrs[NFUNCS + 1] = { 0 };
+	Elf_Scn *scn = NULL;
+	Elf *e = NULL;
+	size_t i, k;
+	int fd, ret = -ENOENT;
+
+	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF)
+		goto out;
+	for (i = 0; i < NFUNCS; i++)
+		names[i] = alloc_funcs[i].name;
+	names[NFUNCS] = "free";
+	/* .dynsym first: it holds what the dynamic linker binds, the functions that get called. */
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM)
+			scan_symtab(e, scn, &sh, names, NFUNCS + 1, vaddrs);
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			scan_symtab(e, scn, &sh, names, NFUNCS + 1, vaddrs);
+	}
+	if (!vaddrs[0] || !vaddrs[NFUNCS])
+		goto out;
+	for (i = 0; i < NFUNCS; i++) {
+		uint64_t off;
+		bool dup = false;
+
+		if (!vaddrs[i] || vaddr_to_offset(e, vaddrs[i], &off))
+			continue;
+		for (k = 0; k < l->nsyms; k++)
+			dup |= l->syms[k].offset == off;
+		if (dup || l->nsyms >= ALLOC_LIB_MAX_SYMS)
+			continue;
+		l->syms[l->nsyms].name = alloc_funcs[i].name;
+		l->syms[l->nsyms].fn = alloc_funcs[i].fn;
+		l->syms[l->nsyms].offset = off;
+		l->nsyms++;
+	}
+	if (vaddr_to_offset(e, vaddrs[NFUNCS], &l->free_entry))
+		goto out;
+	{
+		uint8_t code[16];
+
+		l->free_probe = l->free_entry;
+		if (read_at(fd, l->free_entry, code, sizeof(code)) == 0)
+			l->free_probe += alloc_lib_probe_skip(code, sizeof(code));
+	}
+	ret = 0;
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return ret;
+}
+
+static bool base_is(const char *path, const char *stem)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = strlen(stem);
+
+	base = base ? base + 1 : path;
+	return strncmp(base, stem, n) == 0 && (base[n] == '.' || base[n] == '_' || base[n] == '-');
+}
+
+/* Ranks a mapped file as the provider of malloc: lower is tried first. */
+static int rank_of(const char *path, const char *exe, uint8_t *kind)
+{
+	if (base_is(path, "libjemalloc"))
+		return *kind = ALLOC_JEMALLOC, 0;
+	if (base_is(path, "libtcmalloc") || base_is(path, "libtcmalloc_minimal"))
+		return *kind = ALLOC_TCMALLOC, 0;
+	if (base_is(path, "libmimalloc"))
+		return *kind = ALLOC_MIMALLOC, 0;
+	if (exe && strcmp(path, exe) == 0)
+		return *kind = ALLOC_UNKNOWN, 1;
+	if (base_is(path, "libc") || strncmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+					     "ld-musl-", 8) == 0)
+		return *kind = strstr(path, "musl") ? ALLOC_MUSL : ALLOC_GLIBC, 2;
+	return -1;
+}
+
+int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen)
+{
+	char path[64], exe[4096], *maps = NULL, *line, *save = NULL;
+	size_t len;
+	ssize_t n;
+	int rank, best_rank, ret;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	ret = file_read(path, &maps, &len, 1u << 30);
+	if (ret) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+		return proc_errno_gone(-ret) ? -ESRCH : ret;
+	}
+	/* Try the candidates best rank first; within a rank, in address order. */
+	ret = -ENOENT;
+	for (best_rank = 0; best_rank <= 2 && ret; best_rank++) {
+		char *copy = strdup(maps);
+
+		if (!copy) {
+			ret = -ENOMEM;
+			break;
+		}
+		for (line = strtok_r(copy, "\n", &save); line && ret; line = strtok_r(NULL, "\n", &save)) {
+			char perms[8], *file;
+			uint8_t kind;
+			int used = 0;
+
+			if (sscanf(line, "%*x-%*x %7s %*x %*x:%*x %*u %n", perms, &used) < 1 || !used)
+				continue;
+			file = line + used;
+			if (perms[2] != 'x' || file[0] != '/')
+				continue;
+			rank = rank_of(file, exe, &kind);
+			if (rank != best_rank)
+				continue;
+			free(out->path);
+			free(out->name);
+			out->name = strdup(file);
+			if (asprintf(&out->path, "/proc/%d/root%s", pid, file) < 0)
+				out->path = NULL;
+			if (!out->name || !out->path) {
+				ret = -ENOMEM;
+				break;
+			}
+			out->nsyms = 0;
+			out->allocator = kind == ALLOC_UNKNOWN ? ALLOC_GLIBC : kind;
+			ret = lib_resolve(out);
+		}
+		free(copy);
+	}
+	free(maps);
+	if (ret == -ENOMEM) {
+		snprintf(err, errlen, "out of memory");
+	} else if (ret) {
+		snprintf(err, errlen, "no file mapped by process %d defines malloc and free", pid);
+		ret = -ENOENT;
+	}
+	if (ret)
+		alloc_lib_clear(out);
+	return ret;
+}
+
+void alloc_lib_clear(struct alloc_lib *l)
+{
+	if (!l)
+		return;
+	free(l->path);
+	free(l->name);
+	memset(l, 0, sizeof(*l));
+}

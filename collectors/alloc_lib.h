@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The allocator a target uses: which file defines its malloc, and where to probe each function. */
+#ifndef MEMSLEUTH_ALLOC_LIB_H
+#define MEMSLEUTH_ALLOC_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ALLOC_LIB_MAX_SYMS 12
+
+/* One function to probe: an ELF file offset, as the uprobe attach call takes it. */
+struct alloc_lib_sym {
+	const char *name;	/* static string */
+	uint32_t fn;		/* ALLOC_FN_* of bpf/alloc.h; unused for free */
+	uint64_t offset;
+};
+
+struct alloc_lib {
+	char *path;		/* /proc/PID/root/...: what the probes attach to */
+	char *name;		/* the path as the target sees it */
+	uint8_t allocator;	/* enum allocator_kind */
+	struct alloc_lib_sym syms[ALLOC_LIB_MAX_SYMS];	/* allocating functions, one per address */
+	size_t nsyms;
+	uint64_t free_entry;	/* free's first instruction */
+	uint64_t free_probe;	/* where free is probed (see alloc_lib_find) */
+};
+
+/*
+ * Finds the file that provides the target's malloc: a preloaded jemalloc,
+ * tcmalloc or mimalloc, an executable that links an allocator statically,
+ * else libc. Functions sharing an address (memalign and aligned_alloc) are
+ * listed once. free is probed after a leading `test %rdi,%rdi` when a
+ * conditional jump follows it: the kernel emulates the jump but must
+ * single-step the test, which costs about three times as much.
+ *
+ * Returns 0, or a negative errno with a one-line reason in `err` (-ESRCH:
+ * the process has gone; -ENOENT: no mapped file defines malloc and free).
+ * Free with alloc_lib_clear().
+ */
+int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen);
+void alloc_lib_clear(struct alloc_lib *l);
+
+/*
+ * Where to probe a function whose first bytes are `code` (n bytes read from
+ * its entry): the offset past a leading test of the first argument that a
+ * conditional jump follows, else 0. Exposed for the tests of the decoder.
+ */
+size_t alloc_lib_probe_skip(const uint8_t *code, size_t n);
+
+#endif

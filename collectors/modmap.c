@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The modules (executable, shared libraries, vDSO) mapped by one process, as one libdwfl session. */
+#include "collectors/modmap.h"
+#include "collectors/log.h"
+#include "collectors/proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct modmap {
+	int pid;
+	Dwfl *dwfl;
+	Dwfl_Callbacks cb;	/* must outlive dwfl */
+	char *debuginfo_path;
+	bool stale;
+	double last_read;	/* CLOCK_MONOTONIC seconds */
+	unsigned reads;
+};
+
+/*
+ * libdwfl's find_elf callback has no argument of ours, and it only runs while
+ * modules are being reported and opened (modules are opened eagerly, inside
+ * modmap_read), so the modmap being read is passed through this variable.
+ */
+static __thread struct modmap *reading;
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Opens a regular file only: a device or FIFO could block or have side effects. */
+static int open_regular(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A deleted file (a binary replaced by an upgrade) stays reachable through map_files. */
+static int open_map_file(int pid, uint64_t base, char **file_name)
+{
+	char dir[64], prefix[32], *path = NULL;
+	struct dirent *de;
+	int fd = -1;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/map_files", pid);
+	snprintf(prefix, sizeof(prefix), "%" PRIx64 "-", base);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
+			path = NULL;
+			break;
+		}
+		fd = open_regular(path);
+		break;
+	}
+	closedir(d);
+	if (fd < 0) {
+		free(path);
+		return -1;
+	}
+	*file_name = path;
+	return fd;
+}
+
+static bool is_deleted(const char *name)
+{
+	size_t n = strlen(name), k = strlen(" (deleted)");
+
+	return n > k && strcmp(name + n - k, " (deleted)") == 0;
+}
+
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	struct modmap *m = reading;
+	char *path;
+	int fd;
+
+	if (!m || name[0] != '/')
+		return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+	if (is_deleted(name))
+		return open_map_file(m->pid, base, file_name);
+	if (asprintf(&path, "/proc/%d/root%s", m->pid, name) < 0)
+		return -1;
+	fd = open_regular(path);
+	if (fd < 0) {
+		free(path);
+		return open_map_file(m->pid, base, file_name);
+	}
+	*file_name = path;
+	return fd;
+}
+
+static int open_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+		       void *arg)
+{
+	Dwarf_Addr bias;
+
+	(void)userdata;
+	(void)name;
+	(void)start;
+	(void)arg;
+	/* Failures are remembered by libdwfl; such a module symbolizes as an address. */
+	if (dwfl_module_getelf(mod, &bias)) {
+		dwfl_module_getdwarf(mod, &bias);
+		dwfl_module_getsymtab(mod);
+	}
+	return DWARF_CB_OK;
+}
+
+/* Parses "start-end perms offset dev inode path" for a file or the vDSO. */
+static bool parse_line(char *line, uint64_t *start, uint64_t *end, unsigned *dmaj, unsigned *dmin,
+		       uint64_t *ino, char **path)
+{
+	int n = -1;
+
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*x %x:%x %" SCNu64 " %n", start, end, dmaj,
+		   dmin, ino, &n) < 5 ||
+	    n <= 0)
+		return false;
+	*path = line + n;
+	return true;
+}
+
+/*
+ * Reports one module per file, from its first mapping to its last (a file's
+ * segments may have anonymous mappings such as .bss between them), and the
+ * vDSO under the name libdwfl's proc callbacks read from memory.
+ */
+static int report_maps(struct modmap *m, char *buf)
+{
+	uint64_t start, end, ino, last_ino = 0, low = 0, high = 0;
+	unsigned dmaj, dmin, last_maj = 0, last_min = 0;
+	char *line, *next, *path, *last = NULL, vdso[32];
+
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!parse_line(line, &start, &end, &dmaj, &dmin, &ino, &path))
+			return -EIO;
+		if (strcmp(path, "[vdso]") == 0) {
+			snprintf(vdso, sizeof(vdso), "[vdso: %d]", m->pid);
+			if (!dwfl_report_module(m->dwfl, vdso, start, end))
+				return -EIO;
+			continue;
+		}
+		if (path[0] != '/' || ino == 0)
+			continue;
+		if (last && ino == last_ino && dmaj == last_maj && dmin == last_min &&
+		    strcmp(path, last) == 0) {
+			high = end;
+			continue;
+		}
+		if (last && !dwfl_report_module(m->dwfl, last, low, high))
+			return -EIO;
+		last = path;
+		last_ino = ino;
+		last_maj = dmaj;
+		last_min = dmin;
+		low = start;
+		high = end;
+	}
+	if (last && !dwfl_report_module(m->dwfl, last, low, high))
+		return -EIO;
+	return 0;
+}
+
+/* Reads the module list again; on failure the previous list stays. */
+static int modmap_read(struct modmap *m)
+{
+	char path[64], *buf = NULL;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", m->pid);
+	ret = file_read(path, &buf, &len, 0);
+	m->last_read = mono_now();
+	m->stale = false;
+	if (ret)
+		return proc_errno_gone(-ret) ? -ESRCH : ret;
+	/* An exited process leaves an empty maps file: keep what was known. */
+	if (len == 0) {
+		free(buf);
+		return -ESRCH;
+	}
+	reading = m;
+	dwfl_report_begin(m->dwfl);
+	ret = report_maps(m, buf);
+	if (ret)
+		log_debug("unwind: /proc/%d/maps: cannot report modules: %s", m->pid,
+			  dwfl_errmsg(-1));
+	/* Even after a failure, the modules reported so far are better than none. */
+	if (dwfl_report_end(m->dwfl, NULL, NULL) && !ret)
+		ret = -EIO;
+	dwfl_getmodules(m->dwfl, open_module, m, 0);
+	reading = NULL;
+	free(buf);
+	m->reads++;
+	return ret;
+}
+
+int modmap_open(int pid, struct modmap **out, char *err, size_t errlen)
+{
+	struct modmap *m;
+	int ret;
+
+	*out = NULL;
+	/* Symbolization must never wait on the network (see modmap.h). */
+	unsetenv("DEBUGINFOD_URLS");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->pid = pid;
+	if (asprintf(&m->debuginfo_path, ":.debug:/proc/%d/root/usr/lib/debug:/usr/lib/debug",
+		     pid) < 0) {
+		m->debuginfo_path = NULL;
+		ret = -ENOMEM;
+		goto fail;
+	}
+	m->cb.find_elf = find_elf;
+	m->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	m->cb.debuginfo_path = &m->debuginfo_path;
+	m->dwfl = dwfl_begin(&m->cb);
+	if (!m->dwfl) {
+		snprintf(err, errlen, "cannot start libdwfl: %s", dwfl_errmsg(-1));
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = modmap_read(m);
+	if (ret == -ESRCH) {
+		snprintf(err, errlen, "process %d has exited", pid);
+		goto fail;
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot read the modules of process %d: %s", pid,
+			 strerror(-ret));
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	modmap_free(m);
+	return ret;
+}
+
+void modmap_invalidate(struct modmap *m)
+{
+	m->stale = true;
+}
+
+struct overlap_arg {
+	uint64_t start, end;
+	bool hit;
+};
+
+static int check_overlap(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+			 void *arg)
+{
+	struct overlap_arg *o = arg;
+	Dwarf_Addr low, high;
+
+	(void)userdata;
+	(void)name;
+	(void)start;
+	dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL);
+	if (low < o->end && o->start < high) {
+		o->hit = true;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+bool modmap_overlaps(struct modmap *m, uint64_t start, uint64_t end)
+{
+	struct overlap_arg o = { .start = start, .end = end };
+
+	dwfl_getmodules(m->dwfl, check_overlap, &o, 0);
+	return o.hit;
+}
+
+Dwfl_Module *modmap_find(struct modmap *m, uint64_t pc)
+{
+	Dwfl_Module *mod = NULL;
+
+	if (!m->stale)
+		mod = dwfl_addrmodule(m->dwfl, pc);
+	if (mod)
+		return mod;
+	if (mono_now() - m->last_read >= MODMAP_REFRESH_MS / 1000.0)
+		modmap_read(m);
+	return dwfl_addrmodule(m->dwfl, pc);
+}
+
+Dwfl *modmap_dwfl(const struct modmap *m)
+{
+	return m->dwfl;
+}
+
+int modmap_pid(const struct modmap *m)
+{
+	return m->pid;
+}
+
+unsigned modmap_reads(const struct modmap *m)
+{
+	return m->reads;
+}
+
+void modmap_free(struct modmap *m)
+{
+	if (!m)
+		return;
+	if (m->dwfl)
+		dwfl_end(m->dwfl);
+	free(m->debuginfo_path);
+	free(m);
+}

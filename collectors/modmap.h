@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The modules (executable, shared libraries, vDSO) mapped by one process, as one libdwfl session. */
+#ifndef MEMSLEUTH_MODMAP_H
+#define MEMSLEUTH_MODMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <elfutils/libdwfl.h>
+
+/*
+ * A modmap is the one Dwfl of a target process, shared by the unwinder
+ * (unwind.h) and the symbolizer (symbols.h). Files are opened through
+ * /proc/PID/root, so that targets in other mount namespaces work, and deleted
+ * files through /proc/PID/map_files. Every module's ELF, symbol table and
+ * debug info are opened as soon as the module is seen, so that stacks copied
+ * before the target exited can still be resolved afterwards.
+ *
+ * Debug info is looked up by build-id under /proc/PID/root/usr/lib/debug,
+ * then /usr/lib/debug. DEBUGINFOD_URLS is cleared on first use: memsleuth
+ * never reaches the network on its own.
+ *
+ * Not thread-safe: one thread uses a modmap and what is built on it.
+ */
+struct modmap;
+
+/*
+ * Reads the module list of `pid` and opens every module. Returns 0 with *out
+ * set, or a negative errno with a one-line reason in `err` (-ESRCH: the
+ * process has gone).
+ */
+int modmap_open(int pid, struct modmap **out, char *err, size_t errlen);
+
+/*
+ * Notes that the module list may have changed (a file was mapped, or a range
+ * holding a module was unmapped); the next modmap_find() reads it again.
+ */
+void modmap_invalidate(struct modmap *m);
+
+/* Whether [start, end) overlaps a known module (so that unmapping it matters). */
+bool modmap_overlaps(struct modmap *m, uint64_t start, uint64_t end);
+
+/*
+ * The module holding `pc`. The list is read again first when it was
+ * invalidated, or when no module holds `pc` (a library loaded since), at most
+ * once per MODMAP_REFRESH_MS so that code outside any file (JIT) does not
+ * cost a re-read per lookup. Returns NULL when no module holds `pc`.
+ */
+Dwfl_Module *modmap_find(struct modmap *m, uint64_t pc);
+
+#define MODMAP_REFRESH_MS 100
+
+/* The session, for dwfl calls (borrowed: valid until modmap_free). */
+Dwfl *modmap_dwfl(const struct modmap *m);
+int modmap_pid(const struct modmap *m);
+/* How many times the module list was read (for tests and -v). */
+unsigned modmap_reads(const struct modmap *m);
+
+/* Frees; NULL is accepted. */
+void modmap_free(struct modmap *m);
+
+#endif

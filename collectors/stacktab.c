@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Per-stack figures kept by a collector across ticks, and copied into each sample. */
+#include "collectors/stacktab.h"
+#include "analyzer/idmap.h"
+#include "analyzer/vec.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Exports a stack's frames outlive their last use by, so that fd openers seen
+ * in the ring buffer but counted a tick later still find their frames. */
+#define KEEP_EXPORTS 3
+
+struct stack_def {
+	uint64_t id;
+	uint64_t last_used;	/* export generation */
+	uint32_t nframes;
+	char **frames;
+};
+
+struct stack_fig {
+	uint64_t id;
+	uint8_t kind;
+	int64_t bytes, count;
+};
+
+struct stacktab {
+	size_t max_per_kind;
+	struct stack_def *defs;
+	size_t ndefs, defs_cap;
+	struct idmap def_index;		/* id -> defs[] */
+	struct stack_fig *figs;
+	size_t nfigs, figs_cap;
+	struct idmap fig_index;		/* id | kind -> figs[] */
+	size_t per_kind[STACK_NKINDS];
+	uint64_t gen;
+};
+
+static const struct {
+	uint64_t id;
+	const char *frame;
+} synthetic[] = {
+	{ STACK_ID_UNCAPTURED, "[no stack: capture budget spent, see --stack-rate]" },
+	{ STACK_ID_LOST, "[no stack: lost, the probe ring buffer was full]" },
+	{ STACK_ID_OTHER, "[other stacks: over the per-kind limit]" },
+};
+
+static bool is_synthetic(uint64_t id)
+{
+	return id < STACK_ID_FIRST;
+}
+
+static void def_free(struct stack_def *d)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->nframes; i++)
+		free(d->frames[i]);
+	free(d->frames);
+}
+
+static struct stack_def *def_add(struct stacktab *t, uint64_t id, const char *const *frames,
+				 size_t n)
+{
+	struct stack_def *d;
+	size_t i;
+
+	d = VEC_PUSH(t->defs, t->ndefs, t->defs_cap);
+	if (!d)
+		return NULL;
+	d->id = id;
+	d->last_used = t->gen;
+	d->frames = calloc(n ? n : 1, sizeof(*d->frames));
+	if (!d->frames)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		d->frames[i] = strdup(frames[i]);
+		if (!d->frames[i])
+			goto fail;
+		d->nframes++;
+	}
+	if (idmap_put(&t->def_index, id, t->ndefs - 1))
+		goto fail;
+	return d;
+fail:
+	def_free(d);
+	t->ndefs--;
+	return NULL;
+}
+
+struct stacktab *stacktab_new(size_t max_per_kind)
+{
+	struct stacktab *t = calloc(1, sizeof(*t));
+	size_t i;
+
+	if (!t)
+		return NULL;
+	t->max_per_kind = max_per_kind;
+	for (i = 0; i < sizeof(synthetic) / sizeof(synthetic[0]); i++) {
+		if (!def_add(t, synthetic[i].id, &synthetic[i].frame, 1)) {
+			stacktab_free(t);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	return t;
+}
+
+static uint64_t frames_hash(const char *const *frames, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const unsigned char *c = (const unsigned char *)frames[i];
+
+		do {
+			h ^= *c;
+			h *= 0x100000001b3ULL;
+		} while (*c++);
+	}
+	return h;
+}
+
+static bool same_frames(const struct stack_def *d, const char *const *frames, size_t n)
+{
+	size_t i;
+
+	if (d->nframes != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (strcmp(d->frames[i], frames[i]) != 0)
+			return false;
+	return true;
+}
+
+uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n)
+{
+	uint64_t id;
+	size_t at;
+
+	if (n > STACKTAB_MAX_FRAMES)
+		n = STACKTAB_MAX_FRAMES;
+	id = frames_hash(frames, n) & 0x7ffffffffffffff8ULL;
+	if (id < STACK_ID_FIRST)
+		id += STACK_ID_FIRST;
+	/* Two stacks with one hash: the later one takes the next free id, for this run. */
+	while ((at = idmap_get(&t->def_index, id)) != SIZE_MAX) {
+		if (same_frames(&t->defs[at], frames, n)) {
+			t->defs[at].last_used = t->gen;
+			return id;
+		}
+		id = (id + 8) & 0x7ffffffffffffff8ULL;
+		if (id < STACK_ID_FIRST)
+			id = STACK_ID_FIRST;
+	}
+	return def_add(t, id, frames, n) ? id : 0;
+}
+
+static uint64_t fig_key(uint64_t id, uint8_t kind)
+{
+	return id | kind;
+}
+
+uint64_t stacktab_add(struct stacktab *t, uint64_t id, uint8_t kind, int64_t bytes,
+		      int64_t count)
+{
+	struct stack_fig *f;
+	size_t at;
+
+	if (kind >= STACK_NKINDS)
+		return 0;
+	if (idmap_get(&t->def_index, id) == SIZE_MAX)
+		id = STACK_ID_OTHER;
+	at = idmap_get(&t->fig_index, fig_key(id, kind));
+	if (at == SIZE_MAX) {
+		if (!is_synthetic(id) && t->per_kind[kind] >= t->max_per_kind)
+			return stacktab_add(t, STACK_ID_OTHER, kind, bytes, count);
+		f = VEC_PUSH(t->figs, t->nfigs, t->figs_cap);
+		if (!f)
+			return 0;
+		f->id = id;
+		f->kind = kind;
+		if (idmap_put(&t->fig_index, fig_key(id, kind), t->nfigs - 1)) {
+			t->nfigs--;
+			return 0;
+		}
+		if (!is_synthetic(id))
+			t->per_kind[kind]++;
+		at = t->nfigs - 1;
+	}
+	f = &t->figs[at];
+	f->bytes += bytes;
+	f->count += count;
+	return id;
+}
+
+void stacktab_zero_kind(struct stacktab *t, uint8_t kind)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfigs; i++)
+		if (t->figs[i].kind == kind)
+			t->figs[i].bytes = t->figs[i].count = 0;
+}
+
+static int export_one(struct sample *s, const struct stack_fig *f, const struct stack_def *d)
+{
+	struct stack_stat *st = sample_add_stack(s);
+	uint32_t i;
+
+	if (!st)
+		return -ENOMEM;
+	st->id = f->id;
+	st->kind = f->kind;
+	st->bytes = f->bytes;
+	st->count = f->count;
+	st->frames = calloc(d->nframes ? d->nframes : 1, sizeof(*st->frames));
+	if (!st->frames)
+		return -ENOMEM;
+	for (i = 0; i < d->nframes; i++) {
+		st->frames[i] = strdup(d->frames[i]);
+		if (!st->frames[i])
+			return -ENOMEM;
+		st->nframes++;
+	}
+	return 0;
+}
+
+static bool fig_live(const struct stack_fig *f)
+{
+	return f->bytes || f->count;
+}
+
+static bool def_live(const struct stacktab *t, const struct stack_def *d)
+{
+	return is_synthetic(d->id) || d->last_used + KEEP_EXPORTS >= t->gen;
+}
+
+/*
+ * Drops figures that are all zero and definitions nothing used lately. The
+ * new indexes are built first, so that on ENOMEM the table is left as it was.
+ */
+static int collect(struct stacktab *t)
+{
+	struct idmap defs = { 0 }, figs = { 0 };
+	size_t i, nd = 0, nf = 0;
+
+	for (i = 0; i < t->nfigs; i++)
+		if (fig_live(&t->figs[i]) &&
+		    idmap_put(&figs, fig_key(t->figs[i].id, t->figs[i].kind), nf++))
+			goto nomem;
+	for (i = 0; i < t->ndefs; i++)
+		if (def_live(t, &t->defs[i]) && idmap_put(&defs, t->defs[i].id, nd++))
+			goto nomem;
+	memset(t->per_kind, 0, sizeof(t->per_kind));
+	for (i = 0, nf = 0; i < t->nfigs; i++) {
+		if (!fig_live(&t->figs[i]))
+			continue;
+		if (!is_synthetic(t->figs[i].id))
+			t->per_kind[t->figs[i].kind]++;
+		t->figs[nf++] = t->figs[i];
+	}
+	for (i = 0, nd = 0; i < t->ndefs; i++) {
+		if (!def_live(t, &t->defs[i])) {
+			def_free(&t->defs[i]);
+			continue;
+		}
+		t->defs[nd++] = t->defs[i];
+	}
+	t->nfigs = nf;
+	t->ndefs = nd;
+	idmap_free(&t->fig_index);
+	idmap_free(&t->def_index);
+	t->fig_index = figs;
+	t->def_index = defs;
+	return 0;
+nomem:
+	idmap_free(&defs);
+	idmap_free(&figs);
+	return -ENOMEM;
+}
+
+int stacktab_export(struct stacktab *t, struct sample *s)
+{
+	size_t i, at;
+	int ret;
+
+	s->has_stacks = true;
+	for (i = 0; i < t->nfigs; i++) {
+		const struct stack_fig *f = &t->figs[i];
+
+		if (!fig_live(f))
+			continue;
+		at = idmap_get(&t->def_index, f->id);
+		if (at == SIZE_MAX)
+			continue;
+		t->defs[at].last_used = t->gen;
+		ret = export_one(s, f, &t->defs[at]);
+		if (ret)
+			return ret;
+	}
+	t->gen++;
+	return collect(t);
+}
+
+size_t stacktab_count(const struct stacktab *t)
+{
+	return t->ndefs;
+}
+
+void stacktab_free(struct stacktab *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->ndefs; i++)
+		def_free(&t->defs[i]);
+	free(t->defs);
+	free(t->figs);
+	idmap_free(&t->def_index);
+	idmap_free(&t->fig_index);
+	free(t);
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Leaks exactly N bytes from leak_slowly() over a few seconds while churn() mallocs and frees. */
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "target.h"
+
+/*
+ * usage: alloc_leak LEAK_BYTES CHUNK SECONDS [THREADS]
+ * After "go", every thread runs for SECONDS: leak_slowly() keeps chunks of
+ * CHUNK bytes on a schedule even in time (so that probes attached for part of
+ * the time see a fair share), while churn() allocates and frees mixed sizes as
+ * fast as it can. Thread 0 leaks; all threads churn. Prints
+ * "done leaked=N churn_ops=M".
+ */
+
+static size_t leak_total, chunk;
+static double seconds;
+static void **kept;
+static size_t nkept;
+static volatile uint64_t sink;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) static void leak_slowly(void)
+{
+	void *p = malloc(chunk);
+
+	target_touch(p, chunk);
+	kept[nkept++] = p;
+}
+
+__attribute__((noinline)) static uint64_t churn(uint64_t i)
+{
+	static const size_t sizes[] = { 24, 40, 100, 250, 600, 1500, 4000, 9000 };
+	void *a = malloc(sizes[i % 8]), *b = malloc(sizes[(i * 7 + 3) % 8]);
+	uint64_t v;
+
+	((volatile char *)a)[0] = (char)i;
+	((volatile char *)b)[0] = (char)i;
+	v = (uint64_t)(uintptr_t)a ^ (uint64_t)(uintptr_t)b;
+	free(a);
+	free(b);
+	return v;
+}
+
+static void *run(void *arg)
+{
+	int leaker = arg != NULL;
+	size_t steps = leak_total / chunk;
+	double t0 = now(), t;
+	uint64_t i = 0, acc = 0;
+
+	while ((t = now() - t0) < seconds) {
+		size_t due = (size_t)((double)steps * (t / seconds));
+
+		while (leaker && nkept < due)
+			leak_slowly();
+		acc ^= churn(i++);
+	}
+	while (leaker && nkept < steps)
+		leak_slowly();
+	sink ^= acc;
+	return (void *)(uintptr_t)i;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t th[16];
+	uint64_t ops = 0;
+	int threads, k;
+
+	if (argc < 4)
+		return 2;
+	leak_total = strtoull(argv[1], NULL, 0);
+	chunk = strtoull(argv[2], NULL, 0);
+	seconds = atof(argv[3]);
+	threads = argc > 4 ? atoi(argv[4]) : 1;
+	if (!chunk || threads < 1 || threads > 16)
+		return 2;
+	kept = calloc(leak_total / chunk + 1, sizeof(*kept));
+	target_ready();
+	target_wait();
+	for (k = 1; k < threads; k++)
+		pthread_create(&th[k], NULL, run, NULL);
+	ops += (uint64_t)(uintptr_t)run((void *)1);
+	for (k = 1; k < threads; k++) {
+		void *r;
+
+		pthread_join(th[k], &r);
+		ops += (uint64_t)(uintptr_t)r;
+	}
+	target_done("leaked=%zu churn_ops=%llu", nkept * chunk, (unsigned long long)ops);
+	target_wait();
+	return 0;
+}
