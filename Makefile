@@ -39,7 +39,9 @@ SRCS := $(wildcard cli/*.c collectors/*.c analyzer/*.c tui/*.c)
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 
 TARGET_SRCS := $(wildcard tests/targets/*.c)
-TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS))
+TARGET_CXX_SRCS := $(wildcard tests/targets/*.cc)
+TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS)) \
+	$(patsubst tests/targets/%.cc,$(BUILD)/tests/%,$(TARGET_CXX_SRCS))
 # Test targets are built like ordinary programs a user would run: optimised, with
 # frame pointers unless a target's name says it is the no-frame-pointer variant.
 TARGET_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-pointer -pthread
@@ -73,6 +75,10 @@ test-targets: $(TARGETS)
 $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) -o $@ $< -lm
+
+$(BUILD)/tests/%: tests/targets/%.cc tests/targets/target.h
+	@mkdir -p $(@D)
+	$(CXX) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) -o $@ $<
 
 deps:
 	@sh scripts/deps.sh

@@ -187,6 +187,40 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 	}
 }
 
+/* How the alloc figures above were obtained: exact, or estimates and from what share. */
+static void print_alloc(FILE *f, const struct window *w)
+{
+	const struct alloc_summary *a = &w->end->alloc;
+	size_t i;
+	char b[16];
+
+	if (!w->end->has_alloc)
+		return;
+	if (a->estimated)
+		fprintf(f, "\n  ALLOC  estimates: allocating calls probed %.0f%% of the time", a->duty * 100);
+	else
+		fprintf(f, "\n  ALLOC  exact: every allocating call probed");
+	if (a->sample_bytes)
+		fprintf(f, ", one allocation recorded per %" PRIu64 " bytes", a->sample_bytes);
+	fprintf(f, "; free() always\n         %" PRIu64 " calls, %" PRIu64 " frees seen", a->calls,
+		a->frees);
+	if (a->lost)
+		fprintf(f, ", %" PRIu64 " allocations not recorded (maps full)", a->lost);
+	fputc('\n', f);
+	for (i = 0; a->has_arenas && i < a->narenas; i++) {
+		const struct alloc_arena *ar = &a->arenas[i];
+
+		if (ar->addr == ALLOC_ARENA_MAIN_KEY)
+			fprintf(f, "         arena main");
+		else if (ar->addr == ALLOC_ARENA_MMAPPED_KEY)
+			fprintf(f, "         mmapped chunks");
+		else
+			fprintf(f, "         arena 0x%" PRIx64, ar->addr);
+		fprintf(f, ": %s in %+" PRId64 " chunks since attach\n",
+			fmt_delta(b, sizeof(b), ar->bytes), ar->count);
+	}
+}
+
 static void print_findings(FILE *f, const struct window *w)
 {
 	size_t i;
@@ -220,6 +254,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 	print_regions(f, w, o);
 	print_fds(f, w);
 	print_stacks(f, w, o);
+	print_alloc(f, w);
 	print_findings(f, w);
 	if (w->lost_events)
 		fprintf(f, "\n  LOST EVENTS: %" PRIu64

@@ -38,6 +38,15 @@ static const struct {
 
 #define NFUNCS (sizeof(alloc_funcs) / sizeof(alloc_funcs[0]))
 
+/* operator new and new[], plain, nothrow, aligned: each takes the size first. */
+static const char *const new_funcs[] = {
+	"_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+	"_ZnwmSt11align_val_t", "_ZnamSt11align_val_t",
+	"_ZnwmSt11align_val_tRKSt9nothrow_t", "_ZnamSt11align_val_tRKSt9nothrow_t",
+};
+
+#define NNEW (sizeof(new_funcs) / sizeof(new_funcs[0]))
+
 size_t alloc_lib_probe_skip(const uint8_t *code, size_t n)
 {
 	size_t at = 0;
@@ -75,7 +84,7 @@ static int vaddr_to_offset(Elf *e, uint64_t vaddr, uint64_t *off)
 }
 
 /* Looks up defined function symbols in one symbol table section. */
-static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char **names, size_t n,
+static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *const *names, size_t n,
 			uint64_t *vaddrs)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
@@ -108,71 +117,106 @@ static int read_at(int fd, uint64_t off, uint8_t *buf, size_t n)
 	return r == (ssize_t)n ? 0 : -EIO;
 }
 
-/* Fills the probe offsets of `l` from the ELF file `l->path`; -ENOENT without malloc and free. */
+/* Adds the function at `vaddr` to `f` unless one at the same address is there. */
+static void add_sym(struct alloc_file *f, Elf *e, uint64_t vaddr, const char *name, uint32_t fn)
+{
+	uint64_t off;
+	size_t k;
+
+	if (!vaddr || vaddr_to_offset(e, vaddr, &off))
+		return;
+	for (k = 0; k < f->nsyms; k++)
+		if (f->syms[k].offset == off)
+			return;
+	if (f->nsyms >= ALLOC_LIB_MAX_SYMS)
+		return;
+	f->syms[f->nsyms].name = name;
+	f->syms[f->nsyms].fn = fn;
+	f->syms[f->nsyms].offset = off;
+	f->nsyms++;
+}
+
+/*
+ * Resolves `names` in the ELF file at `f->path` into *vaddrs (0: absent).
+ * .dynsym first: it holds what the dynamic linker binds, the functions that
+ * get called. Returns an open Elf (the caller ends it and closes *fd), or NULL.
+ */
+static Elf *elf_lookup(const struct alloc_file *f, const char *const *names, size_t n,
+		       uint64_t *vaddrs, int *fd)
+{
+	Elf_Scn *scn = NULL;
+	Elf *e;
+	int pass;
+
+	*fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return NULL;
+	elf_version(EV_CURRENT);
+	e = elf_begin(*fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		if (e)
+			elf_end(e);
+		close(*fd);
+		return NULL;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		while ((scn = elf_nextscn(e, scn))) {
+			GElf_Shdr sh;
+
+			if (gelf_getshdr(scn, &sh) &&
+			    sh.sh_type == (pass == 0 ? SHT_DYNSYM : SHT_SYMTAB))
+				scan_symtab(e, scn, &sh, names, n, vaddrs);
+		}
+	}
+	return e;
+}
+
+/* Fills the allocator's probe offsets; -ENOENT when the file lacks malloc or free. */
 static int lib_resolve(struct alloc_lib *l)
 {
+	struct alloc_file *f = &l->files[0];
 	const char *names[NFUNCS + 1];
 	uint64_t vaddrs[NFUNCS + 1] = { 0 };
-	Elf_Scn *scn = NULL;
-	Elf *e = NULL;
-	size_t i, k;
+	uint8_t code[16];
+	size_t i;
 	int fd, ret = -ENOENT;
+	Elf *e;
 
-	fd = open(l->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF)
-		goto out;
 	for (i = 0; i < NFUNCS; i++)
 		names[i] = alloc_funcs[i].name;
 	names[NFUNCS] = "free";
-	/* .dynsym first: it holds what the dynamic linker binds, the functions that get called. */
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM)
-			scan_symtab(e, scn, &sh, names, NFUNCS + 1, vaddrs);
-	}
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-			scan_symtab(e, scn, &sh, names, NFUNCS + 1, vaddrs);
-	}
-	if (!vaddrs[0] || !vaddrs[NFUNCS])
+	e = elf_lookup(f, names, NFUNCS + 1, vaddrs, &fd);
+	if (!e)
+		return -ENOENT;
+	if (!vaddrs[0] || !vaddrs[NFUNCS] || vaddr_to_offset(e, vaddrs[NFUNCS], &l->free_entry))
 		goto out;
-	for (i = 0; i < NFUNCS; i++) {
-		uint64_t off;
-		bool dup = false;
-
-		if (!vaddrs[i] || vaddr_to_offset(e, vaddrs[i], &off))
-			continue;
-		for (k = 0; k < l->nsyms; k++)
-			dup |= l->syms[k].offset == off;
-		if (dup || l->nsyms >= ALLOC_LIB_MAX_SYMS)
-			continue;
-		l->syms[l->nsyms].name = alloc_funcs[i].name;
-		l->syms[l->nsyms].fn = alloc_funcs[i].fn;
-		l->syms[l->nsyms].offset = off;
-		l->nsyms++;
-	}
-	if (vaddr_to_offset(e, vaddrs[NFUNCS], &l->free_entry))
-		goto out;
-	{
-		uint8_t code[16];
-
-		l->free_probe = l->free_entry;
-		if (read_at(fd, l->free_entry, code, sizeof(code)) == 0)
-			l->free_probe += alloc_lib_probe_skip(code, sizeof(code));
-	}
+	for (i = 0; i < NFUNCS; i++)
+		add_sym(f, e, vaddrs[i], alloc_funcs[i].name, alloc_funcs[i].fn);
+	l->free_probe = l->free_entry;
+	if (read_at(fd, l->free_entry, code, sizeof(code)) == 0)
+		l->free_probe += alloc_lib_probe_skip(code, sizeof(code));
 	ret = 0;
 out:
-	if (e)
-		elf_end(e);
+	elf_end(e);
 	close(fd);
 	return ret;
+}
+
+/* Fills operator new's probe offsets in libstdc++ `f`; 0 when it has none. */
+static void cxx_resolve(struct alloc_file *f)
+{
+	uint64_t vaddrs[NNEW] = { 0 };
+	size_t i;
+	Elf *e;
+	int fd;
+
+	e = elf_lookup(f, new_funcs, NNEW, vaddrs, &fd);
+	if (!e)
+		return;
+	for (i = 0; i < NNEW; i++)
+		add_sym(f, e, vaddrs[i], new_funcs[i], ALLOC_FN_MALLOC);
+	elf_end(e);
+	close(fd);
 }
 
 static bool base_is(const char *path, const char *stem)
@@ -195,10 +239,55 @@ static int rank_of(const char *path, const char *exe, uint8_t *kind)
 		return *kind = ALLOC_MIMALLOC, 0;
 	if (exe && strcmp(path, exe) == 0)
 		return *kind = ALLOC_UNKNOWN, 1;
+	if (base_is(path, "libstdc++"))
+		return *kind = ALLOC_UNKNOWN, 3;
 	if (base_is(path, "libc") || strncmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
 					     "ld-musl-", 8) == 0)
 		return *kind = strstr(path, "musl") ? ALLOC_MUSL : ALLOC_GLIBC, 2;
 	return -1;
+}
+
+static int file_set(struct alloc_file *f, int pid, const char *name)
+{
+	free(f->path);
+	free(f->name);
+	f->nsyms = 0;
+	f->name = strdup(name);
+	if (asprintf(&f->path, "/proc/%d/root%s", pid, name) < 0)
+		f->path = NULL;
+	return f->name && f->path ? 0 : -ENOMEM;
+}
+
+/* Adds libstdc++ as files[1] when the target maps it. 0 or -ENOMEM. */
+static int find_cxx(int pid, const char *maps, struct alloc_lib *out)
+{
+	const char *line;
+	uint8_t kind;
+
+	for (line = maps; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *file = strchr(line, '/'), *eol = strchr(line, '\n');
+		char *name;
+		int ret;
+
+		if (!file || (eol && file > eol))
+			continue;
+		name = eol ? strndup(file, (size_t)(eol - file)) : strdup(file);
+		if (!name)
+			return -ENOMEM;
+		if (rank_of(name, NULL, &kind) != 3) {
+			free(name);
+			continue;
+		}
+		ret = file_set(&out->files[1], pid, name);
+		free(name);
+		if (ret)
+			return ret;
+		cxx_resolve(&out->files[1]);
+		if (out->files[1].nsyms)
+			out->nfiles = 2;
+		return 0;
+	}
+	return 0;
 }
 
 int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen)
@@ -240,20 +329,17 @@ int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen)
 			rank = rank_of(file, exe, &kind);
 			if (rank != best_rank)
 				continue;
-			free(out->path);
-			free(out->name);
-			out->name = strdup(file);
-			if (asprintf(&out->path, "/proc/%d/root%s", pid, file) < 0)
-				out->path = NULL;
-			if (!out->name || !out->path) {
-				ret = -ENOMEM;
+			ret = file_set(&out->files[0], pid, file);
+			if (ret)
 				break;
-			}
-			out->nsyms = 0;
-			out->allocator = kind == ALLOC_UNKNOWN ? ALLOC_GLIBC : kind;
+			out->allocator = kind;
 			ret = lib_resolve(out);
 		}
 		free(copy);
+	}
+	if (!ret) {
+		out->nfiles = 1;
+		ret = find_cxx(pid, maps, out);
 	}
 	free(maps);
 	if (ret == -ENOMEM) {
@@ -269,9 +355,13 @@ int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen)
 
 void alloc_lib_clear(struct alloc_lib *l)
 {
+	size_t i;
+
 	if (!l)
 		return;
-	free(l->path);
-	free(l->name);
+	for (i = 0; i < 2; i++) {
+		free(l->files[i].path);
+		free(l->files[i].name);
+	}
 	memset(l, 0, sizeof(*l));
 }

@@ -16,20 +16,32 @@ struct alloc_lib_sym {
 	uint64_t offset;
 };
 
-struct alloc_lib {
+/* One mapped file and the allocating functions to probe in it, one per address. */
+struct alloc_file {
 	char *path;		/* /proc/PID/root/...: what the probes attach to */
 	char *name;		/* the path as the target sees it */
-	uint8_t allocator;	/* enum allocator_kind */
-	struct alloc_lib_sym syms[ALLOC_LIB_MAX_SYMS];	/* allocating functions, one per address */
+	struct alloc_lib_sym syms[ALLOC_LIB_MAX_SYMS];
 	size_t nsyms;
-	uint64_t free_entry;	/* free's first instruction */
+};
+
+struct alloc_lib {
+	uint8_t allocator;	/* enum allocator_kind */
+	/*
+	 * files[0] defines malloc and free; files[1], when present, is
+	 * libstdc++, whose operator new is probed too: it keeps no frame
+	 * pointer, so a stack taken when malloc returns into it skips the
+	 * function that called new; taken when new returns, it does not.
+	 */
+	struct alloc_file files[2];
+	size_t nfiles;
+	uint64_t free_entry;	/* free's first instruction, in files[0] */
 	uint64_t free_probe;	/* where free is probed (see alloc_lib_find) */
 };
 
 /*
  * Finds the file that provides the target's malloc: a preloaded jemalloc,
  * tcmalloc or mimalloc, an executable that links an allocator statically,
- * else libc. Functions sharing an address (memalign and aligned_alloc) are
+ * else libc; and libstdc++ when it is mapped. Functions sharing an address (memalign and aligned_alloc) are
  * listed once. free is probed after a leading `test %rdi,%rdi` when a
  * conditional jump follows it: the kernel emulates the jump but must
  * single-step the test, which costs about three times as much.

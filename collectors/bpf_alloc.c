@@ -29,7 +29,7 @@
 
 /* Alloc stacks kept per sample; the rest are summed under one "other" stack. */
 #define MAX_STACKS 1024
-#define MAX_LINKS 4
+#define MAX_LINKS 6
 
 struct frames {
 	char **v;
@@ -75,28 +75,32 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Attaches `prog` at the functions of `a` that `pick` selects; 0 when none. */
+/* Attaches `prog` at the functions of `a` that `pick` selects: one link per file. */
 static int attach_set(struct bpf_alloc *a, struct bpf_program *prog, bool retprobe,
 		      bool (*pick)(const struct bpf_alloc *, const struct alloc_lib_sym *),
 		      int *fds, size_t *nfds)
 {
 	uint64_t offsets[ALLOC_LIB_MAX_SYMS], cookies[ALLOC_LIB_MAX_SYMS];
-	size_t i, n = 0;
+	size_t i, k, n;
 	int fd;
 
-	for (i = 0; i < a->lib.nsyms; i++) {
-		if (!pick(a, &a->lib.syms[i]))
+	for (k = 0; k < a->lib.nfiles; k++) {
+		const struct alloc_file *f = &a->lib.files[k];
+
+		for (i = 0, n = 0; i < f->nsyms; i++) {
+			if (!pick(a, &f->syms[i]))
+				continue;
+			offsets[n] = f->syms[i].offset;
+			cookies[n++] = f->syms[i].fn;
+		}
+		if (!n)
 			continue;
-		offsets[n] = a->lib.syms[i].offset;
-		cookies[n++] = a->lib.syms[i].fn;
+		fd = uprobe_multi_attach(bpf_program__fd(prog), f->path, offsets, cookies, n,
+					 a->pid, retprobe);
+		if (fd < 0)
+			return fd;
+		fds[(*nfds)++] = fd;
 	}
-	if (!n)
-		return 0;
-	fd = uprobe_multi_attach(bpf_program__fd(prog), a->lib.path, offsets, cookies, n, a->pid,
-				 retprobe);
-	if (fd < 0)
-		return fd;
-	fds[(*nfds)++] = fd;
 	return 0;
 }
 
@@ -152,7 +156,7 @@ static int attach_always(struct bpf_alloc *a)
 	uint64_t cookie = 0;
 	int fd, ret;
 
-	fd = uprobe_multi_attach(bpf_program__fd(a->skel->progs.alloc_free), a->lib.path,
+	fd = uprobe_multi_attach(bpf_program__fd(a->skel->progs.alloc_free), a->lib.files[0].path,
 				 &free_off, &cookie, 1, a->pid, false);
 	if (fd < 0)
 		return fd;
@@ -288,7 +292,7 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 	a->since_unix = (double)time(NULL);
 	ret = attach_always(a);
 	if (ret) {
-		snprintf(err, errlen, "cannot attach the malloc probes to %s: %s", a->lib.name,
+		snprintf(err, errlen, "cannot attach the malloc probes to %s: %s", a->lib.files[0].name,
 			 strerror(-ret));
 		goto fail;
 	}
@@ -455,7 +459,7 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 
 const char *bpf_alloc_library(const struct bpf_alloc *a)
 {
-	return a->lib.name;
+	return a->lib.files[0].name;
 }
 
 void bpf_alloc_close(struct bpf_alloc *a)

@@ -54,7 +54,7 @@ static inline void target_done(const char *fmt, ...)
 /* Touches every page so that the bytes count in RSS. */
 static inline void target_touch(void *p, size_t len)
 {
-	volatile char *c = p;
+	volatile char *c = (volatile char *)p;
 	size_t i;
 
 	for (i = 0; i < len; i += 4096)
