@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Malloc probes: outstanding allocations by stack and net chunk bytes by arena, kept in the kernel. */
+/* Malloc probes: outstanding allocations by stack and net chunk bytes by arena, kept in-kernel. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -42,7 +42,8 @@ struct pending {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	/* LRU: threads that exit mid-call, or whose return was detached, leave entries behind. */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__type(value, struct pending);

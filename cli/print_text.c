@@ -175,10 +175,12 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 				stack_kind_name((enum stack_kind)s->kind), d->count_delta,
 				d->cur ? d->cur->count : 0);
 		else
-			fprintf(f, "  %-5s %s in %+" PRId64 " calls (%s outstanding)\n",
+			fprintf(f, "  %-5s %s in %+" PRId64 " calls (%s outstanding%s)\n",
 				stack_kind_name((enum stack_kind)s->kind),
 				fmt_delta(a, sizeof(a), d->bytes_delta), d->count_delta,
-				fmt_bytes(b, sizeof(b), d->cur ? (uint64_t)(d->cur->bytes > 0 ? d->cur->bytes : 0) : 0));
+				fmt_bytes(b, sizeof(b), d->cur ? (uint64_t)(d->cur->bytes > 0 ? d->cur->bytes : 0) : 0),
+				s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.estimated
+					? ", estimated" : "");
 		for (j = 0; j < s->nframes && j < 6; j++) {
 			fputs("        ", f);
 			put_name(f, s->frames[j], 70);

@@ -47,7 +47,11 @@ static const char *const new_funcs[] = {
 
 #define NNEW (sizeof(new_funcs) / sizeof(new_funcs[0]))
 
-size_t alloc_lib_probe_skip(const uint8_t *code, size_t n)
+/*
+ * Where to probe a function whose first bytes are `code`: past a leading test
+ * of the first argument that a conditional jump follows, else at 0.
+ */
+static size_t probe_skip(const uint8_t *code, size_t n)
 {
 	size_t at = 0;
 
@@ -84,8 +88,8 @@ static int vaddr_to_offset(Elf *e, uint64_t vaddr, uint64_t *off)
 }
 
 /* Looks up defined function symbols in one symbol table section. */
-static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *const *names, size_t n,
-			uint64_t *vaddrs)
+static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *const *names,
+			size_t n, uint64_t *vaddrs)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	size_t i, k, count;
@@ -194,7 +198,7 @@ static int lib_resolve(struct alloc_lib *l)
 		add_sym(f, e, vaddrs[i], alloc_funcs[i].name, alloc_funcs[i].fn);
 	l->free_probe = l->free_entry;
 	if (read_at(fd, l->free_entry, code, sizeof(code)) == 0)
-		l->free_probe += alloc_lib_probe_skip(code, sizeof(code));
+		l->free_probe += probe_skip(code, sizeof(code));
 	ret = 0;
 out:
 	elf_end(e);

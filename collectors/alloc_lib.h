@@ -53,11 +53,4 @@ struct alloc_lib {
 int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen);
 void alloc_lib_clear(struct alloc_lib *l);
 
-/*
- * Where to probe a function whose first bytes are `code` (n bytes read from
- * its entry): the offset past a leading test of the first argument that a
- * conditional jump follows, else 0. Exposed for the tests of the decoder.
- */
-size_t alloc_lib_probe_skip(const uint8_t *code, size_t n);
-
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* User side of the malloc probes: attach to one process, cycle them, read outstanding bytes by stack. */
+/* User side of the malloc probes: attach to one process, cycle them, read bytes by stack. */
 #include "collectors/bpf_alloc.h"
 #include "analyzer/idmap.h"
 #include "analyzer/vec.h"
@@ -292,8 +292,10 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 	a->since_unix = (double)time(NULL);
 	ret = attach_always(a);
 	if (ret) {
-		snprintf(err, errlen, "cannot attach the malloc probes to %s: %s", a->lib.files[0].name,
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot attach the malloc probes to %s: %s%s",
+			 a->lib.files[0].name, strerror(-ret),
+			 ret == -EINVAL || ret == -EOPNOTSUPP ? " (uprobe_multi links need Linux 6.6+)"
+							       : "");
 		goto fail;
 	}
 	if (!a->exact) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* User side of the malloc probes: attach to one process, cycle them, read outstanding bytes by stack. */
+/* User side of the malloc probes: attach to one process, cycle them, read bytes by stack. */
 #ifndef MEMSLEUTH_BPF_ALLOC_COLLECTOR_H
 #define MEMSLEUTH_BPF_ALLOC_COLLECTOR_H
 

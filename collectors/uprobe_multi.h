@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* uprobe_multi links (kernel 6.6+), which libbpf 1.1 cannot create: many offsets, one process, one fd. */
+/* uprobe_multi links (Linux 6.6+), which libbpf 1.1 cannot create: many offsets, one fd. */
 #ifndef MEMSLEUTH_UPROBE_MULTI_H
 #define MEMSLEUTH_UPROBE_MULTI_H
 

@@ -70,7 +70,7 @@ def test_leak_sampled_within_5_percent(target, watch):
     assert abs(got - leaked) <= 0.05 * leaked, (got, leaked, win["alloc"])
     assert bytes_of(win, "churn") == 0
     a = win["alloc"]
-    assert a["estimated"] is True and 0.05 < a["duty"] < 0.15
+    assert a["estimated"] is True and 0.05 < a["duty"] < 0.2
     assert a["arenas"] is None  # exact per-arena figures need every call
     assert all(s["estimated"] for s in alloc_stacks(win))
     # free() is seen always: what the churn allocated while watched was all freed.
@@ -149,7 +149,9 @@ def test_text_says_when_figures_are_estimates(target, watch):
     code, out, err = w.wait(60)
     assert code == 0, err
     assert "leak_slowly" in out
-    assert re.search(r"estimates?: .*10% of the time", out), out
+    m = re.search(r"ALLOC  estimates: allocating calls probed (\d+)% of the time", out)
+    assert m and 5 <= int(m.group(1)) <= 20, out
+    assert re.search(r"alloc .* outstanding, estimated\)", out), out
 
 
 def test_alloc_options_are_checked():

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* realloc-heavy: grow_kept() grows buffers by realloc and keeps them; grow_dropped() frees its own. */
+/* realloc-heavy: grow_kept() keeps what it grows by realloc; grow_dropped() frees it. */
 #include <stdint.h>
 
 #include "target.h"

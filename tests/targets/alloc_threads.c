@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Threads allocate, other threads free: produce_item() is all freed elsewhere, produce_kept() never. */
+/* Threads allocate, others free: produce_item() is freed elsewhere, produce_kept() never. */
 #include <pthread.h>
 #include <stdint.h>
 
