@@ -2,7 +2,6 @@
 /* The --alloc benchmark: two threads doing malloc/free of mixed sizes, one small steady leak. */
 #include <pthread.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "target.h"
 
@@ -20,14 +19,6 @@
 
 static long pairs;
 static volatile uint64_t sink;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 __attribute__((noinline)) static void *bench_leak(void)
 {
@@ -82,7 +73,7 @@ int main(int argc, char **argv)
 		return 2;
 	target_ready();
 	target_wait();
-	t0 = now();
+	t0 = target_now();
 	for (k = 0; k < threads; k++)
 		pthread_create(&th[k], NULL, run, NULL);
 	for (k = 0; k < threads; k++) {
@@ -91,7 +82,7 @@ int main(int argc, char **argv)
 		pthread_join(th[k], &r);
 		leaked += (long)(intptr_t)r * LEAK_BYTES;
 	}
-	target_done("elapsed=%.6f leaked=%ld", now() - t0, leaked);
+	target_done("elapsed=%.6f leaked=%ld", target_now() - t0, leaked);
 	target_wait();
 	return 0;
 }

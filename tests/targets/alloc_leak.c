@@ -2,7 +2,6 @@
 /* Leaks exactly N bytes from leak_slowly() over a few seconds while churn() mallocs and frees. */
 #include <pthread.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "target.h"
 
@@ -20,14 +19,6 @@ static double seconds;
 static void **kept;
 static size_t nkept;
 static volatile uint64_t sink;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 __attribute__((noinline)) static void leak_slowly(void)
 {
@@ -55,10 +46,10 @@ static void *run(void *arg)
 {
 	int leaker = arg != NULL;
 	size_t steps = leak_total / chunk;
-	double t0 = now(), t;
+	double t0 = target_now(), t;
 	uint64_t i = 0, acc = 0;
 
-	while ((t = now() - t0) < seconds) {
+	while ((t = target_now() - t0) < seconds) {
 		size_t due = (size_t)((double)steps * (t / seconds));
 
 		while (leaker && nkept < due)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -49,6 +50,15 @@ static inline void target_done(const char *fmt, ...)
 	}
 	fputc('\n', stdout);
 	fflush(stdout);
+}
+
+/* Monotonic seconds, for targets that pace themselves or time their own work. */
+static inline double target_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Touches every page so that the bytes count in RSS. */
