@@ -76,6 +76,9 @@ $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) -o $@ $< -lm
 
+# The no-frame-pointer variant includes the source of the target it varies.
+$(BUILD)/tests/alloc_leak_nofp: tests/targets/alloc_leak.c
+
 $(BUILD)/tests/%: tests/targets/%.cc tests/targets/target.h
 	@mkdir -p $(@D)
 	$(CXX) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) -o $@ $<

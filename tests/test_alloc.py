@@ -159,3 +159,14 @@ def test_alloc_options_are_checked():
                       (["--alloc-sample", "-5"], "alloc-sample"), (["--json", "--folded"], "folded")):
         res = run(["watch", "1", "--alloc", *args])
         assert res.returncode == 2 and msg in res.stderr, res.stderr
+
+
+def test_leak_without_frame_pointers_names_the_allocating_function(target, watch):
+    """The allocator returns into its caller: frame 0 is exact whatever the build."""
+    require_root("uprobes")
+    t = target("alloc_leak_nofp", 2 * MIB, 4096, 1)
+    win, done = watch_alloc(watch, t, "--alloc-exact")
+    leaked = int(done["leaked"])
+    top = [s for s in alloc_stacks(win) if s["frames"][0].startswith("leak_slowly")]
+    assert sum(s["bytes"] for s in top) == leaked
+    assert bytes_of(win, "churn") == 0
