@@ -23,10 +23,19 @@
 const volatile __u64 sample_bytes = 0;
 /* Read glibc chunk headers to keep net chunk bytes per arena (exact mode, glibc only). */
 const volatile __u32 track_arenas = 0;
+/* Copy registers and stack for DWARF unwinding instead of walking frame pointers. */
+const volatile __u32 capture_stacks = 0;
 
 /* Bumped by user space each time it attaches the malloc-side probes. */
 __u64 phase = 0;
+/*
+ * Whether allocations are recorded now. User space sets it once the probes
+ * are attached and clears it before it detaches them, so that the time it
+ * measures is exactly the time calls were recorded (detaching takes a while).
+ */
+__u32 recording = 0;
 __u64 counters[ALLOC_NCOUNTERS] = {};
+__u32 capture_seq = 0;
 
 struct pending {
 	__u64 size;
@@ -77,6 +86,11 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, ALLOC_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} captures SEC(".maps");
 
 static __always_inline void count(__u32 i)
 {
@@ -181,6 +195,8 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 fn, __u64 size, __u6
 	__u64 sp = PT_REGS_SP(ctx);
 	struct pending *p, np = {};
 
+	if (!recording && fn != ALLOC_FN_REALLOC)
+		return 0;
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (p && p->phase == phase && p->depth && sp < p->sp) {
 		p->depth++;
@@ -204,6 +220,8 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 fn, __u64 size, __u6
 				arena_add(np.old_arena, -np.old_chunk, -1);
 		}
 	}
+	if (!recording)
+		return 0;	/* realloc's free side is always kept; its new block is not */
 	if (bpf_map_update_elem(&pending, &tid, &np, BPF_ANY))
 		count(ALLOC_CNT_LOST_PENDING);
 	return 0;
@@ -229,6 +247,54 @@ int BPF_KPROBE(alloc_enter)
 	}
 }
 
+/*
+ * Copies the registers and up to 16 KiB of stack from sp (in aligned chunks:
+ * one large read fails whole near the top of the stack) into the ring buffer.
+ * Returns the stack id for the record, ALLOC_NO_STACK when the ring is full.
+ */
+static __always_inline __u32 capture(struct pt_regs *ctx)
+{
+	struct alloc_capture *c;
+	__u64 base;
+	__u32 i;
+
+	c = bpf_ringbuf_reserve(&captures, sizeof(*c), 0);
+	if (!c)
+		return ALLOC_NO_STACK;
+	c->id = ALLOC_CAPTURE_BIT | (__sync_fetch_and_add(&capture_seq, 1) & ~ALLOC_CAPTURE_BIT);
+	c->tid = tid_of();
+	c->pad = 0;
+	c->regs[0] = ctx->ax;
+	c->regs[1] = ctx->dx;
+	c->regs[2] = ctx->cx;
+	c->regs[3] = ctx->bx;
+	c->regs[4] = ctx->si;
+	c->regs[5] = ctx->di;
+	c->regs[6] = ctx->bp;
+	c->regs[7] = ctx->sp;
+	c->regs[8] = ctx->r8;
+	c->regs[9] = ctx->r9;
+	c->regs[10] = ctx->r10;
+	c->regs[11] = ctx->r11;
+	c->regs[12] = ctx->r12;
+	c->regs[13] = ctx->r13;
+	c->regs[14] = ctx->r14;
+	c->regs[15] = ctx->r15;
+	c->regs[16] = ctx->ip;
+	base = ctx->sp & ~(__u64)(ALLOC_STACK_CHUNK - 1);
+	c->stack_base = base;
+	c->stack_valid = 0;
+	for (i = 0; i < ALLOC_STACK_CHUNKS; i++) {
+		if (bpf_probe_read_user(&c->stack[i * ALLOC_STACK_CHUNK], ALLOC_STACK_CHUNK,
+					(const void *)(base + i * ALLOC_STACK_CHUNK)))
+			break;
+		c->stack_valid |= 1U << i;
+	}
+	i = c->id;
+	bpf_ringbuf_submit(c, 0);
+	return i;
+}
+
 static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)
 {
 	struct alloc_rec r = {}, old;
@@ -247,8 +313,8 @@ static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)
 		count(ALLOC_CNT_REUSED);
 	if (!sample(size, &r))
 		return;
-	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	if (id < 0) {
+	id = capture_stacks ? (long)capture(ctx) : bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (id < 0 || id == ALLOC_NO_STACK) {
 		count(ALLOC_CNT_LOST_STACK);
 		r.stack_id = ALLOC_NO_STACK;
 	} else {

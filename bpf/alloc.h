@@ -31,6 +31,27 @@ struct alloc_rec {
 
 #define ALLOC_NO_STACK 0xffffffffu
 
+/*
+ * Sampled records (sample_bytes set) carry a copy of the registers and the
+ * top of the stack instead of a frame-pointer walk, for user space to unwind
+ * with DWARF: right also for code without frame pointers. Their stack id is
+ * ALLOC_CAPTURE_BIT | a sequence number; frame-pointer stack ids stay below.
+ */
+#define ALLOC_CAPTURE_BIT 0x80000000u
+#define ALLOC_STACK_CHUNK 512
+#define ALLOC_STACK_CHUNKS 32
+#define ALLOC_NREGS 17		/* x86_64 DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
+
+struct alloc_capture {
+	__u32 id;		/* the stack id the record carries */
+	__u32 tid;
+	__u32 stack_valid;	/* bit i: chunk i was read */
+	__u32 pad;
+	__u64 regs[ALLOC_NREGS];
+	__u64 stack_base;	/* user address of stack[0]: sp rounded down to a chunk */
+	__u8 stack[ALLOC_STACK_CHUNK * ALLOC_STACK_CHUNKS];
+};
+
 /* Outstanding figures of one stack, cumulative since attach. */
 struct alloc_stack_val {
 	__s64 bytes;

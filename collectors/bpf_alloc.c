@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* User side of the malloc probes: attach to one process, cycle them, read bytes by stack. */
 #include "collectors/bpf_alloc.h"
-#include "analyzer/idmap.h"
 #include "analyzer/vec.h"
 #include "collectors/alloc_lib.h"
+#include "collectors/alloc_stacks.h"
 #include "collectors/bpf_common.h"
 #include "collectors/log.h"
-#include "collectors/modmap.h"
 #include "collectors/stacktab.h"
-#include "collectors/symbols.h"
 #include "collectors/uprobe_multi.h"
 
 #include <errno.h>
@@ -30,11 +28,6 @@
 /* Alloc stacks kept per sample; the rest are summed under one "other" stack. */
 #define MAX_STACKS 1024
 #define MAX_LINKS 6
-
-struct frames {
-	char **v;
-	uint32_t n;
-};
 
 struct bpf_alloc {
 	struct alloc_bpf *skel;
@@ -59,12 +52,8 @@ struct bpf_alloc {
 	double on_total;	/* seconds they were attached, closed cycles */
 	double since_unix;
 
-	struct modmap *mods;
-	struct symbols *syms;
 	struct stacktab *tab;
-	struct idmap frames_index;	/* BPF stack id -> frames[] */
-	struct frames *frames;
-	size_t nframes, frames_cap;
+	struct alloc_stacks *stacks;
 };
 
 static double mono_now(void)
@@ -203,11 +192,18 @@ static void wait_until(struct bpf_alloc *a, double deadline)
 static void *cycle_main(void *arg)
 {
 	struct bpf_alloc *a = arg;
-	double on_s = a->opts.duty * a->opts.period_s, cycle = mono_now();
+	unsigned int seed = (unsigned int)(mono_now() * 1e6) ^ (unsigned int)a->pid;
+	double cycle = mono_now(), len = a->opts.period_s;
 	int ret;
 
 	pthread_mutex_lock(&a->lock);
 	while (!a->stop) {
+		/*
+		 * Cycle lengths vary at random between half and one and a half
+		 * periods: a target that allocates on a fixed period would
+		 * otherwise always, or never, fall in the part that is watched.
+		 */
+		len = a->opts.period_s * (0.5 + (double)rand_r(&seed) / RAND_MAX);
 		pthread_mutex_unlock(&a->lock);
 		__atomic_add_fetch(&a->skel->bss->phase, 1, __ATOMIC_RELAXED);
 		ret = attach_cycled(a);
@@ -218,15 +214,17 @@ static void *cycle_main(void *arg)
 			detach_all(a->cycled, &a->ncycled);
 			return NULL;
 		}
+		__atomic_store_n(&a->skel->bss->recording, 1, __ATOMIC_SEQ_CST);
 		a->on_since = mono_now();
-		wait_until(a, cycle + on_s);
+		wait_until(a, cycle + a->opts.duty * len);
+		__atomic_store_n(&a->skel->bss->recording, 0, __ATOMIC_SEQ_CST);
 		a->on_total += mono_now() - a->on_since;
 		a->on_since = 0;
 		pthread_mutex_unlock(&a->lock);
 		detach_all(a->cycled, &a->ncycled);
 		pthread_mutex_lock(&a->lock);
-		/* Cycles start on multiples of the period; one that overran is skipped, not bunched. */
-		cycle += a->opts.period_s;
+		/* A cycle that overran (detaching is slow) starts the next one late, not bunched. */
+		cycle += len;
 		if (cycle < mono_now())
 			cycle = mono_now();
 		wait_until(a, cycle);
@@ -239,7 +237,6 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		   size_t errlen)
 {
 	struct bpf_alloc *a;
-	char why[256];
 	int ret;
 
 	*out = NULL;
@@ -267,11 +264,6 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	/* Without symbols the frames are printed as addresses: degraded, not fatal. */
-	if (modmap_open(pid, &a->mods, why, sizeof(why)))
-		log_warn("--alloc: frames will be addresses: %s", why);
-	else if (symbols_new(a->mods, &a->syms))
-		log_warn("--alloc: frames will be addresses: out of memory");
 	a->skel = alloc_bpf__open();
 	if (!a->skel) {
 		ret = -errno;
@@ -282,14 +274,23 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 	bpf_program__set_expected_attach_type(a->skel->progs.alloc_return, UPROBE_MULTI_ATTACH_TYPE);
 	bpf_program__set_expected_attach_type(a->skel->progs.alloc_free, UPROBE_MULTI_ATTACH_TYPE);
 	a->skel->rodata->sample_bytes = o->sample_bytes;
+	/* Sampled records are rare enough to copy their stacks for DWARF unwinding. */
+	a->skel->rodata->capture_stacks = o->sample_bytes > 0;
 	a->skel->rodata->track_arenas = a->exact && a->lib.allocator == ALLOC_GLIBC;
 	ret = alloc_bpf__load(a->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the malloc probes: %s", strerror(-ret));
 		goto fail;
 	}
+	ret = alloc_stacks_new(pid, bpf_map__fd(a->skel->maps.stacks),
+			       o->sample_bytes ? bpf_map__fd(a->skel->maps.captures) : -1, &a->stacks);
+	if (ret) {
+		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
+		goto fail;
+	}
 	a->start_mono = mono_now();
 	a->since_unix = (double)time(NULL);
+	a->skel->bss->recording = a->exact;
 	ret = attach_always(a);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach the malloc probes to %s: %s%s",
@@ -313,46 +314,6 @@ fail:
 	return ret;
 }
 
-/* The frames of BPF stack `id`, symbolized once. NULL on ENOMEM or an unknown id. */
-static const struct frames *frames_of(struct bpf_alloc *a, uint32_t id)
-{
-	uint64_t ips[ALLOC_STACK_DEPTH] = { 0 };
-	size_t at = idmap_get(&a->frames_index, id);
-	struct frames *f;
-	uint32_t i, n;
-
-	if (at != SIZE_MAX)
-		return &a->frames[at];
-	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.stacks), &id, ips))
-		return NULL;
-	for (n = 0; n < ALLOC_STACK_DEPTH && ips[n]; n++)
-		;
-	f = VEC_PUSH(a->frames, a->nframes, a->frames_cap);
-	if (!f)
-		return NULL;
-	f->v = calloc(n ? n : 1, sizeof(char *));
-	if (!f->v || idmap_put(&a->frames_index, id, a->nframes - 1)) {
-		free(f->v);
-		a->nframes--;
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		/* Every frame is a return address: the allocator has returned into frame 0. */
-		const char *text = a->syms ? symbols_frame(a->syms, ips[i], false) : NULL;
-		char hex[24];
-
-		if (!text) {
-			snprintf(hex, sizeof(hex), "0x%" PRIx64, ips[i]);
-			text = hex;
-		}
-		f->v[i] = strdup(text);
-		if (!f->v[i])
-			break;
-		f->n++;
-	}
-	return f;
-}
-
 /* The fraction of time the allocating functions have been probed since attach. */
 static double duty_measured(struct bpf_alloc *a)
 {
@@ -371,30 +332,43 @@ static double duty_measured(struct bpf_alloc *a)
 static int read_stacks(struct bpf_alloc *a, double scale)
 {
 	int fd = bpf_map__fd(a->skel->maps.stack_stats);
+	uint32_t key, next, *done = NULL;
+	size_t i, ndone = 0, done_cap = 0;
 	struct alloc_stack_val v;
-	uint32_t key, next;
 	void *prev = NULL;
+	int ret = alloc_stacks_drain(a->stacks);
 
+	if (ret)
+		return ret;
 	stacktab_zero_kind(a->tab, STACK_ALLOC);
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		const struct frames *f;
+	while (!ret && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		const struct alloc_frames *f;
 		uint64_t id;
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v) || (!v.bytes && !v.count256))
+		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		f = frames_of(a, key);
-		if (!f)
-			return -ENOMEM;
-		id = stacktab_intern(a->tab, (const char *const *)f->v, f->n);
-		if (!id)
-			return -ENOMEM;
-		if (!stacktab_add(a->tab, id, STACK_ALLOC, llround((double)v.bytes / scale),
-				  llround((double)v.count256 / 256.0 / scale)))
-			return -ENOMEM;
+		if (!v.bytes && !v.count256) {
+			/* A capture stands for one record: once freed, nothing uses it again. */
+			if (!(key & ALLOC_CAPTURE_BIT))
+				continue;
+			if (VEC_PUSH(done, ndone, done_cap))
+				done[ndone - 1] = key;
+			continue;
+		}
+		f = alloc_stacks_frames(a->stacks, key);
+		id = f ? stacktab_intern(a->tab, (const char *const *)f->v, f->n) : 0;
+		if (!id || !stacktab_add(a->tab, id, STACK_ALLOC, llround((double)v.bytes / scale),
+					 llround((double)v.count256 / 256.0 / scale)))
+			ret = -ENOMEM;
 	}
-	return 0;
+	/* Deleted after the walk: deleting during it would break the chain of keys. */
+	for (i = 0; i < ndone; i++)
+		if (bpf_map_delete_elem(fd, &done[i]) == 0)
+			alloc_stacks_forget(a->stacks, done[i]);
+	free(done);
+	return ret;
 }
 
 static int read_arenas(struct bpf_alloc *a, struct sample *s)
@@ -466,8 +440,6 @@ const char *bpf_alloc_library(const struct bpf_alloc *a)
 
 void bpf_alloc_close(struct bpf_alloc *a)
 {
-	size_t i, k;
-
 	if (!a)
 		return;
 	if (a->thread_started) {
@@ -480,16 +452,8 @@ void bpf_alloc_close(struct bpf_alloc *a)
 	detach_all(a->cycled, &a->ncycled);
 	detach_all(a->always, &a->nalways);
 	alloc_bpf__destroy(a->skel);
-	for (i = 0; i < a->nframes; i++) {
-		for (k = 0; k < a->frames[i].n; k++)
-			free(a->frames[i].v[k]);
-		free(a->frames[i].v);
-	}
-	free(a->frames);
-	idmap_free(&a->frames_index);
+	alloc_stacks_free(a->stacks);
 	stacktab_free(a->tab);
-	symbols_free(a->syms);
-	modmap_free(a->mods);
 	alloc_lib_clear(&a->lib);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);

@@ -25,7 +25,7 @@ struct bpf_alloc_opts {
 	bool free_at_entry;	/* probe free's first instruction (the costly baseline) */
 };
 
-#define BPF_ALLOC_OPTS_DEFAULT { .duty = 0.1, .period_s = 0.5, .sample_bytes = 0 }
+#define BPF_ALLOC_OPTS_DEFAULT { .duty = 0.1, .period_s = 0.2, .sample_bytes = 0 }
 
 struct bpf_alloc;
 

@@ -63,7 +63,9 @@ def test_leak_exact_names_the_leak_not_the_churn(target, watch):
 
 def test_leak_sampled_within_5_percent(target, watch):
     require_root("uprobes")
-    t = target("alloc_leak", 8 * MIB, 1024, 4)
+    # Spread over 8 s: the probes are on 10% of cycles of 0.1-0.3 s, so a window's edges
+    # can shift the share it sees by about one cycle in 40.
+    t = target("alloc_leak", 8 * MIB, 1024, 8)
     win, done = watch_alloc(watch, t)
     leaked = int(done["leaked"])
     got = bytes_of(win, "leak_slowly")
@@ -170,3 +172,18 @@ def test_leak_without_frame_pointers_names_the_allocating_function(target, watch
     top = [s for s in alloc_stacks(win) if s["frames"][0].startswith("leak_slowly")]
     assert sum(s["bytes"] for s in top) == leaked
     assert bytes_of(win, "churn") == 0
+
+
+def test_sampled_stacks_are_unwound_with_dwarf(target, watch):
+    """--alloc-sample copies the stack of each recorded allocation and unwinds it with CFI."""
+    require_root("uprobes")
+    t = target("alloc_leak_nofp", 8 * MIB, 4096, 2)
+    win, done = watch_alloc(watch, t, "--alloc-exact", "--alloc-sample", "65536")
+    leaked = int(done["leaked"])
+    leak = [s for s in alloc_stacks(win) if names(s, "leak_slowly")]
+    assert leak and all(s["estimated"] for s in leak)
+    # Without frame pointers only DWARF reaches the callers of the allocating function.
+    assert all(names(s, "run") and names(s, "main") for s in leak), leak
+    assert abs(sum(s["bytes"] for s in leak) - leaked) <= 0.25 * leaked  # 128 samples expected
+    assert bytes_of(win, "churn") == 0
+    assert win["alloc"]["sample_bytes"] == 65536 and win["alloc"]["lost"] == 0

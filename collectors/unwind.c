@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* DWARF unwinding of user stacks copied by BPF: registers plus the top of the stack. */
+#include "collectors/unwind.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct unwinder {
+	struct modmap *map;
+	const struct unwind_input *in;	/* the copy being walked */
+	struct unwind_frame *out;
+	size_t n, max;
+};
+
+/* Threads are only ever asked for by id (dwfl_getthread_frames): there is no list. */
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	(void)arg;
+	(void)thread_argp;
+	return 0;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct unwinder *u = arg;
+
+	(void)dwfl;
+	*thread_argp = u;
+	return u->in && u->in->tid == tid;
+}
+
+/* Serves a word only from the copied window, and only from chunks that were read. */
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct unwinder *u = arg;
+	const struct unwind_input *in = u->in;
+	uint64_t off, first, last;
+
+	(void)dwfl;
+	if (!in || addr < in->stack_base)
+		return false;
+	off = addr - in->stack_base;
+	if (off + sizeof(*result) > (uint64_t)in->chunk * in->nchunks ||
+	    off + sizeof(*result) < off)
+		return false;
+	first = off / in->chunk;
+	last = (off + sizeof(*result) - 1) / in->chunk;
+	if (!(in->valid & (1ULL << first)) || !(in->valid & (1ULL << last)))
+		return false;
+	memcpy(result, in->stack + off, sizeof(*result));
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	struct unwinder *u = arg;
+
+	if (!dwfl_thread_state_registers(thread, 0, UNWIND_NREGS, u->in->regs))
+		return false;
+	dwfl_thread_state_register_pc(thread, u->in->regs[UNWIND_REG_IP]);
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+int unwinder_new(struct modmap *m, struct unwinder **out)
+{
+	struct unwinder *u;
+
+	*out = NULL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->map = m;
+	if (!dwfl_attach_state(modmap_dwfl(m), NULL, modmap_pid(m), &callbacks, u)) {
+		free(u);
+		return -EINVAL;
+	}
+	*out = u;
+	return 0;
+}
+
+static int on_frame(Dwfl_Frame *state, void *arg)
+{
+	struct unwinder *u = arg;
+	Dwarf_Addr pc;
+	bool act;
+
+	if (!dwfl_frame_pc(state, &pc, &act) || pc == 0)
+		return DWARF_CB_ABORT;
+	u->out[u->n].pc = pc;
+	u->out[u->n].activation = act;
+	u->n++;
+	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+static size_t walk(struct unwinder *u, const struct unwind_input *in, struct unwind_frame *frames,
+		   size_t max)
+{
+	u->in = in;
+	u->out = frames;
+	u->n = 0;
+	u->max = max;
+	/* The walk ends with an error at the outermost frame or at the copy's end: both fine. */
+	dwfl_getthread_frames(modmap_dwfl(u->map), in->tid, on_frame, u);
+	u->in = NULL;
+	u->out = NULL;
+	return u->n;
+}
+
+int unwind_frames(struct unwinder *u, const struct unwind_input *in, struct unwind_frame *frames,
+		  size_t max)
+{
+	Dwfl *dwfl = modmap_dwfl(u->map);
+	size_t n, i;
+
+	if (!max || in->nchunks > 64)
+		return -EINVAL;
+	/* Reads the module list again first when it is known to be out of date. */
+	modmap_find(u->map, in->regs[UNWIND_REG_IP]);
+	n = walk(u, in, frames, max);
+	for (i = 0; i < n; i++) {
+		uint64_t pc = frames[i].activation ? frames[i].pc : frames[i].pc - 1;
+
+		if (dwfl_addrmodule(dwfl, pc))
+			continue;
+		if (modmap_find(u->map, pc))
+			n = walk(u, in, frames, max);
+		break;
+	}
+	if (n == 0) {
+		frames[0].pc = in->regs[UNWIND_REG_IP];
+		frames[0].activation = true;
+		n = 1;
+	}
+	return (int)n;
+}
+
+void unwinder_free(struct unwinder *u)
+{
+	free(u);
+}

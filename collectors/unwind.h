@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* DWARF unwinding of user stacks copied by BPF: registers plus the top of the stack. */
+#ifndef MEMSLEUTH_UNWIND_H
+#define MEMSLEUTH_UNWIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collectors/modmap.h"
+
+/*
+ * A probe (tracepoint or uprobe) copies the thread's registers and a window
+ * of its stack; this module walks that copy with the CFI (.eh_frame,
+ * .debug_frame) of each module, falling back to frame pointers where a module
+ * has none, as perf does. Only the copied window is read: live memory outside
+ * it would give stale frames.
+ */
+
+/* x86_64 registers in DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip. */
+#define UNWIND_NREGS 17
+#define UNWIND_REG_SP 7
+#define UNWIND_REG_IP 16
+
+struct unwind_input {
+	int tid;			/* the thread the copy was taken from */
+	uint64_t regs[UNWIND_NREGS];
+	uint64_t stack_base;		/* user address of stack[0] */
+	const uint8_t *stack;		/* borrowed for the call */
+	size_t chunk;			/* bytes per chunk of the copy */
+	size_t nchunks;
+	uint64_t valid;			/* bit i: chunk i holds data */
+};
+
+struct unwind_frame {
+	uint64_t pc;			/* as found: a return address except in the first frame */
+	bool activation;		/* the first frame: pc is exact, do not subtract 1 */
+};
+
+struct unwinder;
+
+/*
+ * Attaches an unwinder to `m` (one per modmap). Returns 0 with *out set, or
+ * a negative errno (-EINVAL: the modules give no architecture).
+ */
+int unwinder_new(struct modmap *m, struct unwinder **out);
+
+/*
+ * Walks the copied stack into frames[0..max), innermost first. When a frame
+ * lies in no known module (a library loaded since the list was read), the
+ * module list is read again and the walk repeated once. Returns the number of
+ * frames (at least 1: the interrupted pc) or a negative errno.
+ */
+int unwind_frames(struct unwinder *u, const struct unwind_input *in, struct unwind_frame *frames,
+		  size_t max);
+
+/* Frees; NULL is accepted. The modmap stays attached and must not get another unwinder. */
+void unwinder_free(struct unwinder *u);
+
+#endif
