@@ -128,6 +128,7 @@ struct alloc_summary {
 	bool estimated;		/* stack figures are scaled up from part of the calls */
 	uint64_t sample_bytes;	/* one allocation recorded per this many bytes; 0: all */
 	double duty;		/* measured fraction of time the allocating calls were probed */
+	double share;		/* estimated fraction of allocator calls recorded: the scale */
 	double since;		/* unix time the probes attached */
 	uint64_t calls;		/* allocating calls seen */
 	uint64_t frees;		/* free() calls seen */

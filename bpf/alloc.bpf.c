@@ -373,6 +373,8 @@ int BPF_KPROBE(alloc_free, __u64 ptr)
 	if (!ptr)
 		return 0;
 	count(ALLOC_CNT_FREES);
+	if (recording)
+		count(ALLOC_CNT_FREES_RECORDING);
 	if (untrack(ptr, &old))
 		count(ALLOC_CNT_FREED_TRACKED);
 	if (!track_arenas)

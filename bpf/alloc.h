@@ -74,6 +74,7 @@ struct alloc_arena_val {
 #define ALLOC_CNT_LOST_STACK 6	/* the stack walk failed or the stack map was full */
 #define ALLOC_CNT_LOST_PENDING 7	/* the per-thread pending map was full */
 #define ALLOC_CNT_NESTED 8	/* calls made inside another allocator call (not counted twice) */
-#define ALLOC_NCOUNTERS 9
+#define ALLOC_CNT_FREES_RECORDING 9	/* free() calls made while allocations were recorded */
+#define ALLOC_NCOUNTERS 10
 
 #endif

@@ -190,8 +190,9 @@ static json_t *alloc_json(const struct window *w)
 {
 	const struct alloc_summary *a = &w->end->alloc;
 
-	return json_pack("{s:b, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
+	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
 			 a->estimated, "sample_bytes", (json_int_t)a->sample_bytes, "duty", a->duty,
+			 "share", a->share,
 			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
 			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
 			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "arenas",

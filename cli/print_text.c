@@ -199,7 +199,9 @@ static void print_alloc(FILE *f, const struct window *w)
 	if (!w->end->has_alloc)
 		return;
 	if (a->estimated)
-		fprintf(f, "\n  ALLOC  estimates: allocating calls probed %.0f%% of the time", a->duty * 100);
+		fprintf(f, "\n  ALLOC  estimates: allocating calls probed %.0f%% of the time (%.1f%% of\n"
+			   "         the calls), figures scaled up by that share",
+			a->duty * 100, a->share * 100);
 	else
 		fprintf(f, "\n  ALLOC  exact: every allocating call probed");
 	if (a->sample_bytes)

@@ -183,8 +183,9 @@ static json_t *alloc_object(const struct sample *s)
 								(json_int_t)a->arenas[i].bytes,
 								(json_int_t)a->arenas[i].count));
 	}
-	return json_pack("{s:b, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
+	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
 			 a->estimated, "sample_bytes", (json_int_t)a->sample_bytes, "duty", a->duty,
+			 "share", a->share,
 			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
 			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
 			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "arenas", arenas);
@@ -641,6 +642,8 @@ static int read_alloc(struct recording_reader *r, json_t *o, struct sample *s, c
 	a->estimated = json_is_true(json_object_get(o, "estimated"));
 	get_u64(o, "sample_bytes", &a->sample_bytes);
 	get_num(o, "since", &a->since);
+	if (!get_num(o, "share", &a->share))
+		a->share = a->duty;
 	get_u64(o, "calls", &a->calls);
 	get_u64(o, "frees", &a->frees);
 	get_u64(o, "recorded", &a->recorded);

@@ -47,6 +47,7 @@ struct bpf_alloc {
 	pthread_cond_t cond;
 	bool stop;
 	int cycle_error;
+	size_t nclosing;	/* links still closing in the background */
 	double start_mono;	/* when the probes first attached */
 	double on_since;	/* when the cycled probes last attached; 0 while detached */
 	double on_total;	/* seconds they were attached, closed cycles */
@@ -97,6 +98,56 @@ static void *close_main(void *fd)
 {
 	close((int)(intptr_t)fd);
 	return NULL;
+}
+
+struct closing {
+	struct bpf_alloc *a;
+	int fd;
+};
+
+static void *close_async_main(void *arg)
+{
+	struct closing *c = arg;
+	struct bpf_alloc *a = c->a;
+
+	close(c->fd);
+	free(c);
+	pthread_mutex_lock(&a->lock);
+	a->nclosing--;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/*
+ * The cycle does not wait for the grace period: the breakpoints are gone when
+ * close() starts, so the next cycle may attach while the old links finish.
+ * Called with the lock held.
+ */
+static void detach_async(struct bpf_alloc *a, int *fds, size_t *n)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	size_t i;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (i = 0; i < *n; i++) {
+		struct closing *c = malloc(sizeof(*c));
+
+		if (c) {
+			c->a = a;
+			c->fd = fds[i];
+			a->nclosing++;
+			if (pthread_create(&th, &attr, close_async_main, c) == 0)
+				continue;
+			a->nclosing--;
+			free(c);
+		}
+		close(fds[i]);
+	}
+	pthread_attr_destroy(&attr);
+	*n = 0;
 }
 
 /*
@@ -220,9 +271,7 @@ static void *cycle_main(void *arg)
 		__atomic_store_n(&a->skel->bss->recording, 0, __ATOMIC_SEQ_CST);
 		a->on_total += mono_now() - a->on_since;
 		a->on_since = 0;
-		pthread_mutex_unlock(&a->lock);
-		detach_all(a->cycled, &a->ncycled);
-		pthread_mutex_lock(&a->lock);
+		detach_async(a, a->cycled, &a->ncycled);
 		/* A cycle that overran (detaching is slow) starts the next one late, not bunched. */
 		cycle += len;
 		if (cycle < mono_now())
@@ -314,6 +363,27 @@ fail:
 	return ret;
 }
 
+/*
+ * The share of allocator calls that were recorded, by which the figures are
+ * scaled up. free() is probed all the time, so the share of free() calls made
+ * while allocations were recorded measures it in calls rather than in time:
+ * a busy target runs slower while probed, and a leak that follows its work
+ * slows with it. Until there are enough frees, the time share stands in for
+ * it (as this many pseudo-calls).
+ */
+#define SHARE_PRIOR_CALLS 1000.0
+
+static double share_of_calls(const struct bpf_alloc *a, double duty)
+{
+	const __u64 *c = a->skel->bss->counters;
+	double all = (double)__atomic_load_n(&c[ALLOC_CNT_FREES], __ATOMIC_RELAXED);
+	double rec = (double)__atomic_load_n(&c[ALLOC_CNT_FREES_RECORDING], __ATOMIC_RELAXED);
+
+	if (a->exact)
+		return 1;
+	return (rec + SHARE_PRIOR_CALLS * duty) / (all + SHARE_PRIOR_CALLS);
+}
+
 /* The fraction of time the allocating functions have been probed since attach. */
 static double duty_measured(struct bpf_alloc *a)
 {
@@ -400,7 +470,7 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 {
 	const __u64 *c = a->skel->bss->counters;
 	struct alloc_summary *sum = &s->alloc;
-	double duty = duty_measured(a);
+	double duty = duty_measured(a), share = share_of_calls(a, duty);
 	int ret;
 
 	pthread_mutex_lock(&a->lock);
@@ -411,7 +481,7 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 		return ret;
 	}
 	/* Before the first attach completes nothing was seen: nothing to scale. */
-	ret = read_stacks(a, duty > 0 ? duty : 1);
+	ret = read_stacks(a, share > 0 ? share : 1);
 	if (!ret)
 		ret = stacktab_export(a->tab, s);
 	if (!ret && a->skel->rodata->track_arenas)
@@ -422,6 +492,7 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 	sum->estimated = !a->exact || a->opts.sample_bytes > 0;
 	sum->sample_bytes = a->opts.sample_bytes;
 	sum->duty = duty;
+	sum->share = share;
 	sum->since = a->since_unix;
 	sum->calls = __atomic_load_n(&c[ALLOC_CNT_ALLOCS], __ATOMIC_RELAXED);
 	sum->frees = __atomic_load_n(&c[ALLOC_CNT_FREES], __ATOMIC_RELAXED);
@@ -449,6 +520,10 @@ void bpf_alloc_close(struct bpf_alloc *a)
 		pthread_mutex_unlock(&a->lock);
 		pthread_join(a->thread, NULL);
 	}
+	pthread_mutex_lock(&a->lock);
+	while (a->nclosing)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
 	detach_all(a->cycled, &a->ncycled);
 	detach_all(a->always, &a->nalways);
 	alloc_bpf__destroy(a->skel);

@@ -2,17 +2,21 @@
 /* Leaks exactly N bytes from leak_slowly() over a few seconds while churn() mallocs and frees. */
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "target.h"
 
 /*
  * usage: alloc_leak LEAK_BYTES CHUNK SECONDS [THREADS]
- * After "go", every thread runs for SECONDS: leak_slowly() keeps chunks of
- * CHUNK bytes on a schedule even in time (so that probes attached for part of
- * the time see a fair share), while churn() allocates and frees mixed sizes as
- * fast as it can. Thread 0 leaks; all threads churn. Prints
+ * A paced service: after "go", every thread serves REQUEST_RATE requests a
+ * second for SECONDS; each request calls churn() twice (mallocs and frees of
+ * mixed sizes). Thread 0 also leaks: leak_slowly() keeps CHUNK bytes on its
+ * share of the requests, LEAK_BYTES in all, evenly. Work and leak follow the
+ * requests, as in a real service, not a clock of their own. Prints
  * "done leaked=N churn_ops=M".
  */
+
+#define REQUEST_RATE 2000
 
 static size_t leak_total, chunk;
 static double seconds;
@@ -42,24 +46,34 @@ __attribute__((noinline)) static uint64_t churn(uint64_t i)
 	return v;
 }
 
+/* Sleeps until `t` (monotonic seconds); a late request starts at once. */
+static void sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
 static void *run(void *arg)
 {
 	int leaker = arg != NULL;
 	size_t steps = leak_total / chunk;
-	double t0 = target_now(), t;
-	uint64_t i = 0, acc = 0;
+	uint64_t i, n = (uint64_t)(seconds * REQUEST_RATE), acc = 0;
+	double t0 = target_now();
 
-	while ((t = target_now() - t0) < seconds) {
-		size_t due = (size_t)((double)steps * (t / seconds));
+	for (i = 0; i < n; i++) {
+		size_t due = (size_t)((double)steps * (double)(i + 1) / (double)n);
 
+		sleep_until(t0 + (double)i / REQUEST_RATE);
+		acc ^= churn(2 * i);
+		acc ^= churn(2 * i + 1);
 		while (leaker && nkept < due)
 			leak_slowly();
-		acc ^= churn(i++);
 	}
-	while (leaker && nkept < steps)
-		leak_slowly();
 	sink ^= acc;
-	return (void *)(uintptr_t)i;
+	return (void *)(uintptr_t)(2 * n);
 }
 
 int main(int argc, char **argv)
