@@ -31,7 +31,8 @@ enum {
 	"      --alloc-exact       probe every call (--alloc-duty 100): exact figures and\n" \
 	"                          per-arena chunk bytes, at several times the cost\n"        \
 	"      --alloc-sample BYTES  record one allocation per BYTES on average (by\n"      \
-	"                          size, unbiased) instead of every one\n"
+	"                          size, unbiased) instead of every one, with its\n"       \
+	"                          stack unwound with DWARF (no frame pointers needed)\n"
 
 /*
  * Handles one option of the family: returns 1 when `opt` was one (applied to
