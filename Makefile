@@ -95,7 +95,8 @@ test: deps
 	$(PYTHON) -m pytest -q tests
 	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 $(PYTHON) -m pytest -q -m "not nosan" tests
 
-bench: deps
+bench:
+	@sh scripts/deps.sh bench
 	$(MAKE) all test-targets
 	$(PYTHON) tests/bench/bench.py
 

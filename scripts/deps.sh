@@ -3,8 +3,13 @@
 # Installs memsleuth's build and test dependencies from Debian when missing.
 set -eu
 
-PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
+PKGS="make gcc g++ clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
       libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest tmux procps"
+# `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
+# which bench_alloc.py compares --alloc with.
+if [ "${1:-}" = bench ]; then
+    PKGS="$PKGS bpfcc-tools linux-headers-amd64"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -11,8 +11,10 @@ is a reference even where memleak cannot run.
 
 bcc needs kernel headers; for a kernel without them (as the VMs this was
 written on), the script points /lib/modules/$(uname -r)/{build,source} at the
-newest Debian linux-headers package installed, only for its own run, and
-removes the links afterwards. If memleak still cannot run it says so.
+newest Debian linux-headers package installed (`make bench` installs
+bpfcc-tools and linux-headers-amd64), only for its own run, and removes the
+links afterwards: uprobes do not depend on the kernel's struct layouts. If
+memleak still cannot run it says so and compares with the baseline.
 
 usage: bench_alloc.py [--rounds N] [--pairs N] [--extra]
   --extra also measures the design options (duty 25 %, exact with sampling by
@@ -21,6 +23,7 @@ usage: bench_alloc.py [--rounds N] [--pairs N] [--extra]
 import argparse
 import glob
 import os
+import re
 import select
 import signal
 import statistics
@@ -45,7 +48,8 @@ class KernelHeaders:
         kdir = Path("/lib/modules") / os.uname().release
         if (kdir / "build").exists():
             return self
-        amd = sorted(glob.glob("/usr/src/linux-headers-*-amd64"))
+        amd = sorted(glob.glob("/usr/src/linux-headers-*-amd64"),
+                     key=lambda p: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", p)])
         if not amd:
             return self
         common = amd[-1].replace("-amd64", "-common")
@@ -111,6 +115,7 @@ def run_memsleuth(pairs, extra):
         if not ok:
             raise RuntimeError(f"memsleuth did not start: {''.join(lines)}")
         elapsed = float(t.go(900)["elapsed"])
+        time.sleep(1.5)  # one tick after the run, so that the last sample holds all of it
         out, _ = stop(proc)
         return elapsed, "bench_leak" in out
     finally:
