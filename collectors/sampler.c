@@ -131,6 +131,11 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 	}
 	if (s->alloc) {
 		ret = bpf_alloc_read(s->alloc, smp);
+		/* Attaching fails once the target is gone: that is an exit, not a failure. */
+		if (ret && !proc_alive(&s->proc))
+			ret = -ESRCH;
+		if (ret == -ESRCH)
+			goto fail;
 		if (ret) {
 			snprintf(err, errlen, "cannot read the malloc probes: %s", strerror(-ret));
 			goto fail;

@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="make gcc g++ clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
-      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest tmux procps"
+      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest tmux procps
+      libjemalloc2"
 # `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
 # which bench_alloc.py compares --alloc with.
 if [ "${1:-}" = bench ]; then

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """--alloc: outstanding malloc bytes by stack, on real targets through real uprobes."""
+import glob
 import json
+import os
 import re
 import signal
 import time
@@ -187,3 +189,31 @@ def test_sampled_stacks_are_unwound_with_dwarf(target, watch):
     assert abs(sum(s["bytes"] for s in leak) - leaked) <= 0.25 * leaked  # 128 samples expected
     assert bytes_of(win, "churn") == 0
     assert win["alloc"]["sample_bytes"] == 65536 and win["alloc"]["lost"] == 0
+
+
+def test_preloaded_jemalloc_is_the_allocator_probed(target, watch):
+    """The probes go where the target's malloc really is: here a preloaded jemalloc."""
+    require_root("uprobes")
+    libs = glob.glob("/usr/lib/*/libjemalloc.so.2")
+    if not libs:
+        pytest.fail("libjemalloc2 is missing: run 'make deps'")
+    t = target("alloc_leak", 2 * MIB, 4096, 1, env=dict(os.environ, LD_PRELOAD=libs[0]))
+    win, done = watch_alloc(watch, t, "--alloc-exact")
+    assert win["allocator"] == "jemalloc"
+    assert bytes_of(win, "leak_slowly") == int(done["leaked"])
+    assert bytes_of(win, "churn") == 0
+    assert win["alloc"]["arenas"] is None  # chunk headers are glibc's; jemalloc has none
+
+
+def test_target_exit_ends_alloc_watch_cleanly(target, watch):
+    require_root("uprobes")
+    t = target("alloc_leak", 1 * MIB, 4096, 1)
+    w = watch("watch", t.pid, "--json", "-i", "600", "--tick", TICK, "--alloc")
+    t.go(60)
+    time.sleep(0.5)
+    t.finish()
+    code, out, err = w.wait(60)  # ends by itself
+    assert code == 0, err
+    assert f"target {t.pid} exited" in err
+    wins = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert wins and wins[-1]["partial"] is True
