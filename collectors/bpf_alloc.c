@@ -272,7 +272,7 @@ static void *cycle_main(void *arg)
 		a->on_total += mono_now() - a->on_since;
 		a->on_since = 0;
 		detach_async(a, a->cycled, &a->ncycled);
-		/* A cycle that overran (detaching is slow) starts the next one late, not bunched. */
+		/* A cycle that overran (a slow attach, a late wake-up) starts late, not bunched. */
 		cycle += len;
 		if (cycle < mono_now())
 			cycle = mono_now();
