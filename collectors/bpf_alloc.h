@@ -14,8 +14,9 @@
  * call whatever the program does, so the only way to cost less is to be
  * attached less: free() stays probed all the time (so a recorded allocation
  * is never reported after it was freed), while the probes on the allocating
- * functions are attached for `duty` of each `period_s`. Figures are then
- * scaled by the fraction of time they were attached and marked as estimates.
+ * functions are attached for `duty` of each cycle (cycles last period_s on
+ * average). Figures are then scaled up by the share of the calls that were
+ * recorded (measured on free(), always probed) and marked as estimates.
  * duty 1 is exact: every call is seen and per-arena chunk bytes are kept.
  */
 struct bpf_alloc_opts {
