@@ -29,7 +29,8 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 override LDFLAGS += $(SANFLAGS)
 LDLIBS += $(PKG_LIBS) -lz -lm -lpthread -lstdc++
 
-BPF_CFLAGS := -target bpf -D__TARGET_ARCH_$(ARCH) -g -O2 -Wall -Werror -I$(BUILD) -Ibpf
+# v3: atomics that return the old value (clang 14 defaults to v1).
+BPF_CFLAGS := -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -g -O2 -Wall -Werror -I$(BUILD) -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -39,7 +40,9 @@ SRCS := $(wildcard cli/*.c collectors/*.c analyzer/*.c tui/*.c)
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 
 TARGET_SRCS := $(filter-out tests/targets/lib%.c,$(wildcard tests/targets/*.c))
-TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS))
+TARGET_CXX_SRCS := $(wildcard tests/targets/*.cc)
+TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS)) \
+	$(patsubst tests/targets/%.cc,$(BUILD)/tests/%,$(TARGET_CXX_SRCS))
 # tests/targets/libNAME.c is a shared library for targets that dlopen it.
 TARGET_LIBS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%.so,$(wildcard tests/targets/lib*.c))
 # Test targets are built like ordinary programs a user would run: optimised, with
@@ -82,6 +85,13 @@ $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) \
 		$(if $(findstring static,$*),-static) -o $@ $< -lm
 
+# The no-frame-pointer variant includes the source of the target it varies.
+$(BUILD)/tests/alloc_leak_nofp: tests/targets/alloc_leak.c
+
+$(BUILD)/tests/%: tests/targets/%.cc tests/targets/target.h
+	@mkdir -p $(@D)
+	$(CXX) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) -o $@ $<
+
 deps:
 	@sh scripts/deps.sh
 
@@ -93,7 +103,8 @@ test: deps
 	$(PYTHON) -m pytest -q tests
 	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 $(PYTHON) -m pytest -q -m "not nosan" tests
 
-bench: deps
+bench:
+	@sh scripts/deps.sh bench
 	$(MAKE) all test-targets
 	$(PYTHON) tests/bench/bench.py
 

@@ -41,6 +41,7 @@ void sample_free(struct sample *s)
 	free(s->stacks);
 	free(s->arenas);
 	free(s->events);
+	free(s->alloc.arenas);
 	free(s->comm);
 	free(s);
 }
@@ -85,6 +86,11 @@ int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t 
 		st->nframes++;
 	}
 	return 0;
+}
+
+struct alloc_arena *sample_add_alloc_arena(struct sample *s)
+{
+	return VEC_PUSH(s->alloc.arenas, s->alloc.narenas, s->alloc.arenas_cap);
 }
 
 static const char *const region_kind_names[REGION_NKINDS] = {

@@ -109,6 +109,39 @@ struct arena_stat {
 	double fragmentation;	/* (system - live - top) / system, 0..1; -1 not walked */
 };
 
+/*
+ * Net chunk bytes of one glibc arena since the malloc probes attached: every
+ * allocation adds its chunk, every free takes it off (also of chunks
+ * allocated before attach, whose headers are read). Exact, so only kept when
+ * every call is seen. Absolute live bytes = the arena's live bytes at attach
+ * (from an arena walk) + bytes.
+ */
+struct alloc_arena {
+	uint64_t addr;		/* arena address, or ALLOC_ARENA_MAIN_KEY / _MMAPPED_KEY */
+	int64_t bytes;
+	int64_t count;		/* net chunks */
+};
+
+#define ALLOC_ARENA_MAIN_KEY 0	/* glibc's main arena */
+#define ALLOC_ARENA_MMAPPED_KEY 1	/* chunks glibc mapped on their own */
+
+/* What the malloc probes (--alloc) saw; how far the alloc stacks are estimates. */
+struct alloc_summary {
+	bool estimated;		/* stack figures are scaled up from part of the calls */
+	uint64_t sample_bytes;	/* one allocation recorded per this many bytes; 0: all */
+	double duty;		/* measured fraction of time the allocating calls were probed */
+	double share;		/* estimated fraction of allocator calls recorded: the scale */
+	double since;		/* unix time the probes attached */
+	uint64_t calls;		/* allocating calls seen */
+	uint64_t frees;		/* free() calls seen */
+	uint64_t recorded;	/* allocations recorded with a stack */
+	uint64_t missed_frees;	/* recorded addresses handed out again: freed unseen */
+	uint64_t lost;		/* allocations not recorded: a map was full */
+	bool has_arenas;	/* exact per-arena figures below */
+	struct alloc_arena *arenas;
+	size_t narenas, arenas_cap;
+};
+
 enum growth_event_kind {
 	GROWTH_BRK,
 	GROWTH_MMAP,
@@ -176,6 +209,9 @@ struct sample {
 
 	bool has_bpf;
 	uint64_t lost_events;	/* cumulative since attach */
+
+	bool has_alloc;		/* the malloc probes ran (--alloc) */
+	struct alloc_summary alloc;
 };
 
 /* Allocates an empty sample holding one reference; NULL with errno on failure. */
@@ -190,6 +226,7 @@ struct region *sample_add_region(struct sample *s);
 struct stack_stat *sample_add_stack(struct sample *s);
 struct arena_stat *sample_add_arena(struct sample *s);
 struct growth_event *sample_add_event(struct sample *s);
+struct alloc_arena *sample_add_alloc_arena(struct sample *s);
 
 /* Copies `n` frames into st->frames (st owns the copies). Returns 0 or -ENOMEM. */
 int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);

@@ -4,6 +4,7 @@
 #include "analyzer/timeline.h"
 #include "cli/commands.h"
 #include "cli/print.h"
+#include "cli/print_folded.h"
 #include "cli/recording.h"
 #include "cli/util.h"
 
@@ -24,15 +25,18 @@ static void help(FILE *f)
 		"      --json              one JSON object per window, one per line\n"
 		"  -i, --interval SECONDS  re-cut the recording into windows of this length\n"
 		"                          (default: the window it was recorded with)\n"
+		"      --folded            outstanding alloc bytes by stack at the end of the\n"
+		"                          recording, as folded lines for flame graph tools\n"
 		"  -h, --help              this help\n");
 }
 
-enum { OPT_JSON = 256 };
+enum { OPT_JSON = 256, OPT_FOLDED };
 
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "folded", no_argument, NULL, OPT_FOLDED },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -42,11 +46,11 @@ int cmd_report(int argc, char **argv)
 	struct recording_header h;
 	struct timeline *tl = NULL;
 	struct analyzer *an = NULL;
-	struct window *w = NULL;
+	struct window *w = NULL, *last = NULL;
 	struct sample *s;
 	double window_s = 0;
 	size_t nsamples = 0;
-	bool json = false;
+	bool json = false, folded = false;
 	char err[512];
 	int c, ret, status = EXIT_OK;
 
@@ -56,6 +60,9 @@ int cmd_report(int argc, char **argv)
 		switch (c) {
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_FOLDED:
+			folded = true;
 			break;
 		case 'i':
 			if (parse_seconds(optarg, "interval", &window_s, err, sizeof(err)))
@@ -72,6 +79,8 @@ int cmd_report(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("report", "missing FILE");
+	if (json && folded)
+		return usage_error("report", "--json and --folded are two output formats: pick one");
 	if (optind + 1 < argc)
 		return usage_error("report", "unexpected argument '%s'", argv[optind + 1]);
 
@@ -93,9 +102,11 @@ int cmd_report(int argc, char **argv)
 		if (w) {
 			if (json)
 				print_window_json(stdout, w);
-			else
+			else if (!folded)
 				print_window_text(stdout, w, &popts);
-			window_free(w);
+			/* Folded: only the state at the end, so that nothing is counted twice. */
+			window_free(last);
+			last = w;
 			w = NULL;
 		}
 	}
@@ -112,12 +123,18 @@ int cmd_report(int argc, char **argv)
 	if (timeline_flush(tl, &w) == 1 && analyzer_window(an, w) == 0) {
 		if (json)
 			print_window_json(stdout, w);
-		else
+		else if (!folded)
 			print_window_text(stdout, w, &popts);
+	}
+	if (folded) {
+		if (w || last)
+			print_window_folded(stdout, w ? w : last);
+		goto cleanup;
 	}
 	if (!json && recording_end_reason(rd))
 		printf("recording ended: %s\n", recording_end_reason(rd));
 cleanup:
+	window_free(last);
 	window_free(w);
 	timeline_free(tl);
 	analyzer_free(an);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth watch: attach to a PID and print one report per window. */
+#include "cli/alloc_opts.h"
 #include "cli/commands.h"
 #include "cli/growth_opts.h"
 #include "cli/print.h"
+#include "cli/print_folded.h"
 #include "cli/session.h"
 #include "cli/signals.h"
 #include "cli/util.h"
@@ -36,6 +38,9 @@ static void help(FILE *f)
 		"                          'memsleuth report FILE' later, on any machine\n"
 		"      --alloc             probe malloc and friends for live bytes by stack\n"
 		"                          (costs the target more)\n"
+		ALLOC_OPTS_HELP
+		"      --folded            print each window's outstanding alloc bytes by\n"
+		"                          stack as folded lines for flame graph tools\n"
 		"      --no-bpf            read /proc only: no eBPF probes (works without root\n"
 		"                          on your own processes)\n"
 		"      --no-freeze         read glibc arenas without stopping the target: totals\n"
@@ -57,12 +62,13 @@ static void help(FILE *f)
 }
 
 enum { OPT_JSON = 256, OPT_NO_BPF, OPT_ALLOC, OPT_TICK, OPT_NO_FREEZE, OPT_FREEZE_MAX,
-       OPT_NO_ARENAS };
+       OPT_NO_ARENAS, OPT_FOLDED };
 
 struct watch_args {
 	struct session_opts s;
 	long count;
 	bool json;
+	bool folded;
 };
 
 static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
@@ -80,16 +86,20 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "no-arenas", no_argument, NULL, OPT_NO_ARENAS },
 		GROWTH_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
+		{ "folded", no_argument, NULL, OPT_FOLDED },
+		ALLOC_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
 	bool tick_set = false;
 	char err[256];
-	int c;
+	int c, ret;
 
 	memset(a, 0, sizeof(*a));
 	a->s.window_s = DEFAULT_WINDOW_S;
 	a->s.tick_s = DEFAULT_TICK_S;
 	a->s.bpf = geteuid() == 0;
+	a->s.alloc_opts = alloc_defaults;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
@@ -137,6 +147,9 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 			a->s.freeze_max_s = (double)ms / 1000.0;
 			break;
 		}
+		case OPT_FOLDED:
+			a->folded = true;
+			break;
 		case 'h':
 			help(stdout);
 			*status = EXIT_OK;
@@ -145,12 +158,13 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			switch (growth_opt_parse(c, optarg, &a->s.growth, err, sizeof(err))) {
-			case 1:
+			ret = growth_opt_parse(c, optarg, &a->s.growth, err, sizeof(err));
+			if (ret == 0)
+				ret = alloc_opts_parse(c, optarg, &a->s.alloc_opts, err, sizeof(err));
+			if (ret == 1)
 				continue;
-			case 0:
+			if (ret == 0)
 				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
-			}
 			goto usage;
 		}
 	}
@@ -166,6 +180,10 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		goto usage;
 	if (a->s.alloc && !a->s.bpf) {
 		snprintf(err, sizeof(err), "--alloc needs the eBPF probes: drop --no-bpf, run as root");
+		goto usage;
+	}
+	if (a->json && a->folded) {
+		snprintf(err, sizeof(err), "--json and --folded are two output formats: pick one");
 		goto usage;
 	}
 	if (tick_set && a->s.tick_s > a->s.window_s) {
@@ -187,6 +205,12 @@ static int emit(const struct watch_args *a, const struct window *w)
 
 	if (a->json)
 		return print_window_json(stdout, w);
+	if (a->folded) {
+		/* An empty line between windows: flame graph tools skip it. */
+		if (w->index > 1 && fputc('\n', stdout) == EOF)
+			return -EIO;
+		return print_window_folded(stdout, w);
+	}
 	print_window_text(stdout, w, &popts);
 	return ferror(stdout) ? -EIO : 0;
 }
@@ -203,18 +227,16 @@ int cmd_watch(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a, &status))
 		return status;
-	if (a.s.alloc)
-		return runtime_error("watch", a.json,
-				     "--alloc: malloc probes are not available in this build yet; "
-				     "run without --alloc");
 	signals_install();
 	ret = session_open(&a.s, &s, err, sizeof(err));
 	if (ret)
 		return runtime_error("watch", a.json, err);
-	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps, fds%s%s%s%s",
+	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps, fds%s%s%s%s%s%s",
 		 a.s.pid, session_comm(s), a.s.window_s, a.s.tick_s,
 		 a.s.no_arenas ? "" : a.s.no_freeze ? ", glibc arenas (unfrozen)" : ", glibc arenas",
 		 session_has_bpf(s) ? ", eBPF growth probes" : "",
+		 session_alloc_library(s) ? ", malloc probes on " : "",
+		 session_alloc_library(s) ? session_alloc_library(s) : "",
 		 a.s.record_path ? "; recording to " : "", a.s.record_path ? a.s.record_path : "");
 
 	status = EXIT_OK;

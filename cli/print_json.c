@@ -147,10 +147,14 @@ static json_t *stacks_json(const struct window *w)
 	for (i = 0; a && i < w->nstacks; i++) {
 		const struct stack_delta *d = &w->stacks[i];
 		const struct stack_stat *s = d->cur ? d->cur : d->old;
+		/* Alloc figures scaled up from part of the calls say so on every entry. */
+		bool estimated = s->kind == STACK_ALLOC && w->end->has_alloc &&
+				 w->end->alloc.estimated;
 
 		json_array_append_new(
-			a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "kind",
-				     stack_kind_name((enum stack_kind)s->kind), "bytes",
+			a, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o}", "kind",
+				     stack_kind_name((enum stack_kind)s->kind), "estimated", estimated,
+				     "bytes",
 				     (json_int_t)(d->cur ? d->cur->bytes : 0), "count",
 				     (json_int_t)(d->cur ? d->cur->count : 0), "bytes_delta",
 				     (json_int_t)d->bytes_delta, "count_delta",
@@ -186,6 +190,50 @@ static json_t *findings_json(const struct window *w)
 	return a;
 }
 
+/* Net chunk bytes per arena since attach, with the change over the window. */
+static json_t *alloc_arenas_json(const struct window *w)
+{
+	const struct alloc_summary *e = &w->end->alloc, *b = &w->start->alloc;
+	json_t *a = json_array();
+	size_t i, k;
+
+	for (i = 0; a && i < e->narenas; i++) {
+		const struct alloc_arena *ar = &e->arenas[i];
+		int64_t before = 0;
+		char addr[24];
+
+		for (k = 0; w->start->has_alloc && k < b->narenas; k++)
+			if (b->arenas[k].addr == ar->addr)
+				before = b->arenas[k].bytes;
+		if (ar->addr == ALLOC_ARENA_MAIN_KEY)
+			snprintf(addr, sizeof(addr), "main");
+		else if (ar->addr == ALLOC_ARENA_MMAPPED_KEY)
+			snprintf(addr, sizeof(addr), "mmapped");
+		else
+			snprintf(addr, sizeof(addr), "0x%" PRIx64, ar->addr);
+		json_array_append_new(a, json_pack("{s:s, s:b, s:I, s:I, s:I}", "addr", addr, "main",
+						   ar->addr == ALLOC_ARENA_MAIN_KEY, "net_bytes",
+						   (json_int_t)ar->bytes, "net_bytes_delta",
+						   (json_int_t)(ar->bytes - before), "net_chunks",
+						   (json_int_t)ar->count));
+	}
+	return a;
+}
+
+/* What the malloc probes saw, and how far their stack figures are estimates. */
+static json_t *alloc_json(const struct window *w)
+{
+	const struct alloc_summary *a = &w->end->alloc;
+
+	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
+			 a->estimated, "sample_bytes", (json_int_t)a->sample_bytes, "duty", a->duty,
+			 "share", a->share,
+			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
+			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
+			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "arenas",
+			 a->has_arenas ? alloc_arenas_json(w) : json_null());
+}
+
 json_t *window_to_json(const struct window *w)
 {
 	const struct sample *s = w->end;
@@ -207,6 +255,8 @@ json_t *window_to_json(const struct window *w)
 		json_object_set_new(j, "arena_read", arena_read_json(arenas_latest(w)));
 		json_object_set_new(j, "mem_limit", mem_limit_json(s));
 	}
+	if (j && s->has_alloc)
+		json_object_set_new(j, "alloc", alloc_json(w));
 	return j;
 }
 

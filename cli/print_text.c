@@ -186,12 +186,14 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 				stack_kind_name((enum stack_kind)s->kind), d->count_delta,
 				d->cur ? d->cur->count : 0);
 		else
-			fprintf(f, "  %-5s %s in %+" PRId64 " %s (%s %s)\n",
+			fprintf(f, "  %-5s %s in %+" PRId64 " %s (%s %s%s)\n",
 				stack_kind_name((enum stack_kind)s->kind),
 				fmt_delta(a, sizeof(a), d->bytes_delta), d->count_delta,
 				stack_unit(s->kind),
 				fmt_bytes(b, sizeof(b), d->cur ? (uint64_t)(d->cur->bytes > 0 ? d->cur->bytes : 0) : 0),
-				stack_is_total(s->kind) ? "since attach" : "outstanding");
+				stack_is_total(s->kind) ? "since attach" : "outstanding",
+				s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.estimated
+					? ", estimated" : "");
 		/* Enough frames to get past the C library's malloc and syscall internals. */
 		for (j = 0; j < s->nframes && j < 8; j++) {
 			fputs("        ", f);
@@ -230,6 +232,42 @@ static void put_wrapped(FILE *f, const char *text, int col, int indent)
 		if (*text)
 			fprintf(f, "%*s", indent, "");
 		col = indent;
+	}
+}
+
+/* How the alloc figures above were obtained: exact, or estimates and from what share. */
+static void print_alloc(FILE *f, const struct window *w)
+{
+	const struct alloc_summary *a = &w->end->alloc;
+	size_t i;
+	char b[16];
+
+	if (!w->end->has_alloc)
+		return;
+	if (a->estimated)
+		fprintf(f, "\n  ALLOC  estimates: allocating calls probed %.0f%% of the time (%.1f%% of\n"
+			   "         the calls), figures scaled up by that share",
+			a->duty * 100, a->share * 100);
+	else
+		fprintf(f, "\n  ALLOC  exact: every allocating call probed");
+	if (a->sample_bytes)
+		fprintf(f, ", one allocation recorded per %" PRIu64 " bytes", a->sample_bytes);
+	fprintf(f, "; free() always\n         %" PRIu64 " calls, %" PRIu64 " frees seen", a->calls,
+		a->frees);
+	if (a->lost)
+		fprintf(f, ", %" PRIu64 " allocations not recorded (maps full)", a->lost);
+	fputc('\n', f);
+	for (i = 0; a->has_arenas && i < a->narenas; i++) {
+		const struct alloc_arena *ar = &a->arenas[i];
+
+		if (ar->addr == ALLOC_ARENA_MAIN_KEY)
+			fprintf(f, "         arena main");
+		else if (ar->addr == ALLOC_ARENA_MMAPPED_KEY)
+			fprintf(f, "         mmapped chunks");
+		else
+			fprintf(f, "         arena 0x%" PRIx64, ar->addr);
+		fprintf(f, ": %s in %+" PRId64 " chunks since attach\n",
+			fmt_delta(b, sizeof(b), ar->bytes), ar->count);
 	}
 }
 
@@ -275,6 +313,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 	print_arenas_text(f, w);
 	print_fds(f, w);
 	print_stacks(f, w, o);
+	print_alloc(f, w);
 	print_findings(f, w);
 	if (w->lost_events)
 		fprintf(f, "\n  LOST EVENTS: %" PRIu64

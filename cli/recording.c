@@ -192,6 +192,27 @@ static int write_stack_defs(struct recorder *r, const struct sample *s)
 	return 0;
 }
 
+static json_t *alloc_object(const struct sample *s)
+{
+	const struct alloc_summary *a = &s->alloc;
+	json_t *arenas = json_null();
+	size_t i;
+
+	if (a->has_arenas) {
+		arenas = json_array();
+		for (i = 0; arenas && i < a->narenas; i++)
+			json_array_append_new(arenas, json_pack("[I, I, I]", (json_int_t)a->arenas[i].addr,
+								(json_int_t)a->arenas[i].bytes,
+								(json_int_t)a->arenas[i].count));
+	}
+	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
+			 a->estimated, "sample_bytes", (json_int_t)a->sample_bytes, "duty", a->duty,
+			 "share", a->share,
+			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
+			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
+			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "arenas", arenas);
+}
+
 int recorder_write(struct recorder *r, const struct sample *s)
 {
 	json_t *j, *a;
@@ -221,6 +242,8 @@ int recorder_write(struct recorder *r, const struct sample *s)
 	if (s->has_arenas)
 		json_object_set_new(j, "arenas", arenas_array(s));
 	sample_extras(j, s);
+	if (s->has_alloc)
+		json_object_set_new(j, "alloc", alloc_object(s));
 	if (s->has_stacks) {
 		a = json_array();
 		for (i = 0; a && i < s->nstacks; i++)
@@ -639,6 +662,43 @@ static int read_events(struct recording_reader *r, json_t *a, struct sample *s, 
 	return 0;
 }
 
+static int read_alloc(struct recording_reader *r, json_t *o, struct sample *s, char *err,
+		      size_t errlen)
+{
+	struct alloc_summary *a = &s->alloc;
+	json_t *arenas = json_object_get(o, "arenas"), *row;
+	size_t i;
+
+	if (!json_is_object(o) || !get_num(o, "duty", &a->duty))
+		return fail(err, errlen, r, "'alloc' lacks its duty");
+	a->estimated = json_is_true(json_object_get(o, "estimated"));
+	get_u64(o, "sample_bytes", &a->sample_bytes);
+	get_num(o, "since", &a->since);
+	if (!get_num(o, "share", &a->share))
+		a->share = a->duty;
+	get_u64(o, "calls", &a->calls);
+	get_u64(o, "frees", &a->frees);
+	get_u64(o, "recorded", &a->recorded);
+	get_u64(o, "missed_frees", &a->missed_frees);
+	get_u64(o, "lost", &a->lost);
+	json_array_foreach(arenas, i, row) {
+		struct alloc_arena *ar;
+
+		if (!json_is_integer(json_array_get(row, 0)) || !json_is_integer(json_array_get(row, 1)) ||
+		    !json_is_integer(json_array_get(row, 2)))
+			return fail(err, errlen, r, "an alloc arena row is not [addr, bytes, count]");
+		ar = sample_add_alloc_arena(s);
+		if (!ar)
+			return -ENOMEM;
+		ar->addr = (uint64_t)json_integer_value(json_array_get(row, 0));
+		ar->bytes = json_integer_value(json_array_get(row, 1));
+		ar->count = json_integer_value(json_array_get(row, 2));
+	}
+	a->has_arenas = json_is_array(arenas);
+	s->has_alloc = true;
+	return 0;
+}
+
 static int read_sample(struct recording_reader *r, json_t *j, struct sample **out, char *err,
 		       size_t errlen)
 {
@@ -683,6 +743,8 @@ static int read_sample(struct recording_reader *r, json_t *j, struct sample **ou
 		ret = read_stacks(r, v, s, err, errlen);
 	if (!ret && (v = json_object_get(j, "events")))
 		ret = read_events(r, v, s, err, errlen);
+	if (!ret && (v = json_object_get(j, "alloc")))
+		ret = read_alloc(r, v, s, err, errlen);
 	if (ret)
 		goto fail;
 	*out = s;

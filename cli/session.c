@@ -79,6 +79,8 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 		.arena_every_s = o->window_s,
 		.freeze_max_s = o->freeze_max_s,
 		.growth = o->growth,
+		.alloc = o->alloc,
+		.alloc_opts = o->alloc_opts,
 	};
 	struct session *s;
 	struct window *w;
@@ -194,6 +196,11 @@ const char *session_comm(const struct session *s)
 bool session_has_bpf(const struct session *s)
 {
 	return sampler_has_bpf(s->sampler);
+}
+
+const char *session_alloc_library(const struct session *s)
+{
+	return sampler_alloc_library(s->sampler);
 }
 
 void session_close(struct session *s)

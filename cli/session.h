@@ -8,6 +8,7 @@
 
 #include "analyzer/window.h"
 #include "collectors/bpf_growth.h"
+#include "collectors/bpf_alloc.h"
 
 struct session_opts {
 	int pid;
@@ -20,6 +21,7 @@ struct session_opts {
 	bool no_freeze;		/* read arenas' fixed fields only, never stop the target */
 	double freeze_max_s;	/* bound on one freeze; 0 the default */
 	struct bpf_growth_opts growth;
+	struct bpf_alloc_opts alloc_opts;
 	const char *record_path;	/* NULL: no recording */
 };
 
@@ -59,6 +61,8 @@ struct sample *session_latest_hold(struct session *s);
 int session_set_window(struct session *s, double window_s);
 const char *session_comm(const struct session *s);
 bool session_has_bpf(const struct session *s);
+/* The file whose malloc is probed (--alloc), or NULL. */
+const char *session_alloc_library(const struct session *s);
 
 /* Detaches from the target and frees; NULL is accepted. */
 void session_close(struct session *s);

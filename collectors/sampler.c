@@ -4,6 +4,7 @@
 #include "analyzer/allocator.h"
 #include "analyzer/regions.h"
 #include "collectors/arena.h"
+#include "collectors/bpf_alloc.h"
 #include "collectors/bpf_growth.h"
 #include "collectors/exe_allocator.h"
 #include "collectors/fds.h"
@@ -21,6 +22,7 @@ struct sampler {
 	struct proc_target proc;
 	char *comm;
 	struct bpf_growth *growth;
+	struct bpf_alloc *alloc;
 	struct readbuf smaps;	/* reused: see struct readbuf */
 	struct arena_reader *arenas;
 	double arena_every_s;
@@ -67,6 +69,13 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		}
 		if (ret)
 			log_warn("eBPF probes off: %s; using /proc only", why);
+	}
+	if (opts->alloc) {
+		ret = bpf_alloc_open(pid, &opts->alloc_opts, &s->alloc, err, errlen);
+		if (ret) {
+			sampler_close(s);
+			return ret;
+		}
 	}
 	*out = s;
 	return 0;
@@ -159,6 +168,18 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 			goto fail;
 		}
 	}
+	if (s->alloc) {
+		ret = bpf_alloc_read(s->alloc, smp);
+		/* Attaching fails once the target is gone: that is an exit, not a failure. */
+		if (ret && !proc_alive(&s->proc))
+			ret = -ESRCH;
+		if (ret == -ESRCH)
+			goto fail;
+		if (ret) {
+			snprintf(err, errlen, "cannot read the malloc probes: %s", strerror(-ret));
+			goto fail;
+		}
+	}
 	/* The target may have exited while it was being read: do not report half a sample. */
 	if (!proc_alive(&s->proc)) {
 		ret = -ESRCH;
@@ -181,10 +202,16 @@ bool sampler_has_bpf(const struct sampler *s)
 	return s->growth != NULL;
 }
 
+const char *sampler_alloc_library(const struct sampler *s)
+{
+	return s->alloc ? bpf_alloc_library(s->alloc) : NULL;
+}
+
 void sampler_close(struct sampler *s)
 {
 	if (!s)
 		return;
+	bpf_alloc_close(s->alloc);
 	bpf_growth_close(s->growth);
 	readbuf_free(&s->smaps);
 	arena_reader_free(s->arenas);

@@ -8,6 +8,7 @@
 
 #include "analyzer/sample.h"
 #include "collectors/bpf_growth.h"
+#include "collectors/bpf_alloc.h"
 
 struct sampler_opts {
 	bool bpf;		/* attach the eBPF growth probes */
@@ -18,6 +19,8 @@ struct sampler_opts {
 	double arena_every_s;	/* read arenas at most this often; 0 every tick */
 	double freeze_max_s;	/* bound on one freeze; 0 the default */
 	struct bpf_growth_opts growth;
+	bool alloc;		/* attach the malloc probes (failing to is fatal) */
+	struct bpf_alloc_opts alloc_opts;
 };
 
 struct sampler;
@@ -42,6 +45,8 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 const char *sampler_comm(const struct sampler *s);
 /* Whether the eBPF probes are attached. */
 bool sampler_has_bpf(const struct sampler *s);
+/* The file whose malloc is probed (--alloc), or NULL. */
+const char *sampler_alloc_library(const struct sampler *s);
 
 /* Detaches every probe and frees; NULL is accepted. */
 void sampler_close(struct sampler *s);

@@ -7,7 +7,12 @@ set -eu
 # (malloc internals) in stacks; util-linux: unshare, for the mount namespace test.
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
       libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest tmux procps
-      g++ libc6-dbg redis-server strace util-linux"
+      g++ libc6-dbg redis-server strace util-linux libjemalloc2"
+# `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
+# which bench_alloc.py compares --alloc with.
+if [ "${1:-}" = bench ]; then
+    PKGS="$PKGS bpfcc-tools linux-headers-amd64"
+fi
 
 missing=""
 for p in $PKGS; do

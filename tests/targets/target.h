@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -51,10 +52,19 @@ static inline void target_done(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* Monotonic seconds, for targets that pace themselves or time their own work. */
+static inline double target_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Touches every page so that the bytes count in RSS. */
 static inline void target_touch(void *p, size_t len)
 {
-	volatile char *c = p;
+	volatile char *c = (volatile char *)p;
 	size_t i;
 
 	for (i = 0; i < len; i += 4096)

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Malloc probes: outstanding allocations by stack and net chunk bytes by arena, kept in-kernel. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "alloc.h"
+
+/*
+ * Nothing here sends a per-call event to user space: allocations are kept in
+ * `live` by address and summed by stack in `stack_stats`; user space reads
+ * the sums once per tick. The uprobes are attached for the target's PID only
+ * (user space passes it to the attach call), so no tgid test is needed here.
+ *
+ * Entry and return are paired through `pending`, keyed by thread. A call made
+ * from inside another allocator call (realloc(NULL, n) calls malloc) is
+ * counted once, by the outer call: it runs on a deeper stack, which is how it
+ * is told apart from a stale entry whose return was never seen (the return
+ * probe was detached while the call ran).
+ */
+
+/* Sample allocations by bytes: one per sample_bytes on average (0: every allocation). */
+const volatile __u64 sample_bytes = 0;
+/* Read glibc chunk headers to keep net chunk bytes per arena (exact mode, glibc only). */
+const volatile __u32 track_arenas = 0;
+/* Copy registers and stack for DWARF unwinding instead of walking frame pointers. */
+const volatile __u32 capture_stacks = 0;
+
+/* Bumped by user space each time it attaches the malloc-side probes. */
+__u64 phase = 0;
+/*
+ * Whether allocations are recorded now. User space sets it once the probes
+ * are attached and clears it before it detaches them, so that the time it
+ * measures is exactly the time calls were recorded (detaching takes a while).
+ */
+__u32 recording = 0;
+__u64 counters[ALLOC_NCOUNTERS] = {};
+__u32 capture_seq = 0;
+
+struct pending {
+	__u64 size;
+	__u64 old;		/* realloc: the old pointer; posix_memalign: the result slot */
+	__u64 sp;
+	__u64 phase;
+	struct alloc_rec old_rec;	/* realloc: the old pointer's record, removed at entry */
+	__s64 old_chunk;	/* realloc: the old chunk's bytes (0: none or untracked) */
+	__u64 old_arena;
+	__u32 fn;		/* ALLOC_FN_* */
+	__u32 depth;
+	__u32 has_old_rec;
+};
+
+struct {
+	/* LRU: threads that exit mid-call, or whose return was detached, leave entries behind. */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 19);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct alloc_rec);
+} live SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u32);
+	__type(value, struct alloc_stack_val);
+} stack_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct alloc_arena_val);
+} arena_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1 << 15);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, ALLOC_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} captures SEC(".maps");
+
+static __always_inline void count(__u32 i)
+{
+	if (i < ALLOC_NCOUNTERS)
+		__sync_fetch_and_add(&counters[i], 1);
+}
+
+static __always_inline __u32 tid_of(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+/* glibc chunk of a user pointer: its bytes and the arena it belongs to. */
+static __always_inline __s64 chunk_of(__u64 ptr, __u64 *arena)
+{
+	__u64 hdr = 0, ar = 0;
+
+	if (bpf_probe_read_user(&hdr, sizeof(hdr), (const void *)(ptr - 8)))
+		return 0;
+	if (hdr & 2) {
+		*arena = ALLOC_ARENA_MMAPPED;
+	} else if (hdr & 4) {
+		/* A non-main arena's chunk: its heap's heap_info starts with the arena pointer. */
+		if (bpf_probe_read_user(&ar, sizeof(ar), (const void *)(ptr & ~((64ULL << 20) - 1))))
+			return 0;
+		*arena = ar;
+	} else {
+		*arena = ALLOC_ARENA_MAIN;
+	}
+	return (__s64)(hdr & ~7ULL);
+}
+
+static __always_inline void arena_add(__u64 arena, __s64 bytes, __s64 n)
+{
+	struct alloc_arena_val zero = {}, *v;
+
+	v = bpf_map_lookup_elem(&arena_stats, &arena);
+	if (!v) {
+		bpf_map_update_elem(&arena_stats, &arena, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&arena_stats, &arena);
+		if (!v)
+			return;
+	}
+	__sync_fetch_and_add(&v->bytes, bytes);
+	__sync_fetch_and_add(&v->count, n);
+}
+
+static __always_inline void stack_add(__u32 id, __s64 bytes, __s64 count256)
+{
+	struct alloc_stack_val zero = {}, *v;
+
+	v = bpf_map_lookup_elem(&stack_stats, &id);
+	if (!v) {
+		bpf_map_update_elem(&stack_stats, &id, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&stack_stats, &id);
+		if (!v) {
+			count(ALLOC_CNT_LOST_STACK);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->bytes, bytes);
+	__sync_fetch_and_add(&v->count256, count256);
+}
+
+/* Drops the record of `ptr`, if any, into *out; returns whether there was one. */
+static __always_inline bool untrack(__u64 ptr, struct alloc_rec *out)
+{
+	struct alloc_rec *r = bpf_map_lookup_elem(&live, &ptr);
+
+	if (!r)
+		return false;
+	*out = *r;
+	if (bpf_map_delete_elem(&live, &ptr))
+		return false;	/* another thread took it first */
+	if (out->stack_id != ALLOC_NO_STACK)
+		stack_add(out->stack_id, -(__s64)out->weight, -(__s64)out->cweight);
+	return true;
+}
+
+/* Whether this call is sampled; sets the weight it stands for. */
+static __always_inline bool sample(__u64 size, struct alloc_rec *r)
+{
+	__u64 rate = sample_bytes;
+
+	r->size = size;
+	if (!rate || size >= rate) {
+		r->weight = size;
+		r->cweight = 256;
+		return true;
+	}
+	/* Bernoulli with p = size / rate: the estimator sum(size / p) is unbiased. */
+	if (size == 0 || (__u64)bpf_get_prandom_u32() * rate >= (size << 32))
+		return false;
+	r->weight = rate;
+	r->cweight = (rate << 8) / size;
+	return true;
+}
+
+static __always_inline int enter(struct pt_regs *ctx, __u32 fn, __u64 size, __u64 old)
+{
+	__u32 tid = tid_of();
+	__u64 sp = PT_REGS_SP(ctx);
+	struct pending *p, np = {};
+
+	if (!recording && fn != ALLOC_FN_REALLOC)
+		return 0;
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (p && p->phase == phase && p->depth && sp < p->sp) {
+		p->depth++;
+		count(ALLOC_CNT_NESTED);
+		return 0;
+	}
+	np.fn = fn;
+	np.size = size;
+	np.old = old;
+	np.sp = sp;
+	np.phase = phase;
+	np.depth = 1;
+	if (fn == ALLOC_FN_REALLOC && old) {
+		/* The old block is gone once realloc runs; undone below if realloc fails. */
+		np.has_old_rec = untrack(old, &np.old_rec);
+		if (np.has_old_rec)
+			count(ALLOC_CNT_FREED_TRACKED);
+		if (track_arenas) {
+			np.old_chunk = chunk_of(old, &np.old_arena);
+			if (np.old_chunk)
+				arena_add(np.old_arena, -np.old_chunk, -1);
+		}
+	}
+	if (!recording)
+		return 0;	/* realloc's free side is always kept; its new block is not */
+	if (bpf_map_update_elem(&pending, &tid, &np, BPF_ANY))
+		count(ALLOC_CNT_LOST_PENDING);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter)
+{
+	__u32 fn = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+
+	switch (fn) {
+	case ALLOC_FN_CALLOC:
+		return enter(ctx, fn, a1 * a2, 0);
+	case ALLOC_FN_REALLOC:
+		return enter(ctx, fn, a2, a1);
+	case ALLOC_FN_MEMALIGN:
+		return enter(ctx, fn, a2, 0);
+	case ALLOC_FN_POSIX_MEMALIGN:
+		return enter(ctx, fn, a3, a1);
+	default:
+		return enter(ctx, fn, a1, 0);
+	}
+}
+
+/*
+ * Copies the registers and up to 16 KiB of stack from sp (in aligned chunks:
+ * one large read fails whole near the top of the stack) into the ring buffer.
+ * Returns the stack id for the record, ALLOC_NO_STACK when the ring is full.
+ */
+static __always_inline __u32 capture(struct pt_regs *ctx)
+{
+	struct alloc_capture *c;
+	__u64 base;
+	__u32 i;
+
+	c = bpf_ringbuf_reserve(&captures, sizeof(*c), 0);
+	if (!c)
+		return ALLOC_NO_STACK;
+	c->id = ALLOC_CAPTURE_BIT | (__sync_fetch_and_add(&capture_seq, 1) & ~ALLOC_CAPTURE_BIT);
+	c->tid = tid_of();
+	c->pad = 0;
+	c->regs[0] = ctx->ax;
+	c->regs[1] = ctx->dx;
+	c->regs[2] = ctx->cx;
+	c->regs[3] = ctx->bx;
+	c->regs[4] = ctx->si;
+	c->regs[5] = ctx->di;
+	c->regs[6] = ctx->bp;
+	c->regs[7] = ctx->sp;
+	c->regs[8] = ctx->r8;
+	c->regs[9] = ctx->r9;
+	c->regs[10] = ctx->r10;
+	c->regs[11] = ctx->r11;
+	c->regs[12] = ctx->r12;
+	c->regs[13] = ctx->r13;
+	c->regs[14] = ctx->r14;
+	c->regs[15] = ctx->r15;
+	c->regs[16] = ctx->ip;
+	base = ctx->sp & ~(__u64)(ALLOC_STACK_CHUNK - 1);
+	c->stack_base = base;
+	c->stack_valid = 0;
+	for (i = 0; i < ALLOC_STACK_CHUNKS; i++) {
+		if (bpf_probe_read_user(&c->stack[i * ALLOC_STACK_CHUNK], ALLOC_STACK_CHUNK,
+					(const void *)(base + i * ALLOC_STACK_CHUNK)))
+			break;
+		c->stack_valid |= 1U << i;
+	}
+	i = c->id;
+	bpf_ringbuf_submit(c, 0);
+	return i;
+}
+
+static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)
+{
+	struct alloc_rec r = {}, old;
+	long id;
+
+	count(ALLOC_CNT_ALLOCS);
+	if (track_arenas) {
+		__u64 arena = 0;
+		__s64 chunk = chunk_of(addr, &arena);
+
+		if (chunk)
+			arena_add(arena, chunk, 1);
+	}
+	/* An address that comes back while still recorded was freed unseen. */
+	if (untrack(addr, &old))
+		count(ALLOC_CNT_REUSED);
+	if (!sample(size, &r))
+		return;
+	id = capture_stacks ? (long)capture(ctx) : bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (id < 0 || id == ALLOC_NO_STACK) {
+		count(ALLOC_CNT_LOST_STACK);
+		r.stack_id = ALLOC_NO_STACK;
+	} else {
+		r.stack_id = (__u32)id;
+	}
+	if (bpf_map_update_elem(&live, &addr, &r, BPF_ANY)) {
+		count(ALLOC_CNT_LOST_LIVE);
+		return;
+	}
+	count(ALLOC_CNT_SAMPLED);
+	if (r.stack_id != ALLOC_NO_STACK)
+		stack_add(r.stack_id, (__s64)r.weight, (__s64)r.cweight);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, __u64 ret)
+{
+	__u32 tid = tid_of();
+	struct pending *p;
+	__u64 addr = ret;
+
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p || p->phase != phase || !p->depth)
+		return 0;
+	if (p->depth > 1) {
+		p->depth--;
+		return 0;
+	}
+	if (p->fn == ALLOC_FN_POSIX_MEMALIGN) {
+		addr = 0;
+		if ((__u32)ret == 0 && p->old)
+			bpf_probe_read_user(&addr, sizeof(addr), (const void *)p->old);
+	}
+	if (p->fn == ALLOC_FN_REALLOC && p->old && !addr && p->size) {
+		/* realloc failed: the old block lives on. */
+		if (p->has_old_rec && bpf_map_update_elem(&live, &p->old, &p->old_rec, BPF_NOEXIST) == 0 &&
+		    p->old_rec.stack_id != ALLOC_NO_STACK)
+			stack_add(p->old_rec.stack_id, (__s64)p->old_rec.weight,
+				  (__s64)p->old_rec.cweight);
+		if (track_arenas && p->old_chunk)
+			arena_add(p->old_arena, p->old_chunk, 1);
+	}
+	if (addr)
+		record(ctx, addr, p->size);
+	bpf_map_delete_elem(&pending, &tid);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_free, __u64 ptr)
+{
+	struct alloc_rec old;
+	struct pending *p;
+	__u32 tid;
+
+	if (!ptr)
+		return 0;
+	count(ALLOC_CNT_FREES);
+	if (recording)
+		count(ALLOC_CNT_FREES_RECORDING);
+	if (untrack(ptr, &old))
+		count(ALLOC_CNT_FREED_TRACKED);
+	if (!track_arenas)
+		return 0;
+	tid = tid_of();
+	p = bpf_map_lookup_elem(&pending, &tid);
+	/* realloc(p, 0) frees p through free(): its entry already took the chunk off. */
+	if (!p || p->phase != phase || p->fn != ALLOC_FN_REALLOC || p->old != ptr) {
+		__u64 arena = 0;
+		__s64 chunk = chunk_of(ptr, &arena);
+
+		if (chunk)
+			arena_add(arena, -chunk, -1);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Shared by alloc.bpf.c and user space: the malloc-probe maps' keys, values and counters. */
+#ifndef MEMSLEUTH_BPF_ALLOC_H
+#define MEMSLEUTH_BPF_ALLOC_H
+
+/* Fixed-width types only: clang's BPF target and gcc must agree on the layout. */
+
+/* Frames kept per allocation stack (frame-pointer walk at the allocator's return). */
+#define ALLOC_STACK_DEPTH 48
+
+/* Which allocator entry point a pending call came through. */
+#define ALLOC_FN_MALLOC 0
+#define ALLOC_FN_CALLOC 1
+#define ALLOC_FN_REALLOC 2
+#define ALLOC_FN_MEMALIGN 3	/* memalign, aligned_alloc: (align, size) */
+#define ALLOC_FN_POSIX_MEMALIGN 4
+#define ALLOC_FN_VALLOC 5	/* valloc, pvalloc: (size) */
+
+/* Arena keys that are not arena addresses. */
+#define ALLOC_ARENA_MAIN 0	/* glibc's main arena (its address is not known here) */
+#define ALLOC_ARENA_MMAPPED 1	/* chunks glibc mapped on their own */
+
+/* One tracked allocation, keyed by its address. */
+struct alloc_rec {
+	__u64 size;		/* bytes requested */
+	__u64 weight;		/* bytes this record stands for (size, or the sampling weight) */
+	__u64 cweight;		/* calls it stands for, in 1/256 units */
+	__u32 stack_id;		/* in the stack map; ALLOC_NO_STACK when the walk failed */
+	__u32 pad;
+};
+
+#define ALLOC_NO_STACK 0xffffffffu
+
+/*
+ * Sampled records (sample_bytes set) carry a copy of the registers and the
+ * top of the stack instead of a frame-pointer walk, for user space to unwind
+ * with DWARF: right also for code without frame pointers. Their stack id is
+ * ALLOC_CAPTURE_BIT | a sequence number; frame-pointer stack ids stay below.
+ */
+#define ALLOC_CAPTURE_BIT 0x80000000u
+#define ALLOC_STACK_CHUNK 512
+#define ALLOC_STACK_CHUNKS 32
+#define ALLOC_NREGS 17		/* x86_64 DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
+
+struct alloc_capture {
+	__u32 id;		/* the stack id the record carries */
+	__u32 tid;
+	__u32 stack_valid;	/* bit i: chunk i was read */
+	__u32 pad;
+	__u64 regs[ALLOC_NREGS];
+	__u64 stack_base;	/* user address of stack[0]: sp rounded down to a chunk */
+	__u8 stack[ALLOC_STACK_CHUNK * ALLOC_STACK_CHUNKS];
+};
+
+/* Outstanding figures of one stack, cumulative since attach. */
+struct alloc_stack_val {
+	__s64 bytes;
+	__s64 count256;		/* calls, in 1/256 units (sampled weights are fractional) */
+};
+
+/* Net chunk bytes of one arena since attach (exact mode only). */
+struct alloc_arena_val {
+	__s64 bytes;
+	__s64 count;
+};
+
+/* Counters in the program's .bss (indexes of `counters`). */
+#define ALLOC_CNT_ALLOCS 0	/* allocator calls that returned memory */
+#define ALLOC_CNT_FREES 1	/* free() calls of a non-null pointer */
+#define ALLOC_CNT_SAMPLED 2	/* allocations recorded */
+#define ALLOC_CNT_FREED_TRACKED 3	/* frees (and realloc moves) of a recorded allocation */
+#define ALLOC_CNT_REUSED 4	/* an address came back while still recorded: its free was missed */
+#define ALLOC_CNT_LOST_LIVE 5	/* the allocation map was full */
+#define ALLOC_CNT_LOST_STACK 6	/* the stack walk failed or the stack map was full */
+#define ALLOC_CNT_LOST_PENDING 7	/* the per-thread pending map was full */
+#define ALLOC_CNT_NESTED 8	/* calls made inside another allocator call (not counted twice) */
+#define ALLOC_CNT_FREES_RECORDING 9	/* free() calls made while allocations were recorded */
+#define ALLOC_NCOUNTERS 10
+
+#endif
