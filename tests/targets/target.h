@@ -76,7 +76,7 @@ static inline void target_touch(void *p, size_t len)
 /* Allocates n blocks of `size` bytes with malloc, each touched; aborts when out of memory. */
 static inline void **target_blocks(size_t n, size_t size)
 {
-	void **blocks = malloc((n ? n : 1) * sizeof(*blocks));
+	void **blocks = (void **)malloc((n ? n : 1) * sizeof(*blocks));
 	size_t i;
 
 	if (!blocks)
