@@ -91,6 +91,12 @@ struct stack_stat {
 	char **frames;		/* symbolized, outermost last */
 };
 
+enum arena_live_source {
+	ARENA_LIVE_NONE,
+	ARENA_LIVE_WALK,	/* a complete frozen walk: system - top - free */
+	ARENA_LIVE_ALLOC,	/* the last walk carried forward by --alloc's exact counts */
+};
+
 /* One glibc arena as read from the target (see DESIGN.md for the figures). */
 struct arena_stat {
 	uint64_t addr;
@@ -103,7 +109,8 @@ struct arena_stat {
 	uint64_t free;		/* bins + fastbins + tcache, top excluded */
 	uint64_t tcache;	/* of which in tcaches (malloc_info does not count these) */
 	bool walked;		/* free, tcache, reclaimable measured (frozen walk) */
-	int64_t live;		/* exact live bytes from --alloc; -1 unknown */
+	int64_t live;		/* live chunk bytes; -1 unknown (see collectors/arena_live.h) */
+	uint8_t live_source;	/* enum arena_live_source */
 	uint64_t rss;		/* resident bytes of the arena's heaps */
 	uint64_t reclaimable;	/* resident whole pages inside free chunks */
 	double fragmentation;	/* (system - live - top) / system, 0..1; -1 not walked */

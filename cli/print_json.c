@@ -100,6 +100,12 @@ static json_t *arenas_json(const struct sample *s)
 			      (json_int_t)ar->rss, "walked", ar->walked);
 		/* Free lists are only known from a frozen walk: null says "not measured". */
 		if (o) {
+			static const char *const sources[] = { NULL, "walk", "alloc" };
+
+			json_object_set_new(o, "live_source",
+					    ar->live >= 0 && ar->live_source < 3 && sources[ar->live_source]
+						    ? json_string(sources[ar->live_source])
+						    : json_null());
 			json_object_set_new(o, "free", ar->walked ? json_integer((json_int_t)ar->free)
 								  : json_null());
 			json_object_set_new(o, "tcache",

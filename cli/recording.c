@@ -138,6 +138,8 @@ static json_t *arenas_array(const struct sample *s)
 				      (json_int_t)ar->max_system, "top", (json_int_t)ar->top, "live",
 				      (json_int_t)ar->live, "rss", (json_int_t)ar->rss);
 
+		if (o && ar->live >= 0)
+			json_object_set_new(o, "live_source", json_integer(ar->live_source));
 		/* Free-list figures exist only after a frozen walk; absent means not measured. */
 		if (o && ar->walked) {
 			json_object_set_new(o, "free", json_integer((json_int_t)ar->free));
@@ -551,7 +553,7 @@ static int read_arenas(struct recording_reader *r, json_t *a, struct sample *s, 
 		return fail(err, errlen, r, "'arenas' is not an array");
 	json_array_foreach(a, i, o) {
 		struct arena_stat *ar = sample_add_arena(s);
-		uint64_t threads = 0, heaps = 0;
+		uint64_t threads = 0, heaps = 0, v;
 
 		if (!ar)
 			return -ENOMEM;
@@ -576,6 +578,15 @@ static int read_arenas(struct recording_reader *r, json_t *a, struct sample *s, 
 		ar->live = json_is_integer(json_object_get(o, "live"))
 				   ? json_integer_value(json_object_get(o, "live"))
 				   : -1;
+		if (ar->live < 0)
+			ar->live = -1;
+		if (ar->live >= 0 && get_u64(o, "live_source", &v) && v <= ARENA_LIVE_ALLOC) {
+			int64_t held = (int64_t)ar->system - ar->live - (int64_t)ar->top;
+
+			ar->live_source = (uint8_t)v;
+			ar->fragmentation = ar->system && held > 0
+						    ? (double)held / (double)ar->system : 0;
+		}
 	}
 	s->has_arenas = true;
 	return 0;

@@ -4,6 +4,7 @@
 #include "analyzer/allocator.h"
 #include "analyzer/regions.h"
 #include "collectors/arena.h"
+#include "collectors/arena_live.h"
 #include "collectors/bpf_alloc.h"
 #include "collectors/bpf_growth.h"
 #include "collectors/exe_allocator.h"
@@ -25,6 +26,7 @@ struct sampler {
 	struct bpf_alloc *alloc;
 	struct readbuf smaps;	/* reused: see struct readbuf */
 	struct arena_reader *arenas;
+	struct arena_live *live;
 	double arena_every_s;
 	double arena_last;	/* time of the last arena read; 0 none */
 	int exe_allocator;	/* judged from the executable once; -1 not yet */
@@ -52,7 +54,8 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 					 .freeze_max_s = opts->freeze_max_s };
 
 		s->arenas = arena_reader_new(pid, &ao);
-		if (!s->arenas) {
+		s->live = arena_live_new();
+		if (!s->arenas || !s->live) {
 			sampler_close(s);
 			return -ENOMEM;
 		}
@@ -180,6 +183,11 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 			goto fail;
 		}
 	}
+	if (s->live && arena_live_fill(s->live, smp)) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	/* The target may have exited while it was being read: do not report half a sample. */
 	if (!proc_alive(&s->proc)) {
 		ret = -ESRCH;
@@ -213,6 +221,7 @@ void sampler_close(struct sampler *s)
 		return;
 	bpf_alloc_close(s->alloc);
 	bpf_growth_close(s->growth);
+	arena_live_free(s->live);
 	readbuf_free(&s->smaps);
 	arena_reader_free(s->arenas);
 	proc_close(&s->proc);

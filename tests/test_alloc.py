@@ -217,3 +217,28 @@ def test_target_exit_ends_alloc_watch_cleanly(target, watch):
     assert f"target {t.pid} exited" in err
     wins = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert wins and wins[-1]["partial"] is True
+
+
+def test_every_glibc_arena_has_live_bytes(target, watch, tmp_path):
+    """Per-arena live bytes under --alloc: the frozen walk's figure agrees with the probes'.
+
+    The worker threads' arenas are created after attach, so everything in them
+    went through malloc while the probes watched; the walk's live figure also
+    holds each arena's own bookkeeping (heap_info, malloc_state, the thread's
+    tcache block, which glibc carves out without malloc): a few KiB.
+    """
+    require_root("needs root for uprobes")
+    t = target("frag_threads", 3, 4, tmp_path / "info.xml")
+    w = watch("watch", t.pid, "--json", "-i", "2", "-n", "2", "--alloc", "--alloc-exact")
+    t.go(60)
+    last = w.json_windows(60)[-1]
+    nets = {a["addr"]: a["net_bytes"] for a in last["alloc"]["arenas"]}
+    thread_arenas = [a for a in last["arenas"] if not a["main"]]
+    assert len(thread_arenas) == 3, last["arenas"]
+    for a in last["arenas"]:
+        assert a["live"] is not None and a["live_source"] == "walk", a
+        assert a["fragmentation"] == pytest.approx(
+            (a["system"] - a["live"] - a["top"]) / a["system"], abs=1e-9)
+    for a in thread_arenas:
+        bookkeeping = a["live"] - nets[a["addr"]]
+        assert 0 <= bookkeeping <= 8192, (a, nets)
