@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth top: the live view over a running target or over a recording. */
 #include "analyzer/model.h"
-#include "cli/alloc_opts.h"
 #include "cli/commands.h"
-#include "cli/growth_opts.h"
+#include "cli/live_opts.h"
 #include "cli/replay.h"
 #include "cli/session.h"
 #include "cli/signals.h"
@@ -45,17 +44,7 @@ static void help(FILE *f)
 		"  -n, --frames FRAMES     stop after FRAMES refreshes (for scripts and tests)\n"
 		"  -o, --output FILE       also record the raw samples to FILE\n"
 		"      --replay FILE       show a recording instead of a live target\n"
-		"      --alloc             probe malloc and friends for live bytes by stack\n"
-		"                          (costs the target more)\n"
-		ALLOC_OPTS_HELP
-		"      --no-bpf            read /proc only: no eBPF probes (works without root\n"
-		"                          on your own processes)\n"
-		"      --no-freeze         read glibc arenas without stopping the target: totals\n"
-		"                          and top only, no free lists\n"
-		"      --freeze-max MS     longest the target may be stopped for one arena read\n"
-		"                          (default 200)\n"
-		"      --no-arenas         do not read glibc arenas at all\n"
-		GROWTH_OPTS_HELP
+		LIVE_OPTS_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"As root, the eBPF growth probes are on by default (brk, mmap, sampled page\n"
@@ -64,10 +53,7 @@ static void help(FILE *f)
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_NO_BPF = 256, OPT_ALLOC, OPT_REPLAY, OPT_NO_FREEZE, OPT_FREEZE_MAX, OPT_NO_ARENAS };
-
-/* The longest a freeze may be asked to last, in milliseconds. */
-#define FREEZE_MAX_MS 10000
+enum { OPT_REPLAY = 256 };
 
 struct top_args {
 	struct session_opts s;
@@ -82,21 +68,14 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "alloc", no_argument, NULL, OPT_ALLOC },
-		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
-		{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
-		{ "freeze-max", required_argument, NULL, OPT_FREEZE_MAX },
-		{ "no-arenas", no_argument, NULL, OPT_NO_ARENAS },
 		{ "help", no_argument, NULL, 'h' },
-		GROWTH_LONGOPTS,
-		ALLOC_LONGOPTS,
+		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
 	bool live_only = false;
 	char err[256];
-	long ms;
 	int c, ret;
 
 	memset(a, 0, sizeof(*a));
@@ -107,6 +86,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
+		/* All but the window, the frame count and --replay itself choose what a live run reads. */
+		if (c != 'i' && c != 'n' && c != 'h' && c != OPT_REPLAY)
+			live_only = true;
 		switch (c) {
 		case 'i':
 			if (parse_seconds(optarg, "interval", &a->s.window_s, err, sizeof(err)))
@@ -119,36 +101,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			break;
 		case 'o':
 			a->s.record_path = optarg;
-			live_only = true;
-			break;
-		case OPT_ALLOC:
-			a->s.alloc = true;
-			live_only = true;
-			break;
-		case OPT_NO_BPF:
-			a->s.bpf = false;
-			live_only = true;
 			break;
 		case OPT_REPLAY:
 			a->replay = optarg;
-			break;
-		case OPT_NO_FREEZE:
-			a->s.no_freeze = true;
-			live_only = true;
-			break;
-		case OPT_NO_ARENAS:
-			a->s.no_arenas = true;
-			live_only = true;
-			break;
-		case OPT_FREEZE_MAX:
-			if (parse_count(optarg, "freeze-max", &ms, err, sizeof(err)))
-				goto usage;
-			if (ms > FREEZE_MAX_MS) {
-				snprintf(err, sizeof(err), "freeze-max: at most %d ms", FREEZE_MAX_MS);
-				goto usage;
-			}
-			a->s.freeze_max_s = (double)ms / 1000.0;
-			live_only = true;
 			break;
 		case 'h':
 			help(stdout);
@@ -158,16 +113,13 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			ret = growth_opt_parse(c, optarg, &a->s.growth, err, sizeof(err));
-			if (ret == 0)
-				ret = alloc_opts_parse(c, optarg, &a->s.alloc_opts, err, sizeof(err));
+			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
 			if (ret < 0)
 				goto usage;
 			if (ret == 0) {
 				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
 				goto usage;
 			}
-			live_only = true;
 		}
 	}
 	if (a->s.window_s > MAX_WINDOW_S) {
