@@ -413,6 +413,19 @@ FRAMES = ["grow_cache+0x1a (cache.c:42)", "handle_request+0x88 (server.c:120)",
           "main+0x20 (main.c:10)"]
 
 
+def sample_line(t, pid, comm, regions, sockets, arenas, stacks):
+    """A recording's sample: totals from the regions, 3 files and `sockets` open of 1024."""
+    rss = sum(r[4] for r in regions)
+    return {"type": "sample", "t": t, "pid": pid, "comm": comm, "allocator": "glibc",
+            "threads": 3, "bpf": True, "lost_events": 0,
+            "totals": {"rss": rss, "pss": rss, "anon": rss - 2 * MIB, "swap": 0,
+                       "size": 300 * MIB},
+            "regions": regions,
+            "fds": {"total": sockets + 3, "limit": 1024,
+                    "by_type": {"socket": sockets, "file": 3}},
+            "arenas": arenas, "stacks": stacks}
+
+
 def write_recording(path, n=40):
     """A fixed recording: [heap] +1 MiB and 2 sockets per second, an mmap stack growing."""
     lines = [{"format": "memsleuth-recording", "version": 1, "created": T0, "pid": 4242,
@@ -427,25 +440,15 @@ def write_recording(path, n=40):
                    ["[arena 0x7f0000000000]", "arena", 2, 64 * MIB, 4 * MIB, 4 * MIB,
                     4 * MIB, 4 * MIB, 0],
                    ["/usr/lib/libc.so.6", "file", 5, 2 * MIB, 2 * MIB, MIB, 0, 0, 0]]
-        rss = sum(r[4] for r in regions)
-        lines.append({
-            "type": "sample", "t": T0 + i, "pid": 4242, "comm": "replayd",
-            "allocator": "glibc", "threads": 3, "bpf": True, "lost_events": 0,
-            "totals": {"rss": rss, "pss": rss, "anon": rss - 2 * MIB, "swap": 0,
-                       "size": 200 * MIB},
-            "regions": regions,
-            "fds": {"total": 13 + 2 * i, "limit": 1024,
-                    "by_type": {"socket": 10 + 2 * i, "file": 3}},
-            "arenas": [
-                {"addr": 0x7ffff7e19c80, "main": True, "threads": 1, "heaps": 0,
-                 "system": heap, "max_system": heap, "top": MIB, "free": 2 * MIB,
-                 "live": -1, "rss": heap, "reclaimable": 0, "fragmentation": 0.1},
-                {"addr": 0x7f0000000020, "main": False, "threads": 2, "heaps": 1,
-                 "system": 4 * MIB, "max_system": 4 * MIB, "top": 64 << 10,
-                 "free": 3 * MIB, "live": -1, "rss": 4 * MIB, "reclaimable": MIB,
-                 "fragmentation": 0.75}],
-            "stacks": [[7, "mmap", i * MIB, i]],
-        })
+        arenas = [{"addr": 0x7ffff7e19c80, "main": True, "threads": 1, "heaps": 0,
+                   "system": heap, "max_system": heap, "top": MIB, "free": 2 * MIB,
+                   "live": -1, "rss": heap, "reclaimable": 0, "fragmentation": 0.1},
+                  {"addr": 0x7f0000000020, "main": False, "threads": 2, "heaps": 1,
+                   "system": 4 * MIB, "max_system": 4 * MIB, "top": 64 << 10,
+                   "free": 3 * MIB, "live": -1, "rss": 4 * MIB, "reclaimable": MIB,
+                   "fragmentation": 0.75}]
+        lines.append(sample_line(T0 + i, 4242, "replayd", regions, 10 + 2 * i, arenas,
+                                 [[7, "mmap", i * MIB, i]]))
     lines.append({"type": "end", "t": T0 + n, "reason": "stopped"})
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return path
@@ -494,11 +497,12 @@ def test_replay_shows_fixed_content_and_steps(top, tmp_path):
     text = term.wait_for(r"socket\s+88\s+\+20")
     assert re.search(r"open 91 of 1024 allowed \(9%\), \+20 in 10s: the limit in 7m", text)
     term.keys("5")
-    text = term.wait_for(r"mmap\s+\+10\.0 MiB\s+\+10\s+39\.0 MiB\s+grow_cache\+0x1a")
+    text = term.wait_for(r"mmap\s+\+10\.0 MiB\s+\+10\s+39\.0 MiB\s+grow_cache \(cache\.c:42\)$")
     assert "main+0x20" not in text
     term.keys("Enter")
     text = term.wait_for(r"main\+0x20 \(main\.c:10\)")
     assert "handle_request+0x88 (server.c:120)" in text
+    assert "grow_cache+0x1a (cache.c:42)" in text
     # Play advances on its own, one sample a second, and stops at the end.
     term.keys("<", "Space")
     term.wait_for(r"REPLAY [3-9]/40 .*playing")
@@ -542,27 +546,18 @@ def write_findings_recording(path):
                    ["[arena 0x7f0000000000]", "arena", 2, 64 * MIB, 8 * MIB, 8 * MIB,
                     8 * MIB, 8 * MIB, 0],
                    ["/usr/lib/libc.so.6", "file", 5, 2 * MIB, 2 * MIB, MIB, 0, 0, 0]]
-        rss = sum(r[4] for r in regions)
-        lines.append({
-            "type": "sample", "t": T0 + i, "pid": 4343, "comm": "findingsd",
-            "allocator": "glibc", "threads": 3, "bpf": True, "lost_events": 0,
-            "totals": {"rss": rss, "pss": rss, "anon": rss - 2 * MIB, "swap": 0,
-                       "size": 300 * MIB},
-            "regions": regions,
-            "fds": {"total": 13 + 2 * i, "limit": 1024,
-                    "by_type": {"socket": 10 + 2 * i, "file": 3}},
-            "arenas": [
-                {"addr": 0x7ffff7e19c80, "main": True, "threads": 1, "heaps": 0,
-                 "system": heap, "max_system": heap, "top": 64 * 1024, "free": 256 * 1024,
-                 "live": -1, "rss": heap, "reclaimable": 0},
-                {"addr": 0x7f0000000020, "main": False, "threads": 2, "heaps": 1,
-                 "system": 8 * MIB, "max_system": 8 * MIB, "top": 64 * 1024,
-                 "free": 6 * MIB, "live": -1, "rss": 8 * MIB, "reclaimable": MIB,
-                 "fragmentation": 0.75}],
-            "stacks": [[1, "alloc", i * 4096, i], [2, "alloc", min(i, 4) * 64 * 1024, min(i, 4)],
-                       [7, "fd", 0, 10 + 2 * i], [8, "fd", 0, 3],
-                       [9, "mmap", i * (MIB + 20 * 1024), i], [10, "brk", heap - 16 * MIB, i]],
-        })
+        arenas = [{"addr": 0x7ffff7e19c80, "main": True, "threads": 1, "heaps": 0,
+                   "system": heap, "max_system": heap, "top": 64 * 1024, "free": 256 * 1024,
+                   "live": -1, "rss": heap, "reclaimable": 0},
+                  {"addr": 0x7f0000000020, "main": False, "threads": 2, "heaps": 1,
+                   "system": 8 * MIB, "max_system": 8 * MIB, "top": 64 * 1024,
+                   "free": 6 * MIB, "live": -1, "rss": 8 * MIB, "reclaimable": MIB,
+                   "fragmentation": 0.75}]
+        stacks = [[1, "alloc", i * 4096, i], [2, "alloc", min(i, 4) * 64 * 1024, min(i, 4)],
+                  [7, "fd", 0, 10 + 2 * i], [8, "fd", 0, 3],
+                  [9, "mmap", i * (MIB + 20 * 1024), i], [10, "brk", heap - 16 * MIB, i]]
+        lines.append(sample_line(T0 + i, 4343, "findingsd", regions, 10 + 2 * i, arenas,
+                                 stacks))
     lines.append({"type": "end", "t": T0 + 31, "reason": "stopped"})
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return path
@@ -690,9 +685,21 @@ def test_unusable_terminal_is_one_line(target, top):
 # ---- errors, without a terminal ---------------------------------------------------------
 
 
+def test_help_names_every_option():
+    out = run(["top", "--help"], check=0).stdout
+    for opt in ("-i, --interval SECONDS", "-n, --frames FRAMES", "-o, --output FILE",
+                "--replay FILE", "--alloc ", "--alloc-duty PCT", "--alloc-exact",
+                "--alloc-sample BYTES", "--alloc-optional", "--no-bpf", "--no-freeze",
+                "--freeze-max MS", "--no-arenas", "--fault-rate N", "--stack-rate N",
+                "-h, --help"):
+        assert opt in out, (opt, out)
+
+
 def test_usage_errors(tmp_path):
     rec = write_recording(tmp_path / "fixed.jsonl")
     for args in (["top"], ["top", "1", "--replay", rec], ["top", "--replay", rec, "--no-bpf"],
+                 ["top", "--replay", rec, "--alloc"], ["top", "1", "--alloc-duty", "0"],
+                 ["top", "1", "--freeze-max", "20000"], ["top", "1", "--fault-rate", "x"],
                  ["top", "1", "-i", "1000"], ["top", "1", "--bogus"], ["top", "abc"]):
         res = run(args, check=2)
         assert len(res.stderr.strip().splitlines()) == 1, res.stderr
@@ -772,6 +779,8 @@ def test_demo_shows_the_four_problems_within_two_windows(top, tmp_path):
     text = r.term.wait_for(lambda s: [label.split(" ")[0] for _, label, _ in finding_lines(s)]
                            [:4] == list(FOUR), timeout=90)
     assert re.search(r"^ CRIT  leak \u00d7\d", text, re.M), text
+    # Room for every stack, down to the fd openers, which change no bytes and come last.
+    r.term.resize(100, 40)
     r.term.keys("5")
     text = r.term.wait_for(r"^ alloc .*  session_open \(demo_target\.c:\d+\)$")
     for kind, caller in (("alloc", "request_log_append"), ("fd", "accept_connection"),
