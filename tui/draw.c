@@ -169,6 +169,24 @@ void line_putf(struct line *l, enum style st, const char *fmt, ...)
 	line_put(l, st, buf);
 }
 
+bool text_figure_before(const char *s, size_t at)
+{
+	size_t start = at, i;
+	bool digit = false;
+
+	while (start > 0 && s[start - 1] != ' ')
+		start--;
+	while (start < at && strchr("(+-", s[start]))
+		start++;
+	for (i = start; i < at; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			digit = true;
+		else if (s[i] != '.')
+			return false;
+	}
+	return digit;
+}
+
 void line_put_words(struct line *l, enum style st, const char *s)
 {
 	const char *ellipsis = use_utf8 ? "\u2026" : "...";
@@ -191,7 +209,7 @@ void line_put_words(struct line *l, enum style st, const char *s)
 		if (w + cw > budget)
 			break;
 		/* A figure keeps its unit: "(10" alone would say nothing. */
-		if (*p == ' ' && w > 0 && !(p[-1] >= '0' && p[-1] <= '9'))
+		if (*p == ' ' && w > 0 && !text_figure_before(s, (size_t)(p - s)))
 			cut = p[-1] == ',' || p[-1] == ';' || p[-1] == ':' ? w - 1 : w;
 		w += cw;
 		p += k;

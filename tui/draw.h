@@ -50,6 +50,11 @@ void line_putf(struct line *l, enum style st, const char *fmt, ...)
 /* Writes `s` in exactly `w` columns, right-aligned, cut on the right when longer. */
 void line_put_right(struct line *l, enum style st, const char *s, int w);
 /*
+ * Whether the word that ends before the space at s[at] is a figure ("7.3",
+ * "(10", "+5"): a line is not cut there, so that a figure keeps its unit.
+ */
+bool text_figure_before(const char *s, size_t at);
+/*
  * Writes `s` in what is left of the line; a longer text is cut at a space and
  * ends with an ellipsis, so that no figure is cut in two or from its unit.
  */

@@ -24,24 +24,6 @@ static const char *sev_label(int sev)
 	}
 }
 
-/* Whether the space at s[at] holds a figure to its unit ("7.3 MiB"): no line break there. */
-static bool binds(const char *s, size_t at)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "s", "min", "days",
-					      NULL };
-	size_t i, n;
-
-	if (at == 0 || s[at - 1] < '0' || s[at - 1] > '9')
-		return false;
-	for (i = 0; units[i]; i++) {
-		n = strlen(units[i]);
-		if (strncmp(s + at + 1, units[i], n) == 0 &&
-		    (s[at + 1 + n] == '\0' || strchr(" ,;:)/", s[at + 1 + n])))
-			return true;
-	}
-	return false;
-}
-
 /*
  * Cuts `s` into lines of at most `w` bytes at spaces (text is mostly ASCII;
  * wider characters are clipped when drawn). Returns the number of lines and
@@ -58,7 +40,7 @@ static int wrap(const char *s, int w, int k, char *out, size_t outlen)
 
 		if ((int)len > w) {
 			cut = (size_t)w;
-			while (cut > 0 && (s[cut] != ' ' || binds(s, cut)))
+			while (cut > 0 && (s[cut] != ' ' || text_figure_before(s, cut)))
 				cut--;
 			if (cut == 0)
 				cut = (size_t)w;
