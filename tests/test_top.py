@@ -16,6 +16,7 @@ from tmuxterm import Term, check_stderr, memsleuth_command
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
 BLOCKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
 UTF8 = {"LC_ALL": "C.UTF-8"}
+CHUNK = 64 * 1024
 SEVERITY = {"critical": "CRIT", "warn": "WARN", "info": "INFO"}
 
 
@@ -413,7 +414,7 @@ FRAMES = ["grow_cache+0x1a (cache.c:42)", "handle_request+0x88 (server.c:120)",
           "main+0x20 (main.c:10)"]
 
 
-def sample_line(t, pid, comm, regions, sockets, arenas, stacks):
+def sample_line(t, pid, comm, regions, sockets, arenas, stacks, events=()):
     """A recording's sample: totals from the regions, 3 files and `sockets` open of 1024."""
     rss = sum(r[4] for r in regions)
     return {"type": "sample", "t": t, "pid": pid, "comm": comm, "allocator": "glibc",
@@ -423,7 +424,7 @@ def sample_line(t, pid, comm, regions, sockets, arenas, stacks):
             "regions": regions,
             "fds": {"total": sockets + 3, "limit": 1024,
                     "by_type": {"socket": sockets, "file": 3}},
-            "arenas": arenas, "stacks": stacks}
+            "arenas": arenas, "stacks": stacks, "events": list(events)}
 
 
 def write_recording(path, n=40):
@@ -515,11 +516,13 @@ def test_replay_shows_fixed_content_and_steps(top, tmp_path):
 def write_findings_recording(path):
     """Three 10 s windows whose data makes every detector fire (see analyzer/detect_*.c).
 
-    [heap] grows 1 to 3 x 64 KiB a second (chunk_steps); a thread arena holds 6 MiB free
-    of 8 MiB (arena_fragmentation); sockets +2 a second with a limit of 1024 (fd_growth,
-    critical: the limit is minutes away); leaky_alloc keeps 4 KiB a second (leak, warn)
-    while a cache fills once and stays (no leak); map_ring maps 1044 KiB a second that
-    [anon] gains (leak, critical, and mmap_growth); RSS follows (rss_growth, verdict).
+    pool_grow maps 1 to 3 chunks of 64 KiB a second into [anon:chunk pool], each an mmap
+    event (chunk_steps, quantum from the events; the chunks stay, a critical leak too);
+    a thread arena holds 6 MiB free of 8 MiB (arena_fragmentation); sockets +2 a second
+    with a limit of 1024 (fd_growth, critical: the limit is minutes away); leaky_alloc
+    keeps 4 KiB a second in [heap] (leak, warn) while a cache fills once and stays (no
+    leak); map_ring maps 1044 KiB a second that [anon] gains (leak, critical, and with
+    the pool mmap_growth); RSS follows (rss_growth, verdict).
     """
     frames = {1: ["leaky_alloc+0x1a (leak.c:42)", "handle_request+0x88 (server.c:120)",
                   "main+0x20 (main.c:10)"],
@@ -530,19 +533,23 @@ def write_findings_recording(path):
               9: ["__mmap64 [inlined] (mmap64.c:58)", "map_ring+0x44 (ring.c:50)",
                   "main+0x20 (main.c:10)"],
               10: ["brk+0x7 (brk.c:37)", "__sbrk+0x95 (sbrk.c:74)",
-                   "grow_pool+0x31 (pool.c:77)", "main+0x20 (main.c:10)"]}
+                   "leaky_alloc+0x1a (leak.c:42)", "main+0x20 (main.c:10)"],
+              11: ["__mmap64 [inlined] (mmap64.c:58)", "pool_grow+0x2c (pool.c:31)",
+                   "main+0x20 (main.c:10)"]}
     lines = [{"format": "memsleuth-recording", "version": 1, "created": T0, "pid": 4343,
               "comm": "findingsd", "window_s": 10.0, "tick_s": 1.0, "bpf": True,
               "alloc": True, "host": "fixture", "kernel": "6.0",
               "region_columns": REGION_COLUMNS}]
     lines += [{"type": "stack", "id": k, "frames": v} for k, v in frames.items()]
-    heap = 16 * MIB
+    pool = 0
     for i in range(31):
-        if i:
-            heap += (1 + i % 3) * 64 * 1024
+        chunks = (1 + i % 3) if i else 0
+        pool += chunks * CHUNK
+        heap = 16 * MIB + i * 4096
         anon = 4 * MIB + i * (MIB + 20 * 1024)
         regions = [["[heap]", "heap", 1, heap, heap, heap, heap, heap, 0],
                    ["[anon]", "anon", 3, anon, anon, anon, anon, anon, 0],
+                   ["[anon:chunk pool]", "anon", 1 + i, pool, pool, pool, pool, pool, 0],
                    ["[arena 0x7f0000000000]", "arena", 2, 64 * MIB, 8 * MIB, 8 * MIB,
                     8 * MIB, 8 * MIB, 0],
                    ["/usr/lib/libc.so.6", "file", 5, 2 * MIB, 2 * MIB, MIB, 0, 0, 0]]
@@ -555,9 +562,12 @@ def write_findings_recording(path):
                    "fragmentation": 0.75}]
         stacks = [[1, "alloc", i * 4096, i], [2, "alloc", min(i, 4) * 64 * 1024, min(i, 4)],
                   [7, "fd", 0, 10 + 2 * i], [8, "fd", 0, 3],
-                  [9, "mmap", i * (MIB + 20 * 1024), i], [10, "brk", heap - 16 * MIB, i]]
+                  [9, "mmap", i * (MIB + 20 * 1024), i], [10, "brk", i * 4096, i],
+                  [11, "mmap", pool, pool // CHUNK]]
+        events = [[T0 + i - 0.5, "mmap", CHUNK, 0x7e0000000000 + pool - k * CHUNK, 11]
+                  for k in range(chunks)]
         lines.append(sample_line(T0 + i, 4343, "findingsd", regions, 10 + 2 * i, arenas,
-                                 stacks))
+                                 stacks, events))
     lines.append({"type": "end", "t": T0 + 31, "reason": "stopped"})
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return path
@@ -571,23 +581,27 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
     # Fragmentation is a state, seen at once; growth needs two windows to be a trend.
     assert [f["kind"] for f in windows[0]["findings"]] == ["arena_fragmentation"]
     found = windows[2]["findings"]
-    kinds = [f["kind"] for f in found]
-    # What the recording was made to show, as the detectors compute it.
-    assert kinds == ["fd_growth", "leak", "chunk_steps", "arena_fragmentation", "leak",
-                     "mmap_growth", "rss_growth", "verdict"], kinds
-    assert [f["severity"] for f in found] == ["critical"] * 2 + ["warn"] * 6
-    ev = {f["kind"] + ":" + f["evidence"].get("stack_kind", ""): f["evidence"] for f in found}
-    assert ev["chunk_steps:"]["region"] == "[heap]" and ev["chunk_steps:"]["quantum"] == 65536
-    assert ev["fd_growth:"]["fds_per_s"] == pytest.approx(2.0)
-    assert ev["fd_growth:"]["seconds_to_limit"] == pytest.approx((1024 - 73) / 2.0)
-    assert ev["leak:alloc"]["run_bytes"] == 30 * 4096 and ev["leak:alloc"]["windows"] == 3
-    assert ev["leak:mmap"]["bytes_delta"] == 10 * (MIB + 20 * 1024)
-    # The summary names the code that mapped, not the C library's mmap wrapper.
-    mmap_leak = next(f for f in found if f["evidence"].get("stack_kind") == "mmap")
-    assert mmap_leak["summary"].startswith("mmap from map_ring+0x44 (ring.c:50) holds 30.6 MiB "
-                                           "more over 3 windows"), mmap_leak["summary"]
-    assert mmap_leak["frames"][0] == "__mmap64 [inlined] (mmap64.c:58)"
-    assert ev["arena_fragmentation:"]["free_resident"] == 6 * MIB
+    # What the recording was made to show, as the detectors compute it, most severe first.
+    assert [(f["kind"], f["severity"]) for f in found] == [
+        ("fd_growth", "critical"), ("leak", "critical"), ("leak", "critical"),
+        ("chunk_steps", "warn"), ("arena_fragmentation", "warn"), ("leak", "warn"),
+        ("mmap_growth", "warn"), ("rss_growth", "warn"), ("verdict", "warn")]
+    fd, ring, pool, steps, frag, leak = (f["evidence"] for f in found[:6])
+    assert fd["fds_per_s"] == pytest.approx(2.0)
+    assert fd["seconds_to_limit"] == pytest.approx((1024 - 73) / 2.0)
+    assert ring["bytes_delta"] == 10 * (MIB + 20 * 1024) and ring["stack_kind"] == "mmap"
+    assert pool["stack_kind"] == "mmap" and pool["count"] == 60
+    # The pool's steps: 19 chunks in 10 bursts in the last window, sized by the mmap events.
+    assert steps == {"quantum": CHUNK, "steps": 19, "bursts": 10, "bytes": 19 * CHUNK,
+                     "growth": 19 * CHUNK, "quantum_source": "events",
+                     "region": "[anon:chunk pool]"}, steps
+    assert found[3]["frames"][1] == "pool_grow+0x2c (pool.c:31)"
+    assert frag["free_resident"] == 6 * MIB and frag["threads"] == 2
+    assert leak["stack_kind"] == "alloc" and leak["run_bytes"] == 30 * 4096
+    # Summaries name the code that mapped, not the C library's mmap wrapper.
+    assert found[1]["summary"].startswith("mmap from map_ring+0x44 (ring.c:50) holds 30.6 MiB "
+                                          "more over 3 windows"), found[1]["summary"]
+    assert found[1]["frames"][0] == "__mmap64 [inlined] (mmap64.c:58)"
 
     r = top("top", "--replay", rec, env=UTF8, height=40)
     term = r.term
@@ -597,14 +611,14 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
     assert re.search(r"FINDINGS  window #3 \(10s\)", text), text
     # The strip: one line per kind, most severe first, counted.
     strip = [(sev, label) for sev, label, _ in finding_lines(text)]
-    assert strip == [("CRIT", "fd_growth"), ("CRIT", "leak \u00d72"), ("WARN", "chunk_steps"),
+    assert strip == [("CRIT", "fd_growth"), ("CRIT", "leak \u00d73"), ("WARN", "chunk_steps"),
                      ("WARN", "arena_fragmentation"), ("WARN", "mmap_growth"),
                      ("WARN", "rss_growth"), ("WARN", "verdict")], text
     # At 80x24 it keeps the four most severe kinds and points to the rest.
     term.resize(80, 24)
     text = term.wait_for(r"^ \.\.\. 3 more kinds: 1 opens the Findings panel$")
     assert [(sev, label) for sev, label, _ in finding_lines(text)] == strip[:4], text
-    for (_, label, summary), f in zip(finding_lines(text), [found[0], found[1]] + found[2:4]):
+    for (_, label, summary), f in zip(finding_lines(text), found[:2] + found[3:5]):
         assert_summary_shown(summary, f["summary"])
         # Cut at a word, and a figure keeps its unit.
         assert summary.endswith("\u2026") and not re.search(r"\d\u2026$", summary), text
@@ -623,17 +637,21 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
     assert re.search(r"^      fds: 73$", text, re.M), text
     assert re.search(r"^      limit: 1024$", text, re.M), text
     assert re.search(r"^        accept_conn\+0x30 \(net\.c:71\)$", text, re.M), text
-    # The fifth row, the warn leak: the whole summary wrapped, every figure, every frame.
-    term.keys("Down", "Down", "Down", "Down", "Enter")
+    # The fourth row, chunk_steps: the stack of the steps' mmaps, the quantum in units.
+    term.keys("Down", "Down", "Down", "Enter")
+    text = term.wait_for(r"^        pool_grow\+0x2c \(pool\.c:31\)$")
+    assert re.search(r"^      quantum: 65536 \(64\.0 KiB\)$", text, re.M), text
+    assert re.search(r"^      quantum_source: events$", text, re.M), text
+    assert "accept_conn" not in text, "one finding is expanded at a time"
+    # The sixth row, the warn leak: the whole summary wrapped, every figure, every frame.
+    term.keys("Down", "Down", "Enter")
     text = term.wait_for(r"^        leaky_alloc\+0x1a \(leak\.c:42\)$")
-    leak = ev["leak:alloc"]
-    for key, value in leak.items():
+    for key in leak:
         assert re.search(rf"^      {key}: ", text, re.M), (key, text)
     assert re.search(r"^      run_bytes: 122880 \(120 KiB\)$", text, re.M), text
+    assert re.search(r"^      bytes_per_s: 4096 \(4\.0 KiB/s\)$", text, re.M), text
     assert re.search(r"^        handle_request\+0x88 \(server\.c:120\)$", text, re.M), text
-    assert next(f for f in found if f["evidence"].get("stack_kind") == "alloc")["summary"] \
-        in " ".join(text.split()), text
-    assert "accept_conn" not in text, "one finding is expanded at a time"
+    assert found[5]["summary"] in " ".join(text.split()), text
     r.term.keys("q")
     assert r.status() == 0
 
