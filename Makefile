@@ -63,6 +63,9 @@ $(BUILD)/obj/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The demo's target is built like a program a user would run, whose stacks read whole.
+$(BUILD)/obj/cli/demo_target.o: override CFLAGS += -fno-omit-frame-pointer
+
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@

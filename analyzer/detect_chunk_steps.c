@@ -11,10 +11,15 @@
  * The quantum is the most common exact growth size of the window (mmap
  * lengths, mremap growth, allocation sizes with --alloc) when
  * it occurs at least STEP_MIN_STEPS times and carries half of that growth;
- * else STEP_QUANTUM (64 KiB). Malloc-area RSS (heap, arenas, anonymous maps)
- * is then cut at every tick: a tick that grew by n quanta, give or take one
- * page (a chunk's header spilling into the next page), is a burst of n steps.
- * Growth that merely averages a multiple of the quantum lands anywhere between.
+ * else STEP_QUANTUM (64 KiB). The RSS of each malloc-area region (heap,
+ * arenas, anonymous maps) is then cut at every tick: a tick that grew by n
+ * quanta, give or take one page (a chunk's header spilling into the next
+ * page), is a burst of n steps. Growth that merely averages a multiple of the
+ * quantum lands anywhere between. Regions are taken one by one first (at most
+ * STEP_MAX_REGIONS, those that grew most): another region growing at the same
+ * time, such as a thread's arena, would otherwise blur the steps and hide
+ * them. When no region shows steps on its own, the regions' sum is tried, for
+ * a pool whose chunks come from several arenas.
  * Threshold: at least STEP_MIN_BURSTS bursts, STEP_MIN_STEPS steps, steps
  * making STEP_SHARE of the growth, no burst larger than a third of the steps'
  * bytes (a doubling buffer's last step is half of it), in this window and in
@@ -28,6 +33,7 @@
 #define STEP_SHARE 0.75
 #define STEP_PAGE 4096
 #define MAX_SIZES 256
+#define STEP_MAX_REGIONS 8
 
 struct size_count {
 	int64_t size;
@@ -90,15 +96,24 @@ static int64_t exact_quantum(const struct window *w, int64_t *net, uint64_t *sta
 	return sizes[best].size;
 }
 
-static int64_t malloc_area_rss(const struct sample *s)
+static bool malloc_area(uint8_t kind)
+{
+	return kind == REGION_HEAP || kind == REGION_ARENA || kind == REGION_ANON;
+}
+
+/* The RSS of region `only` in a tick (0 when absent), or of every malloc-area region when NULL. */
+static int64_t area_rss(const struct sample *s, const struct region_delta *only)
 {
 	int64_t sum = 0;
 	size_t i;
 
-	for (i = 0; i < s->nregions; i++)
-		if (s->regions[i].kind == REGION_HEAP || s->regions[i].kind == REGION_ARENA ||
-		    s->regions[i].kind == REGION_ANON)
-			sum += (int64_t)s->regions[i].rss;
+	for (i = 0; i < s->nregions; i++) {
+		const struct region *r = &s->regions[i];
+
+		if (only ? r->kind == only->kind && strcmp(r->name, only->name) == 0
+			 : malloc_area(r->kind))
+			sum += (int64_t)r->rss;
+	}
 	return sum;
 }
 
@@ -118,8 +133,12 @@ struct steps {
 	bool exact;
 };
 
-/* Cuts the window's ticks into bursts of quanta. Returns true when the pattern holds. */
-static bool find_steps(const struct window *w, int64_t q, struct steps *st)
+/*
+ * Cuts the window's ticks into bursts of quanta, for region `only` or for the
+ * malloc area as a whole (NULL). Returns true when the pattern holds.
+ */
+static bool find_steps(const struct window *w, int64_t q, const struct region_delta *only,
+		       struct steps *st)
 {
 	int64_t prev = -1, g = 0, biggest = 0;
 	size_t t;
@@ -131,7 +150,7 @@ static bool find_steps(const struct window *w, int64_t q, struct steps *st)
 
 		if (!w->ticks[t]->has_regions)
 			continue;
-		cur = malloc_area_rss(w->ticks[t]);
+		cur = area_rss(w->ticks[t], only);
 		d = prev < 0 ? 0 : cur - prev;
 		prev = cur;
 		if (d <= 0)
@@ -162,11 +181,41 @@ static const char *grown_region(const struct window *w)
 	for (i = 0; i < w->nregions; i++) {
 		const struct region_delta *d = &w->regions[i];
 
-		if ((d->kind == REGION_HEAP || d->kind == REGION_ARENA || d->kind == REGION_ANON) &&
-		    (!best || d->rss_delta > best->rss_delta))
+		if (malloc_area(d->kind) && (!best || d->rss_delta > best->rss_delta))
 			best = d;
 	}
 	return best ? best->name : "memory";
+}
+
+/*
+ * The region whose steps carry the most bytes, with its steps in *st; else
+ * the malloc area as a whole when the pattern holds there (*region names the
+ * region that grew most). Returns false when neither holds.
+ */
+static bool best_steps(const struct window *w, int64_t q, struct steps *st, const char **region)
+{
+	struct steps cand;
+	size_t i, tried = 0;
+	bool found = false;
+
+	/* The window sorts regions by the size of their change: the first that grew lead. */
+	for (i = 0; i < w->nregions && tried < STEP_MAX_REGIONS; i++) {
+		const struct region_delta *d = &w->regions[i];
+
+		if (!malloc_area(d->kind) || d->rss_delta <= 0)
+			continue;
+		tried++;
+		if (find_steps(w, q, d, &cand) && (!found || cand.step_bytes > st->step_bytes)) {
+			*st = cand;
+			*region = d->name;
+			found = true;
+		}
+	}
+	if (!found && find_steps(w, q, NULL, st)) {
+		*region = grown_region(w);
+		found = true;
+	}
+	return found;
 }
 
 static const struct stack_stat *stack_by_id(const struct sample *s, uint64_t id)
@@ -186,13 +235,14 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 	int64_t q, net = 0;
 	uint64_t stack_id = 0;
 	char b1[24], b2[24], b3[24];
+	const char *region = NULL;
 	struct steps st;
 	struct finding *f;
 
 	q = exact_quantum(w, &net, &stack_id);
 	if (q && net < STEP_MIN_STEPS)
 		return 0;
-	if (!find_steps(w, q ? q : STEP_QUANTUM, &st))
+	if (!best_steps(w, q ? q : STEP_QUANTUM, &st, &region))
 		return 0;
 	st.exact = q != 0;
 	a->cur.steps = true;
@@ -204,7 +254,7 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 		return -ENOMEM;
 	finding_set_summary(f, "%s grew %s in %lld steps of %s (%lld bursts; quantum from %s); a loop "
 			       "filling fresh %s chunks? Use one growable buffer or reuse the chunks",
-			    grown_region(w), units_bytes(b1, sizeof(b1), (double)st.step_bytes),
+			    region, units_bytes(b1, sizeof(b1), (double)st.step_bytes),
 			    (long long)(st.step_bytes / st.common),
 			    units_bytes(b2, sizeof(b2), (double)st.common), (long long)st.bursts,
 			    st.exact ? "exact growth sizes" : "region RSS",
@@ -214,7 +264,7 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 	    finding_add_int(f, "bursts", st.bursts) || finding_add_int(f, "bytes", st.step_bytes) ||
 	    finding_add_int(f, "growth", st.growth) ||
 	    finding_add_str(f, "quantum_source", st.exact ? "events" : "rss") ||
-	    finding_add_str(f, "region", grown_region(w)))
+	    finding_add_str(f, "region", region))
 		return -ENOMEM;
 	stack = stack_by_id(w->end, stack_id);
 	if (stack && finding_set_frames(f, stack->frames, stack->nframes))

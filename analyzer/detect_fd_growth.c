@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* fd_growth: the fd table growing window after window, by type, and when it hits the limit. */
 #include "analyzer/detect.h"
+#include "analyzer/frames.h"
 #include "analyzer/units.h"
 
 #include <errno.h>
@@ -48,7 +49,10 @@ static int add_stacks(struct finding *f, const struct window *w)
 		return -ENOMEM;
 	for (k = 1; k < FD_MAX_STACKS && best[k]; k++)
 		if (finding_add_str(f, k == 1 ? "second_stack" : "third_stack",
-				    best[k]->cur->nframes ? best[k]->cur->frames[0] : "?"))
+				    best[k]->cur->nframes
+					    ? best[k]->cur->frames[frames_first_caller(
+						      best[k]->cur->frames, best[k]->cur->nframes)]
+					    : "?"))
 			return -ENOMEM;
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* leak: allocation stacks whose outstanding bytes keep rising, window after window. */
 #include "analyzer/detect.h"
+#include "analyzer/frames.h"
 #include "analyzer/units.h"
 
 #include <errno.h>
@@ -83,7 +84,9 @@ static int report(struct window *w, const struct stack_delta *d, const struct st
 	finding_set_summary(f, "%s from %s holds %s more over %u windows (%s/min, %s and %lld "
 			       "blocks outstanding): memory allocated here is not freed",
 			    s->kind == STACK_MMAP ? "mmap" : "malloc",
-			    s->nframes ? s->frames[0] : "an unknown stack",
+			    /* Past the C library's mmap wrapper: the code that mapped. */
+			    s->nframes ? s->frames[frames_first_caller(s->frames, s->nframes)]
+				       : "an unknown stack",
 			    units_bytes(b1, sizeof(b1), (double)t->run_bytes), t->run,
 			    units_bytes(b2, sizeof(b2), rate * 60),
 			    units_bytes(b3, sizeof(b3), (double)s->bytes), (long long)s->count);

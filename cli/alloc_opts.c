@@ -51,6 +51,9 @@ int alloc_opts_parse(int opt, const char *arg, struct bpf_alloc_opts *o, char *e
 	case OPT_ALLOC_FREE_AT_ENTRY:
 		o->free_at_entry = true;
 		return 1;
+	case OPT_ALLOC_OPTIONAL:
+		o->optional = true;
+		return 1;
 	default:
 		return 0;
 	}

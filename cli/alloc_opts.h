@@ -15,6 +15,7 @@ enum {
 	OPT_ALLOC_SAMPLE,
 	OPT_ALLOC_PERIOD,
 	OPT_ALLOC_FREE_AT_ENTRY,
+	OPT_ALLOC_OPTIONAL,
 };
 
 #define ALLOC_LONGOPTS                                                              \
@@ -22,7 +23,8 @@ enum {
 	{ "alloc-exact", no_argument, NULL, OPT_ALLOC_EXACT },                      \
 	{ "alloc-sample", required_argument, NULL, OPT_ALLOC_SAMPLE },              \
 	{ "alloc-period", required_argument, NULL, OPT_ALLOC_PERIOD },              \
-	{ "alloc-free-at-entry", no_argument, NULL, OPT_ALLOC_FREE_AT_ENTRY }
+	{ "alloc-free-at-entry", no_argument, NULL, OPT_ALLOC_FREE_AT_ENTRY },      \
+	{ "alloc-optional", no_argument, NULL, OPT_ALLOC_OPTIONAL }
 
 #define ALLOC_OPTS_HELP                                                                   \
 	"      --alloc-duty PCT    probe the allocating calls PCT%% of the time (default\n"  \
@@ -32,7 +34,9 @@ enum {
 	"                          per-arena chunk bytes, at several times the cost\n"        \
 	"      --alloc-sample BYTES  record one allocation per BYTES on average (by\n"      \
 	"                          size, unbiased) instead of every one, with its\n"       \
-	"                          stack unwound with DWARF (no frame pointers needed)\n"
+	"                          stack unwound with DWARF (no frame pointers needed)\n"  \
+	"      --alloc-optional    with --alloc: when the malloc probes cannot attach,\n"  \
+	"                          warn and go on without them\n"
 
 /*
  * Handles one option of the family: returns 1 when `opt` was one (applied to

@@ -2,10 +2,10 @@
 /* memsleuth top: the live view over a running target or over a recording. */
 #include "analyzer/model.h"
 #include "cli/commands.h"
+#include "cli/live_opts.h"
 #include "cli/replay.h"
 #include "cli/session.h"
 #include "cli/signals.h"
-#include "cli/test_findings.h"
 #include "cli/util.h"
 #include "collectors/proc_start.h"
 #include "tui/tui.h"
@@ -34,22 +34,26 @@ static void help(FILE *f)
 		"\n"
 		"A live view of process PID's memory and fd growth, refreshed every second,\n"
 		"with the findings of each closed window; or the same view over a recording\n"
-		"made with 'memsleuth watch PID -o FILE'. Press h in the view for its keys.\n"
+		"made with 'memsleuth watch PID -o FILE' or 'memsleuth top PID -o FILE'.\n"
+		"Press h in the view for its keys; q quits.\n"
 		"\n"
 		"options:\n"
-		"  -i, --interval SECONDS  window over which deltas are taken (default 30,\n"
-		"                          at most 600; a replay defaults to its recording's)\n"
+		"  -i, --interval SECONDS  window over which deltas are taken and findings\n"
+		"                          made (default 30, at most 600; a replay defaults to\n"
+		"                          its recording's); + and - change it in the view\n"
 		"  -n, --frames FRAMES     stop after FRAMES refreshes (for scripts and tests)\n"
 		"  -o, --output FILE       also record the raw samples to FILE\n"
-		"      --alloc             probe malloc and friends (costs the target more)\n"
-		"      --no-bpf            read /proc only: no eBPF probes\n"
 		"      --replay FILE       show a recording instead of a live target\n"
+		LIVE_OPTS_HELP
 		"  -h, --help              this help\n"
 		"\n"
+		"As root, the eBPF growth probes are on by default (brk, mmap, sampled page\n"
+		"faults, fd syscalls, with the user stacks responsible): the Stacks panel\n"
+		"shows them, and --alloc adds allocation stacks, which name leaks.\n"
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_NO_BPF = 256, OPT_ALLOC, OPT_REPLAY };
+enum { OPT_REPLAY = 256 };
 
 struct top_args {
 	struct session_opts s;
@@ -64,23 +68,27 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "alloc", no_argument, NULL, OPT_ALLOC },
-		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "help", no_argument, NULL, 'h' },
+		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
 	bool live_only = false;
 	char err[256];
-	int c;
+	int c, ret;
 
 	memset(a, 0, sizeof(*a));
 	a->s.window_s = DEFAULT_WINDOW_S;
 	a->s.tick_s = REFRESH_S;
 	a->s.bpf = geteuid() == 0;
+	a->s.alloc_opts = alloc_defaults;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
+		/* All but the window, the frame count and --replay itself choose what a live run reads. */
+		if (c != 'i' && c != 'n' && c != 'h' && c != OPT_REPLAY)
+			live_only = true;
 		switch (c) {
 		case 'i':
 			if (parse_seconds(optarg, "interval", &a->s.window_s, err, sizeof(err)))
@@ -93,15 +101,6 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			break;
 		case 'o':
 			a->s.record_path = optarg;
-			live_only = true;
-			break;
-		case OPT_ALLOC:
-			a->s.alloc = true;
-			live_only = true;
-			break;
-		case OPT_NO_BPF:
-			a->s.bpf = false;
-			live_only = true;
 			break;
 		case OPT_REPLAY:
 			a->replay = optarg;
@@ -114,8 +113,13 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
-			goto usage;
+			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
+			if (ret < 0)
+				goto usage;
+			if (ret == 0) {
+				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
+				goto usage;
+			}
 		}
 	}
 	if (a->s.window_s > MAX_WINDOW_S) {
@@ -128,8 +132,8 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			goto usage;
 		}
 		if (live_only) {
-			snprintf(err, sizeof(err), "-o, --alloc and --no-bpf are for a live target, "
-						   "not --replay");
+			snprintf(err, sizeof(err), "-o, --alloc, --no-bpf and the probe and arena "
+						   "options are for a live target, not --replay");
 			goto usage;
 		}
 		return 0;
@@ -203,9 +207,7 @@ static int live_update(struct live *l, struct window *w)
 		sample_free(smp);
 	}
 	if (!ret && w) {
-		ret = test_findings_add(w);
-		if (!ret)
-			ret = model_set_findings(l->m, w);
+		ret = model_set_findings(l->m, w);
 		l->meta.analysis_due = w->end->t + l->window_s;
 	}
 	model_set_meta(l->m, &l->meta);
@@ -217,7 +219,7 @@ static void live_end(struct live *l)
 	struct window *w = NULL;
 
 	l->ended = true;
-	if (session_finish(l->s, "target exited", &w) == 1 && !test_findings_add(w))
+	if (session_finish(l->s, "target exited", &w) == 1)
 		model_set_findings(l->m, w);
 	window_free(w);
 	/* The data is final: a frozen view would hide the last of it. */
@@ -281,7 +283,8 @@ static int run_live(const struct top_args *a)
 	if (ret)
 		return fail(err);
 	l.m = model_new(a->s.window_s);
-	l.meta.alloc = a->s.alloc;
+	/* --alloc-optional may have gone on without the malloc probes. */
+	l.meta.alloc = session_alloc_library(l.s) != NULL;
 	if (proc_start_read(a->s.pid, &l.meta.target_started))
 		l.meta.target_started = 0;
 	if (!l.m || live_update(&l, NULL)) {
@@ -480,8 +483,5 @@ int cmd_top(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a, &status))
 		return status;
-	if (a.s.alloc)
-		return fail("--alloc: malloc probes are not available in this build yet; run "
-			    "without --alloc");
 	return a.replay ? run_replay(&a) : run_live(&a);
 }

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth watch: attach to a PID and print one report per window. */
-#include "cli/alloc_opts.h"
 #include "cli/commands.h"
-#include "cli/growth_opts.h"
+#include "cli/live_opts.h"
 #include "cli/print.h"
 #include "cli/print_folded.h"
 #include "cli/session.h"
@@ -36,19 +35,9 @@ static void help(FILE *f)
 		"      --json              one JSON object per window, one per line\n"
 		"  -o, --output FILE       also record the raw samples to FILE (JSON Lines), for\n"
 		"                          'memsleuth report FILE' later, on any machine\n"
-		"      --alloc             probe malloc and friends for live bytes by stack\n"
-		"                          (costs the target more)\n"
-		ALLOC_OPTS_HELP
 		"      --folded            print each window's outstanding alloc bytes by\n"
-		"                          stack as folded lines for flame graph tools\n"
-		"      --no-bpf            read /proc only: no eBPF probes (works without root\n"
-		"                          on your own processes)\n"
-		"      --no-freeze         read glibc arenas without stopping the target: totals\n"
-		"                          and top only, no free lists\n"
-		"      --freeze-max MS     longest the target may be stopped for one arena read\n"
-		"                          (default 200)\n"
-		"      --no-arenas         do not read glibc arenas at all\n"
-		GROWTH_OPTS_HELP
+		"                          stack as folded lines for flame graph tools (--alloc)\n"
+		LIVE_OPTS_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"As root, eBPF growth probes are on by default: brk, mmap, munmap and mremap,\n"
@@ -61,8 +50,7 @@ static void help(FILE *f)
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_JSON = 256, OPT_NO_BPF, OPT_ALLOC, OPT_TICK, OPT_NO_FREEZE, OPT_FREEZE_MAX,
-       OPT_NO_ARENAS, OPT_FOLDED };
+enum { OPT_JSON = 256, OPT_TICK, OPT_FOLDED };
 
 struct watch_args {
 	struct session_opts s;
@@ -79,15 +67,9 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "output", required_argument, NULL, 'o' },
-		{ "alloc", no_argument, NULL, OPT_ALLOC },
-		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
-		{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
-		{ "freeze-max", required_argument, NULL, OPT_FREEZE_MAX },
-		{ "no-arenas", no_argument, NULL, OPT_NO_ARENAS },
-		GROWTH_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
-		ALLOC_LONGOPTS,
+		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
@@ -123,30 +105,6 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		case 'o':
 			a->s.record_path = optarg;
 			break;
-		case OPT_ALLOC:
-			a->s.alloc = true;
-			break;
-		case OPT_NO_BPF:
-			a->s.bpf = false;
-			break;
-		case OPT_NO_FREEZE:
-			a->s.no_freeze = true;
-			break;
-		case OPT_NO_ARENAS:
-			a->s.no_arenas = true;
-			break;
-		case OPT_FREEZE_MAX: {
-			long ms;
-
-			if (parse_count(optarg, "freeze-max", &ms, err, sizeof(err)))
-				goto usage;
-			if (ms > 10000) {
-				snprintf(err, sizeof(err), "freeze-max: at most 10000 ms");
-				goto usage;
-			}
-			a->s.freeze_max_s = (double)ms / 1000.0;
-			break;
-		}
 		case OPT_FOLDED:
 			a->folded = true;
 			break;
@@ -158,9 +116,7 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			ret = growth_opt_parse(c, optarg, &a->s.growth, err, sizeof(err));
-			if (ret == 0)
-				ret = alloc_opts_parse(c, optarg, &a->s.alloc_opts, err, sizeof(err));
+			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
 			if (ret == 1)
 				continue;
 			if (ret == 0)

@@ -4,7 +4,6 @@
 #include "analyzer/analyze.h"
 #include "analyzer/timeline.h"
 #include "analyzer/vec.h"
-#include "cli/test_findings.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -60,13 +59,6 @@ static int keep_findings(struct replay *r, const struct window *w, size_t end)
 	return findings_set_from_window(&f->fs, w);
 }
 
-static int analyse_window(struct analyzer *an, struct window *w)
-{
-	int ret = analyzer_window(an, w);
-
-	return ret ? ret : test_findings_add(w);
-}
-
 /*
  * One pass over the whole recording: indexes it (first pass only) and keeps
  * the findings of every window, as `report` would print them.
@@ -117,7 +109,7 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 		}
 		sample_hold(s);
 		ret = timeline_push(tl, s, &w);
-		if (ret == 1 && !(ret = analyse_window(an, w)))
+		if (ret == 1 && !(ret = analyzer_window(an, w)))
 			/* A restarted target closes the window at the sample before this one. */
 			ret = keep_findings(r, w, w->end == s ? i : i - 1);
 		sample_free(s);
@@ -127,7 +119,7 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 		if (ret < 0)
 			break;
 	}
-	if (ret == 0 && timeline_flush(tl, &w) == 1 && !(ret = analyse_window(an, w)))
+	if (ret == 0 && timeline_flush(tl, &w) == 1 && !(ret = analyzer_window(an, w)))
 		ret = keep_findings(r, w, i - 1);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", r->path);

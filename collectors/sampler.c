@@ -75,7 +75,9 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 	}
 	if (opts->alloc) {
 		ret = bpf_alloc_open(pid, &opts->alloc_opts, &s->alloc, err, errlen);
-		if (ret) {
+		if (ret && opts->alloc_opts.optional && ret != -ESRCH) {
+			log_warn("malloc probes off: %s", err);
+		} else if (ret) {
 			sampler_close(s);
 			return ret;
 		}

@@ -3,98 +3,17 @@
 import json
 import os
 import re
-import shlex
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import MEMSLEUTH, MIB, SANITIZED, run
-from tmuxterm import Term, check_stderr, memsleuth_command
+from conftest import MIB, run
+from topview import (REGION_COLUMNS, T0, go_nowait, header_rss, near_vm_rss, region_row,
+                     sample_line, top, vm_rss)  # noqa: F401 (top: a fixture)
 
-UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
 BLOCKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
-
-INJECTED = ("warn|fd_growth|sockets +20 in 10s, limit in 8m|fds=33,rate_per_s=2\n"
-            "critical|leak|grow_cache leaks 1.0 MiB/s|bytes=10485760|"
-            "grow_cache+0x1a (cache.c:42);main+0x20 (main.c:10)")
-
-
-class TopRun:
-    """memsleuth under tmux: directly (its exit status printed after it), or typed into a shell."""
-
-    def __init__(self, tmp_path, args, width=80, height=24, env=None, shell=False, n=0):
-        self.errfile = tmp_path / f"top-{n}.err"
-        self.rcfile = tmp_path / f"top-{n}.rc"
-        self.cmd = memsleuth_command(MEMSLEUTH, args, self.errfile)
-        if shell:
-            assert not env, "a typed command line cannot carry the environment"
-            self.term = Term("env -i PATH=/usr/bin:/bin TERM=screen PS1='$ ' "
-                             "bash --norc --noprofile -i", width, height)
-            self.term.wait_for(r"^\$ ?$")
-        else:
-            script = tmp_path / f"top-{n}.sh"
-            exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in (env or {}).items())
-            # exec: the pane's leader then is sleep, which the teardown's hangup ends.
-            script.write_text(f"{exports}{self.cmd}\necho rc=$? > {self.rcfile}\n"
-                              f"cat {self.rcfile}\nexec sleep 600\n")
-            self.term = Term(f"sh {script}", width, height)
-
-    def status(self, timeout=30):
-        """Waits for memsleuth to end; returns its exit status."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.rcfile.exists() and self.rcfile.read_text().strip():
-                return int(self.rcfile.read_text().strip().split("=")[1])
-            time.sleep(0.2)
-        raise AssertionError(f"memsleuth did not exit; screen:\n{self.term.text()}")
-
-    def stderr(self):
-        return check_stderr(self.errfile)
-
-
-@pytest.fixture
-def top(tmp_path):
-    started = []
-
-    def start(*args, **kw):
-        r = TopRun(tmp_path, args, n=len(started), **kw)
-        started.append(r)
-        return r
-
-    yield start
-    for r in started:
-        r.term.kill()
-    for r in started:
-        r.stderr()
-
-
-def header_rss(text):
-    m = re.search(r"^ RSS\s+([\d.]+) (B|KiB|MiB|GiB)\s", text, re.M)
-    assert m, text
-    return float(m.group(1)) * UNITS[m.group(2)]
-
-
-def vm_rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
-def region_row(text, name):
-    for line in text.split("\n"):
-        if line.strip().startswith(name + " ") or line.strip() == name:
-            return line
-    raise AssertionError(f"no row {name!r} in:\n{text}")
-
-
-def go_nowait(t):
-    """Lets a steady target start growing without waiting for its 'done'."""
-    t.proc.stdin.write("go\n")
-    t.proc.stdin.flush()
 
 
 # ---- the live view ----------------------------------------------------------------------
@@ -106,15 +25,16 @@ def test_header_matches_target_and_region_deltas_show(target, top):
     text = r.term.wait_for(rf"pid {t.pid} grow_heap_anon\b")
     text = r.term.wait_for(r"^ RSS\s+[\d.]+ ")
     rss = header_rss(text)
-    assert abs(rss - vm_rss(t.pid)) <= 0.03 * vm_rss(t.pid), (rss, vm_rss(t.pid))
+    assert near_vm_rss(rss, t.pid), (rss, vm_rss(t.pid))
     assert re.search(r"on: smaps fds arenas\s+off: bpf alloc", text), text
     t.go()
     # The window is 60 s: the growth stays in the deltas long enough to be seen under load.
+    # [heap] also gains what of its first 132 KiB the target had not touched yet.
     text = r.term.wait_for(r"^ \[anon\] .* \+32\.0 MiB")
-    assert re.search(r"\+48\.0 MiB", region_row(text, "[heap]")), text
+    assert re.search(r"\+48\.[01] MiB", region_row(text, "[heap]")), text
     rss = header_rss(text)
-    assert abs(rss - vm_rss(t.pid)) <= 0.03 * vm_rss(t.pid), (rss, vm_rss(t.pid))
-    assert re.search(r"^ heap\s+48\.\d MiB\s+\+48\.0 MiB", text, re.M), text
+    assert near_vm_rss(rss, t.pid), (rss, vm_rss(t.pid))
+    assert re.search(r"^ heap\s+48\.\d MiB\s+\+48\.[01] MiB", text, re.M), text
     r.term.keys("q")
     assert r.status() == 0
 
@@ -200,53 +120,15 @@ def test_resize_lays_out_again(target, top):
     assert r.status() == 0
 
 
-@pytest.mark.parametrize("width,height", [(80, 24), (120, 40)])
-def test_sizes_show_pid_rss_deltas_and_findings(target, top, width, height):
-    t = target("grow_steady", 64, 100, 128)
-    r = top("top", t.pid, "-i", "5", "--no-bpf", width=width, height=height,
-            env={"MEMSLEUTH_TEST_FINDINGS": INJECTED})
-    r.term.wait_for(rf"pid {t.pid} grow_steady")
-    go_nowait(t)
-    text = r.term.wait_for(lambda s: "grow_cache leaks" in s and
-                           re.search(r"^ \[heap\] .* \+\d", s, re.M))
-    assert re.search(rf"^ memsleuth  pid {t.pid} grow_steady", text, re.M), text
-    assert header_rss(text) > 1 * MIB
-    assert re.search(r"\+[\d.]+ (KiB|MiB)", region_row(text, "[heap]")), text
-    # Most severe first, in the strip above the panel.
-    lines = text.split("\n")
-    crit = next(i for i, l in enumerate(lines) if "grow_cache leaks" in l)
-    warn = next(i for i, l in enumerate(lines) if "sockets +20" in l)
-    assert crit < warn and "CRIT" in lines[crit] and "WARN" in lines[warn], text
-    assert all(len(l) <= width for l in lines) and len(lines) <= height
-    r.term.keys("q")
-    assert r.status() == 0
-
-
-def test_finding_expands_with_evidence_and_frames(target, top):
-    t = target("grow_steady", 64, 100, 128)
-    r = top("top", t.pid, "-i", "5", "--no-bpf", env={"MEMSLEUTH_TEST_FINDINGS": INJECTED})
-    r.term.wait_for("grow_cache leaks")
-    r.term.keys("1")
-    r.term.wait_for(r"^ FINDINGS  window #\d+ \(5s\)")
-    r.term.keys("Enter")
-    text = r.term.wait_for(r"bytes: 10485760 \(10\.0 MiB\)")
-    assert "grow_cache+0x1a (cache.c:42)" in text and "main+0x20 (main.c:10)" in text
-    r.term.keys("Down", "Enter")
-    text = r.term.wait_for(r"fds: 33")
-    assert "rate_per_s: 2" in text and "bytes: 10485760" not in text
-    r.term.keys("q")
-    assert r.status() == 0
-
-
 def test_target_exit_keeps_final_data_until_q(target, top):
     t = target("grow_heap_anon", 8, 0)
     r = top("top", t.pid, "-i", "60", "--no-bpf")
     r.term.wait_for(rf"pid {t.pid} ")
     t.go()
-    r.term.wait_for(r"^ \[heap\] .* \+8\.0 MiB")
+    r.term.wait_for(r"^ \[heap\] .* \+8\.[01] MiB")
     t.finish()
     text = r.term.wait_for(rf"target {t.pid} exited: final data shown, q quits")
-    assert re.search(r"\+8\.0 MiB", region_row(text, "[heap]")), text
+    assert re.search(r"\+8\.[01] MiB", region_row(text, "[heap]")), text
     time.sleep(1.5)
     assert not r.rcfile.exists(), "top left before q"
     r.term.keys("q")
@@ -334,8 +216,6 @@ def test_utf8_sparklines(target, top):
 
 # ---- replay -----------------------------------------------------------------------------
 
-T0 = 1700000000.0
-REGION_COLUMNS = ["name", "kind", "vmas", "size", "rss", "pss", "anon", "private_dirty", "swap"]
 FRAMES = ["grow_cache+0x1a (cache.c:42)", "handle_request+0x88 (server.c:120)",
           "main+0x20 (main.c:10)"]
 
@@ -354,25 +234,15 @@ def write_recording(path, n=40):
                    ["[arena 0x7f0000000000]", "arena", 2, 64 * MIB, 4 * MIB, 4 * MIB,
                     4 * MIB, 4 * MIB, 0],
                    ["/usr/lib/libc.so.6", "file", 5, 2 * MIB, 2 * MIB, MIB, 0, 0, 0]]
-        rss = sum(r[4] for r in regions)
-        lines.append({
-            "type": "sample", "t": T0 + i, "pid": 4242, "comm": "replayd",
-            "allocator": "glibc", "threads": 3, "bpf": True, "lost_events": 0,
-            "totals": {"rss": rss, "pss": rss, "anon": rss - 2 * MIB, "swap": 0,
-                       "size": 200 * MIB},
-            "regions": regions,
-            "fds": {"total": 13 + 2 * i, "limit": 1024,
-                    "by_type": {"socket": 10 + 2 * i, "file": 3}},
-            "arenas": [
-                {"addr": 0x7ffff7e19c80, "main": True, "threads": 1, "heaps": 0,
-                 "system": heap, "max_system": heap, "top": MIB, "free": 2 * MIB,
-                 "live": -1, "rss": heap, "reclaimable": 0, "fragmentation": 0.1},
-                {"addr": 0x7f0000000020, "main": False, "threads": 2, "heaps": 1,
-                 "system": 4 * MIB, "max_system": 4 * MIB, "top": 64 << 10,
-                 "free": 3 * MIB, "live": -1, "rss": 4 * MIB, "reclaimable": MIB,
-                 "fragmentation": 0.75}],
-            "stacks": [[7, "mmap", i * MIB, i]],
-        })
+        arenas = [{"addr": 0x7ffff7e19c80, "main": True, "threads": 1, "heaps": 0,
+                   "system": heap, "max_system": heap, "top": MIB, "free": 2 * MIB,
+                   "live": -1, "rss": heap, "reclaimable": 0, "fragmentation": 0.1},
+                  {"addr": 0x7f0000000020, "main": False, "threads": 2, "heaps": 1,
+                   "system": 4 * MIB, "max_system": 4 * MIB, "top": 64 << 10,
+                   "free": 3 * MIB, "live": -1, "rss": 4 * MIB, "reclaimable": MIB,
+                   "fragmentation": 0.75}]
+        lines.append(sample_line(T0 + i, 4242, "replayd", regions, 10 + 2 * i, arenas,
+                                 [[7, "mmap", i * MIB, i]]))
     lines.append({"type": "end", "t": T0 + n, "reason": "stopped"})
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return path
@@ -380,7 +250,7 @@ def write_recording(path, n=40):
 
 def test_replay_shows_fixed_content_and_steps(top, tmp_path):
     rec = write_recording(tmp_path / "fixed.jsonl")
-    r = top("top", "--replay", rec, env={"MEMSLEUTH_TEST_FINDINGS": INJECTED})
+    r = top("top", "--replay", rec)
     term = r.term
     # It opens where the first window (10 s) closes: sample 11 of 40.
     text = term.wait_for(r"REPLAY 11/40")
@@ -391,8 +261,9 @@ def test_replay_shows_fixed_content_and_steps(top, tmp_path):
     assert re.search(r"fds\s+33/1024\s+\+20", text), text
     assert re.search(r"\[heap\]\s+heap\s+30\.0 MiB\s+\+10\.0 MiB", text), text
     assert re.search(r"on: smaps fds arenas bpf\s+off: alloc", text), text
+    # One window is no trend yet: the detectors wait for the second.
     assert re.search(r"FINDINGS  window #1 \(10s\)", text), text
-    assert text.index("grow_cache leaks") < text.index("sockets +20")
+    assert "nothing found in the last window" in text
     term.keys(".")
     text = term.wait_for(r"REPLAY 12/40")
     assert re.search(r"^ RSS\s+45\.0 MiB\s+\+10\.0 MiB", text, re.M), text
@@ -420,33 +291,18 @@ def test_replay_shows_fixed_content_and_steps(top, tmp_path):
     text = term.wait_for(r"socket\s+88\s+\+20")
     assert re.search(r"open 91 of 1024 allowed \(9%\), \+20 in 10s: the limit in 7m", text)
     term.keys("5")
-    text = term.wait_for(r"mmap\s+\+10\.0 MiB\s+\+10\s+39\.0 MiB\s+grow_cache\+0x1a")
+    text = term.wait_for(r"mmap\s+\+10\.0 MiB\s+\+10\s+39\.0 MiB\s+grow_cache \(cache\.c:42\)$")
     assert "main+0x20" not in text
     term.keys("Enter")
     text = term.wait_for(r"main\+0x20 \(main\.c:10\)")
     assert "handle_request+0x88 (server.c:120)" in text
+    assert "grow_cache+0x1a (cache.c:42)" in text
     # Play advances on its own, one sample a second, and stops at the end.
     term.keys("<", "Space")
     term.wait_for(r"REPLAY [3-9]/40 .*playing")
     term.keys("Space")
     text = term.wait_for(r"REPLAY \d+/40 .*paused")
     term.keys("q")
-    assert r.status() == 0
-
-
-def test_replay_findings_match_report(top, tmp_path):
-    """Without injected findings, top shows what the analyzer finds, as report does."""
-    rec = write_recording(tmp_path / "fixed.jsonl")
-    res = run(["report", rec, "--json"], check=0)
-    first = json.loads(res.stdout.splitlines()[0])
-    r = top("top", "--replay", rec, "-n", "600")
-    text = r.term.wait_for(r"REPLAY 11/40")
-    if first["findings"]:
-        for f in first["findings"]:
-            assert f["kind"] in text, (f, text)
-    else:
-        assert "nothing found in the last window" in text, text
-    r.term.keys("q")
     assert r.status() == 0
 
 
@@ -473,7 +329,7 @@ def test_top_records_what_it_shows(target, top, tmp_path):
     r = top("top", t.pid, "-i", "5", "--no-bpf", "-o", rec)
     r.term.wait_for(rf"pid {t.pid} ")
     t.go()
-    r.term.wait_for(r"^ \[heap\] .* \+8\.0 MiB")
+    r.term.wait_for(r"^ \[heap\] .* \+8\.[01] MiB")
     r.term.wait_for(r"FINDINGS  window #1 \(5s\)")
     r.term.keys("q")
     assert r.status() == 0
@@ -497,9 +353,21 @@ def test_unusable_terminal_is_one_line(target, top):
 # ---- errors, without a terminal ---------------------------------------------------------
 
 
+def test_help_names_every_option():
+    out = run(["top", "--help"], check=0).stdout
+    for opt in ("-i, --interval SECONDS", "-n, --frames FRAMES", "-o, --output FILE",
+                "--replay FILE", "--alloc ", "--alloc-duty PCT", "--alloc-exact",
+                "--alloc-sample BYTES", "--alloc-optional", "--no-bpf", "--no-freeze",
+                "--freeze-max MS", "--no-arenas", "--fault-rate N", "--stack-rate N",
+                "-h, --help"):
+        assert opt in out, (opt, out)
+
+
 def test_usage_errors(tmp_path):
     rec = write_recording(tmp_path / "fixed.jsonl")
     for args in (["top"], ["top", "1", "--replay", rec], ["top", "--replay", rec, "--no-bpf"],
+                 ["top", "--replay", rec, "--alloc"], ["top", "1", "--alloc-duty", "0"],
+                 ["top", "1", "--freeze-max", "20000"], ["top", "1", "--fault-rate", "x"],
                  ["top", "1", "-i", "1000"], ["top", "1", "--bogus"], ["top", "abc"]):
         res = run(args, check=2)
         assert len(res.stderr.strip().splitlines()) == 1, res.stderr
@@ -519,37 +387,3 @@ def test_runtime_errors_are_one_line(target, tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1 and "line 43" in res.stderr, res.stderr
 
 
-# ---- the demo ---------------------------------------------------------------------------
-
-
-def test_demo_opens_top_and_stops_its_target(top):
-    r = top("demo", "-n", "120", "--no-bpf")
-    text = r.term.wait_for(r"pid \d+ memsleuth-demo")
-    pid = int(re.search(r"pid (\d+) memsleuth-demo", text).group(1))
-    # The sanitizer build's demo target allocates with ASan's malloc: no glibc arenas.
-    growing = r"^ \[anon\] " if SANITIZED else r"^ \[arena 0x[0-9a-f]+\] .*arena"
-    r.term.wait_for(growing + r".* \+[\d.]+ (KiB|MiB)")
-    r.term.keys("q")
-    assert r.status() == 0
-    assert f"started demo target, PID {pid}" in r.stderr()
-    assert not os.path.exists(f"/proc/{pid}/stat") or \
-        open(f"/proc/{pid}/stat").read().split(")")[1].split()[0] == "Z"
-
-
-# The sanitizer build's demo target allocates with ASan's malloc: no [heap], no glibc arenas.
-@pytest.mark.nosan
-def test_demo_without_terminal_watches_all_growth_kinds():
-    """Two windows of the demo show its four behaviours in the raw figures."""
-    res = run(["demo", "-n", "2", "-i", "5", "--json", "--no-bpf"], timeout=60, check=0)
-    windows = [json.loads(line) for line in res.stdout.splitlines()]
-    assert len(windows) == 2
-    assert all(w["comm"] == "memsleuth-demo" for w in windows)
-    for w in windows:
-        # 64 KiB blocks every 100 ms into [heap], three fragmenting arenas, a socket a second.
-        heap = next(r for r in w["regions"] if r["name"] == "[heap]")
-        assert heap["rss_delta"] >= 2 * MIB, heap
-        arenas = [r for r in w["regions"] if r["kind"] == "arena"]
-        assert len(arenas) == 3 and all(a["rss_delta"] > 0 for a in arenas), arenas
-        assert w["fds"]["by_type"]["socket"] >= 4
-    assert windows[1]["fds"]["by_type"]["socket"] > windows[0]["fds"]["by_type"]["socket"]
-    assert "demo target stopped" in res.stderr

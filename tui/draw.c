@@ -169,6 +169,58 @@ void line_putf(struct line *l, enum style st, const char *fmt, ...)
 	line_put(l, st, buf);
 }
 
+bool text_figure_before(const char *s, size_t at)
+{
+	size_t start = at, i;
+	bool digit = false;
+
+	while (start > 0 && s[start - 1] != ' ')
+		start--;
+	while (start < at && strchr("(+-", s[start]))
+		start++;
+	for (i = start; i < at; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			digit = true;
+		else if (s[i] != '.')
+			return false;
+	}
+	return digit;
+}
+
+void line_put_words(struct line *l, enum style st, const char *s)
+{
+	const char *ellipsis = use_utf8 ? "\u2026" : "...";
+	int left = line_left(l), budget = left - text_width(ellipsis), w = 0, cut = 0, cw;
+	const char *p = s;
+	wchar_t wc;
+
+	if (text_width(s) <= left) {
+		put_clipped(l, st, s, left);
+		return;
+	}
+	if (budget <= 0) {
+		put_clipped(l, st, s, left);
+		return;
+	}
+	/* The widest prefix that ends a word and fits before the ellipsis, less a clause mark. */
+	while (*p) {
+		size_t k = next_char(p, &wc, &cw);
+
+		if (w + cw > budget)
+			break;
+		/* A figure keeps its unit: "(10" alone would say nothing. */
+		if (*p == ' ' && w > 0 && !text_figure_before(s, (size_t)(p - s)))
+			cut = p[-1] == ',' || p[-1] == ';' || p[-1] == ':' ? w - 1 : w;
+		w += cw;
+		p += k;
+	}
+	/* One long word (a path, a symbol): cut it where it stops fitting. */
+	if (cut < budget / 2)
+		cut = w;
+	put_clipped(l, st, s, cut);
+	put_clipped(l, st, ellipsis, text_width(ellipsis));
+}
+
 void line_skip(struct line *l, int n)
 {
 	static const char blanks[] = "                                                                ";

@@ -49,6 +49,16 @@ void line_putf(struct line *l, enum style st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Writes `s` in exactly `w` columns, right-aligned, cut on the right when longer. */
 void line_put_right(struct line *l, enum style st, const char *s, int w);
+/*
+ * Whether the word that ends before the space at s[at] is a figure ("7.3",
+ * "(10", "+5"): a line is not cut there, so that a figure keeps its unit.
+ */
+bool text_figure_before(const char *s, size_t at);
+/*
+ * Writes `s` in what is left of the line; a longer text is cut at a space and
+ * ends with an ellipsis, so that no figure is cut in two or from its unit.
+ */
+void line_put_words(struct line *l, enum style st, const char *s);
 /* Writes `s` in exactly `w` columns, left-aligned; a longer text keeps its tail ("...tail"). */
 void line_put_tail(struct line *l, enum style st, const char *s, int w);
 /* Writes `n` blanks. */

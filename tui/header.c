@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The live view's header: who the target is, what is measured, and four figures with sparklines. */
 #include "tui/chrome.h"
+#include "analyzer/arenas.h"
 #include "cli/util.h"
 
 #include <inttypes.h>
@@ -127,8 +128,9 @@ static void collectors_line(const struct model *m, struct line *l)
 	const struct sample *s = model_latest(m);
 	const struct model_meta *meta = model_meta(m);
 	const char *names[] = { "smaps", "fds", "arenas", "bpf", "alloc" };
-	bool on[] = { s->has_regions, s->has_fds, s->has_arenas, s->has_bpf,
-		      meta->alloc && s->has_bpf };
+	/* Arenas are read once a window: on when the window holds a reading. */
+	bool on[] = { s->has_regions, s->has_fds, arenas_latest(model_window(m)) != NULL,
+		      s->has_bpf, meta->alloc && s->has_bpf };
 	size_t i;
 
 	line_skip(l, 1);
@@ -136,7 +138,10 @@ static void collectors_line(const struct model *m, struct line *l)
 	for (i = 0; i < 5; i++)
 		if (on[i])
 			line_putf(l, ST_NORMAL, " %s", names[i]);
-	line_put(l, ST_LABEL, "  off:");
+	for (i = 0; i < 5 && on[i]; i++)
+		;
+	if (i < 5)
+		line_put(l, ST_LABEL, "  off:");
 	for (i = 0; i < 5; i++)
 		if (!on[i])
 			line_putf(l, ST_DIM, " %s", names[i]);

@@ -7,7 +7,7 @@ static const char *const common[] = {
 	"",
 	"  Tab, Right      next panel          Shift-Tab, Left  previous panel",
 	"  1-5             go to a panel       Up/Down, j/k     move the selection",
-	"  PgUp/PgDn       page                Home/End         first/last row",
+	"  PgUp/PgDn       page                Home/End, g/G    first/last row",
 	"  Enter           expand a finding or a stack (evidence, all frames)",
 	"  s               change the panel's sort order (the column marked *)",
 	"  + / -           longer / shorter window (the span of every delta)",
@@ -17,12 +17,12 @@ static const char *const common[] = {
 };
 
 static const char *const live_keys[] = {
-	"  p               pause the display (sampling goes on; p again shows the newest)",
+	"  p, Space        pause the display (sampling goes on; p again shows the newest)",
 	NULL,
 };
 
 static const char *const replay_keys[] = {
-	"  Space, p        play / pause (one sample per second)",
+	"  p, Space        play / pause (one sample per second)",
 	"  . ,             one sample forward / back",
 	"  ] [             one window forward / back",
 	"  > <             last / first sample",
@@ -33,8 +33,9 @@ static const char *const figures[] = {
 	"",
 	"Deltas are taken between the newest sample and the one a window earlier",
 	"(a sliding window). Findings come from the analyzer, once per closed window,",
-	"exactly as 'memsleuth watch' reports them. heap = [heap] + glibc arena heaps.",
-	"Sparklines span the last ten minutes at most, highest value per column.",
+	"exactly as 'memsleuth watch' reports them, most severe first (CRIT, WARN):",
+	"the strip above the panel shows one line per kind, panel 1 every finding.",
+	"heap = [heap] + glibc arena heaps. Sparklines: the last ten minutes at most.",
 	"",
 	"Any key closes this help.",
 	NULL,

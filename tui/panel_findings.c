@@ -2,12 +2,14 @@
 /* The Findings panel and strip: what the analyzer concluded, most severe first, with evidence. */
 #include "tui/panel.h"
 #include "cli/util.h"
+#include "tui/evidence.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#define KIND_COLS 20
+/* The kind column fits the longest kind shown, within these bounds. */
+#define KIND_MIN_COLS 8
+#define KIND_MAX_COLS 24
 #define INDENT 6
 
 static const char *sev_label(int sev)
@@ -20,36 +22,6 @@ static const char *sev_label(int sev)
 	default:
 		return "INFO";
 	}
-}
-
-/* Evidence whose key names a byte figure also shows it for people. */
-static bool is_bytes_key(const char *key)
-{
-	static const char *const keys[] = { "system", "top", "free", "live", "rss", "quantum",
-					     "reclaimable", "limit", NULL };
-	size_t i;
-
-	if (strstr(key, "bytes"))
-		return true;
-	for (i = 0; keys[i]; i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
-}
-
-static void format_evidence(const struct evidence *e, char *buf, size_t len)
-{
-	char h[16];
-
-	if (e->type == EV_INT && is_bytes_key(e->key) && e->i >= 1024)
-		snprintf(buf, len, "%s: %" PRId64 " (%s)", e->key, e->i,
-			 fmt_bytes(h, sizeof(h), (uint64_t)e->i));
-	else if (e->type == EV_INT)
-		snprintf(buf, len, "%s: %" PRId64, e->key, e->i);
-	else if (e->type == EV_REAL)
-		snprintf(buf, len, "%s: %.4g", e->key, e->d);
-	else
-		snprintf(buf, len, "%s: %s", e->key, e->s ? e->s : "");
 }
 
 /*
@@ -68,7 +40,7 @@ static int wrap(const char *s, int w, int k, char *out, size_t outlen)
 
 		if ((int)len > w) {
 			cut = (size_t)w;
-			while (cut > 0 && s[cut] != ' ')
+			while (cut > 0 && (s[cut] != ' ' || text_figure_before(s, cut)))
 				cut--;
 			if (cut == 0)
 				cut = (size_t)w;
@@ -90,6 +62,7 @@ static int wrap(const char *s, int w, int k, char *out, size_t outlen)
 struct findings_ctx {
 	const struct findings_set *fs;
 	const struct list_state *st;
+	int kind_cols;
 };
 
 static int detail_lines(const struct finding *f, int width)
@@ -107,14 +80,26 @@ static int height(const void *vctx, int row, int width)
 	return 1 + detail_lines(&c->fs->items[row], width);
 }
 
-static void draw_summary_line(const struct finding *f, struct line *l, bool sel)
+/* Columns the kind column needs for `label`. */
+static int kind_cols(const char *label, int cols)
+{
+	int w = text_width(label);
+
+	if (w > cols)
+		cols = w;
+	return cols > KIND_MAX_COLS ? KIND_MAX_COLS : cols;
+}
+
+/* "CRIT  kind  summary", the kind written as `label` (a count may follow it). */
+static void draw_summary_line(const struct finding *f, const char *label, int cols,
+			      struct line *l, bool sel)
 {
 	line_skip(l, 1);
 	line_put_right(l, sel_style(sel, style_severity(f->severity)), sev_label(f->severity), 4);
 	line_skip(l, 2);
-	line_put_tail(l, sel_style(sel, ST_LABEL), f->kind ? f->kind : "?", KIND_COLS);
-	line_skip(l, 1);
-	line_put(l, sel_style(sel, ST_NORMAL), f->summary ? f->summary : "");
+	line_put_tail(l, sel_style(sel, ST_LABEL), label, cols);
+	line_skip(l, 2);
+	line_put_words(l, sel_style(sel, ST_NORMAL), f->summary ? f->summary : "");
 }
 
 static void draw_row(const void *vctx, int row, int sub, struct line *l, bool sel)
@@ -125,7 +110,7 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 	char buf[512];
 
 	if (sub == 0) {
-		draw_summary_line(f, l, sel);
+		draw_summary_line(f, f->kind ? f->kind : "?", c->kind_cols, l, sel);
 		return;
 	}
 	sub--;
@@ -136,18 +121,21 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 		return;
 	}
 	sub -= nsum;
-	if (sub < (int)f->nev) {
-		format_evidence(&f->ev[sub], buf, sizeof(buf));
-		line_put(l, ST_DIM, buf);
-		return;
-	}
-	sub -= (int)f->nev;
-	if (sub == 0) {
+	/* The stack answers "which code?": it comes before the figures, which a short screen cuts. */
+	if (f->nframes && sub == 0) {
 		line_put(l, ST_HEAD, "stack:");
 		return;
 	}
-	line_skip(l, 2);
-	line_put_tail(l, ST_NORMAL, f->frames[sub - 1], line_left(l));
+	if (f->nframes && sub <= (int)f->nframes) {
+		line_skip(l, 2);
+		line_put_tail(l, ST_NORMAL, f->frames[sub - 1], line_left(l));
+		return;
+	}
+	sub -= f->nframes ? 1 + (int)f->nframes : 0;
+	if (sub < (int)f->nev) {
+		evidence_format(f->kind, &f->ev[sub], buf, sizeof(buf));
+		line_put(l, ST_DIM, buf);
+	}
 }
 
 /* One line saying what the findings are from and when the next ones come. */
@@ -192,6 +180,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 	struct list_rows lr = { .height = height, .draw = draw_row, .ctx = &c };
 	char what[160];
 	struct line l;
+	size_t i;
 
 	if (r.h <= 0)
 		return;
@@ -205,24 +194,73 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 			     fs ? " nothing found in this window" : " waiting for the first window");
 		return;
 	}
+	c.kind_cols = KIND_MIN_COLS;
+	for (i = 0; i < fs->n; i++)
+		c.kind_cols = kind_cols(fs->items[i].kind ? fs->items[i].kind : "?", c.kind_cols);
 	lr.n = (int)fs->n;
 	list_draw((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, st, &lr);
+}
+
+/*
+ * The strip shows one line per kind of finding, its most severe first, and
+ * how many there are of that kind: three fragmented arenas are one line.
+ */
+struct kind_line {
+	const struct finding *first;
+	size_t count;
+};
+
+#define MAX_KINDS 64
+
+/* The kinds of `fs` in order into `out` (room for MAX_KINDS); returns how many. */
+static size_t kind_lines(const struct findings_set *fs, struct kind_line *out)
+{
+	size_t n = 0, i, k;
+
+	for (i = 0; i < fs->n; i++) {
+		const char *kind = fs->items[i].kind ? fs->items[i].kind : "?";
+
+		for (k = 0; k < n; k++)
+			if (strcmp(out[k].first->kind ? out[k].first->kind : "?", kind) == 0)
+				break;
+		if (k == n && n == MAX_KINDS)
+			continue;
+		if (k == n)
+			out[n++] = (struct kind_line){ .first = &fs->items[i] };
+		out[k].count++;
+	}
+	return n;
+}
+
+static void kind_label(const struct kind_line *k, char *buf, size_t len)
+{
+	const char *kind = k->first->kind ? k->first->kind : "?";
+
+	if (k->count > 1)
+		snprintf(buf, len, "%s %s%zu", kind, draw_utf8() ? "\u00d7" : "x", k->count);
+	else
+		snprintf(buf, len, "%s", kind);
 }
 
 int findings_strip_height(const struct model *m, int max)
 {
 	const struct findings_set *fs = model_findings(m);
-	int want = 1 + (fs && fs->n ? (int)fs->n : 1);
+	struct kind_line lines[MAX_KINDS];
+	int want = 2;
 
+	if (fs && fs->n)
+		want = 1 + (int)kind_lines(fs, lines);
 	return want < max ? want : max;
 }
 
 void findings_strip_draw(const struct model *m, struct rect r)
 {
 	const struct findings_set *fs = model_findings(m);
-	char what[160];
+	struct kind_line lines[MAX_KINDS];
+	char what[160], label[48];
 	struct line l;
-	int i, shown;
+	int i, shown, cols = KIND_MIN_COLS;
+	size_t n;
 
 	if (r.h <= 0)
 		return;
@@ -238,16 +276,22 @@ void findings_strip_draw(const struct model *m, struct rect r)
 			     fs ? " nothing found in the last window" : " waiting for the first window");
 		return;
 	}
+	n = kind_lines(fs, lines);
 	shown = r.h - 1;
-	if ((size_t)shown > fs->n)
-		shown = (int)fs->n;
+	if ((size_t)shown > n)
+		shown = (int)n;
+	for (i = 0; i < shown; i++) {
+		kind_label(&lines[i], label, sizeof(label));
+		cols = kind_cols(label, cols);
+	}
 	for (i = 0; i < shown; i++) {
 		line_start(&l, r.y + 1 + i, r.x, r.w);
-		if (i == shown - 1 && (size_t)shown < fs->n) {
-			line_putf(&l, ST_DIM, " ... %zu more: Tab to the Findings panel",
-				  fs->n - (size_t)i);
+		if (i == shown - 1 && (size_t)shown < n) {
+			line_putf(&l, ST_DIM, " ... %zu more kinds: 1 opens the Findings panel",
+				  n - (size_t)i);
 		} else {
-			draw_summary_line(&fs->items[i], &l, false);
+			kind_label(&lines[i], label, sizeof(label));
+			draw_summary_line(lines[i].first, label, cols, &l, false);
 		}
 		line_end(&l, ST_NORMAL);
 	}

@@ -2,10 +2,12 @@
 /* The Growth stacks panel: which code grew memory or fds in the window, expandable to all frames. */
 #include "tui/panel.h"
 #include "cli/util.h"
+#include "analyzer/frames.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *const sorts[] = { "delta", "outstanding", "kind", NULL };
 
@@ -62,12 +64,26 @@ static int height(const void *vctx, int row, int width)
 	return 1 + (int)(stat_of(d)->nframes ? stat_of(d)->nframes : 1);
 }
 
+/*
+ * A frame as the column shows it: "func (file.c:42)", without the offset into
+ * the function (the expanded stack has it), so that the name fits.
+ */
+static void caller_name(const char *frame, char *buf, size_t len)
+{
+	const char *plus = strstr(frame, "+0x"), *rest = plus ? strchr(plus, ' ') : NULL;
+
+	if (plus && rest)
+		snprintf(buf, len, "%.*s%s", (int)(plus - frame), frame, rest);
+	else
+		snprintf(buf, len, "%s", frame);
+}
+
 static void draw_row(const void *vctx, int row, int sub, struct line *l, bool sel)
 {
 	const struct stacks_ctx *c = vctx;
 	const struct stack_delta *d = c->order[row];
 	const struct stack_stat *s = stat_of(d);
-	char a[16], b[16], n[24];
+	char a[16], b[16], n[24], name[256];
 
 	if (sub > 0) {
 		line_skip(l, 6);
@@ -92,8 +108,9 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 		fmt_bytes(b, sizeof(b), d->cur && d->cur->bytes > 0 ? (uint64_t)d->cur->bytes : 0);
 	line_put_right(l, sel_style(sel, ST_NORMAL), b, 12);
 	line_skip(l, 2);
-	line_put_tail(l, sel_style(sel, ST_NORMAL), s->nframes ? s->frames[0] : "?",
-		      line_left(l));
+	caller_name(s->nframes ? s->frames[frames_first_caller(s->frames, s->nframes)] : "?", name,
+		    sizeof(name));
+	line_put_words(l, sel_style(sel, ST_NORMAL), name);
 }
 
 static int rows(const struct model *m)
@@ -162,7 +179,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 	line_put_right(&l, ST_HEAD, "CALLS", 8);
 	line_put_right(&l, ST_HEAD, st->sort == SORT_OUTSTANDING ? "OUTSTAND*" : "OUTSTAND", 12);
 	line_skip(&l, 2);
-	line_put(&l, ST_HEAD, "INNERMOST FRAME (Enter: all)");
+	line_put(&l, ST_HEAD, "CALLER (Enter: all frames)");
 	line_end(&l, ST_NORMAL);
 	lr.n = (int)w->nstacks;
 	list_draw((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, st, &lr);

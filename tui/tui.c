@@ -28,6 +28,8 @@ enum {
 /* Below this the view cannot say anything useful; it asks for a bigger terminal. */
 #define MIN_COLS 40
 #define MIN_LINES 12
+/* Lines the focused panel keeps below the findings strip. */
+#define MIN_PANEL 4
 
 struct tui {
 	SCREEN *scr;
@@ -135,10 +137,15 @@ static void layout(const struct tui *t, const struct model *m, struct layout *lo
 	lo->all = (struct rect){ 0, 0, LINES, COLS };
 	lo->header = (struct rect){ 0, 0, header_height(), COLS };
 	y = lo->header.h;
-	/* Taller terminals give the findings more room above the panel. */
-	strip_max = 4 + (LINES > 24 ? (LINES - 24) / 3 : 0);
+	/*
+	 * The findings come first: at 80x24 the strip holds five kinds, and
+	 * taller terminals give it more, while the panel keeps MIN_PANEL lines.
+	 */
+	strip_max = 6 + (LINES > 24 ? (LINES - 24) / 3 : 0);
 	if (strip_max > 10)
 		strip_max = 10;
+	if (strip_max > LINES - y - 2 - MIN_PANEL)
+		strip_max = LINES - y - 2 - MIN_PANEL;
 	lo->strip = (struct rect){ y, 0, 0, COLS };
 	if (t->focus != PANEL_FINDINGS)
 		lo->strip.h = findings_strip_height(m, strip_max);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The options that choose what a live subcommand (watch, top) reads from its target. */
+#ifndef MEMSLEUTH_LIVE_OPTS_H
+#define MEMSLEUTH_LIVE_OPTS_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "cli/alloc_opts.h"
+#include "cli/growth_opts.h"
+#include "cli/session.h"
+
+/* getopt codes, clear of the subcommands' own (below 300) and of the two families. */
+enum {
+	LIVE_OPT_ALLOC = 400,
+	LIVE_OPT_NO_BPF,
+	LIVE_OPT_NO_FREEZE,
+	LIVE_OPT_FREEZE_MAX,
+	LIVE_OPT_NO_ARENAS,
+};
+
+/* Entries for a subcommand's getopt_long table: these, the growth and the --alloc families. */
+#define LIVE_LONGOPTS                                                          \
+	{ "alloc", no_argument, NULL, LIVE_OPT_ALLOC },                        \
+	{ "no-bpf", no_argument, NULL, LIVE_OPT_NO_BPF },                      \
+	{ "no-freeze", no_argument, NULL, LIVE_OPT_NO_FREEZE },                \
+	{ "freeze-max", required_argument, NULL, LIVE_OPT_FREEZE_MAX },        \
+	{ "no-arenas", no_argument, NULL, LIVE_OPT_NO_ARENAS },                \
+	GROWTH_LONGOPTS,                                                       \
+	ALLOC_LONGOPTS
+
+#define LIVE_OPTS_HELP                                                                     \
+	"      --alloc             probe malloc and friends for live bytes by stack\n"      \
+	"                          (costs the target more)\n"                                \
+	ALLOC_OPTS_HELP                                                                    \
+	"      --no-bpf            read /proc only: no eBPF probes (works without root\n"   \
+	"                          on your own processes)\n"                                 \
+	"      --no-freeze         read glibc arenas without stopping the target: totals\n" \
+	"                          and top only, no free lists\n"                            \
+	"      --freeze-max MS     longest the target may be stopped for one arena read\n"  \
+	"                          (default 200)\n"                                          \
+	"      --no-arenas         do not read glibc arenas at all\n"                       \
+	GROWTH_OPTS_HELP
+
+/*
+ * Handles option `c` with argument `arg` into `o`. Returns 1 when it was one
+ * of these, 0 when it is not, -1 with a reason in `err` on a bad value.
+ */
+int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, size_t errlen);
+
+#endif

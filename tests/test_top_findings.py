@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The findings in top: real detectors on live targets and on recordings, and the stacks behind them."""
+import json
+import re
+
+import pytest
+
+from conftest import MIB, require_root
+from topview import (REGION_COLUMNS, SEVERITY, T0, UTF8, assert_summary_shown, finding_lines,
+                     go_nowait, header_rss, region_row, report_windows, sample_line,
+                     top)  # noqa: F401 (top: a fixture)
+
+CHUNK = 64 * 1024
+
+
+@pytest.mark.parametrize("width,height", [(80, 24), (120, 40)])
+def test_sizes_show_pid_rss_deltas_and_real_findings(target, top, tmp_path, width, height):
+    """A heap leak raises rss_growth and a verdict after two windows; report agrees."""
+    rec = tmp_path / "live.jsonl"
+    t = target("grow_modes", "leak", 60)
+    r = top("top", t.pid, "-i", "2", "--no-bpf", "-o", rec, width=width, height=height,
+            env=UTF8)
+    r.term.wait_for(rf"pid {t.pid} grow_modes")
+    go_nowait(t)
+    text = r.term.wait_for(lambda s: re.search(r"^ WARN  rss_growth ", s, re.M) and
+                           re.search(r"^ \[heap\] .* \+\d", s, re.M), timeout=60)
+    r.term.keys("q")
+    assert r.status() == 0
+    assert re.search(rf"^ memsleuth  pid {t.pid} grow_modes", text, re.M), text
+    assert header_rss(text) > 1 * MIB
+    assert re.search(r"\+[\d.]+ (KiB|MiB)", region_row(text, "[heap]")), text
+    lines = text.split("\n")
+    assert all(len(l) <= width for l in lines) and len(lines) <= height
+    # What the strip showed is what the analyzer says of that window, read back by report.
+    index = int(re.search(r"FINDINGS  window #(\d+)", text).group(1))
+    found = report_windows(rec)[index - 1]["findings"]
+    shown = [(sev, label.split(" ")[0], summary) for sev, label, summary in finding_lines(text)]
+    assert [k for _, k, _ in shown] == list(dict.fromkeys(f["kind"] for f in found)), text
+    for sev, kind, summary in shown:
+        f = next(f for f in found if f["kind"] == kind)
+        assert sev == SEVERITY[f["severity"]]
+        assert_summary_shown(summary, f["summary"])
+    assert "rss_growth" in [k for _, k, _ in shown] and "verdict" in [k for _, k, _ in shown]
+
+
+@pytest.mark.bpf
+def test_alloc_names_the_leak_and_its_stacks(target, top):
+    """top --alloc: malloc stacks from real probes, and the leak detector naming leak_slowly."""
+    require_root("the malloc probes need root")
+    t = target("alloc_leak", 16 * MIB, 4096, 20)
+    r = top("top", t.pid, "-i", "2", "--alloc", "--alloc-duty", "20", "--stack-rate", "200",
+            env=UTF8)
+    r.term.wait_for(r"on: smaps fds arenas bpf alloc\b")
+    go_nowait(t)
+    text = r.term.wait_for(r"^ (CRIT|WARN)  leak\b", timeout=60)
+    r.term.keys("5")
+    text = r.term.wait_for(r"^ alloc .*  leak_slowly \(alloc_leak\.c:\d+\)$")
+    kinds = set(re.findall(r"^ (alloc|mmap|brk|fault|fd) ", text, re.M))
+    assert {"alloc", "brk", "fault"} <= kinds, text
+    row = next(l for l in text.split("\n") if re.match(r" alloc .*leak_slowly", l))
+    assert re.match(r" alloc +\+[\d.]+ (KiB|MiB) +\+\d+ +[\d.]+ (KiB|MiB)  leak_slowly", row), row
+    # The leak expands to its evidence and its frames.
+    r.term.keys("1")
+    r.term.wait_for(r"^ FINDINGS  window #\d+ \(2s\)")
+    r.term.keys("Enter")
+    text = r.term.wait_for(r"^      stack_kind: alloc$")
+    assert re.search(r"^      malloc from leak_slowly\+0x[0-9a-f]+ \(alloc_leak\.c:\d+\) holds ",
+                     text, re.M), text
+    assert re.search(r"^      run_bytes: \d+ \([\d.]+ (KiB|MiB)\)$", text, re.M), text
+    assert re.search(r"^        leak_slowly\+0x[0-9a-f]+ \(alloc_leak\.c:\d+\)$", text, re.M), text
+    assert re.search(r"^        run\+0x[0-9a-f]+ \(alloc_leak\.c:\d+\)$", text, re.M), text
+    r.term.keys("q")
+    assert r.status() == 0
+
+
+@pytest.mark.bpf
+def test_stacks_panel_shows_mmap_stacks(target, top):
+    require_root("the growth probes need root")
+    t = target("mmap_direct")
+    r = top("top", t.pid, "-i", "60", env=UTF8)
+    r.term.wait_for(r"on: smaps fds arenas bpf\b")
+    t.go()
+    r.term.keys("5")
+    text = r.term.wait_for(r"^ mmap +\+8\.0 MiB +\+8 +8\.0 MiB  ")
+    # The caller column skips the C library's wrappers: mmap_direct's own code shows.
+    row = next(l for l in text.split("\n") if re.match(r" mmap +\+8\.0 MiB", l))
+    assert re.search(r"(map_here|map_one)", row), text
+    assert re.search(r"^ fault ", text, re.M), text
+    # Sorted by kind, mmap first (largest change first): the second row is map_here's.
+    r.term.keys("s", "s")
+    r.term.wait_for(r"^ KIND\* ")
+    r.term.keys("Down", "Enter")
+    text = r.term.wait_for(r"^      __mmap64 \[inlined\] \(mmap64\.c:\d+\)$")
+    assert re.search(r"^      map_here\+0x[0-9a-f]+ \(mmap_direct\.c:\d+\)$", text, re.M), text
+    assert re.search(r"^      main\+0x[0-9a-f]+ \(mmap_direct\.c:\d+\)$", text, re.M), text
+    r.term.keys("q")
+    assert r.status() == 0
+
+
+def write_findings_recording(path):
+    """Three 10 s windows whose data makes every detector fire (see analyzer/detect_*.c).
+
+    pool_grow maps 1 to 3 chunks of 64 KiB a second into [anon:chunk pool], each an mmap
+    event (chunk_steps, quantum from the events; the chunks stay, a critical leak too);
+    a thread arena holds 6 MiB free of 8 MiB (arena_fragmentation); sockets +2 a second
+    with a limit of 1024 (fd_growth, critical: the limit is minutes away); leaky_alloc
+    keeps 4 KiB a second in [heap] (leak, warn) while a cache fills once and stays (no
+    leak); map_ring maps 1044 KiB a second that [anon] gains (leak, critical, and with
+    the pool mmap_growth); RSS follows (rss_growth, verdict).
+    """
+    frames = {1: ["leaky_alloc+0x1a (leak.c:42)", "handle_request+0x88 (server.c:120)",
+                  "main+0x20 (main.c:10)"],
+              2: ["cache_put+0x10 (cache.c:12)", "main+0x20 (main.c:10)"],
+              7: ["__socket+0x7 (socket.S:10)", "accept_conn+0x30 (net.c:71)",
+                  "main+0x20 (main.c:10)"],
+              8: ["open_log+0x12 (log.c:9)", "main+0x20 (main.c:10)"],
+              9: ["__mmap64 [inlined] (mmap64.c:58)", "map_ring+0x44 (ring.c:50)",
+                  "main+0x20 (main.c:10)"],
+              10: ["brk+0x7 (brk.c:37)", "__sbrk+0x95 (sbrk.c:74)",
+                   "leaky_alloc+0x1a (leak.c:42)", "main+0x20 (main.c:10)"],
+              11: ["__mmap64 [inlined] (mmap64.c:58)", "pool_grow+0x2c (pool.c:31)",
+                   "main+0x20 (main.c:10)"]}
+    lines = [{"format": "memsleuth-recording", "version": 1, "created": T0, "pid": 4343,
+              "comm": "findingsd", "window_s": 10.0, "tick_s": 1.0, "bpf": True,
+              "alloc": True, "host": "fixture", "kernel": "6.0",
+              "region_columns": REGION_COLUMNS}]
+    lines += [{"type": "stack", "id": k, "frames": v} for k, v in frames.items()]
+    pool = 0
+    for i in range(31):
+        chunks = (1 + i % 3) if i else 0
+        pool += chunks * CHUNK
+        heap = 16 * MIB + i * 4096
+        anon = 4 * MIB + i * (MIB + 20 * 1024)
+        regions = [["[heap]", "heap", 1, heap, heap, heap, heap, heap, 0],
+                   ["[anon]", "anon", 3, anon, anon, anon, anon, anon, 0],
+                   ["[anon:chunk pool]", "anon", 1 + i, pool, pool, pool, pool, pool, 0],
+                   ["[arena 0x7f0000000000]", "arena", 2, 64 * MIB, 8 * MIB, 8 * MIB,
+                    8 * MIB, 8 * MIB, 0],
+                   ["/usr/lib/libc.so.6", "file", 5, 2 * MIB, 2 * MIB, MIB, 0, 0, 0]]
+        arenas = [{"addr": 0x7ffff7e19c80, "main": True, "threads": 1, "heaps": 0,
+                   "system": heap, "max_system": heap, "top": 64 * 1024, "free": 256 * 1024,
+                   "live": -1, "rss": heap, "reclaimable": 0},
+                  {"addr": 0x7f0000000020, "main": False, "threads": 2, "heaps": 1,
+                   "system": 8 * MIB, "max_system": 8 * MIB, "top": 64 * 1024,
+                   "free": 6 * MIB, "live": -1, "rss": 8 * MIB, "reclaimable": MIB,
+                   "fragmentation": 0.75}]
+        stacks = [[1, "alloc", i * 4096, i], [2, "alloc", min(i, 4) * 64 * 1024, min(i, 4)],
+                  [7, "fd", 0, 10 + 2 * i], [8, "fd", 0, 3],
+                  [9, "mmap", i * (MIB + 20 * 1024), i], [10, "brk", i * 4096, i],
+                  [11, "mmap", pool, pool // CHUNK]]
+        events = [[T0 + i - 0.5, "mmap", CHUNK, 0x7e0000000000 + pool - k * CHUNK, 11]
+                  for k in range(chunks)]
+        lines.append(sample_line(T0 + i, 4343, "findingsd", regions, 10 + 2 * i, arenas,
+                                 stacks, events))
+    lines.append({"type": "end", "t": T0 + 31, "reason": "stopped"})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
+    """The analyzer's own findings, as report derives them, fill the Findings panel."""
+    rec = write_findings_recording(tmp_path / "findings.jsonl")
+    windows = report_windows(rec)
+    assert len(windows) == 3
+    # Fragmentation is a state, seen at once; growth needs two windows to be a trend.
+    assert [f["kind"] for f in windows[0]["findings"]] == ["arena_fragmentation"]
+    found = windows[2]["findings"]
+    # What the recording was made to show, as the detectors compute it, most severe first.
+    assert [(f["kind"], f["severity"]) for f in found] == [
+        ("fd_growth", "critical"), ("leak", "critical"), ("leak", "critical"),
+        ("chunk_steps", "warn"), ("arena_fragmentation", "warn"), ("leak", "warn"),
+        ("mmap_growth", "warn"), ("rss_growth", "warn"), ("verdict", "warn")]
+    fd, ring, pool, steps, frag, leak = (f["evidence"] for f in found[:6])
+    assert fd["fds_per_s"] == pytest.approx(2.0)
+    assert fd["seconds_to_limit"] == pytest.approx((1024 - 73) / 2.0)
+    assert ring["bytes_delta"] == 10 * (MIB + 20 * 1024) and ring["stack_kind"] == "mmap"
+    assert pool["stack_kind"] == "mmap" and pool["count"] == 60
+    # The pool's steps: 19 chunks in 10 bursts in the last window, sized by the mmap events.
+    assert steps == {"quantum": CHUNK, "steps": 19, "bursts": 10, "bytes": 19 * CHUNK,
+                     "growth": 19 * CHUNK, "quantum_source": "events",
+                     "region": "[anon:chunk pool]"}, steps
+    assert found[3]["frames"][1] == "pool_grow+0x2c (pool.c:31)"
+    assert frag["free_resident"] == 6 * MIB and frag["threads"] == 2
+    assert leak["stack_kind"] == "alloc" and leak["run_bytes"] == 30 * 4096
+    # Summaries name the code that mapped, not the C library's mmap wrapper.
+    assert found[1]["summary"].startswith("mmap from map_ring+0x44 (ring.c:50) holds 30.6 MiB "
+                                          "more over 3 windows"), found[1]["summary"]
+    assert found[1]["frames"][0] == "__mmap64 [inlined] (mmap64.c:58)"
+
+    r = top("top", "--replay", rec, env=UTF8, height=40)
+    term = r.term
+    term.wait_for(r"REPLAY 11/31")
+    term.keys(">")
+    text = term.wait_for(r"REPLAY 31/31 .*end of the recording")
+    assert re.search(r"FINDINGS  window #3 \(10s\)", text), text
+    # The strip: one line per kind, most severe first, counted.
+    strip = [(sev, label) for sev, label, _ in finding_lines(text)]
+    assert strip == [("CRIT", "fd_growth"), ("CRIT", "leak \u00d73"), ("WARN", "chunk_steps"),
+                     ("WARN", "arena_fragmentation"), ("WARN", "mmap_growth"),
+                     ("WARN", "rss_growth"), ("WARN", "verdict")], text
+    # At 80x24 it keeps the four most severe kinds and points to the rest.
+    term.resize(80, 24)
+    text = term.wait_for(r"^ \.\.\. 3 more kinds: 1 opens the Findings panel$")
+    assert [(sev, label) for sev, label, _ in finding_lines(text)] == strip[:4], text
+    for (_, label, summary), f in zip(finding_lines(text), found[:2] + found[3:5]):
+        assert_summary_shown(summary, f["summary"])
+        # Cut at a word, and a figure keeps its unit.
+        assert summary.endswith("\u2026") and not re.search(r"\d\u2026$", summary), text
+    term.resize(80, 40)
+    term.keys("1")
+    text = term.wait_for(r"^ FINDINGS  window #3 \(10s\)")
+    shown = finding_lines(text)
+    assert [(sev, kind) for sev, kind, _ in shown] == [(SEVERITY[f["severity"]], f["kind"])
+                                                      for f in found], text
+    for (_, _, summary), f in zip(shown, found):
+        assert_summary_shown(summary, f["summary"])
+        assert len(summary) > 20
+    # Enter on the first row: fd_growth's evidence, in units, and its opener's frames.
+    term.keys("Enter")
+    text = term.wait_for(r"^      seconds_to_limit: 475\.5 \(7m56s\)$")
+    assert re.search(r"^      fds: 73$", text, re.M), text
+    assert re.search(r"^      limit: 1024$", text, re.M), text
+    assert re.search(r"^        accept_conn\+0x30 \(net\.c:71\)$", text, re.M), text
+    # The fourth row, chunk_steps: the stack of the steps' mmaps, the quantum in units.
+    term.keys("Down", "Down", "Down", "Enter")
+    text = term.wait_for(r"^        pool_grow\+0x2c \(pool\.c:31\)$")
+    assert re.search(r"^      quantum: 65536 \(64\.0 KiB\)$", text, re.M), text
+    assert re.search(r"^      quantum_source: events$", text, re.M), text
+    assert "accept_conn" not in text, "one finding is expanded at a time"
+    # The sixth row, the warn leak: the whole summary wrapped, every figure, every frame.
+    term.keys("Down", "Down", "Enter")
+    text = term.wait_for(r"^        leaky_alloc\+0x1a \(leak\.c:42\)$")
+    for key in leak:
+        assert re.search(rf"^      {key}: ", text, re.M), (key, text)
+    assert re.search(r"^      run_bytes: 122880 \(120 KiB\)$", text, re.M), text
+    assert re.search(r"^      bytes_per_s: 4096 \(4\.0 KiB/s\)$", text, re.M), text
+    assert re.search(r"^        handle_request\+0x88 \(server\.c:120\)$", text, re.M), text
+    assert found[5]["summary"] in " ".join(text.split()), text
+    r.term.keys("q")
+    assert r.status() == 0
