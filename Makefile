@@ -15,6 +15,8 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
+# Tests mostly wait for windows to close, so they run several at a time even on 2 cores.
+TEST_JOBS ?= 3
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
@@ -103,8 +105,9 @@ deps:
 test: deps
 	$(MAKE) all test-targets
 	$(MAKE) SAN=1 all
-	$(PYTHON) -m pytest -q tests
-	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 $(PYTHON) -m pytest -q -m "not nosan" tests
+	$(PYTHON) -m pytest -q -n $(TEST_JOBS) tests
+	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 \
+		$(PYTHON) -m pytest -q -n $(TEST_JOBS) -m "not nosan" tests
 
 bench:
 	@sh scripts/deps.sh bench

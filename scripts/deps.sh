@@ -6,7 +6,7 @@ set -eu
 # g++: libstdc++ (the C++ demangler); libc6-dbg: names of libc's internal functions
 # (malloc internals) in stacks; util-linux: unshare, for the mount namespace test.
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
-      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest tmux procps
+      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest python3-pytest-xdist tmux procps
       g++ libc6-dbg redis-server strace util-linux libjemalloc2"
 # `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
 # which bench_alloc.py compares --alloc with.
