@@ -110,7 +110,14 @@ static void classify(const struct vma *v, size_t i, size_t n, const uint64_t *sp
 		c->name = stack ? REGION_NAME_THREAD_STACKS : REGION_NAME_ANON;
 		return;
 	}
-	if (m->perms[3] == 's' && m->path && has_prefix(m->path, "/dev/zero")) {
+	/* No name but not private anonymous either: a shared anonymous mapping, or a saved file
+	 * that was edited or damaged. Every group needs a name. */
+	if (!m->path) {
+		c->kind = m->perms[3] == 's' ? REGION_SHMEM : REGION_ANON;
+		c->name = m->perms[3] == 's' ? REGION_NAME_SHARED_ANON : REGION_NAME_ANON;
+		return;
+	}
+	if (m->perms[3] == 's' && has_prefix(m->path, "/dev/zero")) {
 		c->kind = REGION_SHMEM;
 		c->name = REGION_NAME_SHARED_ANON;
 		return;
