@@ -2,6 +2,7 @@
 /* Text printer for windows and diffs: what a person reads at 3 a.m., in 80 columns. */
 #include "cli/print.h"
 #include "cli/util.h"
+#include "analyzer/text_safe.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -12,30 +13,40 @@
 /* Regions whose RSS moved less than a page did not change. */
 #define PAGE_BYTES 4096
 
-/* Prints at most `cols` columns of a name, keeping its tail (the file name matters most). */
+/*
+ * Prints a name from the target in exactly `cols` columns (one per character),
+ * keeping its tail when it is too long: the file name matters most.
+ */
 static void put_name(FILE *f, const char *name, int cols)
 {
-	size_t n = strlen(name);
-	char buf[NAME_COLS * 4 + 8];
-	size_t i, o = 0;
+	char buf[8192];
+	size_t chars = text_safe_copy(buf, sizeof(buf), name);
+	const char *p = buf;
 
-	if (n > (size_t)cols) {
-		name += n - (size_t)(cols - 3);
-		memcpy(buf, "...", 3);
-		o = 3;
+	if (chars > (size_t)cols) {
+		size_t skip = chars - (size_t)(cols - 3);
+
+		/* Step over whole characters: continuation bytes are 10xxxxxx. */
+		while (skip) {
+			p++;
+			if (((unsigned char)*p & 0xc0) != 0x80)
+				skip--;
+		}
+		fputs("...", f);
+		chars = (size_t)(cols - 3);
 	}
-	/* Control bytes from the target must not drive the terminal. */
-	for (i = 0; name[i] && o < sizeof(buf) - 1; i++)
-		buf[o++] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-	buf[o] = '\0';
-	fprintf(f, "%-*s", cols, buf);
+	fputs(p, f);
+	for (; chars < (size_t)cols; chars++)
+		fputc(' ', f);
 }
 
-/* Prints a string from the target with control bytes made harmless. */
+/* Prints a string from the target with control bytes and invalid UTF-8 made harmless. */
 static void put_safe(FILE *f, const char *s)
 {
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	char buf[8192];
+
+	text_safe_copy(buf, sizeof(buf), s);
+	fputs(buf, f);
 }
 
 static int64_t abs_i64(int64_t v)
@@ -186,16 +197,27 @@ static void print_findings(FILE *f, const struct window *w)
 	}
 }
 
+/* A time read from a recording can be any number: only a plausible one becomes a clock time. */
+static const char *fmt_clock(char *buf, size_t len, double t)
+{
+	struct tm tm;
+	time_t tt;
+
+	/* Up to the year 9999; the test also rejects NaN. */
+	if (!(t >= 0 && t < 253402300800.0))
+		return "--:--:--";
+	tt = (time_t)t;
+	if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%H:%M:%S", &tm))
+		return "--:--:--";
+	return buf;
+}
+
 void print_window_text(FILE *f, const struct window *w, const struct print_opts *o)
 {
 	const struct sample *s = w->end;
-	time_t t = (time_t)s->t;
-	struct tm tm;
 	char when[32];
 
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	fprintf(f, "== %s  pid %d (", when, s->pid);
+	fprintf(f, "== %s  pid %d (", fmt_clock(when, sizeof(when), s->t), s->pid);
 	put_safe(f, s->comm ? s->comm : "?");
 	fprintf(f, ")  %s  window %u: %.1f s%s\n",
 		allocator_name((enum allocator_kind)s->allocator), w->index, w->window_s,
