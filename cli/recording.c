@@ -2,6 +2,7 @@
 /* Recordings: samples written as JSON Lines, read back to re-derive the same windows. */
 #include "cli/recording.h"
 #include "analyzer/idmap.h"
+#include "analyzer/text_safe.h"
 #include "analyzer/vec.h"
 #include "cli/util.h"
 
@@ -287,6 +288,8 @@ static int fail(char *err, size_t errlen, const struct recording_reader *r, cons
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The message may quote the file, which can hold any byte: keep it one clean line. */
+	text_safe_copy(msg, sizeof(msg), msg);
 	snprintf(err, errlen, "%s: line %zu: %s", r->path, r->lineno, msg);
 	return -EINVAL;
 }
@@ -314,6 +317,22 @@ static bool get_num(json_t *o, const char *key, double *out)
 int recording_open(const char *path, struct recording_reader **out, struct recording_header *h,
 		   char *err, size_t errlen)
 {
+	FILE *f = fopen(path, "re");
+	int ret;
+
+	if (!f) {
+		ret = -errno;
+		*out = NULL;
+		memset(h, 0, sizeof(*h));
+		snprintf(err, errlen, "cannot open recording %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	return recording_open_stream(f, path, out, h, err, errlen);
+}
+
+int recording_open_stream(FILE *f, const char *path, struct recording_reader **out,
+			  struct recording_header *h, char *err, size_t errlen)
+{
 	struct recording_reader *r;
 	json_error_t jerr;
 	json_t *j = NULL, *cols;
@@ -326,12 +345,14 @@ int recording_open(const char *path, struct recording_reader **out, struct recor
 	*out = NULL;
 	memset(h, 0, sizeof(*h));
 	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		fclose(f);
 		return -ENOMEM;
+	}
+	r->f = f;
 	r->path = strdup(path);
-	r->f = fopen(path, "re");
-	if (!r->f || !r->path) {
-		ret = r->path ? -errno : -ENOMEM;
+	if (!r->path) {
+		ret = -ENOMEM;
 		snprintf(err, errlen, "cannot open recording %s: %s", path, strerror(-ret));
 		goto fail;
 	}
