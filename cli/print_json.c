@@ -2,6 +2,8 @@
 /* JSON printer for windows and diffs: the contract of DESIGN.md, one object per line. */
 #include "cli/print.h"
 #include "cli/util.h"
+#include "analyzer/regions.h"
+#include "analyzer/timeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -151,11 +153,21 @@ static json_t *findings_json(const struct window *w)
 	return a;
 }
 
+/* What the caps left out of this window: counted, so that nothing goes missing silently. */
+static json_t *overflow_json(const struct window *w)
+{
+	return json_pack("{s:I, s:i, s:i, s:i}", "regions_folded",
+			 (json_int_t)w->end->regions_folded, "region_cap", REGIONS_MAX,
+			 "samples_thinned", (int)w->samples_thinned, "sample_cap",
+			 TIMELINE_MAX_SAMPLES);
+}
+
 json_t *window_to_json(const struct window *w)
 {
 	const struct sample *s = w->end;
+	json_t *j;
 
-	return json_pack("{s:f, s:i, s:o, s:f, s:i, s:b, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
+	j = json_pack("{s:f, s:i, s:o, s:f, s:i, s:b, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
 			 " s:o, s:I, s:o}",
 			 "t", s->t, "pid", s->pid, "comm", json_str(s->comm), "window_s",
 			 w->window_s, "window", (int)w->index, "partial", w->partial, "allocator",
@@ -167,6 +179,11 @@ json_t *window_to_json(const struct window *w)
 			 "collectors",
 			 json_pack("{s:b, s:b, s:b, s:b}", "smaps", s->has_regions, "fds",
 				   s->has_fds, "arenas", s->has_arenas, "bpf", s->has_bpf));
+	if (j && json_object_set_new(j, "overflow", overflow_json(w))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 int print_json_line(FILE *f, json_t *j)
@@ -193,6 +210,11 @@ int print_diff_json(FILE *f, const struct window *w, const char *old_path,
 			      json_str(new_path), "totals", totals_json(w->end), "totals_delta",
 			      totals_delta_json(w), "regions", regions_json(w), "allocator",
 			      allocator_name((enum allocator_kind)w->end->allocator));
+
+	if (j && json_object_set_new(j, "overflow", overflow_json(w))) {
+		json_decref(j);
+		j = NULL;
+	}
 
 	return print_json_line(f, j);
 }

@@ -2,7 +2,9 @@
 /* Text printer for windows and diffs: what a person reads at 3 a.m., in 80 columns. */
 #include "cli/print.h"
 #include "cli/util.h"
+#include "analyzer/regions.h"
 #include "analyzer/text_safe.h"
+#include "analyzer/timeline.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -111,6 +113,17 @@ static void print_regions(FILE *f, const struct window *w, const struct print_op
 	if (shown < w->nregions)
 		fprintf(f, "  (%zu more regions: %s, %s)\n", w->nregions - shown,
 			fmt_bytes(a, sizeof(a), rest_rss), fmt_delta(b, sizeof(b), rest_delta));
+}
+
+/* The caps at work: the figures above are complete, but some rows were merged or thinned. */
+static void print_overflow(FILE *f, const struct window *w)
+{
+	if (w->end->regions_folded)
+		fprintf(f, "  CAPPED: %" PRIu64 " small regions are summed in the \"[other ...]\" rows"
+			   " (over %d)\n", w->end->regions_folded, REGIONS_MAX);
+	if (w->samples_thinned)
+		fprintf(f, "  CAPPED: %u samples of this window were thinned out (over %d kept)\n",
+			w->samples_thinned, TIMELINE_MAX_SAMPLES);
 }
 
 static void print_fds(FILE *f, const struct window *w)
@@ -224,6 +237,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 		w->partial ? " (partial)" : "");
 	print_totals(f, w);
 	print_regions(f, w, o);
+	print_overflow(f, w);
 	print_fds(f, w);
 	print_stacks(f, w, o);
 	print_findings(f, w);
@@ -245,5 +259,6 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 	fputc('\n', f);
 	print_totals(f, w);
 	print_regions(f, w, o);
+	print_overflow(f, w);
 	fputc('\n', f);
 }

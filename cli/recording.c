@@ -2,6 +2,7 @@
 /* Recordings: samples written as JSON Lines, read back to re-derive the same windows. */
 #include "cli/recording.h"
 #include "analyzer/idmap.h"
+#include "analyzer/regions.h"
 #include "analyzer/text_safe.h"
 #include "analyzer/vec.h"
 #include "cli/util.h"
@@ -195,6 +196,8 @@ int recorder_write(struct recorder *r, const struct sample *s)
 		return -ENOMEM;
 	if (s->has_regions)
 		json_object_set_new(j, "regions", regions_rows(s));
+	if (s->regions_folded)
+		json_object_set_new(j, "regions_folded", json_integer((json_int_t)s->regions_folded));
 	if (s->has_fds)
 		json_object_set_new(j, "fds", fds_object(s));
 	if (s->has_arenas)
@@ -490,7 +493,8 @@ static int read_regions(struct recording_reader *r, json_t *rows, struct sample 
 		reg->nvmas = (uint32_t)vmas;
 	}
 	s->has_regions = true;
-	return 0;
+	/* A file from another writer may hold any number of rows: the same cap as live. */
+	return regions_fold(s);
 }
 
 static int read_fds(struct recording_reader *r, json_t *o, struct sample *s, char *err,
@@ -616,6 +620,10 @@ static int read_events(struct recording_reader *r, json_t *a, struct sample *s, 
 		if (!json_is_number(json_array_get(row, 0)) || kind < 0 ||
 		    !json_is_integer(json_array_get(row, 2)))
 			return fail(err, errlen, r, "an event row is not [t, kind, bytes, addr, stack]");
+		if (s->nevents >= SAMPLE_MAX_EVENTS) {
+			s->events_dropped++;
+			continue;
+		}
 		e = sample_add_event(s);
 		if (!e)
 			return -ENOMEM;
@@ -658,6 +666,7 @@ static int read_sample(struct recording_reader *r, json_t *j, struct sample **ou
 	s->has_bpf = json_is_true(json_object_get(j, "bpf"));
 	get_u64(j, "lost_events", &s->lost_events);
 	get_u64(j, "events_dropped", &s->events_dropped);
+	get_u64(j, "regions_folded", &s->regions_folded);
 
 	ret = 0;
 	if ((v = json_object_get(j, "regions")))
