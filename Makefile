@@ -49,7 +49,8 @@ OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS))
 # Test targets are built like ordinary programs a user would run: optimised, with
-# frame pointers unless a target's name says it is the no-frame-pointer variant.
+# frame pointers unless a target's name says it is the no-frame-pointer variant,
+# dynamically linked unless its name says "static".
 TARGET_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-pointer -pthread
 
 .PHONY: all deps test test-targets bench demo install clean san fuzz
@@ -78,9 +79,12 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 test-targets: $(TARGETS)
 
+$(BUILD)/tests/grow_heap_static: tests/targets/grow_heap_anon.c
+
 $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 	@mkdir -p $(@D)
-	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) -o $@ $< -lm
+	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) \
+		$(if $(findstring static,$*),-static) -o $@ $< -lm
 
 deps:
 	@sh scripts/deps.sh

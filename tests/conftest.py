@@ -16,6 +16,12 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SANITIZED = os.environ.get("MEMSLEUTH_SAN") == "1"
 MIB = 1 << 20
 
+if SANITIZED:
+    # Whatever the caller's environment says: leaks are reported (ASan's default, made
+    # explicit) and every report carries a stack; the checks below fail on any report.
+    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=1"
+    os.environ["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "") + ":print_stacktrace=1"
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "bpf: needs root and working eBPF")
@@ -40,9 +46,10 @@ def target_path(name):
 class Target:
     """A test target following the ready/go/done handshake of tests/targets/target.h."""
 
-    def __init__(self, name, *args, env=None, timeout=10):
+    def __init__(self, name, *args, env=None, timeout=10, wrap=()):
+        # `wrap` prefixes the command (setpriv to run as another user); it must exec.
         self.proc = subprocess.Popen(
-            [target_path(name), *map(str, args)],
+            [*wrap, target_path(name), *map(str, args)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         line = self._readline(timeout)
         if not line.startswith("ready"):
@@ -105,9 +112,9 @@ def target():
         t.kill()
 
 
-def run(args, timeout=60, check=None, **kw):
-    """Runs memsleuth to completion; returns the CompletedProcess."""
-    res = subprocess.run([MEMSLEUTH, *map(str, args)], capture_output=True, text=True,
+def run(args, timeout=60, check=None, wrap=(), **kw):
+    """Runs memsleuth to completion (prefixed by `wrap`); returns the CompletedProcess."""
+    res = subprocess.run([*wrap, MEMSLEUTH, *map(str, args)], capture_output=True, text=True,
                          timeout=timeout, **kw)
     if check is not None:
         assert res.returncode == check, (
@@ -121,8 +128,8 @@ def run(args, timeout=60, check=None, **kw):
 class Watch:
     """A memsleuth run in the background, started once its baseline sample is taken."""
 
-    def __init__(self, args, timeout=20):
-        self.args = [MEMSLEUTH, *map(str, args)]
+    def __init__(self, args, timeout=20, wrap=()):
+        self.args = [*wrap, MEMSLEUTH, *map(str, args)]
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         self.err_lines = []

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Missing privileges: memsleuth names the capability it lacks and falls back to /proc
+data where that is enough (one's own processes), or stops with one line where it is not."""
+import json
+
+import pytest
+
+from conftest import MIB, SANITIZED, region, require_root, run, within
+
+NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--")
+
+
+def without(*caps):
+    """Runs as root with `caps` removed from the bounding set, hence from the process."""
+    return ("setpriv", "--bounding-set=" + ",".join("-" + c for c in caps), "--")
+
+
+def watch_heap(target, watch, wrap_target=(), wrap_memsleuth=()):
+    t = target("grow_heap_anon", 16, 0, wrap=wrap_target)
+    w = watch("watch", t.pid, "-i", "2", "-n", "1", "--json", wrap=wrap_memsleuth)
+    t.go()
+    code, out, err = w.wait(timeout=40)
+    assert code == 0, err
+    (win,) = [json.loads(x) for x in out.splitlines()]
+    assert win["pid"] == t.pid
+    assert within(region(win, "[heap]")["rss_delta"], 16 * MIB)
+    return win, err
+
+
+@pytest.mark.bpf
+def test_full_root_attaches_the_probes(target, watch):
+    """The control for the tests below: with every capability the probes are on."""
+    require_root()
+    win, err = watch_heap(target, watch)
+    assert win["collectors"]["bpf"] is True, err
+    assert "eBPF probes off" not in err
+
+
+def test_root_without_bpf_and_perfmon_falls_back(target, watch):
+    require_root()
+    win, err = watch_heap(target, watch, wrap_memsleuth=without("bpf", "perfmon", "sys_admin"))
+    assert win["collectors"]["bpf"] is False
+    warn = [x for x in err.splitlines() if "eBPF probes off" in x]
+    assert len(warn) == 1 and "CAP_BPF and CAP_PERFMON" in warn[0], err
+    assert "using /proc only" in warn[0]
+
+
+def test_root_without_perfmon_names_only_perfmon(target, watch):
+    require_root()
+    win, err = watch_heap(target, watch, wrap_memsleuth=without("perfmon", "sys_admin"))
+    assert win["collectors"]["bpf"] is False
+    warn = [x for x in err.splitlines() if "eBPF probes off" in x]
+    assert len(warn) == 1 and "CAP_PERFMON" in warn[0] and "CAP_BPF" not in warn[0], err
+
+
+def test_unprivileged_user_watches_own_process(target, watch):
+    """As nobody, on a process owned by nobody: /proc data, and a word on what is missing."""
+    require_root("needs root to become nobody")
+    win, err = watch_heap(target, watch, wrap_target=NOBODY, wrap_memsleuth=NOBODY)
+    assert win["collectors"] == {"smaps": True, "fds": True, "arenas": False, "bpf": False}
+    assert win["fds"]["total"] >= 3
+    warn = [x for x in err.splitlines() if "eBPF probes off" in x]
+    assert len(warn) == 1 and "CAP_BPF and CAP_PERFMON" in warn[0], err
+
+
+def test_root_without_sys_ptrace_names_it(target):
+    """Reading another user's smaps takes CAP_SYS_PTRACE; on this kernel CAP_PERFMON or
+    CAP_SYS_ADMIN do too, so all three go."""
+    require_root()
+    t = target("grow_heap_anon", 0, 0, wrap=NOBODY)
+    ok = run(["watch", t.pid, "-i", "0.2", "-n", "1", "--no-bpf"], timeout=30)
+    assert ok.returncode == 0, ok.stderr
+    res = run(["watch", t.pid, "-n", "1", "--no-bpf"], wrap=without("sys_ptrace", "perfmon", "sys_admin"),
+              timeout=30)
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "CAP_SYS_PTRACE" in lines[0] and "runs as root" in lines[0], lines
+    if SANITIZED:
+        assert "Sanitizer" not in res.stderr
