@@ -44,6 +44,24 @@ def smaps_records(text):
     return records
 
 
+KEPT_FIELDS = ("Size:", "Rss:", "Pss:", "Private_Dirty:", "Anonymous:", "Swap:", "VmFlags:")
+
+
+def trim(text, libs=1):
+    """Keeps the mappings but those of shared libraries after the first `libs`, and
+    only the fields the region code reads: short seeds make fast executions."""
+    out, seen = [], 0
+    for rec in smaps_records(text.decode()):
+        head, _, fields = rec.partition("\n")
+        if ".so" in head:
+            seen += 1
+            if seen > libs:
+                continue
+        kept = [f for f in fields.splitlines(keepends=True) if f.startswith(KEPT_FIELDS)]
+        out.append(head + "\n" + "".join(kept))
+    return "".join(out).encode()
+
+
 def read(path):
     with open(path, "rb") as f:
         return f.read()
@@ -109,9 +127,9 @@ def smaps_seeds():
 def regions_seeds():
     p = start_target("grow_heap_anon", 1, 1)
     try:
-        old = read(f"/proc/{p.pid}/smaps")
+        old = trim(read(f"/proc/{p.pid}/smaps"))
         go(p)
-        new = read(f"/proc/{p.pid}/smaps")
+        new = trim(read(f"/proc/{p.pid}/smaps"))
         write("fuzz_regions", "grow_heap_anon", regions_input([], old, new))
     finally:
         p.kill()
@@ -119,9 +137,9 @@ def regions_seeds():
     with tempfile.TemporaryDirectory() as d:
         p = start_target("stress_limits", 0, 3, 0, 3, d)
         try:
-            old = read(f"/proc/{p.pid}/smaps")
+            old = trim(read(f"/proc/{p.pid}/smaps"))
             go(p)
-            new = read(f"/proc/{p.pid}/smaps")
+            new = trim(read(f"/proc/{p.pid}/smaps"))
             write("fuzz_regions", "threads_files",
                   regions_input(thread_sps(p.pid), old, new))
         finally:
