@@ -6,9 +6,11 @@
 #include "cli/signals.h"
 #include "cli/util.h"
 #include "collectors/log.h"
+#include "collectors/proc.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,5 +226,7 @@ int cmd_watch(int argc, char **argv)
 		emit(&a, w);
 	window_free(w);
 	session_close(s);
+	/* For the bounded-memory benchmark, and for anyone wondering what memsleuth costs. */
+	log_debug("memsleuth peak RSS: %" PRIu64 " KiB", proc_self_peak_rss() / 1024);
 	return status;
 }

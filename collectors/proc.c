@@ -305,3 +305,18 @@ size_t proc_thread_sps(const struct proc_target *t, uint64_t **sps)
 	*sps = out;
 	return n;
 }
+
+uint64_t proc_self_peak_rss(void)
+{
+	char *buf = NULL;
+	const char *line;
+	uint64_t kib = 0;
+	size_t len;
+
+	if (file_read("/proc/self/status", &buf, &len, 1 << 20))
+		return 0;
+	if ((line = strstr(buf, "\nVmHWM:")))
+		kib = strtoull(line + 7, NULL, 10);
+	free(buf);
+	return kib * 1024;
+}
