@@ -148,10 +148,19 @@ static const char *const fold_names[REGION_NKINDS] = {
 	[REGION_OTHER] = "[other mappings]",
 };
 
-/* The fixed groups keep their own row whatever the cap: there are few, and they matter most. */
+static bool is_bucket(const struct region *r)
+{
+	return r->kind < REGION_NKINDS && strcmp(r->name, fold_names[r->kind]) == 0;
+}
+
+/*
+ * The fixed groups keep their own row whatever the cap: there are few, and they
+ * matter most. So do the "[other ...]" rows, which makes folding twice (live,
+ * then again when a recording is read) change nothing.
+ */
 static bool is_pinned(const struct region *r)
 {
-	return r->kind == REGION_HEAP || strcmp(r->name, REGION_NAME_ANON) == 0 ||
+	return is_bucket(r) || r->kind == REGION_HEAP || strcmp(r->name, REGION_NAME_ANON) == 0 ||
 	       strcmp(r->name, REGION_NAME_THREAD_STACKS) == 0 || strcmp(r->name, "[stack]") == 0 ||
 	       strcmp(r->name, REGION_NAME_SHARED_ANON) == 0;
 }
@@ -189,24 +198,27 @@ static void region_add(struct region *into, const struct region *r)
 
 int regions_fold(struct sample *out)
 {
-	size_t n = out->nregions, i, nkept = 0;
+	size_t n = out->nregions, i, nkept = 0, nbuckets = 0;
 	struct region *kept, *bucket[REGION_NKINDS] = { NULL };
 	char *names[REGION_NKINDS] = { NULL };
 	struct region **rank;
 	bool *fold;
 	int ret = -ENOMEM;
 
-	if (n <= REGIONS_MAX)
+	for (i = 0; i < n; i++)
+		nbuckets += is_bucket(&out->regions[i]);
+	if (n - nbuckets <= REGIONS_MAX)
 		return 0;
 	rank = malloc(n * sizeof(*rank));
 	fold = calloc(n, sizeof(*fold));
-	kept = calloc(REGIONS_MAX + REGION_NKINDS, sizeof(*kept));
+	kept = calloc(REGIONS_MAX + nbuckets + REGION_NKINDS, sizeof(*kept));
 	if (!rank || !fold || !kept)
 		goto cleanup;
 	for (i = 0; i < n; i++)
 		rank[i] = &out->regions[i];
 	qsort(rank, n, sizeof(*rank), rank_cmp);
-	for (i = REGIONS_MAX; i < n; i++) {
+	/* Pinned rows rank first, the buckets among them: REGIONS_MAX others stay. */
+	for (i = REGIONS_MAX + nbuckets; i < n; i++) {
 		uint8_t k = rank[i]->kind;
 
 		fold[rank[i] - out->regions] = true;
@@ -242,7 +254,7 @@ int regions_fold(struct sample *out)
 	free(out->regions);
 	out->regions = kept;
 	out->nregions = nkept;
-	out->regions_cap = REGIONS_MAX + REGION_NKINDS;
+	out->regions_cap = REGIONS_MAX + nbuckets + REGION_NKINDS;
 	kept = NULL;
 	ret = 0;
 cleanup:
