@@ -15,7 +15,7 @@ struct timeline;
  * sample between its first and newest dropped, their growth events handed on)
  * and window.samples_thinned says how many went.
  */
-#define TIMELINE_MAX_SAMPLES 256
+#define TIMELINE_MAX_SAMPLES 128
 
 /* Creates a timeline closing a window every `window_s` seconds; NULL on ENOMEM. */
 struct timeline *timeline_new(double window_s);

@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
-      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest tmux procps"
+      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest tmux procps
+      libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

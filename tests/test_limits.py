@@ -7,7 +7,7 @@ import subprocess
 from conftest import MEMSLEUTH, MIB, Target, region, require_root, run
 
 REGION_CAP = 1000
-SAMPLE_CAP = 256
+SAMPLE_CAP = 128
 
 
 def stress(target, tmp_path, maps=0, threads=0, fds=0, files=0):
@@ -17,8 +17,8 @@ def stress(target, tmp_path, maps=0, threads=0, fds=0, files=0):
 def test_distinct_files_beyond_the_cap_are_folded(target, watch, tmp_path):
     files = 3000
     t = stress(target, tmp_path, files=files)
-    w = watch("watch", t.pid, "-i", "2", "-n", "1", "--json", "--no-bpf")
     t.go(timeout=60)
+    w = watch("watch", t.pid, "-i", "1", "-n", "1", "--json", "--no-bpf")
     (win,) = w.json_windows(timeout=60)
     regions = win["regions"]
     assert len(regions) <= REGION_CAP + 7
@@ -39,8 +39,8 @@ def test_distinct_files_beyond_the_cap_are_folded(target, watch, tmp_path):
 
 def test_folded_regions_are_shown_in_text(target, watch, tmp_path):
     t = stress(target, tmp_path, files=REGION_CAP + 200)
-    w = watch("watch", t.pid, "-i", "2", "-n", "1", "--no-bpf")
     t.go(timeout=60)
+    w = watch("watch", t.pid, "-i", "1", "-n", "1", "--no-bpf")
     code, out, err = w.wait(timeout=60)
     assert code == 0, err
     capped = [x for x in out.splitlines() if x.strip().startswith("CAPPED:")]
@@ -50,8 +50,8 @@ def test_folded_regions_are_shown_in_text(target, watch, tmp_path):
 def test_a_recording_keeps_the_overflow_count(target, watch, tmp_path):
     rec = tmp_path / "rec.jsonl"
     t = stress(target, tmp_path, files=REGION_CAP + 50)
-    w = watch("watch", t.pid, "-i", "1", "-n", "2", "--json", "--no-bpf", "-o", rec)
     t.go(timeout=60)
+    w = watch("watch", t.pid, "-i", "1", "-n", "2", "--json", "--no-bpf", "-o", rec)
     live = w.json_windows(timeout=60)
     res = run(["report", rec, "--json"], check=0)
     offline = [json.loads(x) for x in res.stdout.splitlines()]
@@ -62,8 +62,8 @@ def test_a_recording_keeps_the_overflow_count(target, watch, tmp_path):
 def test_small_target_has_no_overflow(target, watch, tmp_path):
     """Negative control: an ordinary process is far from every cap."""
     t = stress(target, tmp_path, threads=4, fds=100, files=20)
-    w = watch("watch", t.pid, "-i", "1", "-n", "1", "--json", "--no-bpf")
     t.go(timeout=60)
+    w = watch("watch", t.pid, "-i", "1", "-n", "1", "--json", "--no-bpf")
     (win,) = w.json_windows(timeout=60)
     assert win["overflow"]["regions_folded"] == 0
     assert win["overflow"]["samples_thinned"] == 0
@@ -72,11 +72,11 @@ def test_small_target_has_no_overflow(target, watch, tmp_path):
 
 
 def test_a_long_window_is_thinned_and_says_so(target, tmp_path):
-    """A window of 14 s at a 0.05 s tick would hold 281 samples; the timeline keeps at
-    most 256, drops every other one when full, and counts what it dropped."""
+    """A window of 12 s at a 0.05 s tick would hold 241 samples; the timeline keeps at
+    most 128, drops every other one when full, and counts what it dropped."""
     rec = tmp_path / "rec.jsonl"
     t = stress(target, tmp_path)
-    res = run(["watch", t.pid, "-i", "14", "--tick", "0.05", "-n", "1", "--json", "--no-bpf",
+    res = run(["watch", t.pid, "-i", "12", "--tick", "0.05", "-n", "1", "--json", "--no-bpf",
                "-o", rec], timeout=120, check=0)
     (win,) = [json.loads(x) for x in res.stdout.splitlines()]
     samples = rec.read_text().count('"type":"sample"')
@@ -106,8 +106,8 @@ def test_many_mappings_threads_and_fds(target, watch, tmp_path):
         with open(path, "w") as f:
             f.write("200000")
         t = stress(target, tmp_path, maps=100_000, threads=2000, fds=10_000)
-        w = watch("watch", t.pid, "-i", "2", "-n", "1", "--json", "--no-bpf", timeout=60)
         t.go(timeout=120)
+        w = watch("watch", t.pid, "-i", "1", "-n", "1", "--json", "--no-bpf", timeout=60)
         (win,) = w.json_windows(timeout=120)
     finally:
         with open(path, "w") as f:
