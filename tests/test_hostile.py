@@ -227,3 +227,11 @@ def test_odd_names_survive_a_recording(tmp_path):
     assert raw.returncode == 0
     clean_text(raw.stdout)
     assert_no_sanitizer_report(raw.stderr.decode("utf-8", "replace"))
+
+
+def test_control_bytes_in_arguments_give_one_clean_line():
+    res = subprocess.run([MEMSLEUTH, "watch", "1\n\x1b[31mred"], capture_output=True,
+                         timeout=30)
+    assert res.returncode == 2
+    line = clean_text(res.stderr)
+    assert line.count("\n") == 1 and "'1??[31mred'" in line, line
