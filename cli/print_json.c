@@ -168,17 +168,17 @@ json_t *window_to_json(const struct window *w)
 	json_t *j;
 
 	j = json_pack("{s:f, s:i, s:o, s:f, s:i, s:b, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o, s:I, s:o}",
-			 "t", s->t, "pid", s->pid, "comm", json_str(s->comm), "window_s",
-			 w->window_s, "window", (int)w->index, "partial", w->partial, "allocator",
-			 allocator_name((enum allocator_kind)s->allocator), "threads",
-			 (int)s->threads, "totals", totals_json(s), "totals_delta",
-			 totals_delta_json(w), "regions", regions_json(w), "arenas",
-			 arenas_json(s), "fds", fds_json(w), "stacks", stacks_json(w),
-			 "findings", findings_json(w), "lost_events", (json_int_t)w->lost_events,
-			 "collectors",
-			 json_pack("{s:b, s:b, s:b, s:b}", "smaps", s->has_regions, "fds",
-				   s->has_fds, "arenas", s->has_arenas, "bpf", s->has_bpf));
+		      " s:o, s:I, s:o}",
+		      "t", s->t, "pid", s->pid, "comm", json_str(s->comm), "window_s",
+		      w->window_s, "window", (int)w->index, "partial", w->partial, "allocator",
+		      allocator_name((enum allocator_kind)s->allocator), "threads",
+		      (int)s->threads, "totals", totals_json(s), "totals_delta",
+		      totals_delta_json(w), "regions", regions_json(w), "arenas",
+		      arenas_json(s), "fds", fds_json(w), "stacks", stacks_json(w),
+		      "findings", findings_json(w), "lost_events", (json_int_t)w->lost_events,
+		      "collectors",
+		      json_pack("{s:b, s:b, s:b, s:b}", "smaps", s->has_regions, "fds",
+				s->has_fds, "arenas", s->has_arenas, "bpf", s->has_bpf));
 	if (j && json_object_set_new(j, "overflow", overflow_json(w))) {
 		json_decref(j);
 		return NULL;
