@@ -26,6 +26,12 @@ for bin in "$dir"/fuzz_*; do
         set -- "$@" -max_total_time="$seconds"
     fi
     [ -f "$here/$name.dict" ] && set -- "$@" -dict="$here/$name.dict"
+    # Per-harness flags (one per line), e.g. a smaller -max_len where inputs are slow.
+    if [ -f "$here/$name.options" ]; then
+        while read -r opt; do
+            case "$opt" in ''|'#'*) ;; *) set -- "$@" "$opt" ;; esac
+        done < "$here/$name.options"
+    fi
     seeds=""
     for d in "$here/corpus/$name" "$here/regressions/$name"; do
         [ -d "$d" ] && seeds="$seeds $d"
