@@ -212,6 +212,16 @@ def recording_seeds():
     full += [json.dumps(other), json.dumps(dict(other, t=other["t"] + 1)),
              json.dumps({"type": "end", "t": other["t"] + 2, "reason": "target exited"})]
     write("fuzz_recording", "all_line_types", "\n".join(full) + "\n")
+    # More samples in one window than the timeline keeps (128): thinning and event hand-on.
+    head = json.loads(header)
+    head["window_s"] = 1000.0
+    lines = [json.dumps(head, separators=(",", ":"))]
+    for i in range(140):
+        lines.append(json.dumps({"type": "sample", "t": i / 10, "pid": 7,
+                                 "totals": {"rss": 4096 * i},
+                                 "events": [[i / 10, "brk", 4096, 0, 0]] * (i % 3),
+                                 "events_dropped": i % 2}, separators=(",", ":")))
+    write("fuzz_recording", "long_window", "\n".join(lines) + "\n")
 
 
 def main():
