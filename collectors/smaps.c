@@ -331,8 +331,8 @@ int smaps_parse(const char *buf, size_t len, struct vma_list *out, struct parse_
 	return ret;
 }
 
-/* A chunk of text per read: a few hundred mappings. Lines are far shorter (a path is < 4 KiB). */
-#define READ_CHUNK (256 * 1024)
+/* A chunk of text per read: ~100 mappings. Lines are far shorter (a path is < 4 KiB). */
+#define READ_CHUNK (64 * 1024)
 /* A line longer than this is not smaps. */
 #define MAX_LINE (1024 * 1024)
 
@@ -346,7 +346,9 @@ int smaps_read_fd(int fd, struct vma_list *out, struct parse_error *err)
 	int ret = 0;
 
 	for (;;) {
-		if (vec_reserve((void **)&buf, &cap, have + READ_CHUNK, 1)) {
+		/* The buffer grows only when one line fills it: mappings are read into
+		 * the same 64 KiB, tick after tick, without copying. */
+		if (have == cap && vec_reserve((void **)&buf, &cap, cap ? cap * 2 : READ_CHUNK, 1)) {
 			ret = -ENOMEM;
 			break;
 		}
