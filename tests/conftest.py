@@ -3,6 +3,7 @@
 import json
 import os
 import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -134,20 +135,21 @@ class Watch:
                                      text=True)
         self.err_lines = []
         deadline = time.monotonic() + timeout
-        while True:
+        # os.read, not readline: readline may pull two lines into Python's buffer (a warning
+        # and "watching PID"), where select() cannot see the second one.
+        fd = self.proc.stderr.fileno()
+        while "watching PID" not in "".join(self.err_lines):
             left = deadline - time.monotonic()
-            ready, _, _ = select.select([self.proc.stderr], [], [], max(left, 0))
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
             if not ready:
                 self.proc.kill()
                 raise AssertionError("memsleuth did not start in time")
-            line = self.proc.stderr.readline()
-            if not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 out, err = self.proc.communicate()
                 raise AssertionError(f"memsleuth exited early ({self.proc.returncode}): "
                                      f"{''.join(self.err_lines)}{err}")
-            self.err_lines.append(line)
-            if "watching PID" in line:
-                break
+            self.err_lines.append(chunk.decode("utf-8", "replace"))
 
     def wait(self, timeout=60):
         """Waits for exit; returns (returncode, stdout, stderr)."""
@@ -161,6 +163,11 @@ class Watch:
         if SANITIZED:
             assert "Sanitizer" not in err and "runtime error" not in err, err
         return self.proc.returncode, out, err
+
+    def interrupt(self, timeout=60):
+        """Stops memsleuth as Ctrl-C does (it prints the partial window); like wait()."""
+        self.proc.send_signal(signal.SIGINT)
+        return self.wait(timeout)
 
     def json_windows(self, timeout=60, status=0):
         code, out, err = self.wait(timeout)
@@ -185,6 +192,22 @@ def watch():
     yield start
     for w in started:
         w.kill()
+
+
+def wait_samples(rec, n, timeout=30):
+    """Waits until the recording `rec` (watch -o) holds `n` more samples than when called:
+    then memsleuth has sampled what the target did before the call, however busy the
+    machine is."""
+    def count():
+        try:
+            return Path(rec).read_text().count('"type":"sample"')
+        except FileNotFoundError:
+            return 0
+    goal = count() + n
+    deadline = time.monotonic() + timeout
+    while count() < goal:
+        assert time.monotonic() < deadline, f"memsleuth took no {n} samples in {timeout} s"
+        time.sleep(0.05)
 
 
 def region(window, name):

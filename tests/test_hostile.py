@@ -3,13 +3,13 @@
 unreadable processes, and names full of control bytes and invalid UTF-8."""
 import json
 import select
+import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from conftest import (MEMSLEUTH, MIB, SANITIZED, TARGETS, Target, region, require_root,
-                      run, target_path, within)
+                      run, target_path, wait_samples, within)
 
 HERE = Path(__file__).resolve().parent
 NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--")
@@ -20,26 +20,24 @@ def assert_no_sanitizer_report(err):
         assert "Sanitizer" not in err and "runtime error" not in err, err
 
 
+def interrupted_windows(w):
+    """Stops a watch with SIGINT; returns its windows, the partial last one included."""
+    code, out, err = w.interrupt()
+    assert code == 0, err
+    return [json.loads(x) for x in out.splitlines() if x.strip()]
+
+
+def delta(windows, name):
+    """A region's RSS change over all the windows of a run."""
+    return sum(r["rss_delta"] for x in windows for r in x["regions"] if r["name"] == name)
+
+
 def child_of(pid):
     """The one child of `pid` (unshare's or a forking target's)."""
     with open(f"/proc/{pid}/task/{pid}/children") as f:
         kids = f.read().split()
     assert len(kids) == 1, kids
     return int(kids[0])
-
-
-def wait_samples(rec, n, timeout=20):
-    """Waits until the recording `rec` holds `n` more samples than when called."""
-    def count():
-        try:
-            return rec.read_text().count('"type":"sample"')
-        except FileNotFoundError:
-            return 0
-    goal = count() + n
-    deadline = time.monotonic() + timeout
-    while count() < goal:
-        assert time.monotonic() < deadline, f"memsleuth took no {n} samples in {timeout} s"
-        time.sleep(0.05)
 
 
 def test_pid_reuse_is_not_taken_for_the_target():
@@ -117,9 +115,10 @@ def test_zombie_at_attach_is_named(target):
     assert len(lines) == 1 and "zombie" in lines[0] and f"PID {t.pid}" in lines[0], lines
 
 
-def test_process_in_another_pid_and_mount_namespace(watch):
+def test_process_in_another_pid_and_mount_namespace(watch, tmp_path):
     """Watched by its host PID while it sees itself as PID 1 with its own /proc."""
     require_root("unshare --pid --mount needs root")
+    rec = tmp_path / "rec.jsonl"
     p = subprocess.Popen(["unshare", "--pid", "--mount", "--fork", "--mount-proc",
                           "--kill-child", target_path("grow_heap_anon"), "16", "8"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -127,31 +126,34 @@ def test_process_in_another_pid_and_mount_namespace(watch):
         ready, _, _ = select.select([p.stdout], [], [], 10)
         assert ready and p.stdout.readline().strip() == "ready 1"
         host_pid = child_of(p.pid)
-        w = watch("watch", host_pid, "-i", "2", "-n", "1", "--json", "--no-bpf")
+        w = watch("watch", host_pid, "-i", "2", "--json", "--no-bpf", "-o", rec)
         p.stdin.write("go\n")
         p.stdin.flush()
         assert p.stdout.readline().startswith("done")
-        (win,) = w.json_windows(timeout=30)
+        wait_samples(rec, 2)
+        windows = interrupted_windows(w)
     finally:
         p.kill()
         p.wait()
-    assert win["pid"] == host_pid and win["comm"] == "grow_heap_anon"
-    assert win["allocator"] == "glibc"
-    assert within(region(win, "[heap]")["rss_delta"], 16 * MIB)
-    assert within(region(win, "[anon]")["rss_delta"], 8 * MIB)
+    assert {x["pid"] for x in windows} == {host_pid}
+    assert windows[-1]["comm"] == "grow_heap_anon" and windows[-1]["allocator"] == "glibc"
+    assert within(delta(windows, "[heap]"), 16 * MIB)
+    assert within(delta(windows, "[anon]"), 8 * MIB)
 
 
-def test_statically_linked_target(target, watch):
+def test_statically_linked_target(target, watch, tmp_path):
     """No libc.so in the maps: the allocator is reported as unknown (glibc's malloc is in
     the binary, but nothing in /proc says so); the regions are measured as usual."""
+    rec = tmp_path / "rec.jsonl"
     t = target("grow_heap_static", 16, 4)
-    w = watch("watch", t.pid, "-i", "2", "-n", "1", "--json", "--no-bpf")
+    w = watch("watch", t.pid, "-i", "2", "--json", "--no-bpf", "-o", rec)
     t.go()
-    (win,) = w.json_windows(timeout=30)
-    assert win["allocator"] == "unknown"
-    assert within(region(win, "[heap]")["rss_delta"], 16 * MIB)
-    assert within(region(win, "[anon]")["rss_delta"], 4 * MIB)
-    assert not any(".so" in r["name"] for r in win["regions"])
+    wait_samples(rec, 2)
+    windows = interrupted_windows(w)
+    assert {x["allocator"] for x in windows} == {"unknown"}
+    assert within(delta(windows, "[heap]"), 16 * MIB)
+    assert within(delta(windows, "[anon]"), 4 * MIB)
+    assert not any(".so" in r["name"] for x in windows for r in x["regions"])
 
 
 def test_other_users_process_without_privileges(target):
@@ -181,24 +183,31 @@ def clean_text(data):
 
 
 def start_odd(tmp_path, args):
+    """Watches odd_names while it maps its file; returns raw stdout and stderr."""
+    rec = tmp_path / "odd.jsonl"
     t = Target("odd_names", str(tmp_path))
-    w = subprocess.Popen([MEMSLEUTH, "watch", str(t.pid), *args], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    # The first stderr line is "watching PID ...": memsleuth has its baseline.
-    ready, _, _ = select.select([w.stderr], [], [], 20)
-    assert ready
-    first = w.stderr.readline()
-    t.go()
-    out, err = w.communicate(timeout=30)
-    t.finish()
+    w = subprocess.Popen([MEMSLEUTH, "watch", str(t.pid), "-i", "2", "--no-bpf", "-o",
+                          str(rec), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # The first stderr line is "watching PID ...": memsleuth has its baseline.
+        ready, _, _ = select.select([w.stderr], [], [], 20)
+        assert ready
+        first = w.stderr.readline()
+        t.go()
+        wait_samples(rec, 2)
+        w.send_signal(signal.SIGINT)
+        out, err = w.communicate(timeout=30)
+    finally:
+        w.kill()
+        t.kill()
     assert w.returncode == 0, err
-    return out, first + err
+    return out, first + err, rec
 
 
 def test_odd_names_keep_json_valid(tmp_path):
-    out, err = start_odd(tmp_path, ["-i", "2", "-n", "1", "--json", "--no-bpf"])
+    out, err, _ = start_odd(tmp_path, ["--json"])
     clean_text(err)
-    (win,) = [json.loads(x) for x in out.decode("utf-8").splitlines()]
+    win = [json.loads(x) for x in out.decode("utf-8").splitlines()][-1]
     assert win["comm"] == ODD_COMM
     odd = [r for r in win["regions"] if r["name"].endswith(ODD_FILE)]
     assert len(odd) == 1, [r["name"] for r in win["regions"]]
@@ -208,7 +217,7 @@ def test_odd_names_keep_json_valid(tmp_path):
 
 
 def test_odd_names_in_text_output_are_harmless(tmp_path):
-    out, err = start_odd(tmp_path, ["-i", "2", "-n", "1", "--no-bpf"])
+    out, err, _ = start_odd(tmp_path, [])
     text = clean_text(out)
     clean_text(err)
     assert "pid" in text and "(??[31m?odd)" in text, text
@@ -217,10 +226,9 @@ def test_odd_names_in_text_output_are_harmless(tmp_path):
 
 
 def test_odd_names_survive_a_recording(tmp_path):
-    rec = tmp_path / "odd.jsonl"
-    start_odd(tmp_path, ["-i", "2", "-n", "1", "--json", "--no-bpf", "-o", rec])
+    _, _, rec = start_odd(tmp_path, ["--json"])
     res = run(["report", rec, "--json"], check=0)
-    (win,) = [json.loads(x) for x in res.stdout.splitlines()]
+    win = [json.loads(x) for x in res.stdout.splitlines()][-1]
     assert win["comm"] == ODD_COMM
     assert any(r["name"].endswith(ODD_FILE) and r["rss"] == 2 * MIB for r in win["regions"])
     raw = subprocess.run([MEMSLEUTH, "report", str(rec)], capture_output=True, timeout=30)

@@ -2,10 +2,13 @@
 """Missing privileges: memsleuth names the capability it lacks and falls back to /proc
 data where that is enough (one's own processes), or stops with one line where it is not."""
 import json
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from conftest import MIB, SANITIZED, region, require_root, run, within
+from conftest import MIB, SANITIZED, region, require_root, run, wait_samples, within
 
 NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--")
 
@@ -16,15 +19,28 @@ def without(*caps):
 
 
 def watch_heap(target, watch, wrap_target=(), wrap_memsleuth=()):
+    """Watches grow_heap_anon through its growth; returns the last window and stderr."""
+    # The recording may be written as nobody, who cannot enter pytest's private tmp_path.
+    shared = Path(tempfile.mkdtemp(prefix="memsleuth-test-"))
+    shared.chmod(0o777)
+    try:
+        return _watch_heap(target, watch, shared / "rec.jsonl", wrap_target, wrap_memsleuth)
+    finally:
+        shutil.rmtree(shared)
+
+
+def _watch_heap(target, watch, rec, wrap_target, wrap_memsleuth):
     t = target("grow_heap_anon", 16, 0, wrap=wrap_target)
-    w = watch("watch", t.pid, "-i", "2", "-n", "1", "--json", wrap=wrap_memsleuth)
+    w = watch("watch", t.pid, "-i", "2", "--json", "-o", rec, wrap=wrap_memsleuth)
     t.go()
-    code, out, err = w.wait(timeout=40)
+    wait_samples(rec, 2)
+    code, out, err = w.interrupt(timeout=40)
     assert code == 0, err
-    (win,) = [json.loads(x) for x in out.splitlines()]
-    assert win["pid"] == t.pid
-    assert within(region(win, "[heap]")["rss_delta"], 16 * MIB)
-    return win, err
+    windows = [json.loads(x) for x in out.splitlines()]
+    assert {x["pid"] for x in windows} == {t.pid}
+    grown = sum(region(x, "[heap]")["rss_delta"] for x in windows)
+    assert within(grown, 16 * MIB), (grown, err)
+    return windows[-1], err
 
 
 @pytest.mark.bpf
