@@ -20,6 +20,7 @@ struct sampler {
 	struct proc_target proc;
 	char *comm;
 	struct bpf_growth *growth;
+	bool fds_warned;	/* the fd table could not be listed: said once */
 };
 
 int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
@@ -115,10 +116,17 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 		goto fail;
 
 	ret = fds_scan(&s->proc, &smp->fds);
-	if (ret == 0)
+	if (ret == 0) {
 		smp->has_fds = true;
-	else if (ret == -ESRCH)
+	} else if (ret == -ESRCH) {
 		goto fail;
+	} else if (!s->fds_warned) {
+		/* Not measured is not zero: the output shows fds as null; say why, once. */
+		log_warn("cannot list /proc/%d/fd: %s%s; fd counts are off", s->proc.pid,
+			 strerror(-ret), ret == -EACCES ? " (another user's fd table needs "
+							  "CAP_DAC_READ_SEARCH)" : "");
+		s->fds_warned = true;
+	}
 
 	if (s->growth) {
 		ret = bpf_growth_drain(s->growth, smp);

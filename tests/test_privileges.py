@@ -94,3 +94,22 @@ def test_root_without_sys_ptrace_names_it(target):
     assert "CAP_SYS_PTRACE" in lines[0] and "runs as root" in lines[0], lines
     if SANITIZED:
         assert "Sanitizer" not in res.stderr
+
+
+def test_root_without_dac_read_search_says_fds_are_off(target, watch):
+    """Another user's /proc/PID/fd is mode 0500: without CAP_DAC_READ_SEARCH (and
+    CAP_DAC_OVERRIDE) the fd counts cannot be read. They show as null, never as zero,
+    and memsleuth says why, once."""
+    require_root()
+    t = target("grow_heap_anon", 0, 0, wrap=NOBODY)
+    w = watch("watch", t.pid, "-i", "0.3", "-n", "2", "--json", "--no-bpf",
+              wrap=without("dac_read_search", "dac_override"))
+    code, out, err = w.wait(timeout=30)
+    assert code == 0, err
+    windows = [json.loads(x) for x in out.splitlines()]
+    assert len(windows) == 2
+    for win in windows:
+        assert win["fds"] is None and win["totals"]["fds"] is None
+        assert win["collectors"]["fds"] is False
+    warn = [x for x in err.splitlines() if "/fd" in x]
+    assert len(warn) == 1 and "CAP_DAC_READ_SEARCH" in warn[0], err
