@@ -6,6 +6,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import (MEMSLEUTH, MIB, SANITIZED, TARGETS, Target, region, require_root,
@@ -105,10 +106,22 @@ def test_zombie_target_ends_the_watch_cleanly(target, watch, tmp_path):
     assert len(windows) == 1 and windows[0]["partial"], windows
 
 
+def wait_zombie(pid, timeout=10):
+    """Waits until `pid` has finished exiting and its parent has not reaped it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with open(f"/proc/{pid}/status") as f:
+            if "State:\tZ" in f.read():
+                return
+        assert time.monotonic() < deadline, f"{pid} did not become a zombie"
+        time.sleep(0.02)
+
+
 def test_zombie_at_attach_is_named(target):
     t = target("zombie_child")
     child = child_of(t.pid)
     t.go()
+    wait_zombie(child)
     res = run(["watch", child, "-n", "1", "--no-bpf"], timeout=30)
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
