@@ -2,7 +2,15 @@
 # Builds memsleuth: BPF objects and skeletons, the user-space binary, test targets.
 
 SAN ?= 0
-ifeq ($(SAN),1)
+FUZZ ?= 0
+ifeq ($(FUZZ),1)
+# libFuzzer build (make fuzz): clang instruments every object for coverage.
+BUILD ?= build-fuzz
+CC := clang
+# clang, unlike gcc, flags the vsnprintf in libbpf's print callback, whose format comes from libbpf.
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-Wno-format-nonliteral
+else ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
@@ -48,8 +56,8 @@ TARGETS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%,$(TARGET_SRCS)) \
 # tests/targets/libNAME.c is a shared library for targets that dlopen it.
 TARGET_LIBS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%.so,$(wildcard tests/targets/lib*.c))
 # Test targets are built like ordinary programs a user would run: optimised, with
-# frame pointers unless a target's name says it is the no-frame-pointer variant; a name
-# containing "static" is linked statically.
+# frame pointers unless a target's name says it is the no-frame-pointer variant,
+# dynamically linked unless its name says "static".
 TARGET_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-pointer -pthread
 
 .PHONY: all deps test test-targets bench demo install clean san fuzz
@@ -85,6 +93,8 @@ $(BUILD)/tests/lib%.so: tests/targets/lib%.c tests/targets/target.h
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) -shared -fPIC -o $@ $<
 
+$(BUILD)/tests/grow_heap_static: tests/targets/grow_heap_anon.c
+
 $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) \
@@ -103,8 +113,8 @@ deps:
 # The suite runs twice: against the release build, then against an
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the same sources.
 test: deps
-	$(MAKE) all test-targets
-	$(MAKE) SAN=1 all
+	$(MAKE) all test-targets fuzz-build
+	$(MAKE) SAN=1 all fuzz-build
 	$(PYTHON) -m pytest -q -n $(TEST_JOBS) tests
 	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 \
 		$(PYTHON) -m pytest -q -n $(TEST_JOBS) -m "not nosan" tests
@@ -122,6 +132,8 @@ install: all
 	install -D -m 0755 $(BUILD)/memsleuth $(DESTDIR)$(PREFIX)/bin/memsleuth
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
+
+include tests/fuzz/fuzz.mk
 
 -include $(OBJS:.o=.d) $(BPF_OBJS:.o=.d)

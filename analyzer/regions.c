@@ -54,14 +54,27 @@ static bool is_arena_heap_start(const struct vma *v, size_t i, size_t n)
 	       strcmp(next->perms, "---p") == 0 && next->end <= a->start + ARENA_HEAP_SIZE;
 }
 
+/* `sps` is sorted: with 10,000 threads a linear search per mapping costs seconds per tick. */
 static bool contains_sp(const struct vma *v, const uint64_t *sps, size_t nsps)
 {
-	size_t i;
+	size_t lo = 0, hi = nsps;
 
-	for (i = 0; i < nsps; i++)
-		if (sps[i] >= v->start && sps[i] < v->end)
-			return true;
-	return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sps[mid] < v->start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nsps && sps[lo] < v->end;
+}
+
+static int u64_cmp(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return a < b ? -1 : a > b;
 }
 
 /* Per-mapping classification; `guard_of_stack` marks a guard that belongs to the next VMA. */
@@ -110,7 +123,14 @@ static void classify(const struct vma *v, size_t i, size_t n, const uint64_t *sp
 		c->name = stack ? REGION_NAME_THREAD_STACKS : REGION_NAME_ANON;
 		return;
 	}
-	if (m->perms[3] == 's' && m->path && has_prefix(m->path, "/dev/zero")) {
+	/* No name but not private anonymous either: a shared anonymous mapping, or a saved file
+	 * that was edited or damaged. Every group needs a name. */
+	if (!m->path) {
+		c->kind = m->perms[3] == 's' ? REGION_SHMEM : REGION_ANON;
+		c->name = m->perms[3] == 's' ? REGION_NAME_SHARED_ANON : REGION_NAME_ANON;
+		return;
+	}
+	if (m->perms[3] == 's' && has_prefix(m->path, "/dev/zero")) {
 		c->kind = REGION_SHMEM;
 		c->name = REGION_NAME_SHARED_ANON;
 		return;
@@ -121,17 +141,151 @@ static void classify(const struct vma *v, size_t i, size_t n, const uint64_t *sp
 		c->kind = REGION_STACK;
 }
 
+static const char *const fold_names[REGION_NKINDS] = {
+	[REGION_HEAP] = "[other heaps]",   [REGION_ARENA] = "[other arenas]",
+	[REGION_STACK] = "[other stacks]", [REGION_ANON] = "[other anon]",
+	[REGION_FILE] = "[other files]",   [REGION_SHMEM] = "[other shmem]",
+	[REGION_OTHER] = "[other mappings]",
+};
+
+static bool is_bucket(const struct region *r)
+{
+	return r->kind < REGION_NKINDS && strcmp(r->name, fold_names[r->kind]) == 0;
+}
+
+/*
+ * The fixed groups keep their own row whatever the cap: there are few, and they
+ * matter most. So do the "[other ...]" rows, which makes folding twice (live,
+ * then again when a recording is read) change nothing.
+ */
+static bool is_pinned(const struct region *r)
+{
+	return is_bucket(r) || r->kind == REGION_HEAP || strcmp(r->name, REGION_NAME_ANON) == 0 ||
+	       strcmp(r->name, REGION_NAME_THREAD_STACKS) == 0 || strcmp(r->name, "[stack]") == 0 ||
+	       strcmp(r->name, REGION_NAME_SHARED_ANON) == 0;
+}
+
+/*
+ * Rank for the cap: by virtual size, which moves far less than RSS, so the same
+ * regions keep their rows from tick to tick (no phantom deltas between a row and
+ * "[other ...]"); then by kind and name, so that ties are stable too.
+ */
+static int rank_cmp(const void *pa, const void *pb)
+{
+	const struct region *a = *(const struct region *const *)pa;
+	const struct region *b = *(const struct region *const *)pb;
+	bool pin_a = is_pinned(a), pin_b = is_pinned(b);
+
+	if (pin_a != pin_b)
+		return pin_a ? -1 : 1;
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+static void region_add(struct region *into, const struct region *r)
+{
+	into->nvmas += r->nvmas;
+	into->size += r->size;
+	into->rss += r->rss;
+	into->pss += r->pss;
+	into->anon += r->anon;
+	into->private_dirty += r->private_dirty;
+	into->swap += r->swap;
+}
+
+int regions_fold(struct sample *out)
+{
+	size_t n = out->nregions, i, nkept = 0, nbuckets = 0;
+	struct region *kept, *bucket[REGION_NKINDS] = { NULL };
+	char *names[REGION_NKINDS] = { NULL };
+	struct region **rank;
+	bool *fold;
+	int ret = -ENOMEM;
+
+	for (i = 0; i < n; i++)
+		nbuckets += is_bucket(&out->regions[i]);
+	if (n - nbuckets <= REGIONS_MAX)
+		return 0;
+	rank = malloc(n * sizeof(*rank));
+	fold = calloc(n, sizeof(*fold));
+	kept = calloc(REGIONS_MAX + nbuckets + REGION_NKINDS, sizeof(*kept));
+	if (!rank || !fold || !kept)
+		goto cleanup;
+	for (i = 0; i < n; i++)
+		rank[i] = &out->regions[i];
+	qsort(rank, n, sizeof(*rank), rank_cmp);
+	/* Pinned rows rank first, the buckets among them: REGIONS_MAX others stay. */
+	for (i = REGIONS_MAX + nbuckets; i < n; i++) {
+		uint8_t k = rank[i]->kind;
+
+		fold[rank[i] - out->regions] = true;
+		/* Allocate every name before changing anything, so that failure leaves `out` whole. */
+		if (!names[k] && !(names[k] = strdup(fold_names[k])))
+			goto cleanup;
+	}
+	for (i = 0; i < n; i++)
+		if (!fold[i])
+			kept[nkept++] = out->regions[i];
+	for (i = 0; i < n; i++) {
+		struct region *r = &out->regions[i];
+		size_t j;
+
+		if (!fold[i])
+			continue;
+		if (!bucket[r->kind]) {
+			/* A saved file can name a mapping like a bucket: then they are one group. */
+			for (j = 0; j < nkept && !bucket[r->kind]; j++)
+				if (kept[j].kind == r->kind && strcmp(kept[j].name, names[r->kind]) == 0)
+					bucket[r->kind] = &kept[j];
+			if (!bucket[r->kind]) {
+				bucket[r->kind] = &kept[nkept++];
+				bucket[r->kind]->kind = r->kind;
+				bucket[r->kind]->name = names[r->kind];
+				names[r->kind] = NULL;
+			}
+		}
+		region_add(bucket[r->kind], r);
+		free(r->name);
+		out->regions_folded++;
+	}
+	free(out->regions);
+	out->regions = kept;
+	out->nregions = nkept;
+	out->regions_cap = REGIONS_MAX + nbuckets + REGION_NKINDS;
+	kept = NULL;
+	ret = 0;
+cleanup:
+	for (i = 0; i < REGION_NKINDS; i++)
+		free(names[i]);
+	free(kept);
+	free(fold);
+	free(rank);
+	return ret;
+}
+
 int regions_build(const struct vma_list *vmas, const uint64_t *sps, size_t nsps,
 		  struct sample *out)
 {
+	uint64_t arena_end = 0, *sorted = NULL;
 	struct strmap index;
-	uint64_t arena_end = 0;
 	size_t i;
 	int ret = 0;
 
 	memset(&out->totals, 0, sizeof(out->totals));
-	if (strmap_init(&index, vmas->n))
+	if (nsps) {
+		sorted = malloc(nsps * sizeof(*sorted));
+		if (!sorted)
+			return -ENOMEM;
+		memcpy(sorted, sps, nsps * sizeof(*sorted));
+		qsort(sorted, nsps, sizeof(*sorted), u64_cmp);
+	}
+	if (strmap_init(&index, vmas->n)) {
+		free(sorted);
 		return -ENOMEM;
+	}
 
 	for (i = 0; i < vmas->n; i++) {
 		const struct vma *m = &vmas->v[i];
@@ -139,7 +293,7 @@ int regions_build(const struct vma_list *vmas, const uint64_t *sps, size_t nsps,
 		struct class c;
 		size_t at;
 
-		classify(vmas->v, i, vmas->n, sps, nsps, &arena_end, &c);
+		classify(vmas->v, i, vmas->n, sorted, nsps, &arena_end, &c);
 		at = strmap_get(&index, c.kind, c.name);
 		if (at != SIZE_MAX) {
 			r = &out->regions[at];
@@ -171,8 +325,11 @@ int regions_build(const struct vma_list *vmas, const uint64_t *sps, size_t nsps,
 		out->totals.anon += m->anon;
 		out->totals.swap += m->swap;
 	}
-	out->has_regions = true;
+	ret = regions_fold(out);
+	if (!ret)
+		out->has_regions = true;
 cleanup:
 	strmap_free(&index);
+	free(sorted);
 	return ret;
 }

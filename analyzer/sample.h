@@ -175,6 +175,9 @@ enum allocator_kind {
 	ALLOC_MUSL,
 };
 
+/* Growth events kept per sample; the rest are counted in events_dropped. */
+#define SAMPLE_MAX_EVENTS 65536
+
 struct sample {
 	int refs;		/* see sample_hold() */
 	double t;		/* unix seconds of the tick */
@@ -189,6 +192,7 @@ struct sample {
 	bool has_regions;
 	struct region *regions;
 	size_t nregions, regions_cap;
+	uint64_t regions_folded;	/* groups summed into "[other ...]" by REGIONS_MAX */
 
 	bool has_fds;
 	struct fd_summary fds;
@@ -210,7 +214,7 @@ struct sample {
 	struct stack_stat *stacks;
 	size_t nstacks, stacks_cap;
 
-	struct growth_event *events;
+	struct growth_event *events;	/* at most SAMPLE_MAX_EVENTS */
 	size_t nevents, events_cap;
 	uint64_t events_dropped;	/* events not kept in this sample (cap) */
 

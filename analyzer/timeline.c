@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct timeline {
 	double window_s;
@@ -12,6 +13,7 @@ struct timeline {
 	size_t nopen, open_cap;
 	size_t nsamples;
 	size_t nwindows;
+	uint32_t thinned;	/* samples dropped from the open window by the cap */
 };
 
 struct timeline *timeline_new(double window_s)
@@ -41,6 +43,57 @@ void timeline_free(struct timeline *tl)
 	free(tl);
 }
 
+/*
+ * Hands the growth events of a sample that is dropped to the next sample kept,
+ * so that "events since the previous tick" stays true and no event is lost
+ * silently: past SAMPLE_MAX_EVENTS they are counted as dropped.
+ */
+static int merge_events(const struct sample *from, struct sample *into)
+{
+	size_t room = into->nevents < SAMPLE_MAX_EVENTS ? SAMPLE_MAX_EVENTS - into->nevents : 0;
+	size_t keep = from->nevents < room ? from->nevents : room;
+	size_t total = keep + into->nevents, i;
+	struct growth_event *ev;
+
+	if (keep) {
+		ev = malloc(total * sizeof(*ev));
+		if (!ev)
+			return -ENOMEM;
+		memcpy(ev, from->events, keep * sizeof(*ev));
+		for (i = 0; i < into->nevents; i++)
+			ev[keep + i] = into->events[i];
+		free(into->events);
+		into->events = ev;
+		into->nevents = into->events_cap = total;
+	}
+	into->events_dropped += from->events_dropped + (from->nevents - keep);
+	return 0;
+}
+
+/*
+ * A window holds at most TIMELINE_MAX_SAMPLES samples (a long window with a
+ * short tick would otherwise keep thousands, each with its regions): when full,
+ * every other sample between the first and the newest is dropped, and counted.
+ */
+static int thin_open(struct timeline *tl)
+{
+	size_t i, kept = 1;
+
+	for (i = 1; i + 1 < tl->nopen; i++) {
+		if (i % 2 == 0) {
+			tl->open[kept++] = tl->open[i];
+			continue;
+		}
+		if (merge_events(tl->open[i], tl->open[i + 1]))
+			return -ENOMEM;
+		sample_free(tl->open[i]);
+		tl->thinned++;
+	}
+	tl->open[kept++] = tl->open[tl->nopen - 1];
+	tl->nopen = kept;
+	return 0;
+}
+
 /* Closes the open window at its last sample, which then starts the next one. */
 static int close_window(struct timeline *tl, bool partial, struct window **out)
 {
@@ -52,6 +105,8 @@ static int close_window(struct timeline *tl, bool partial, struct window **out)
 		return -ENOMEM;
 	w->partial = partial;
 	w->index = (uint32_t)++tl->nwindows;
+	w->samples_thinned = tl->thinned;
+	tl->thinned = 0;
 	last = sample_hold(tl->open[tl->nopen - 1]);
 	drop_open(tl);
 	tl->open[tl->nopen++] = last;
@@ -74,6 +129,11 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 			}
 		}
 		drop_open(tl);
+		tl->thinned = 0;
+	}
+	if (tl->nopen >= TIMELINE_MAX_SAMPLES && thin_open(tl)) {
+		sample_free(s);
+		return -ENOMEM;
 	}
 	if (vec_reserve((void **)&tl->open, &tl->open_cap, tl->nopen + 1, sizeof(*tl->open))) {
 		sample_free(s);

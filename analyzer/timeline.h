@@ -10,6 +10,13 @@
 
 struct timeline;
 
+/*
+ * Samples kept per open window. Beyond it the window is thinned (every other
+ * sample between its first and newest dropped, their growth events handed on)
+ * and window.samples_thinned says how many went.
+ */
+#define TIMELINE_MAX_SAMPLES 128
+
 /* Creates a timeline closing a window every `window_s` seconds; NULL on ENOMEM. */
 struct timeline *timeline_new(double window_s);
 void timeline_free(struct timeline *tl);

@@ -55,6 +55,7 @@ struct window {
 	size_t nfindings, findings_cap;
 
 	uint64_t lost_events;		/* lost in the kernel or dropped by caps, in this window */
+	uint32_t samples_thinned;	/* samples dropped by TIMELINE_MAX_SAMPLES (set by timeline) */
 };
 
 /*

@@ -6,16 +6,20 @@
 #include "collectors/proc.h"
 #include "collectors/smaps.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /*
- * Used by tests/bench/bench_smaps.py. Rounds alternate between the two
- * measurements so that both see the same machine load.
+ * Used by tests/bench/bench_smaps.py. The raw side reads the whole text into a
+ * reused buffer; the full side streams and parses it as the sampler does
+ * (smaps_read_fd), then groups it into regions. Rounds alternate between the
+ * two measurements so that both see the same machine load.
  */
 int cmd_bench_smaps(int argc, char **argv)
 {
-	struct readbuf rawbuf = { 0 }, buf = { 0 };
+	struct readbuf rawbuf = { 0 };
 	struct proc_target t;
 	double raw = 0, full = 0;
 	size_t bytes = 0, vmas = 0, nregions = 0;
@@ -36,6 +40,7 @@ int cmd_bench_smaps(int argc, char **argv)
 		struct parse_error perr;
 		struct sample *s;
 		double t0;
+		int fd, ret;
 
 		t0 = now_mono();
 		if (proc_read_buf(&t, "smaps", &rawbuf))
@@ -44,14 +49,17 @@ int cmd_bench_smaps(int argc, char **argv)
 
 		t0 = now_mono();
 		s = sample_new();
-		if (!s || proc_read_buf(&t, "smaps", &buf))
-			goto fail;
-		if (smaps_parse(buf.data, buf.len, &l, &perr) || regions_build(&l, NULL, 0, s)) {
+		fd = openat(t.dirfd, "smaps", O_RDONLY | O_CLOEXEC);
+		ret = fd < 0 || !s ? -1 : smaps_read_fd(fd, &l, &perr);
+		if (fd >= 0)
+			close(fd);
+		if (ret || regions_build(&l, NULL, 0, s)) {
+			vma_list_free(&l);
 			sample_free(s);
 			goto fail;
 		}
 		full += now_mono() - t0;
-		bytes = buf.len;
+		bytes = rawbuf.len;
 		vmas = l.n;
 		nregions = s->nregions;
 		vma_list_free(&l);
@@ -61,13 +69,11 @@ int cmd_bench_smaps(int argc, char **argv)
 	       "\"raw_read_s\": %.6f, \"read_parse_s\": %.6f}\n",
 	       rounds, bytes, vmas, nregions, raw / (double)rounds, full / (double)rounds);
 	readbuf_free(&rawbuf);
-	readbuf_free(&buf);
 	proc_close(&t);
 	return EXIT_OK;
 fail:
 	fprintf(stderr, "memsleuth __bench-smaps: reading /proc/%d/smaps failed\n", pid);
 	readbuf_free(&rawbuf);
-	readbuf_free(&buf);
 	proc_close(&t);
 	return EXIT_RUNTIME;
 }

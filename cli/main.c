@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth's entry point: global options and the subcommand dispatcher. */
 #include "cli/commands.h"
+#include "analyzer/text_safe.h"
 #include "cli/util.h"
 #include "collectors/log.h"
 
@@ -57,6 +58,8 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The message quotes arguments, which can hold any byte: keep it one clean line. */
+	text_safe_copy(msg, sizeof(msg), msg);
 	if (cmd)
 		fprintf(stderr, "memsleuth %s: %s (see 'memsleuth %s --help')\n", cmd, msg, cmd);
 	else

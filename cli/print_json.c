@@ -3,6 +3,8 @@
 #include "analyzer/arenas.h"
 #include "cli/print.h"
 #include "cli/util.h"
+#include "analyzer/regions.h"
+#include "analyzer/timeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -240,6 +242,15 @@ static json_t *alloc_json(const struct window *w)
 			 a->has_arenas ? alloc_arenas_json(w) : json_null());
 }
 
+/* What the caps left out of this window: counted, so that nothing goes missing silently. */
+static json_t *overflow_json(const struct window *w)
+{
+	return json_pack("{s:I, s:i, s:i, s:i}", "regions_folded",
+			 (json_int_t)w->end->regions_folded, "region_cap", REGIONS_MAX,
+			 "samples_thinned", (int)w->samples_thinned, "sample_cap",
+			 TIMELINE_MAX_SAMPLES);
+}
+
 json_t *window_to_json(const struct window *w)
 {
 	const struct sample *s = w->end;
@@ -263,6 +274,10 @@ json_t *window_to_json(const struct window *w)
 	}
 	if (j && s->has_alloc)
 		json_object_set_new(j, "alloc", alloc_json(w));
+	if (j && json_object_set_new(j, "overflow", overflow_json(w))) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -298,6 +313,11 @@ int print_diff_json(FILE *f, const struct window *w, const char *old_path,
 			      json_str(new_path), "totals", totals_json(w->end), "totals_delta",
 			      totals_delta_json(w), "regions", regions_json(w), "allocator",
 			      allocator_name((enum allocator_kind)w->end->allocator));
+
+	if (j && json_object_set_new(j, "overflow", overflow_json(w))) {
+		json_decref(j);
+		j = NULL;
+	}
 
 	return print_json_line(f, j);
 }

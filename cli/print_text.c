@@ -2,6 +2,9 @@
 /* Text printer for windows and diffs: what a person reads at 3 a.m., in 80 columns. */
 #include "cli/print.h"
 #include "cli/util.h"
+#include "analyzer/regions.h"
+#include "analyzer/text_safe.h"
+#include "analyzer/timeline.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -14,32 +17,41 @@
 #define PAGE_BYTES 4096
 
 /*
- * Prints at most `cols` columns of a name. A long path keeps its tail from a '/'
- * on (".../libc.so.6"): the file name matters most. Control bytes from the target
- * become '?' so they cannot drive the terminal. Pads to `cols` when `pad`.
+ * Prints a name from the target in at most `cols` columns (one per character),
+ * keeping its tail when it is too long: the file name matters most, so the tail
+ * starts at a '/' when one is near (".../libc.so.6"). Control bytes and invalid
+ * UTF-8 become '?' so they cannot drive the terminal. Pads to `cols` when `pad`.
  */
 static void put_tail(FILE *f, const char *name, int cols, bool pad)
 {
-	size_t n = strlen(name), i, o = 0, keep;
-	char buf[512];
-	const char *tail, *slash;
+	char buf[8192];
+	size_t chars = text_safe_copy(buf, sizeof(buf), name);
+	const char *p = buf, *slash;
 
-	if (cols > (int)sizeof(buf) - 8)
-		cols = (int)sizeof(buf) - 8;
-	if (n > (size_t)cols) {
-		keep = (size_t)cols - 3;
-		tail = name + n - keep;
-		slash = strchr(tail, '/');
-		if (slash && slash[1])
-			tail = slash;
-		memcpy(buf, "...", 3);
-		o = 3;
-		name = tail;
+	if (cols < 4)
+		cols = 4;
+	if (chars > (size_t)cols) {
+		size_t skip = chars - (size_t)(cols - 3);
+
+		/* Step over whole characters: continuation bytes are 10xxxxxx. */
+		while (skip) {
+			p++;
+			if (((unsigned char)*p & 0xc0) != 0x80)
+				skip--;
+		}
+		chars = (size_t)(cols - 3);
+		slash = strchr(p, '/');
+		if (slash && slash[1]) {
+			for (; p < slash; p++)
+				if (((unsigned char)*p & 0xc0) != 0x80)
+					chars--;
+		}
+		fputs("...", f);
+		chars += 3;
 	}
-	for (i = 0; name[i] && o < sizeof(buf) - 1; i++)
-		buf[o++] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-	buf[o] = '\0';
-	fprintf(f, pad ? "%-*s" : "%.*s", cols, buf);
+	fputs(p, f);
+	for (; pad && chars < (size_t)cols; chars++)
+		fputc(' ', f);
 }
 
 static void put_name(FILE *f, const char *name, int cols)
@@ -47,11 +59,13 @@ static void put_name(FILE *f, const char *name, int cols)
 	put_tail(f, name, cols, true);
 }
 
-/* Prints a string from the target with control bytes made harmless. */
+/* Prints a string from the target with control bytes and invalid UTF-8 made harmless. */
 static void put_safe(FILE *f, const char *s)
 {
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	char buf[8192];
+
+	text_safe_copy(buf, sizeof(buf), s);
+	fputs(buf, f);
 }
 
 static int64_t abs_i64(int64_t v)
@@ -116,6 +130,17 @@ static void print_regions(FILE *f, const struct window *w, const struct print_op
 	if (shown < w->nregions)
 		fprintf(f, "  (%zu more regions: %s, %s)\n", w->nregions - shown,
 			fmt_bytes(a, sizeof(a), rest_rss), fmt_delta(b, sizeof(b), rest_delta));
+}
+
+/* The caps at work: the figures above are complete, but some rows were merged or thinned. */
+static void print_overflow(FILE *f, const struct window *w)
+{
+	if (w->end->regions_folded)
+		fprintf(f, "  CAPPED: %" PRIu64 " small regions are summed in the \"[other ...]\" rows"
+			   " (over %d)\n", w->end->regions_folded, REGIONS_MAX);
+	if (w->samples_thinned)
+		fprintf(f, "  CAPPED: %u samples of this window were thinned out (over %d kept)\n",
+			w->samples_thinned, TIMELINE_MAX_SAMPLES);
 }
 
 static void print_fds(FILE *f, const struct window *w)
@@ -294,22 +319,34 @@ static void print_findings(FILE *f, const struct window *w)
 	}
 }
 
+/* A time read from a recording can be any number: only a plausible one becomes a clock time. */
+static const char *fmt_clock(char *buf, size_t len, double t)
+{
+	struct tm tm;
+	time_t tt;
+
+	/* Up to the year 9999; the test also rejects NaN. */
+	if (!(t >= 0 && t < 253402300800.0))
+		return "--:--:--";
+	tt = (time_t)t;
+	if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%H:%M:%S", &tm))
+		return "--:--:--";
+	return buf;
+}
+
 void print_window_text(FILE *f, const struct window *w, const struct print_opts *o)
 {
 	const struct sample *s = w->end;
-	time_t t = (time_t)s->t;
-	struct tm tm;
 	char when[32];
 
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	fprintf(f, "== %s  pid %d (", when, s->pid);
+	fprintf(f, "== %s  pid %d (", fmt_clock(when, sizeof(when), s->t), s->pid);
 	put_safe(f, s->comm ? s->comm : "?");
 	fprintf(f, ")  %s  window %u: %.1f s%s\n",
 		allocator_name((enum allocator_kind)s->allocator), w->index, w->window_s,
 		w->partial ? " (partial)" : "");
 	print_totals(f, w);
 	print_regions(f, w, o);
+	print_overflow(f, w);
 	print_arenas_text(f, w);
 	print_fds(f, w);
 	print_stacks(f, w, o);
@@ -344,5 +381,6 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 	fputc('\n', f);
 	print_totals(f, w);
 	print_regions(f, w, o);
+	print_overflow(f, w);
 	fputc('\n', f);
 }

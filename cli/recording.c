@@ -2,6 +2,8 @@
 /* Recordings: samples written as JSON Lines, read back to re-derive the same windows. */
 #include "cli/recording.h"
 #include "analyzer/idmap.h"
+#include "analyzer/regions.h"
+#include "analyzer/text_safe.h"
 #include "analyzer/vec.h"
 #include "cli/util.h"
 
@@ -239,6 +241,8 @@ int recorder_write(struct recorder *r, const struct sample *s)
 		return -ENOMEM;
 	if (s->has_regions)
 		json_object_set_new(j, "regions", regions_rows(s));
+	if (s->regions_folded)
+		json_object_set_new(j, "regions_folded", json_integer((json_int_t)s->regions_folded));
 	if (s->has_fds)
 		json_object_set_new(j, "fds", fds_object(s));
 	if (s->has_arenas)
@@ -335,6 +339,8 @@ static int fail(char *err, size_t errlen, const struct recording_reader *r, cons
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The message may quote the file, which can hold any byte: keep it one clean line. */
+	text_safe_copy(msg, sizeof(msg), msg);
 	snprintf(err, errlen, "%s: line %zu: %s", r->path, r->lineno, msg);
 	return -EINVAL;
 }
@@ -362,6 +368,22 @@ static bool get_num(json_t *o, const char *key, double *out)
 int recording_open(const char *path, struct recording_reader **out, struct recording_header *h,
 		   char *err, size_t errlen)
 {
+	FILE *f = fopen(path, "re");
+	int ret;
+
+	if (!f) {
+		ret = -errno;
+		*out = NULL;
+		memset(h, 0, sizeof(*h));
+		snprintf(err, errlen, "cannot open recording %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	return recording_open_stream(f, path, out, h, err, errlen);
+}
+
+int recording_open_stream(FILE *f, const char *path, struct recording_reader **out,
+			  struct recording_header *h, char *err, size_t errlen)
+{
 	struct recording_reader *r;
 	json_error_t jerr;
 	json_t *j = NULL, *cols;
@@ -374,12 +396,14 @@ int recording_open(const char *path, struct recording_reader **out, struct recor
 	*out = NULL;
 	memset(h, 0, sizeof(*h));
 	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		fclose(f);
 		return -ENOMEM;
+	}
+	r->f = f;
 	r->path = strdup(path);
-	r->f = fopen(path, "re");
-	if (!r->f || !r->path) {
-		ret = r->path ? -errno : -ENOMEM;
+	if (!r->path) {
+		ret = -ENOMEM;
 		snprintf(err, errlen, "cannot open recording %s: %s", path, strerror(-ret));
 		goto fail;
 	}
@@ -517,7 +541,8 @@ static int read_regions(struct recording_reader *r, json_t *rows, struct sample 
 		reg->nvmas = (uint32_t)vmas;
 	}
 	s->has_regions = true;
-	return 0;
+	/* A file from another writer may hold any number of rows: the same cap as live. */
+	return regions_fold(s);
 }
 
 static int read_fds(struct recording_reader *r, json_t *o, struct sample *s, char *err,
@@ -661,6 +686,10 @@ static int read_events(struct recording_reader *r, json_t *a, struct sample *s, 
 		if (!json_is_number(json_array_get(row, 0)) || kind < 0 ||
 		    !json_is_integer(json_array_get(row, 2)))
 			return fail(err, errlen, r, "an event row is not [t, kind, bytes, addr, stack]");
+		if (s->nevents >= SAMPLE_MAX_EVENTS) {
+			s->events_dropped++;
+			continue;
+		}
 		e = sample_add_event(s);
 		if (!e)
 			return -ENOMEM;
@@ -740,6 +769,7 @@ static int read_sample(struct recording_reader *r, json_t *j, struct sample **ou
 	s->has_bpf = json_is_true(json_object_get(j, "bpf"));
 	get_u64(j, "lost_events", &s->lost_events);
 	get_u64(j, "events_dropped", &s->events_dropped);
+	get_u64(j, "regions_folded", &s->regions_folded);
 
 	ret = 0;
 	if ((v = json_object_get(j, "regions")))

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "analyzer/sample.h"
 
@@ -54,6 +55,13 @@ struct recording_reader;
  */
 int recording_open(const char *path, struct recording_reader **out, struct recording_header *h,
 		   char *err, size_t errlen);
+/*
+ * The same over an open stream (a pipe, or fmemopen for the fuzzer); `name`
+ * stands for the file in messages. The reader owns `f` from here on, also on
+ * failure.
+ */
+int recording_open_stream(FILE *f, const char *name, struct recording_reader **out,
+			  struct recording_header *h, char *err, size_t errlen);
 /*
  * Reads the next sample: returns 1 with *s (the caller owns it), 0 at the end,
  * or -EINVAL with a one-line reason naming the line (malformed or truncated).

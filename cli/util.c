@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Small helpers shared by the subcommands: argument parsing, byte formatting, JSON strings. */
 #include "cli/util.h"
+#include "analyzer/text_safe.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -110,39 +111,6 @@ const char *fmt_delta(char *buf, size_t len, int64_t v)
 	return buf;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
 json_t *json_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -154,7 +122,7 @@ json_t *json_str(const char *s)
 	if (!out)
 		return NULL;
 	while (i < n) {
-		size_t l = utf8_len(p + i, n - i);
+		size_t l = utf8_seq_len(p + i, n - i);
 
 		if (l == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);

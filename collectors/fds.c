@@ -42,6 +42,24 @@ enum fd_type fds_classify_link(const char *target)
 	return FD_OTHER;
 }
 
+/* A decimal limit in [p, end): the text is not NUL-terminated, so no strtoull. */
+static int parse_limit(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (p >= end || *p < '0' || *p > '9')
+		return -EINVAL;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
 int fds_parse_limits(const char *buf, size_t len, uint64_t *soft)
 {
 	static const char key[] = "Max open files";
@@ -53,7 +71,6 @@ int fds_parse_limits(const char *buf, size_t len, uint64_t *soft)
 
 		if ((size_t)(eol - p) > sizeof(key) && memcmp(p, key, sizeof(key) - 1) == 0) {
 			const char *v = p + sizeof(key) - 1;
-			char *after;
 
 			while (v < eol && *v == ' ')
 				v++;
@@ -61,11 +78,7 @@ int fds_parse_limits(const char *buf, size_t len, uint64_t *soft)
 				*soft = UINT64_MAX;
 				return 0;
 			}
-			if (v < eol && *v >= '0' && *v <= '9') {
-				*soft = strtoull(v, &after, 10);
-				return 0;
-			}
-			return -EINVAL;
+			return parse_limit(v, eol, soft);
 		}
 		p = nl ? nl + 1 : end;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth's logger: one-line messages on stderr, libbpf's output routed through it. */
 #include "collectors/log.h"
+#include "analyzer/text_safe.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -60,10 +61,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
-	if (n == 0 || line[n - 1] != '\n') {
-		line[n++] = '\n';
-		line[n] = '\0';
-	}
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	/* Messages quote comm, paths and libbpf output: one line, nothing a terminal acts on. */
+	text_safe_copy(line, sizeof(line) - 1, line);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	line[n] = '\0';
 	if (!holding) {
 		fprintf(stderr, "memsleuth: %s", line);
 		return;

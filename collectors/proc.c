@@ -146,6 +146,23 @@ static int read_stat(int dirfd, uint64_t *start_time, unsigned long *flags)
 
 #define PF_KTHREAD 0x00200000UL
 
+/* The State: letter of /proc/PID/status ('R', 'S', 'Z', ...) and PPid:, or 0 when unreadable. */
+static char read_state(const struct proc_target *t, int *ppid)
+{
+	char *buf = NULL, state = 0;
+	const char *line;
+	size_t len;
+
+	if (proc_read(t, "status", &buf, &len))
+		return 0;
+	if ((line = strstr(buf, "\nState:\t")))
+		state = line[8];
+	if (ppid && (line = strstr(buf, "\nPPid:")))
+		*ppid = atoi(line + 6);
+	free(buf);
+	return state;
+}
+
 int proc_open(int pid, struct proc_target *t, char *err, size_t errlen)
 {
 	char path[64], *buf = NULL;
@@ -191,13 +208,25 @@ int proc_open(int pid, struct proc_target *t, char *err, size_t errlen)
 	ret = proc_read(t, "smaps_rollup", &buf, &len);
 	free(buf);
 	if (ret == -EACCES || ret == -EPERM) {
-		snprintf(err, errlen,
-			 "cannot read /proc/%d/smaps: permission denied (run as root, or as the "
-			 "process's owner; other users' processes need CAP_SYS_PTRACE)", pid);
+		if (geteuid() == 0)
+			snprintf(err, errlen,
+				 "cannot read /proc/%d/smaps: permission denied: memsleuth runs as root "
+				 "but without CAP_SYS_PTRACE (or CAP_PERFMON), which other users' "
+				 "processes need", pid);
+		else
+			snprintf(err, errlen,
+				 "cannot read /proc/%d/smaps: permission denied (run as root, or as the "
+				 "process's owner; other users' processes need CAP_SYS_PTRACE)", pid);
 		goto fail;
 	}
 	if (ret) {
-		if (proc_errno_gone(-ret))
+		int ppid = 0;
+
+		if (proc_errno_gone(-ret) && read_state(t, &ppid) == 'Z')
+			snprintf(err, errlen,
+				 "PID %d has exited: it is a zombie (its parent, PID %d, has not reaped "
+				 "it) with no memory left to watch", pid, ppid);
+		else if (proc_errno_gone(-ret))
 			snprintf(err, errlen, "no process with PID %d", pid);
 		else
 			snprintf(err, errlen, "cannot read /proc/%d/smaps_rollup: %s", pid,
@@ -221,18 +250,14 @@ void proc_close(struct proc_target *t)
 int proc_alive(const struct proc_target *t)
 {
 	uint64_t st = 0;
-	char *buf = NULL;
-	size_t len;
-	int alive;
+	char state;
 
+	/* A different start time is another process that was given the same PID. */
 	if (read_stat(t->dirfd, &st, NULL) || st != t->start_time)
 		return 0;
 	/* A zombie keeps its /proc entry but has no memory left to watch. */
-	if (proc_read(t, "status", &buf, &len))
-		return 0;
-	alive = !strstr(buf, "\nState:\tZ") && !strstr(buf, "\nState:\tX");
-	free(buf);
-	return alive;
+	state = read_state(t, NULL);
+	return state && state != 'Z' && state != 'X';
 }
 
 char *proc_comm(const struct proc_target *t)
@@ -309,4 +334,19 @@ size_t proc_thread_sps(const struct proc_target *t, uint64_t **sps)
 	closedir(dir);
 	*sps = out;
 	return n;
+}
+
+uint64_t proc_self_peak_rss(void)
+{
+	char *buf = NULL;
+	const char *line;
+	uint64_t kib = 0;
+	size_t len;
+
+	if (file_read("/proc/self/status", &buf, &len, 1 << 20))
+		return 0;
+	if ((line = strstr(buf, "\nVmHWM:")))
+		kib = strtoull(line + 7, NULL, 10);
+	free(buf);
+	return kib * 1024;
 }

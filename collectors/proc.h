@@ -59,6 +59,9 @@ uint32_t proc_threads(const struct proc_target *t);
  */
 size_t proc_thread_sps(const struct proc_target *t, uint64_t **sps);
 
+/* memsleuth's own peak resident memory (VmHWM of /proc/self/status) in bytes; 0 if unknown. */
+uint64_t proc_self_peak_rss(void);
+
 /* Maps an errno from reading /proc to "exited": ENOENT and ESRCH. */
 int proc_errno_gone(int err);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * The parser runs on every tick against processes with tens of thousands of
@@ -234,95 +235,176 @@ static int check_text(const char *buf, size_t len, struct parse_error *err)
 	return 0;
 }
 
+/* Parser state carried from line to line, so that text can arrive in pieces. */
+struct smaps_state {
+	struct vma_list *out;
+	size_t lineno, nfields;
+	bool any_rss;
+};
+
+/* One line, without its newline. Returns 0, -EINVAL with `err`, or -ENOMEM. */
+static int smaps_line(struct smaps_state *st, const char *p, const char *eol,
+		      struct parse_error *err)
+{
+	struct vma_list *out = st->out;
+	const char *name;
+	size_t namelen;
+	uint64_t bytes = 0;
+	bool has_kb;
+	struct vma *cur;
+	int ret;
+
+	st->lineno++;
+	if (eol == p)
+		return 0;
+	if (is_header_line(p, eol)) {
+		cur = VEC_PUSH(out->v, out->n, out->cap);
+		if (!cur)
+			return -ENOMEM;
+		ret = parse_header(p, eol, cur);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret) {
+			out->n--;
+			set_error(err, st->lineno, "malformed mapping line");
+			return -EINVAL;
+		}
+		if (cur->path && strcmp(cur->path, "[rollup]") == 0) {
+			set_error(err, st->lineno,
+				  "this is smaps_rollup, which has no per-mapping data; "
+				  "save /proc/PID/smaps instead");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (out->n == 0) {
+		set_error(err, st->lineno,
+			  "expected a mapping line (\"start-end perms offset dev inode path\")");
+		return -EINVAL;
+	}
+	if (parse_field(p, eol, &name, &namelen, &bytes, &has_kb)) {
+		set_error(err, st->lineno, "malformed field line");
+		return -EINVAL;
+	}
+	if (!has_kb && is_figure_field(name, namelen)) {
+		set_error(err, st->lineno, "field %.*s has no \"<number> kB\" figure", (int)namelen,
+			  name);
+		return -EINVAL;
+	}
+	st->nfields++;
+	if (has_kb) {
+		if (FIELD_IS(name, namelen, "Rss"))
+			st->any_rss = true;
+		store_field(&out->v[out->n - 1], name, namelen, bytes);
+	}
+	return 0;
+}
+
+/* Parses every complete line in [p, end); returns where the unfinished last line starts. */
+static int smaps_lines(struct smaps_state *st, const char *p, const char *end, bool last,
+		       const char **rest, struct parse_error *err)
+{
+	int ret;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl && !last)
+			break;
+		ret = smaps_line(st, p, nl ? nl : end, err);
+		if (ret)
+			return ret;
+		p = nl ? nl + 1 : end;
+	}
+	*rest = p;
+	return 0;
+}
+
+static int smaps_finish(const struct smaps_state *st, struct parse_error *err)
+{
+	if (st->out->n == 0) {
+		set_error(err, 0, "no mappings found: not a smaps file");
+		return -EINVAL;
+	}
+	if (st->nfields == 0 || !st->any_rss) {
+		set_error(err, 0,
+			  "no Rss: fields: this looks like /proc/PID/maps; save /proc/PID/smaps instead");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int smaps_parse(const char *buf, size_t len, struct vma_list *out, struct parse_error *err)
 {
-	const char *p = buf, *end = buf + len;
-	struct vma *cur = NULL;
-	size_t lineno = 0, nfields = 0;
-	bool any_rss = false;
+	struct smaps_state st = { .out = out };
+	const char *rest;
 	int ret;
 
 	ret = check_text(buf, len, err);
 	if (ret)
 		return ret;
+	ret = smaps_lines(&st, buf, buf + len, true, &rest, err);
+	if (!ret)
+		ret = smaps_finish(&st, err);
+	if (ret)
+		vma_list_free(out);
+	return ret;
+}
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
+/* A chunk of text per read: ~100 mappings. Lines are far shorter (a path is < 4 KiB). */
+#define READ_CHUNK (64 * 1024)
+/* A line longer than this is not smaps. */
+#define MAX_LINE (1024 * 1024)
 
-		lineno++;
-		if (eol == p) {
-			p = eol + 1;
+int smaps_read_fd(int fd, struct vma_list *out, struct parse_error *err)
+{
+	struct smaps_state st = { .out = out };
+	size_t cap = 0, have = 0, total = 0;
+	char *buf = NULL;
+	const char *rest;
+	ssize_t n;
+	int ret = 0;
+
+	for (;;) {
+		/* The buffer grows only when one line fills it: mappings are read into
+		 * the same 64 KiB, tick after tick, without copying. */
+		if (have == cap && vec_reserve((void **)&buf, &cap, cap ? cap * 2 : READ_CHUNK, 1)) {
+			ret = -ENOMEM;
+			break;
+		}
+		n = read(fd, buf + have, cap - have);
+		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
 		}
-		if (is_header_line(p, eol)) {
-			cur = VEC_PUSH(out->v, out->n, out->cap);
-			if (!cur) {
-				ret = -ENOMEM;
-				goto fail;
-			}
-			ret = parse_header(p, eol, cur);
-			if (ret == -ENOMEM)
-				goto fail;
-			if (ret) {
-				out->n--;
-				set_error(err, lineno, "malformed mapping line");
-				ret = -EINVAL;
-				goto fail;
-			}
-			if (cur->path && strcmp(cur->path, "[rollup]") == 0) {
-				set_error(err, lineno,
-					  "this is smaps_rollup, which has no per-mapping data; "
-					  "save /proc/PID/smaps instead");
-				ret = -EINVAL;
-				goto fail;
-			}
-		} else {
-			const char *name;
-			size_t namelen;
-			uint64_t bytes = 0;
-			bool has_kb;
-
-			if (!cur) {
-				set_error(err, lineno,
-					  "expected a mapping line (\"start-end perms offset dev inode path\")");
-				ret = -EINVAL;
-				goto fail;
-			}
-			if (parse_field(p, eol, &name, &namelen, &bytes, &has_kb)) {
-				set_error(err, lineno, "malformed field line");
-				ret = -EINVAL;
-				goto fail;
-			}
-			if (!has_kb && is_figure_field(name, namelen)) {
-				set_error(err, lineno, "field %.*s has no \"<number> kB\" figure",
-					  (int)namelen, name);
-				ret = -EINVAL;
-				goto fail;
-			}
-			nfields++;
-			if (has_kb) {
-				if (FIELD_IS(name, namelen, "Rss"))
-					any_rss = true;
-				store_field(cur, name, namelen, bytes);
-			}
+		if (n > 0 && memchr(buf + have, '\0', (size_t)n)) {
+			set_error(err, 0, "binary data: not a smaps file");
+			ret = -EINVAL;
+			break;
 		}
-		p = nl ? nl + 1 : end;
+		have += (size_t)n;
+		total += (size_t)n;
+		ret = smaps_lines(&st, buf, buf + have, n == 0, &rest, err);
+		if (ret || n == 0)
+			break;
+		/* Keep the unfinished line for the next read. */
+		have -= (size_t)(rest - buf);
+		memmove(buf, rest, have);
+		if (have > MAX_LINE) {
+			set_error(err, st.lineno + 1, "line longer than 1 MiB: not a smaps file");
+			ret = -EINVAL;
+			break;
+		}
 	}
-	if (out->n == 0) {
-		set_error(err, 0, "no mappings found: not a smaps file");
-		ret = -EINVAL;
-		goto fail;
-	}
-	if (nfields == 0 || !any_rss) {
-		set_error(err, 0,
-			  "no Rss: fields: this looks like /proc/PID/maps; save /proc/PID/smaps instead");
-		ret = -EINVAL;
-		goto fail;
-	}
-	return 0;
-fail:
-	vma_list_free(out);
+	free(buf);
+	if (!ret && total == 0)
+		ret = -ENODATA;
+	else if (!ret)
+		ret = smaps_finish(&st, err);
+	if (ret)
+		vma_list_free(out);
 	return ret;
 }
 

@@ -22,6 +22,16 @@ struct parse_error {
 int smaps_parse(const char *buf, size_t len, struct vma_list *out, struct parse_error *err);
 
 /*
+ * Reads smaps text from `fd` (/proc/PID/smaps, or a saved copy) a chunk at a
+ * time and parses it as smaps_parse does, so that memory follows the number of
+ * mappings, not the size of the text (~700 bytes per mapping). Returns 0,
+ * -ENODATA when there is no text at all (a process that is exiting), -EINVAL
+ * with `err` filled, -ENOMEM, or a negative errno from read(). On failure `out`
+ * is left empty.
+ */
+int smaps_read_fd(int fd, struct vma_list *out, struct parse_error *err);
+
+/*
  * Parses smaps_rollup text into totals. Returns 0 or -EINVAL with `err` filled.
  */
 int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct parse_error *err);

@@ -7,7 +7,8 @@ set -eu
 # (malloc internals) in stacks; util-linux: unshare, for the mount namespace test.
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
       libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest python3-pytest-xdist tmux procps
-      g++ libc6-dbg redis-server strace util-linux libjemalloc2"
+      g++ libc6-dbg redis-server strace util-linux libjemalloc2
+      libclang-rt-14-dev"
 # `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
 # which bench_alloc.py compares --alloc with.
 if [ "${1:-}" = bench ]; then

@@ -3,6 +3,7 @@
 import json
 import os
 import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +16,12 @@ TARGETS = Path(os.environ.get("MEMSLEUTH_TARGETS", str(ROOT / "build" / "tests")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SANITIZED = os.environ.get("MEMSLEUTH_SAN") == "1"
 MIB = 1 << 20
+
+if SANITIZED:
+    # Whatever the caller's environment says: leaks are reported (ASan's default, made
+    # explicit) and every report carries a stack; the checks below fail on any report.
+    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=1"
+    os.environ["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "") + ":print_stacktrace=1"
 
 
 def pytest_configure(config):
@@ -40,9 +47,10 @@ def target_path(name):
 class Target:
     """A test target following the ready/go/done handshake of tests/targets/target.h."""
 
-    def __init__(self, name, *args, env=None, timeout=10):
+    def __init__(self, name, *args, env=None, timeout=10, wrap=()):
+        # `wrap` prefixes the command (setpriv to run as another user); it must exec.
         self.proc = subprocess.Popen(
-            [target_path(name), *map(str, args)],
+            [*wrap, target_path(name), *map(str, args)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         line = self._readline(timeout)
         if not line.startswith("ready"):
@@ -105,9 +113,9 @@ def target():
         t.kill()
 
 
-def run(args, timeout=60, check=None, **kw):
-    """Runs memsleuth to completion; returns the CompletedProcess."""
-    res = subprocess.run([MEMSLEUTH, *map(str, args)], capture_output=True, text=True,
+def run(args, timeout=60, check=None, wrap=(), **kw):
+    """Runs memsleuth to completion (prefixed by `wrap`); returns the CompletedProcess."""
+    res = subprocess.run([*wrap, MEMSLEUTH, *map(str, args)], capture_output=True, text=True,
                          timeout=timeout, **kw)
     if check is not None:
         assert res.returncode == check, (
@@ -121,26 +129,27 @@ def run(args, timeout=60, check=None, **kw):
 class Watch:
     """A memsleuth run in the background, started once its baseline sample is taken."""
 
-    def __init__(self, args, timeout=20):
-        self.args = [MEMSLEUTH, *map(str, args)]
+    def __init__(self, args, timeout=20, wrap=()):
+        self.args = [*wrap, MEMSLEUTH, *map(str, args)]
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         self.err_lines = []
         deadline = time.monotonic() + timeout
-        while True:
+        # os.read, not readline: readline may pull two lines into Python's buffer (a warning
+        # and "watching PID"), where select() cannot see the second one.
+        fd = self.proc.stderr.fileno()
+        while "watching PID" not in "".join(self.err_lines):
             left = deadline - time.monotonic()
-            ready, _, _ = select.select([self.proc.stderr], [], [], max(left, 0))
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
             if not ready:
                 self.proc.kill()
                 raise AssertionError("memsleuth did not start in time")
-            line = self.proc.stderr.readline()
-            if not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 out, err = self.proc.communicate()
                 raise AssertionError(f"memsleuth exited early ({self.proc.returncode}): "
                                      f"{''.join(self.err_lines)}{err}")
-            self.err_lines.append(line)
-            if "watching PID" in line:
-                break
+            self.err_lines.append(chunk.decode("utf-8", "replace"))
 
     def wait(self, timeout=60):
         """Waits for exit; returns (returncode, stdout, stderr)."""
@@ -154,6 +163,11 @@ class Watch:
         if SANITIZED:
             assert "Sanitizer" not in err and "runtime error" not in err, err
         return self.proc.returncode, out, err
+
+    def interrupt(self, timeout=60):
+        """Stops memsleuth as Ctrl-C does (it prints the partial window); like wait()."""
+        self.proc.send_signal(signal.SIGINT)
+        return self.wait(timeout)
 
     def json_windows(self, timeout=60, status=0):
         code, out, err = self.wait(timeout)
@@ -178,6 +192,22 @@ def watch():
     yield start
     for w in started:
         w.kill()
+
+
+def wait_samples(rec, n, timeout=30):
+    """Waits until the recording `rec` (watch -o) holds `n` more samples than when called:
+    then memsleuth has sampled what the target did before the call, however busy the
+    machine is."""
+    def count():
+        try:
+            return Path(rec).read_text().count('"type":"sample"')
+        except FileNotFoundError:
+            return 0
+    goal = count() + n
+    deadline = time.monotonic() + timeout
+    while count() < goal:
+        assert time.monotonic() < deadline, f"memsleuth took no {n} samples in {timeout} s"
+        time.sleep(0.05)
 
 
 def region(window, name):

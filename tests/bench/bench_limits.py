@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""memsleuth's own peak RSS against targets that are huge in one dimension each:
+100,000 mappings, 10,000 threads, 50,000 fds, 20,000 distinct mapped files, and all of
+them at once. Prints, per case, memsleuth's VmHWM (it reports it with -v), the ratio to a
+small target, the size of the target's smaps text, and memsleuth's CPU time per tick.
+
+Needs root (vm.max_map_count is raised for the run and restored, RLIMIT_NOFILE raised in
+the target). Run from the repository root after `make all test-targets`.
+"""
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MEMSLEUTH = os.environ.get("MEMSLEUTH", str(ROOT / "build" / "memsleuth"))
+TARGET = ROOT / "build" / "tests" / "stress_limits"
+MAX_MAP_COUNT = Path("/proc/sys/vm/max_map_count")
+# One 2 s window at a 0.5 s tick: the baseline and four more samples.
+TICKS = 5
+
+
+
+def fd_count():
+    """50,000 fds, unless the hard RLIMIT_NOFILE is lower and cannot be raised (raising it
+    takes CAP_SYS_RESOURCE, which some containers withhold): then as many as it allows."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or hard >= 50_100:
+        return 50_000, "50,000 fds"
+    try:
+        resource.prlimit(0, resource.RLIMIT_NOFILE, (hard, 50_100))
+        resource.prlimit(0, resource.RLIMIT_NOFILE, (hard, hard))
+        return 50_000, "50,000 fds"
+    except (ValueError, OSError):
+        n = hard - 100
+        print(f"note: hard RLIMIT_NOFILE is {hard} and cannot be raised here: "
+              f"{n:,} fds instead of 50,000")
+        return n, f"{n:,} fds"
+
+
+def cases():
+    fds, fd_name = fd_count()
+    # name, maps, threads, fds, files
+    return [
+        ("small target", 0, 0, 0, 0),
+        ("100,000 mappings", 100_000, 0, 0, 0),
+        ("10,000 threads", 0, 10_000, 0, 0),
+        (fd_name, 0, 0, fds, 0),
+        ("20,000 mapped files", 0, 0, 0, 20_000),
+        ("all of the above", 100_000, 10_000, fds, 20_000),
+    ]
+
+
+def smaps_size(pid):
+    with open(f"/proc/{pid}/smaps", "rb") as f:
+        return len(f.read())
+
+
+def run_case(maps, threads, fds, files, workdir):
+    t = subprocess.Popen([str(TARGET), str(maps), str(threads), str(fds), str(files), workdir],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert t.stdout.readline().startswith("ready")
+        t.stdin.write("go\n")
+        t.stdin.flush()
+        done = t.stdout.readline()
+        assert done.startswith("done"), f"target failed: {done!r}"
+        text = smaps_size(t.pid)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        res = subprocess.run([MEMSLEUTH, "-v", "watch", str(t.pid), "-i", "2", "--tick", "0.5",
+                              "-n", "1", "--json"],
+                             capture_output=True, text=True, timeout=600)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if res.returncode != 0:
+            raise RuntimeError(res.stderr)
+        peak = re.search(r"memsleuth peak RSS: (\d+) KiB", res.stderr)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return int(peak.group(1)) * 1024, text, cpu / TICKS, res.stdout.splitlines()[-1]
+    finally:
+        t.kill()
+        t.wait()
+
+
+def main():
+    if os.geteuid() != 0:
+        print("bench_limits: needs root (vm.max_map_count, RLIMIT_NOFILE)", file=sys.stderr)
+        return 1
+    if not TARGET.exists():
+        print("bench_limits: run 'make all test-targets' first", file=sys.stderr)
+        return 1
+    saved = MAX_MAP_COUNT.read_text()
+    workdir = tempfile.mkdtemp(prefix="memsleuth-bench-")
+    base = None
+    try:
+        MAX_MAP_COUNT.write_text("262144")
+        todo = cases()
+        print(f"{'case':<22} {'peak RSS':>10} {'x small':>8} {'smaps text':>11} "
+              f"{'CPU/tick':>9}  overflow")
+        for name, maps, threads, fds, files in todo:
+            case_dir = tempfile.mkdtemp(dir=workdir)
+            peak, text, cpu, last = run_case(maps, threads, fds, files, case_dir)
+            shutil.rmtree(case_dir)
+            base = base or peak
+            overflow = re.search(r'"overflow":(\{[^}]*\})', last).group(1)
+            print(f"{name:<22} {peak / 2**20:>6.1f} MiB {peak / base:>7.2f}x "
+                  f"{text / 2**20:>7.1f} MiB {cpu * 1000:>6.0f} ms  {overflow}", flush=True)
+    finally:
+        MAX_MAP_COUNT.write_text(saved)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
