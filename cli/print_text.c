@@ -222,7 +222,7 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 		/* Enough frames to get past the C library's malloc and syscall internals. */
 		for (j = 0; j < s->nframes && j < 8; j++) {
 			fputs("        ", f);
-			put_name(f, s->frames[j], 70);
+			put_tail(f, s->frames[j], 70, false);
 			fputc('\n', f);
 		}
 	}
