@@ -438,6 +438,8 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 		if (bpf_map_delete_elem(fd, &done[i]) == 0)
 			alloc_stacks_forget(a->stacks, done[i]);
 	free(done);
+	if (!ret)
+		alloc_stacks_sweep(a->stacks);
 	return ret;
 }
 
