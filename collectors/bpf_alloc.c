@@ -341,6 +341,14 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 	a->skel->rodata->capture_stacks = o->sample_bytes > 0;
 	a->skel->rodata->track_arenas = a->exact && a->lib.allocator == ALLOC_GLIBC;
 	live_cap_shrink(a->skel);
+	/*
+	 * Each mode uses one of the two ways to keep a stack: the other gets the
+	 * least kernel memory it can have (8 MiB of ring, 12 MiB of stack map).
+	 */
+	if (!o->sample_bytes)
+		bpf_map__set_max_entries(a->skel->maps.captures, (__u32)sysconf(_SC_PAGESIZE));
+	else
+		bpf_map__set_max_entries(a->skel->maps.stacks, 1);
 	ret = alloc_bpf__load(a->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the malloc probes: %s", strerror(-ret));
