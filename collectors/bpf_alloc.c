@@ -530,9 +530,9 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 	sum->live_cap = bpf_map__max_entries(a->skel->maps.live);
 	if (sum->lost_live && !a->warned_full) {
 		a->warned_full = true;
-		log_warn("--alloc: %" PRIu64 " allocations tracked at once, the most it keeps: "
-			 "newer ones are counted, not tracked, and outstanding figures are lower "
-			 "bounds from now on (--alloc-sample BYTES tracks fewer)", sum->live_cap);
+		log_warn("--alloc: the live map is full at %" PRIu64 " allocations: newer ones are "
+			 "counted, not tracked, and outstanding figures are lower bounds from now "
+			 "on (--alloc-sample BYTES tracks fewer)", sum->live_cap);
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import MEMSLEUTH, MIB, Target, region, require_root, run, wait_samples
 from test_report_findings import Recording, report
+from topview import top  # noqa: F401 (a fixture)
 
 REGION_CAP = 1000
 SAMPLE_CAP = 128
@@ -145,7 +146,7 @@ def watch_live(target, watch, tmp_path, count, size):
 
 
 @pytest.mark.bpf
-def test_a_full_live_map_is_counted_and_shown(target, watch, tmp_path, monkeypatch):
+def test_a_full_live_map_is_counted_and_shown(target, watch, top, tmp_path, monkeypatch):
     """Past the allocations --alloc can track at once, each new one is counted, not kept,
     and every outstanding figure says it is a lower bound. The test hook shrinks the map
     so that 5,000 allocations fill it (the real one holds 524,288)."""
@@ -164,7 +165,7 @@ def test_a_full_live_map_is_counted_and_shown(target, watch, tmp_path, monkeypat
     # Net chunk bytes per arena need no record per allocation: still exact.
     (main,) = [ar for ar in a["arenas"] if ar["main"]]
     assert main["net_chunks"] == count
-    assert len(re.findall(f"--alloc: {cap} allocations tracked at once", err)) == 1, err
+    assert len(re.findall(f"--alloc: the live map is full at {cap} allocations", err)) == 1, err
     # The recording keeps the counts, and the text report shows them.
     offline = json.loads(run(["report", rec, "--json"], check=0).stdout.splitlines()[-1])
     assert {k: offline["alloc"][k] for k in ("lost_live", "live_cap", "recorded")} == \
@@ -174,6 +175,11 @@ def test_a_full_live_map_is_counted_and_shown(target, watch, tmp_path, monkeypat
             "tracked; outstanding figures are lower bounds") in text, text
     assert re.search(r"alloc \S+ \S+ in \+\d+ calls \(\S+ \S+ outstanding, lower bound\)",
                      text), text
+    # And so does top, over the same recording.
+    r = top("top", "--replay", rec, "-i", "1")
+    r.term.wait_for(rf"alloc map full: {count - cap} not tracked")
+    r.term.keys("q")
+    assert r.status() == 0
 
 
 @pytest.mark.bpf
@@ -193,7 +199,7 @@ def test_allocations_the_live_map_holds_are_all_recorded(target, watch, tmp_path
     stacks = [s for s in win["stacks"] if s["kind"] == "alloc"]
     assert sum(s["bytes"] for s in stacks) == count * size
     assert not any(s["lower_bound"] for s in stacks)
-    assert "tracked at once" not in err
+    assert "live map is full" not in err
     text = run(["report", rec], check=0).stdout
     assert "LIVE MAP FULL" not in text and "lower bound" not in text
 
