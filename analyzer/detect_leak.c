@@ -75,24 +75,28 @@ static int report(struct window *w, const struct stack_delta *d, const struct st
 {
 	const struct stack_stat *s = d->cur;
 	double rate = t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
+	/* Allocations a full map could not record are missing from the figures. */
+	bool lower = s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost;
 	char b1[24], b2[24], b3[24];
 	struct finding *f;
 
 	f = detect_add(w, "leak", rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN);
 	if (!f)
 		return -ENOMEM;
-	finding_set_summary(f, "%s from %s holds %s more over %u windows (%s/min, %s and %lld "
+	finding_set_summary(f, "%s from %s holds %s%s more over %u windows (%s/min, %s and %lld "
 			       "blocks outstanding): memory allocated here is not freed",
 			    s->kind == STACK_MMAP ? "mmap" : "malloc",
 			    /* Past the C library's mmap wrapper: the code that mapped. */
 			    s->nframes ? s->frames[frames_first_caller(s->frames, s->nframes)]
 				       : "an unknown stack",
+			    lower ? "at least " : "",
 			    units_bytes(b1, sizeof(b1), (double)t->run_bytes), t->run,
 			    units_bytes(b2, sizeof(b2), rate * 60),
 			    units_bytes(b3, sizeof(b3), (double)s->bytes), (long long)s->count);
 	if (!f->summary || finding_set_frames(f, s->frames, s->nframes) ||
 	    finding_add_str(f, "stack_kind", stack_kind_name((enum stack_kind)s->kind)) ||
 	    finding_add_int(f, "alloc", s->kind == STACK_ALLOC) ||
+	    finding_add_int(f, "lower_bound", lower) ||
 	    finding_add_int(f, "stack_id", (int64_t)s->id) ||
 	    finding_add_int(f, "bytes", s->bytes) || finding_add_int(f, "count", s->count) ||
 	    finding_add_int(f, "bytes_delta", d->bytes_delta) ||

@@ -144,6 +144,8 @@ struct alloc_summary {
 	uint64_t recorded;	/* allocations recorded with a stack */
 	uint64_t missed_frees;	/* recorded addresses handed out again: freed unseen */
 	uint64_t lost;		/* allocations not recorded: a map was full */
+	uint64_t lost_live;	/* of which because live_cap allocations were tracked already */
+	uint64_t live_cap;	/* allocations the probes can track at once (0: unknown) */
 	bool has_arenas;	/* exact per-arena figures below */
 	struct alloc_arena *arenas;
 	size_t narenas, arenas_cap;

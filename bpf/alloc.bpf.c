@@ -58,6 +58,17 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/*
+ * One entry per recorded allocation still live: 96 bytes of kernel memory
+ * each, plus 16 per slot from load (bpftool's memlock: 8 MiB empty, 56 MiB
+ * full). The cap bounds what --alloc costs the machine whatever the target
+ * holds. Only allocations made since attach are kept, by default only the
+ * share the duty cycle records (about one in ten); past the cap an
+ * allocation is counted (ALLOC_CNT_LOST_LIVE), not kept, and outstanding
+ * figures become lower bounds. Twice the cap would cost 16 MiB
+ * on every run to hold a million more, and no cap fits every heap: a heap
+ * that fills it wants --alloc-sample, which records one allocation per N bytes.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 19);

@@ -158,10 +158,13 @@ static json_t *stacks_json(const struct window *w)
 		/* Alloc figures scaled up from part of the calls say so on every entry. */
 		bool estimated = s->kind == STACK_ALLOC && w->end->has_alloc &&
 				 w->end->alloc.estimated;
+		/* And so do figures that miss allocations a full map could not record. */
+		bool lower = s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost;
 
 		json_array_append_new(
-			a, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o}", "kind",
+			a, json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o}", "kind",
 				     stack_kind_name((enum stack_kind)s->kind), "estimated", estimated,
+				     "lower_bound", lower,
 				     "bytes",
 				     (json_int_t)(d->cur ? d->cur->bytes : 0), "count",
 				     (json_int_t)(d->cur ? d->cur->count : 0), "bytes_delta",
@@ -233,12 +236,13 @@ static json_t *alloc_json(const struct window *w)
 {
 	const struct alloc_summary *a = &w->end->alloc;
 
-	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
-			 a->estimated, "sample_bytes", (json_int_t)a->sample_bytes, "duty", a->duty,
-			 "share", a->share,
+	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			 "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
+			 "duty", a->duty, "share", a->share,
 			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
 			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
-			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "arenas",
+			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
+			 (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
 			 a->has_arenas ? alloc_arenas_json(w) : json_null());
 }
 

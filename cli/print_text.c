@@ -211,14 +211,16 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 				stack_kind_name((enum stack_kind)s->kind), d->count_delta,
 				d->cur ? d->cur->count : 0);
 		else
-			fprintf(f, "  %-5s %s in %+" PRId64 " %s (%s %s%s)\n",
+			fprintf(f, "  %-5s %s in %+" PRId64 " %s (%s %s%s%s)\n",
 				stack_kind_name((enum stack_kind)s->kind),
 				fmt_delta(a, sizeof(a), d->bytes_delta), d->count_delta,
 				stack_unit(s->kind),
 				fmt_bytes(b, sizeof(b), d->cur ? (uint64_t)(d->cur->bytes > 0 ? d->cur->bytes : 0) : 0),
 				stack_is_total(s->kind) ? "since attach" : "outstanding",
 				s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.estimated
-					? ", estimated" : "");
+					? ", estimated" : "",
+				s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost
+					? ", lower bound" : "");
 		/* Enough frames to get past the C library's malloc and syscall internals. */
 		for (j = 0; j < s->nframes && j < 8; j++) {
 			fputs("        ", f);
@@ -282,6 +284,11 @@ static void print_alloc(FILE *f, const struct window *w)
 	if (a->lost)
 		fprintf(f, ", %" PRIu64 " allocations not recorded (maps full)", a->lost);
 	fputc('\n', f);
+	if (a->lost_live)
+		fprintf(f, "         LIVE MAP FULL: %" PRIu64 " allocations not recorded while %" PRIu64
+			   " were tracked;\n         outstanding figures are lower bounds "
+			   "(--alloc-sample BYTES tracks fewer)\n",
+			a->lost_live, a->live_cap);
 	for (i = 0; a->has_arenas && i < a->narenas; i++) {
 		const struct alloc_arena *ar = &a->arenas[i];
 

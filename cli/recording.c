@@ -197,12 +197,14 @@ static json_t *alloc_object(const struct sample *s)
 								(json_int_t)a->arenas[i].bytes,
 								(json_int_t)a->arenas[i].count));
 	}
-	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
-			 a->estimated, "sample_bytes", (json_int_t)a->sample_bytes, "duty", a->duty,
-			 "share", a->share,
+	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			 "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
+			 "duty", a->duty, "share", a->share,
 			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
 			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
-			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "arenas", arenas);
+			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
+			 (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
+			 arenas);
 }
 
 int recorder_write(struct recorder *r, const struct sample *s)

@@ -444,6 +444,8 @@ static int read_alloc(struct recording_reader *r, json_t *o, struct sample *s, c
 	get_u64(o, "recorded", &a->recorded);
 	get_u64(o, "missed_frees", &a->missed_frees);
 	get_u64(o, "lost", &a->lost);
+	get_u64(o, "lost_live", &a->lost_live);
+	get_u64(o, "live_cap", &a->live_cap);
 	json_array_foreach(arenas, i, row) {
 		struct alloc_arena *ar;
 

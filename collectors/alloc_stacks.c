@@ -27,6 +27,8 @@
 struct entry {
 	uint32_t id;
 	bool dead;
+	uint32_t born;		/* the sweep generation it arrived in */
+	uint32_t used;		/* the last generation its frames were asked for */
 	struct alloc_frames f;
 };
 
@@ -40,6 +42,7 @@ struct alloc_stacks {
 	struct entry *entries;
 	size_t n, cap, ndead;
 	int error;		/* ENOMEM met while draining */
+	uint32_t gen;		/* sweeps so far */
 };
 
 static void entry_clear(struct entry *e)
@@ -80,6 +83,8 @@ static struct entry *add(struct alloc_stacks *s, uint32_t id, const uint64_t *pc
 	if (!e)
 		return NULL;
 	e->id = id;
+	e->born = s->gen;
+	e->used = s->gen;
 	e->f.v = calloc(cap, sizeof(char *));
 	if (!e->f.v || idmap_put(&s->index, id, s->n - 1)) {
 		free(e->f.v);
@@ -188,8 +193,10 @@ const struct alloc_frames *alloc_stacks_frames(struct alloc_stacks *s, uint32_t 
 	struct entry *e;
 	uint32_t n;
 
-	if (at != SIZE_MAX && !s->entries[at].dead)
+	if (at != SIZE_MAX && !s->entries[at].dead) {
+		s->entries[at].used = s->gen;
 		return &s->entries[at].f;
+	}
 	/* A record made since the last drain: its capture went into the ring before it. */
 	if ((id & ALLOC_CAPTURE_BIT) && at == SIZE_MAX && alloc_stacks_drain(s) == 0 &&
 	    (at = idmap_get(&s->index, id)) != SIZE_MAX)
@@ -223,16 +230,45 @@ static void compact(struct alloc_stacks *s)
 	s->index = index;
 }
 
+static void drop(struct alloc_stacks *s, struct entry *e)
+{
+	entry_clear(e);
+	e->dead = true;
+	s->ndead++;
+}
+
+static void compact_if_sparse(struct alloc_stacks *s)
+{
+	if (s->ndead >= COMPACT_AT && s->ndead * 2 > s->n)
+		compact(s);
+}
+
 void alloc_stacks_forget(struct alloc_stacks *s, uint32_t id)
 {
 	size_t at = idmap_get(&s->index, id);
 
 	if (!(id & ALLOC_CAPTURE_BIT) || at == SIZE_MAX || s->entries[at].dead)
 		return;
-	entry_clear(&s->entries[at]);
-	s->entries[at].dead = true;
-	if (++s->ndead >= COMPACT_AT && s->ndead * 2 > s->n)
-		compact(s);
+	drop(s, &s->entries[at]);
+	compact_if_sparse(s);
+}
+
+void alloc_stacks_sweep(struct alloc_stacks *s)
+{
+	size_t i;
+
+	/*
+	 * A capture goes into the ring just before its record is stored: one that
+	 * arrived in this generation may be about to be used, so it waits one more.
+	 */
+	for (i = 0; i < s->n; i++) {
+		struct entry *e = &s->entries[i];
+
+		if (!e->dead && (e->id & ALLOC_CAPTURE_BIT) && e->born != s->gen && e->used != s->gen)
+			drop(s, e);
+	}
+	compact_if_sparse(s);
+	s->gen++;
 }
 
 void alloc_stacks_free(struct alloc_stacks *s)

@@ -31,14 +31,22 @@ int alloc_stacks_new(int pid, int stackmap_fd, int ring_fd, struct alloc_stacks 
 int alloc_stacks_drain(struct alloc_stacks *s);
 
 /*
- * The frames of stack `id` (borrowed until it is forgotten). A capture that
- * never arrived (the ring buffer was full) reads as one "[stack lost]" frame.
- * NULL on ENOMEM.
+ * The frames of stack `id` (borrowed until it is forgotten), marked as in
+ * use for alloc_stacks_sweep. A capture that never arrived (the ring buffer
+ * was full) reads as one "[stack lost]" frame. NULL on ENOMEM.
  */
 const struct alloc_frames *alloc_stacks_frames(struct alloc_stacks *s, uint32_t id);
 
 /* Drops a capture nothing refers to any more (its allocations were all freed). */
 void alloc_stacks_forget(struct alloc_stacks *s, uint32_t id);
+
+/*
+ * Drops the captures not asked for since the previous sweep, except those
+ * that arrived since: called after every id in use was asked for. A capture
+ * whose allocation found the maps full is never in use, and would otherwise
+ * be kept for good.
+ */
+void alloc_stacks_sweep(struct alloc_stacks *s);
 
 /* Frees; NULL is accepted. */
 void alloc_stacks_free(struct alloc_stacks *s);

@@ -55,6 +55,7 @@ struct bpf_alloc {
 
 	struct stacktab *tab;
 	struct alloc_stacks *stacks;
+	bool warned_full;	/* the live map filled up, and the user was told */
 };
 
 static double mono_now(void)
@@ -282,6 +283,19 @@ static void *cycle_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Test hook (MEMSLEUTH_TEST_ALLOC_LIVE_CAP): a smaller live map, so that a
+ * test fills it in a moment. It can only shrink the map, never grow it.
+ */
+static void live_cap_shrink(struct alloc_bpf *skel)
+{
+	const char *env = getenv("MEMSLEUTH_TEST_ALLOC_LIVE_CAP");
+	long cap = env ? atol(env) : 0;
+
+	if (cap > 0 && cap < (long)bpf_map__max_entries(skel->maps.live))
+		bpf_map__set_max_entries(skel->maps.live, (__u32)cap);
+}
+
 int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **out, char *err,
 		   size_t errlen)
 {
@@ -326,6 +340,15 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 	/* Sampled records are rare enough to copy their stacks for DWARF unwinding. */
 	a->skel->rodata->capture_stacks = o->sample_bytes > 0;
 	a->skel->rodata->track_arenas = a->exact && a->lib.allocator == ALLOC_GLIBC;
+	live_cap_shrink(a->skel);
+	/*
+	 * Each mode uses one of the two ways to keep a stack: the other gets the
+	 * least kernel memory it can have (8 MiB of ring, 12 MiB of stack map).
+	 */
+	if (!o->sample_bytes)
+		bpf_map__set_max_entries(a->skel->maps.captures, (__u32)sysconf(_SC_PAGESIZE));
+	else
+		bpf_map__set_max_entries(a->skel->maps.stacks, 1);
 	ret = alloc_bpf__load(a->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the malloc probes: %s", strerror(-ret));
@@ -438,6 +461,8 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 		if (bpf_map_delete_elem(fd, &done[i]) == 0)
 			alloc_stacks_forget(a->stacks, done[i]);
 	free(done);
+	if (!ret)
+		alloc_stacks_sweep(a->stacks);
 	return ret;
 }
 
@@ -501,6 +526,14 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 	sum->lost = __atomic_load_n(&c[ALLOC_CNT_LOST_LIVE], __ATOMIC_RELAXED) +
 		    __atomic_load_n(&c[ALLOC_CNT_LOST_STACK], __ATOMIC_RELAXED) +
 		    __atomic_load_n(&c[ALLOC_CNT_LOST_PENDING], __ATOMIC_RELAXED);
+	sum->lost_live = __atomic_load_n(&c[ALLOC_CNT_LOST_LIVE], __ATOMIC_RELAXED);
+	sum->live_cap = bpf_map__max_entries(a->skel->maps.live);
+	if (sum->lost_live && !a->warned_full) {
+		a->warned_full = true;
+		log_warn("--alloc: the live map is full at %" PRIu64 " allocations: newer ones are "
+			 "counted, not tracked, and outstanding figures are lower bounds from now "
+			 "on (--alloc-sample BYTES tracks fewer)", sum->live_cap);
+	}
 	return 0;
 }
 

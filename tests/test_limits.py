@@ -2,9 +2,14 @@
 """memsleuth's caps: regions per sample and samples per window are bounded, and what the
 caps leave out is counted in the output ("overflow"), never lost from the totals."""
 import json
+import re
 import subprocess
 
-from conftest import MEMSLEUTH, MIB, Target, region, require_root, run
+import pytest
+
+from conftest import MEMSLEUTH, MIB, Target, region, require_root, run, wait_samples
+from test_report_findings import Recording, report
+from topview import top  # noqa: F401 (a fixture)
 
 REGION_CAP = 1000
 SAMPLE_CAP = 128
@@ -120,3 +125,99 @@ def test_many_mappings_threads_and_fds(target, watch, tmp_path):
     assert win["overflow"]["regions_folded"] == 0
     assert len(win["regions"]) < 50
     assert sum(r["rss"] for r in win["regions"]) == win["totals"]["rss"]
+
+
+# Allocations the malloc probes keep at once (max_entries of `live` in bpf/alloc.bpf.c).
+LIVE_CAP = 1 << 19
+
+
+def watch_live(target, watch, tmp_path, count, size):
+    """alloc_live makes `count` allocations under --alloc-exact; returns the last live
+    window, memsleuth's stderr and the recording."""
+    rec = tmp_path / "rec.jsonl"
+    t = target("alloc_live", count, size)
+    w = watch("watch", t.pid, "--json", "-i", "600", "--tick", "0.2", "--alloc",
+              "--alloc-exact", "-o", rec)
+    t.go(60)
+    wait_samples(rec, 2)
+    code, out, err = w.interrupt(60)
+    assert code == 0, err
+    return json.loads(out.splitlines()[-1]), err, rec
+
+
+@pytest.mark.bpf
+def test_a_full_live_map_is_counted_and_shown(target, watch, top, tmp_path, monkeypatch):
+    """Past the allocations --alloc can track at once, each new one is counted, not kept,
+    and every outstanding figure says it is a lower bound. The test hook shrinks the map
+    so that 5,000 allocations fill it (the real one holds 524,288)."""
+    require_root("uprobes")
+    cap, count, size = 1000, 5000, 48
+    monkeypatch.setenv("MEMSLEUTH_TEST_ALLOC_LIVE_CAP", str(cap))
+    win, err, rec = watch_live(target, watch, tmp_path, count, size)
+    a = win["alloc"]
+    assert a["live_cap"] == cap and a["calls"] == count
+    assert a["recorded"] == cap
+    assert a["lost_live"] == a["lost"] == count - cap
+    stacks = [s for s in win["stacks"] if s["kind"] == "alloc"]
+    assert sum(s["count"] for s in stacks) == cap
+    assert sum(s["bytes"] for s in stacks) == cap * size
+    assert stacks and all(s["lower_bound"] and not s["estimated"] for s in stacks), stacks
+    # Net chunk bytes per arena need no record per allocation: still exact.
+    (main,) = [ar for ar in a["arenas"] if ar["main"]]
+    assert main["net_chunks"] == count
+    assert len(re.findall(f"--alloc: the live map is full at {cap} allocations", err)) == 1, err
+    # The recording keeps the counts, and the text report shows them.
+    offline = json.loads(run(["report", rec, "--json"], check=0).stdout.splitlines()[-1])
+    assert {k: offline["alloc"][k] for k in ("lost_live", "live_cap", "recorded")} == \
+        {"lost_live": count - cap, "live_cap": cap, "recorded": cap}
+    text = " ".join(run(["report", rec], check=0).stdout.split())
+    assert (f"LIVE MAP FULL: {count - cap} allocations not recorded while {cap} were "
+            "tracked; outstanding figures are lower bounds") in text, text
+    assert re.search(r"alloc \S+ \S+ in \+\d+ calls \(\S+ \S+ outstanding, lower bound\)",
+                     text), text
+    # And so does top, over the same recording.
+    r = top("top", "--replay", rec, "-i", "1")
+    r.term.wait_for(rf"alloc map full: {count - cap} not tracked")
+    r.term.keys("q")
+    assert r.status() == 0
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("cap", [1000, None])
+def test_allocations_the_live_map_holds_are_all_recorded(target, watch, tmp_path, monkeypatch,
+                                                         cap):
+    """Control: as many allocations as the map holds (and far fewer than the real cap):
+    every one recorded, nothing lost, no lower bound and no warning."""
+    require_root("uprobes")
+    count, size = 1000, 48
+    if cap:
+        monkeypatch.setenv("MEMSLEUTH_TEST_ALLOC_LIVE_CAP", str(cap))
+    win, err, rec = watch_live(target, watch, tmp_path, count, size)
+    a = win["alloc"]
+    assert a["live_cap"] == (cap or LIVE_CAP)
+    assert a["recorded"] == count and a["lost_live"] == 0 and a["lost"] == 0
+    stacks = [s for s in win["stacks"] if s["kind"] == "alloc"]
+    assert sum(s["bytes"] for s in stacks) == count * size
+    assert not any(s["lower_bound"] for s in stacks)
+    assert "live map is full" not in err
+    text = run(["report", rec], check=0).stdout
+    assert "LIVE MAP FULL" not in text and "lower bound" not in text
+
+
+@pytest.mark.parametrize("lost", [0, 3000])
+def test_a_leak_seen_while_allocations_were_lost_is_a_lower_bound(tmp_path, lost):
+    """A leak found while some allocations could not be recorded says "at least"; the
+    same leak with nothing lost (the control) does not."""
+    rec = Recording(tmp_path / "leak.jsonl")
+    rec.stack(1, ["leaky_alloc+0x1a (leak.c:42)", "main"])
+    for i in range(4):
+        alloc = {"estimated": False, "sample_bytes": 0, "duty": 1.0, "share": 1.0, "since": 0.0,
+                 "calls": 100_000 * i, "frees": 0, "recorded": 1024 * i, "missed_frees": 0,
+                 "lost": lost * min(i, 1), "lost_live": lost * min(i, 1), "live_cap": 1024,
+                 "arenas": None}
+        rec.sample(i * 10.0, heap=8 * MIB + i * MIB, rss=64 * MIB + i * MIB,
+                   stacks=[[1, "alloc", i * MIB, i * 1024]], extra={"alloc": alloc})
+    leaks = [f for f in report(rec.write())[-1]["findings"] if f["kind"] == "leak"]
+    assert len(leaks) == 1, leaks
+    assert leaks[0]["evidence"]["lower_bound"] == (1 if lost else 0)
+    assert ("holds at least 3.0 MiB more" in leaks[0]["summary"]) == bool(lost), leaks[0]

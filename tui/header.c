@@ -148,6 +148,9 @@ static void collectors_line(const struct model *m, struct line *l)
 	if (model_dropped(m))
 		line_putf(l, ST_WARN, "  window cut short: %" PRIu64 " samples over the cap",
 			  model_dropped(m));
+	/* Alloc stacks miss what the full map could not record: they are lower bounds. */
+	if (s->has_alloc && s->alloc.lost_live)
+		line_putf(l, ST_WARN, "  alloc map full: %" PRIu64 " not tracked", s->alloc.lost_live);
 }
 
 int header_height(void)
