@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "growth.h"
+#include "uretprobe.bpf.h"
 
 /*
  * BTF tracepoints (raw syscalls, page_fault_user, sched_process_exec) need no
@@ -273,6 +274,7 @@ static __always_inline int emit_capture(struct pt_regs *regs, __u32 family, __u1
 	ev_fill(ev, kind, addr, len, old, seq);
 	ev->flags = GROWTH_F_CAPTURE;
 	capture_fill(cap, &rec, regs, base, nchunks);
+	uretprobe_restore(&rec, REC_HDR, base);
 	bpf_ringbuf_submit_dynptr(&rec, 0);
 	return 0;
 }

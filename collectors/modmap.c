@@ -307,17 +307,32 @@ bool modmap_overlaps(struct modmap *m, uint64_t start, uint64_t end)
 	return o.hit;
 }
 
+/*
+ * libdwfl (0.188) answers an address above the highest module, such as the
+ * stack or the [uprobes] page, with that module: its answer is checked
+ * against the module's extent.
+ */
+Dwfl_Module *modmap_known(const struct modmap *m, uint64_t pc)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(m->dwfl, pc);
+	Dwarf_Addr low, high;
+
+	if (!mod || !dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL))
+		return NULL;
+	return pc >= low && pc < high ? mod : NULL;
+}
+
 Dwfl_Module *modmap_find(struct modmap *m, uint64_t pc)
 {
 	Dwfl_Module *mod = NULL;
 
 	if (!m->stale)
-		mod = dwfl_addrmodule(m->dwfl, pc);
+		mod = modmap_known(m, pc);
 	if (mod)
 		return mod;
 	if (mono_now() - m->last_read >= MODMAP_REFRESH_MS / 1000.0)
 		modmap_read(m);
-	return dwfl_addrmodule(m->dwfl, pc);
+	return modmap_known(m, pc);
 }
 
 Dwfl *modmap_dwfl(const struct modmap *m)

@@ -45,11 +45,15 @@ bool modmap_overlaps(struct modmap *m, uint64_t start, uint64_t end);
  * The module holding `pc`. The list is read again first when it was
  * invalidated, or when no module holds `pc` (a library loaded since), at most
  * once per MODMAP_REFRESH_MS so that code outside any file (JIT) does not
- * cost a re-read per lookup. Returns NULL when no module holds `pc`.
+ * cost a re-read per lookup. Returns NULL when no module holds `pc`: never
+ * a module whose extent `pc` lies outside.
  */
 Dwfl_Module *modmap_find(struct modmap *m, uint64_t pc);
 
 #define MODMAP_REFRESH_MS 100
+
+/* The module holding `pc` in the list as last read, without reading it again; NULL if none. */
+Dwfl_Module *modmap_known(const struct modmap *m, uint64_t pc);
 
 /* The session, for dwfl calls (borrowed: valid until modmap_free). */
 Dwfl *modmap_dwfl(const struct modmap *m);

@@ -118,7 +118,6 @@ static size_t walk(struct unwinder *u, const struct unwind_input *in, struct unw
 int unwind_frames(struct unwinder *u, const struct unwind_input *in, struct unwind_frame *frames,
 		  size_t max)
 {
-	Dwfl *dwfl = modmap_dwfl(u->map);
 	size_t n, i;
 
 	if (!max || in->nchunks > 64)
@@ -129,7 +128,7 @@ int unwind_frames(struct unwinder *u, const struct unwind_input *in, struct unwi
 	for (i = 0; i < n; i++) {
 		uint64_t pc = frames[i].activation ? frames[i].pc : frames[i].pc - 1;
 
-		if (dwfl_addrmodule(dwfl, pc))
+		if (modmap_known(u->map, pc))
 			continue;
 		if (modmap_find(u->map, pc))
 			n = walk(u, in, frames, max);

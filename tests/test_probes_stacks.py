@@ -5,7 +5,8 @@ import subprocess
 import pytest
 
 from conftest import MIB, require_root, target_path
-from probe_helpers import describe, in_order, naming, one_window, read_window, stacks
+from probe_helpers import (ALIASES, describe, func_of, funcs, in_order, naming, one_window,
+                           read_window, stacks)
 
 pytestmark = pytest.mark.bpf
 
@@ -44,6 +45,46 @@ def test_brk_inside_malloc_names_the_caller(target, watch, name):
     assert sum(s["bytes_delta"] for s in mine) == grown
     assert not naming(brk, "churn_heap_elsewhere"), describe(win)
     assert win["lost_events"] == 0, describe(win)
+
+
+def chain_after_malloc(stack):
+    """The functions of the frames after the malloc frame, up to main: malloc's caller first."""
+    fs = funcs(stack)
+    first = [i for i, f in enumerate(fs) if f in ALIASES["malloc"]][0]
+    return fs[first + 1:fs.index("main") + 1] if "main" in fs else fs[first + 1:]
+
+
+@pytest.mark.parametrize("name", ["brk_malloc", "brk_malloc_nofp"])
+def test_growth_inside_malloc_under_malloc_probes(target, watch, name):
+    # With --alloc the kernel's uretprobe on malloc has replaced malloc's return address
+    # on the stack by its trampoline ([uprobes]) while the brk and the faults inside
+    # malloc happen; the stacks must still name malloc's real caller, frame by frame.
+    t = target(name, 8)
+    done, win = one_window(watch, t, "--alloc", "--alloc-exact", "--stack-rate", "0")
+    assert int(done["brk_grown"]) > 0
+    inside = [s for s in stacks(win, "brk") + stacks(win, "fault")
+              if any(f in ALIASES["malloc"] for f in funcs(s))]
+    assert naming(stacks(win, "brk"), "grow_heap_here"), describe(win)
+    assert naming([s for s in inside if s["kind"] == "fault"], "grow_heap_here"), describe(win)
+    for s in inside:
+        assert chain_after_malloc(s) in (["grow_heap_here", "run_workload", "main"],
+                                         ["churn_heap_elsewhere", "main"]), describe(win)
+    # Every frame is named: none is a bare address (the trampoline's, say).
+    for s in stacks(win, "brk") + stacks(win, "fault"):
+        assert all(func_of(f) for f in s["frames"]), describe(win)
+    assert win["lost_events"] == 0, describe(win)
+
+
+def test_code_outside_every_module_shows_its_address(target, watch):
+    # Generated code above the highest mapped file, where libdwfl's module lookup
+    # answers with that file: the frame must be the bare address, not "file+0x<huge>".
+    t = target("jit_code", 64)
+    done, win = one_window(watch, t, "--fault-rate", "1", "--stack-rate", "0")
+    assert done["above_files"] == "1"
+    mine = [s for s in stacks(win, "fault") if s["frames"][0] == done["code"]]
+    assert len(mine) == 1 and mine[0]["count"] == int(done["minflt"]), (done, describe(win))
+    assert not [f for s in win["stacks"] for f in s["frames"] if f.startswith("ld-linux")], \
+        describe(win)
 
 
 def test_mmap_outstanding_bytes_by_stack(target, watch):
