@@ -196,10 +196,28 @@ static int write_stack_defs(struct recorder *r, const struct sample *s)
 	return 0;
 }
 
+/* Frees of no record by size class: [class, unmatched, bytes, expected256, expected bytes]. */
+static json_t *free_classes_array(const struct alloc_summary *a)
+{
+	json_t *rows = json_array();
+	size_t i;
+
+	for (i = 0; rows && i < a->nfree_classes; i++) {
+		const struct alloc_free_stat *c = &a->free_classes[i];
+
+		json_array_append_new(rows, json_pack("[i, I, I, I, I]", (int)c->cls,
+						      (json_int_t)c->unmatched,
+						      (json_int_t)c->unmatched_bytes,
+						      (json_int_t)c->expected256,
+						      (json_int_t)c->expected_bytes));
+	}
+	return rows;
+}
+
 static json_t *alloc_object(const struct sample *s)
 {
 	const struct alloc_summary *a = &s->alloc;
-	json_t *arenas = json_null();
+	json_t *arenas = json_null(), *j;
 	size_t i;
 
 	if (a->has_arenas) {
@@ -209,12 +227,20 @@ static json_t *alloc_object(const struct sample *s)
 								(json_int_t)a->arenas[i].bytes,
 								(json_int_t)a->arenas[i].count));
 	}
-	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
-			 a->estimated, "sample_bytes", (json_int_t)a->sample_bytes, "duty", a->duty,
-			 "share", a->share,
-			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
-			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
-			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "arenas", arenas);
+	j = json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "estimated",
+		      a->estimated, "sample_bytes", (json_int_t)a->sample_bytes, "duty", a->duty,
+		      "share", a->share,
+		      "since", a->since, "calls", (json_int_t)a->calls, "frees",
+		      (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
+		      (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "arenas", arenas);
+	if (j)
+		json_object_update_new(j, json_pack("{s:I, s:I, s:b, s:o}", "unmatched_frees",
+						    (json_int_t)a->unmatched_frees,
+						    "unmatched_free_bytes",
+						    (json_int_t)a->unmatched_free_bytes,
+						    "unmatched_sized", a->unmatched_sized,
+						    "free_classes", free_classes_array(a)));
+	return j;
 }
 
 int recorder_write(struct recorder *r, const struct sample *s)
@@ -721,6 +747,32 @@ static int read_alloc(struct recording_reader *r, json_t *o, struct sample *s, c
 	get_u64(o, "recorded", &a->recorded);
 	get_u64(o, "missed_frees", &a->missed_frees);
 	get_u64(o, "lost", &a->lost);
+	/* Recordings older than the unmatched-free counts have none: nothing is discounted. */
+	get_u64(o, "unmatched_frees", &a->unmatched_frees);
+	get_u64(o, "unmatched_free_bytes", &a->unmatched_free_bytes);
+	a->unmatched_sized = json_is_true(json_object_get(o, "unmatched_sized"));
+	json_array_foreach(json_object_get(o, "free_classes"), i, row) {
+		struct alloc_free_stat c;
+		uint64_t v[5];
+		size_t k;
+
+		for (k = 0; k < 5; k++) {
+			json_t *x = json_array_get(row, k);
+
+			if (!json_is_integer(x) || json_integer_value(x) < 0)
+				break;
+			v[k] = (uint64_t)json_integer_value(x);
+		}
+		if (k < 5 || v[0] >= SAMPLE_FREE_CLASSES)
+			return fail(err, errlen, r, "an alloc free class row is not [class, unmatched, "
+						    "bytes, expected256, expected bytes]");
+		c = (struct alloc_free_stat){ .cls = (uint32_t)v[0], .unmatched = v[1],
+					      .unmatched_bytes = v[2], .expected256 = v[3],
+					      .expected_bytes = v[4] };
+		if (!sample_add_free_class(s))
+			return -ENOMEM;
+		a->free_classes[a->nfree_classes - 1] = c;
+	}
 	json_array_foreach(arenas, i, row) {
 		struct alloc_arena *ar;
 
