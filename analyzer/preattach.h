@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Memory freed that was allocated before the malloc probes attached, and which rises it balances. */
+#ifndef MEMSLEUTH_PREATTACH_H
+#define MEMSLEUTH_PREATTACH_H
+
+#include <stdint.h>
+
+#include "analyzer/sample.h"
+#include "analyzer/window.h"
+
+/*
+ * --alloc records allocations from the moment it attaches. A free that
+ * matches no record is of memory allocated either before attach or while it
+ * was not recorded (sampled out, probes off in the duty cycle, map full).
+ * The records say how many of the second kind to expect (see bpf/alloc.h):
+ * a record of sampling probability p stands for 1/p allocations, and the
+ * share of calls recorded scales the rest as it scales the stack figures.
+ * What is left is memory from before attach, in each size class:
+ *
+ *     preattach = (unmatched while recording - expected) / share
+ *
+ * Exact mode (share 1, p 1) has nothing to expect: every unmatched free is
+ * pre-attach memory.
+ */
+struct preattach {
+	double bytes[SAMPLE_FREE_CLASSES];	/* usable bytes; 0 in the unsized class */
+	double count[SAMPLE_FREE_CLASSES];
+};
+
+/* Cumulative since attach, at sample `s` (zero without --alloc); classes may be negative. */
+void preattach_at(const struct sample *s, struct preattach *out);
+
+/* Over window `w`: end minus start, each class at least 0. */
+void preattach_window(const struct window *w, struct preattach *out);
+
+/* Sum over the classes, each counted only when positive. */
+double preattach_bytes(const struct preattach *p);
+double preattach_count(const struct preattach *p);
+
+/*
+ * For each alloc stack of `w` that rose (w->stacks[i]), the part of its rise
+ * that pre-attach memory freed in the window balances, in bytes, into
+ * explained[i] (w->nstacks entries; 0 for the others). A bounded cache filled
+ * before attach replaces its old entries with new ones: the new ones are
+ * recorded, the old ones' frees are not, so its stack rises by what the old
+ * entries held. The pre-attach bytes are spent on the rises of the nearest
+ * size class first (an insert usually replaces an entry of its own kind),
+ * shared in proportion to the rises between classes at the same distance;
+ * frees whose size is not known (allocators other than glibc) balance by
+ * count, at each stack's mean block size.
+ */
+void preattach_balance(const struct window *w, int64_t *explained);
+
+#endif
