@@ -42,23 +42,13 @@ void preattach_window(const struct window *w, struct preattach *out)
 	}
 }
 
-double preattach_bytes(const struct preattach *p)
+double preattach_sum(const double *classes)
 {
 	double sum = 0;
 	size_t k;
 
 	for (k = 0; k < SAMPLE_FREE_CLASSES; k++)
-		sum += fmax(p->bytes[k], 0);
-	return sum;
-}
-
-double preattach_count(const struct preattach *p)
-{
-	double sum = 0;
-	size_t k;
-
-	for (k = 0; k < SAMPLE_FREE_CLASSES; k++)
-		sum += fmax(p->count[k], 0);
+		sum += fmax(classes[k], 0);
 	return sum;
 }
 
@@ -112,7 +102,7 @@ void preattach_balance(const struct window *w, int64_t *explained)
 	if (!w->end->has_alloc)
 		return;
 	preattach_window(w, &pool);
-	if (preattach_bytes(&pool) <= 0 && preattach_count(&pool) <= 0)
+	if (preattach_sum(pool.bytes) <= 0 && preattach_sum(pool.count) <= 0)
 		return;
 	for (i = 0; i < w->nstacks; i++) {
 		const struct stack_delta *sd = &w->stacks[i];

@@ -33,9 +33,8 @@ void preattach_at(const struct sample *s, struct preattach *out);
 /* Over window `w`: end minus start, each class at least 0. */
 void preattach_window(const struct window *w, struct preattach *out);
 
-/* Sum over the classes, each counted only when positive. */
-double preattach_bytes(const struct preattach *p);
-double preattach_count(const struct preattach *p);
+/* Sum over the classes of p->bytes or p->count, each class counted only when positive. */
+double preattach_sum(const double *classes);
 
 /*
  * For each alloc stack of `w` that rose (w->stacks[i]), the part of its rise

@@ -149,32 +149,16 @@ static __always_inline __u64 usable_of(__u64 ptr)
 
 static __always_inline __u32 size_class(__u64 n)
 {
-	__u32 k = 0;
+	__u32 k = 0, shift;
 
 	if (!n)
 		return ALLOC_FREE_UNSIZED;
-	if (n >> 32) {
-		n >>= 32;
-		k += 32;
-	}
-	if (n >> 16) {
-		n >>= 16;
-		k += 16;
-	}
-	if (n >> 8) {
-		n >>= 8;
-		k += 8;
-	}
-	if (n >> 4) {
-		n >>= 4;
-		k += 4;
-	}
-	if (n >> 2) {
-		n >>= 2;
-		k += 2;
-	}
-	if (n >> 1)
-		k += 1;
+	/* floor(log2(n)) by halving the width: six steps. */
+	for (shift = 32; shift; shift >>= 1)
+		if (n >> shift) {
+			n >>= shift;
+			k += shift;
+		}
 	return k < ALLOC_FREE_UNSIZED ? k : ALLOC_FREE_UNSIZED - 1;
 }
 

@@ -254,9 +254,9 @@ static json_t *alloc_json(const struct window *w)
 			     (json_int_t)a->unmatched_frees, "unmatched_free_bytes",
 			     a->unmatched_sized ? json_integer((json_int_t)a->unmatched_free_bytes)
 						: json_null(),
-			     "preattach_frees", (json_int_t)llround(preattach_count(&now)),
-			     "preattach_free_bytes", (json_int_t)llround(preattach_bytes(&now)),
-			     "preattach_free_bytes_delta", (json_int_t)llround(preattach_bytes(&win))));
+			     "preattach_frees", (json_int_t)llround(preattach_sum(now.count)),
+			     "preattach_free_bytes", (json_int_t)llround(preattach_sum(now.bytes)),
+			     "preattach_free_bytes_delta", (json_int_t)llround(preattach_sum(win.bytes))));
 	return j;
 }
 

@@ -276,10 +276,10 @@ static void print_preattach(FILE *f, const struct window *w)
 		a->estimated ? "about " : "");
 	if (a->unmatched_sized)
 		fprintf(f, "%s allocated before attach\n         was freed in this window",
-			fmt_bytes(b, sizeof(b), (uint64_t)llround(preattach_bytes(&win))));
+			fmt_bytes(b, sizeof(b), (uint64_t)llround(preattach_sum(win.bytes))));
 	else
 		fprintf(f, "%.0f blocks allocated before attach\n         were freed in this window",
-			preattach_count(&win));
+			preattach_sum(win.count));
 	fprintf(f, " (what replaces it is no leak)\n");
 }
 

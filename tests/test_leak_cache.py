@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """--alloc and memory allocated before attach: a bounded cache filled before memsleuth came is no
 leak, a cache that outgrows its evictions or a leak beside it still is."""
+import glob
 import json
+import os
 
 import pytest
 
@@ -35,6 +37,7 @@ def stack_of(win, fn):
 
 def watch_cache(target, watch, mode, opts, rec=None, env=None):
     """Three 2 s windows of the lru_cache target in `mode`, from just before its 'go'."""
+    require_root("uprobes")
     t = target("lru_cache", mode, ENTRIES, SIZE, RATE, SECONDS, env=env)
     args = ["watch", t.pid, "--json", "-i", "2", "-n", "3", "--tick", "0.25", "--alloc", *opts]
     if rec:
@@ -62,7 +65,6 @@ def same_as_report(live, rec):
 @pytest.mark.bpf
 @pytest.mark.parametrize("mode", MODES)
 def test_cache_filled_before_attach_is_no_leak(target, watch, tmp_path, mode):
-    require_root("uprobes")
     rec = tmp_path / "rec.jsonl"
     wins = watch_cache(target, watch, "steady", MODES[mode], rec=rec)
     for win in wins:
@@ -95,7 +97,6 @@ def test_cache_filled_before_attach_is_no_leak(target, watch, tmp_path, mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_cache_outgrowing_its_evictions_is_a_leak(target, watch, mode):
     """Every other insert evicts: the insert stack's rise is half balanced, half a leak."""
-    require_root("uprobes")
     wins = watch_cache(target, watch, "grow", MODES[mode])
     last = wins[-1]
     found = leaks(last)
@@ -114,9 +115,7 @@ def test_cache_outgrowing_its_evictions_is_a_leak(target, watch, mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_leak_beside_the_cache_is_named_alone(target, watch, tmp_path, mode):
     """The pre-attach frees balance the cache's inserts, of their own size, not the leak."""
-    require_root("uprobes")
-    rec = tmp_path / "rec.jsonl"
-    wins = watch_cache(target, watch, "leak", MODES[mode], rec=rec)
+    wins = watch_cache(target, watch, "leak", MODES[mode], rec=tmp_path / "rec.jsonl")
     for win in wins:
         assert all(frames0(f).startswith("leak_beside") for f in leaks(win)), leaks(win)
     found = leaks(wins[-1])
@@ -127,15 +126,13 @@ def test_leak_beside_the_cache_is_named_alone(target, watch, tmp_path, mode):
         assert ev["bytes_delta"] % LEAK_BLOCK == 0
         assert ev["bytes_delta"] == pytest.approx(RATE / 4 * LEAK_BLOCK * wins[-1]["window_s"],
                                                   rel=0.25)
-    same_as_report(wins, rec)
+    same_as_report(wins, tmp_path / "rec.jsonl")
 
 
 @pytest.mark.bpf
 def test_cache_under_jemalloc_balances_by_count(target, watch):
     """Without glibc's chunk headers the sizes are unknown: frees balance inserts by count."""
     require_root("uprobes")
-    import glob
-    import os
     libs = glob.glob("/usr/lib/*/libjemalloc.so.2")
     if not libs:
         pytest.fail("libjemalloc2 is missing: run 'make deps'")
