@@ -29,16 +29,41 @@ void preattach_at(const struct sample *s, struct preattach *out)
 	}
 }
 
+/* Raw counts of one sample by class: unmatched frees, and those expected (unscaled). */
+static void raw_counts(const struct sample *s, double *unmatched, double *expected)
+{
+	size_t i;
+
+	for (i = 0; s->has_alloc && i < s->alloc.nfree_classes; i++) {
+		const struct alloc_free_stat *c = &s->alloc.free_classes[i];
+
+		if (c->cls < SAMPLE_FREE_CLASSES) {
+			unmatched[c->cls] += (double)c->unmatched;
+			expected[c->cls] += (double)c->expected256 / 256.0;
+		}
+	}
+}
+
 void preattach_window(const struct window *w, struct preattach *out)
 {
+	double u[SAMPLE_FREE_CLASSES] = { 0 }, e[SAMPLE_FREE_CLASSES] = { 0 };
+	double u0[SAMPLE_FREE_CLASSES] = { 0 }, e0[SAMPLE_FREE_CLASSES] = { 0 }, du, de;
 	struct preattach b;
 	size_t k;
 
 	preattach_at(w->end, out);
 	preattach_at(w->start, &b);
+	raw_counts(w->end, u, e);
+	raw_counts(w->start, u0, e0);
 	for (k = 0; k < SAMPLE_FREE_CLASSES; k++) {
+		du = u[k] - u0[k];
+		de = e[k] - e0[k];
 		out->bytes[k] = fmax(out->bytes[k] - b.bytes[k], 0);
 		out->count[k] = fmax(out->count[k] - b.count[k], 0);
+		/* The bytes one raw block of excess stands for, times the noise in blocks. */
+		out->noise[k] = de > 0 && du > de ? out->bytes[k] / (du - de) * PREATTACH_NOISE_Z *
+							    sqrt(2 * de)
+						  : 0;
 	}
 }
 
@@ -116,8 +141,12 @@ void preattach_balance(const struct window *w, int64_t *explained)
 		blocks[k] += (double)sd->bytes_delta / fmax(mean, 1);
 	}
 	memcpy(left, rise, sizeof(left));
-	/* Nearest first: distance 0 is the class itself, then one class (2x) away, and so on. */
-	for (d = 0; d < NSIZED; d++)
+	for (k = 0; k < NSIZED; k++)
+		spend(&pool.bytes[k], left, k, k);
+	/* Then one class (2x) away, and so on: only what stands out of the class's noise. */
+	for (k = 0; k < NSIZED; k++)
+		pool.bytes[k] = fmax(pool.bytes[k] - pool.noise[k], 0);
+	for (d = 1; d < NSIZED; d++)
 		for (k = 0; k < NSIZED; k++) {
 			if (k >= d)
 				spend(&pool.bytes[k], left, k - d, k + d < NSIZED ? k + d : k - d);

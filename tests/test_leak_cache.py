@@ -121,11 +121,15 @@ def test_leak_beside_the_cache_is_named_alone(target, watch, tmp_path, mode):
     found = leaks(wins[-1])
     assert len(found) == 1, wins[-1]["findings"]
     ev = found[0]["evidence"]
-    assert ev["preattach_bytes"] <= 0.05 * ev["bytes_delta"], ev
     if mode == "exact":
+        # At most an eviction whose insert fell in the next window is left to spend on it.
+        assert ev["preattach_bytes"] <= SIZE, ev
         assert ev["bytes_delta"] % LEAK_BLOCK == 0
         assert ev["bytes_delta"] == pytest.approx(RATE / 4 * LEAK_BLOCK * wins[-1]["window_s"],
                                                   rel=0.25)
+    else:
+        # Estimates: the cache's balance and its rise differ by their sampling noise.
+        assert ev["preattach_bytes"] <= 0.1 * ev["bytes_delta"], ev
     same_as_report(wins, tmp_path / "rec.jsonl")
 
 
@@ -224,6 +228,35 @@ def test_synthetic_sampled_frees_expected_unmatched_are_not_pre_attach(tmp_path)
     for w in wins[1:]:
         assert [frames0(f) for f in leaks(w)] == [LEAKY[0]]
         assert leaks(w)[0]["evidence"]["preattach_bytes"] == 0
+
+
+def test_synthetic_cache_of_varied_sizes_balances_across_classes(tmp_path):
+    """Entries of 700, 1000 and 1300 bytes, inserted by one stack (mean 1000): the frees of
+    the classes beside the stack's own balance the rest of its rise."""
+    def classes(i):
+        return [[8, 100 * i, 70000 * i, 0, 0], [9, 200 * i, 200000 * i, 0, 0],
+                [10, 100 * i, 130000 * i, 0, 0]]
+
+    def stacks(i):
+        return [[1, "alloc", 400000 * i, 400 * i]]
+    wins = synthetic(tmp_path / "a.jsonl", 5, stacks, classes)
+    assert not any(leaks(w) for w in wins)
+
+
+def test_synthetic_noise_next_door_is_not_spent_on_a_leak(tmp_path):
+    """Probed 10% of the time, 3000-byte buffers (class 11) crossing the probes' phases:
+    110 unmatched frees a window where 100 were expected is noise (sd about 14), not 10
+    pre-attach frees to scale up to 100 and spend on the 4096-byte leak one class up."""
+    def classes(i):
+        return [[11, 110 * i, 110 * 3000 * i, 100 * 256 * i, 100 * 3000 * i]]
+
+    def stacks(i):
+        return [[2, "alloc", 100 * 4096 * i, 100 * i]]
+    wins = synthetic(tmp_path / "a.jsonl", 5, stacks, classes, share=0.1)
+    assert wins[-1]["alloc"]["preattach_free_bytes_delta"] == 300000
+    for w in wins[1:]:
+        ev = leaks(w)[0]["evidence"]
+        assert ev["preattach_bytes"] == 0 and ev["bytes_delta"] == 409600
 
 
 @pytest.mark.parametrize("row", [[48, 1, 1, 1, 1], [9, -1, 1, 1, 1], [9, 1, 1, 1], "x"])
