@@ -158,8 +158,9 @@ CACHE = ["cache_put+0x10 (cache.c:12)", "main"]
 LEAKY = ["leaky_alloc+0x1a (leak.c:42)", "main"]
 
 
-def synthetic(path, n, stacks, classes, share=1.0, legacy=False):
-    """n samples 10 s apart; stacks(i) -> [[id, "alloc", bytes, count]], classes(i) -> rows."""
+def synthetic(path, n, stacks, classes, share=1.0, legacy=False, heap=None):
+    """n samples 10 s apart; stacks(i) -> [[id, "alloc", bytes, count]], classes(i) -> rows;
+    heap(i) -> bytes of [heap], which then makes all of RSS beyond 64 MiB."""
     lines = [HEADER, {"type": "stack", "id": 1, "frames": CACHE},
              {"type": "stack", "id": 2, "frames": LEAKY}]
     for i in range(n):
@@ -171,10 +172,16 @@ def synthetic(path, n, stacks, classes, share=1.0, legacy=False):
             alloc.update(unmatched_frees=sum(r[1] for r in rows),
                          unmatched_free_bytes=sum(r[2] for r in rows), unmatched_sized=True,
                          free_classes=rows)
-        lines.append({"type": "sample", "t": 1e9 + 10 * i, "pid": 100, "comm": "synthetic",
-                      "allocator": "glibc", "threads": 1,
-                      "totals": {"rss": 1 << 26, "pss": 1 << 26, "anon": 1 << 26, "swap": 0},
-                      "bpf": True, "lost_events": 0, "stacks": stacks(i), "alloc": alloc})
+        rss = (1 << 26) + (heap(i) if heap else 0)
+        sample = {"type": "sample", "t": 1e9 + 10 * i, "pid": 100, "comm": "synthetic",
+                  "allocator": "glibc", "threads": 1,
+                  "totals": {"rss": rss, "pss": rss, "anon": rss, "swap": 0},
+                  "bpf": True, "lost_events": 0, "stacks": stacks(i), "alloc": alloc}
+        if heap:
+            h = heap(i)
+            sample["regions"] = [["[heap]", "heap", 1, h, h, h, h, h, 0],
+                                 ["/bin/x", "file", 2, 1 << 26, 1 << 26, 1 << 26, 0, 0, 0]]
+        lines.append(sample)
     lines.append({"type": "end", "t": 2e9, "reason": "stopped"})
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     res = run(["report", path, "--json"], check=0)
@@ -228,6 +235,20 @@ def test_synthetic_sampled_frees_expected_unmatched_are_not_pre_attach(tmp_path)
     for w in wins[1:]:
         assert [frames0(f) for f in leaks(w)] == [LEAKY[0]]
         assert leaks(w)[0]["evidence"]["preattach_bytes"] == 0
+
+
+def test_synthetic_verdict_counts_only_the_leak_beyond_the_balance(tmp_path):
+    """A cache inserting 800 entries a window while it evicts 400 from before attach: the
+    leak is the 400 kept, and the verdict's leak share is those bytes, not the 800."""
+    def stacks(i):
+        return [[1, "alloc", 800 * 1000 * i, 800 * i]]
+    wins = synthetic(tmp_path / "a.jsonl", 5, stacks, cache_rows, heap=lambda i: (8 << 20) * i)
+    for w in wins[1:]:
+        ev = leaks(w)[0]["evidence"]
+        assert (ev["bytes_delta"], ev["preattach_bytes"]) == (800000, 400000)
+        verdict = [f for f in w["findings"] if f["kind"] == "verdict"][0]["evidence"]
+        assert verdict["bytes_leak"] == 400000, verdict
+    assert leaks(wins[-1])[0]["evidence"]["run_bytes"] == 4 * 400000
 
 
 def test_synthetic_cache_of_varied_sizes_balances_across_classes(tmp_path):
