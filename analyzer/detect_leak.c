@@ -2,6 +2,7 @@
 /* leak: allocation stacks whose outstanding bytes keep rising, window after window. */
 #include "analyzer/detect.h"
 #include "analyzer/frames.h"
+#include "analyzer/preattach.h"
 #include "analyzer/units.h"
 
 #include <errno.h>
@@ -14,6 +15,21 @@
  * churns rises in one window and then stays flat; steady churn nets zero.
  * Critical when the rise rate is at least LEAK_CRITICAL_PER_HOUR.
  * At most LEAK_MAX_FINDINGS stacks are reported per window, largest first.
+ *
+ * Memory allocated before --alloc attached has no record, so a bounded cache
+ * filled before attach looks like a leak: each insert is recorded, the
+ * eviction it causes frees an old entry that matches nothing, and the insert
+ * stack "holds more" in every window until the whole cache has turned over.
+ * So an alloc stack's rise counts only beyond what pre-attach memory freed in
+ * the same window balances (analyzer/preattach.h: estimated from the
+ * unmatched frees beyond those the records expect, matched to the rises by
+ * size class). The same threshold then applies to what is left: a window
+ * whose recorded growth is within LEAK_MIN_RISE (or 1%) of the pre-attach
+ * bytes freed is steady state. In exact mode both sides are counted, so a
+ * cache that evicts one entry per insert leaves at most an entry or two of
+ * difference at the window's edges, far below 16 KiB; sampled figures keep
+ * their sampling noise. What the balance can hide is bounded by the
+ * pre-attach bytes freed: live bytes did not grow by that much.
  */
 #define LEAK_MIN_RISE ((int64_t)16 << 10)
 #define LEAK_MIN_RUN 2
@@ -71,7 +87,8 @@ static int prune(struct analyzer *a, uint32_t window)
 	return ret;
 }
 
-static int report(struct window *w, const struct stack_delta *d, const struct stack_trend *t)
+static int report(struct window *w, const struct stack_delta *d, const struct stack_trend *t,
+		  int64_t preattach)
 {
 	const struct stack_stat *s = d->cur;
 	double rate = t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
@@ -100,6 +117,7 @@ static int report(struct window *w, const struct stack_delta *d, const struct st
 	    finding_add_int(f, "stack_id", (int64_t)s->id) ||
 	    finding_add_int(f, "bytes", s->bytes) || finding_add_int(f, "count", s->count) ||
 	    finding_add_int(f, "bytes_delta", d->bytes_delta) ||
+	    finding_add_int(f, "preattach_bytes", preattach) ||
 	    finding_add_int(f, "run_bytes", t->run_bytes) ||
 	    finding_add_int(f, "windows", t->run) || finding_add_real(f, "bytes_per_s", rate))
 		return -ENOMEM;
@@ -110,14 +128,18 @@ int detect_leak(struct analyzer *a, struct window *w)
 {
 	/* Trends are kept by position: the table may move while it grows. */
 	const struct stack_delta *hits[LEAK_MAX_FINDINGS] = { NULL };
-	size_t trends[LEAK_MAX_FINDINGS] = { 0 };
-	size_t i, k, nhits = 0;
-	int ret;
+	size_t trends[LEAK_MAX_FINDINGS] = { 0 }, i, k, nhits = 0;
+	int64_t *explained = calloc(w->nstacks ? w->nstacks : 1, sizeof(*explained));
+	int64_t pre[LEAK_MAX_FINDINGS] = { 0 };
+	int ret = 0;
 
+	if (!explained)
+		return -ENOMEM;
+	preattach_balance(w, explained);
 	for (i = 0; i < w->nstacks; i++) {
 		const struct stack_delta *d = &w->stacks[i];
+		int64_t need, rise = d->bytes_delta - explained[i];
 		struct stack_trend *t;
-		int64_t need;
 
 		if (!d->cur || (d->cur->kind != STACK_ALLOC && d->cur->kind != STACK_MMAP))
 			continue;
@@ -125,13 +147,13 @@ int detect_leak(struct analyzer *a, struct window *w)
 		if (!t)
 			continue;	/* the table is full: this stack is not followed */
 		need = d->cur->bytes / 100 > LEAK_MIN_RISE ? d->cur->bytes / 100 : LEAK_MIN_RISE;
-		if (d->bytes_delta >= need && (t->run == 0 || t->last_window + 1 == w->index)) {
+		if (rise >= need && (t->run == 0 || t->last_window + 1 == w->index)) {
 			t->run++;
-			t->run_bytes += d->bytes_delta;
+			t->run_bytes += rise;
 			t->run_s += w->window_s;
-		} else if (d->bytes_delta >= need) {
+		} else if (rise >= need) {
 			t->run = 1;
-			t->run_bytes = d->bytes_delta;
+			t->run_bytes = rise;
 			t->run_s = w->window_s;
 		} else {
 			t->run = 0;
@@ -149,19 +171,19 @@ int detect_leak(struct analyzer *a, struct window *w)
 				for (m = LEAK_MAX_FINDINGS - 1; m > k; m--) {
 					hits[m] = hits[m - 1];
 					trends[m] = trends[m - 1];
+					pre[m] = pre[m - 1];
 				}
 				hits[k] = d;
 				trends[k] = (size_t)(t - a->stacks);
+				pre[k] = explained[i];
 				if (nhits < LEAK_MAX_FINDINGS)
 					nhits++;
 				break;
 			}
 		}
 	}
-	for (k = 0; k < nhits; k++) {
-		ret = report(w, hits[k], &a->stacks[trends[k]]);
-		if (ret)
-			return ret;
-	}
-	return prune(a, w->index);
+	free(explained);
+	for (k = 0; k < nhits && !ret; k++)
+		ret = report(w, hits[k], &a->stacks[trends[k]], pre[k]);
+	return ret ? ret : prune(a, w->index);
 }

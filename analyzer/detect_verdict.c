@@ -88,7 +88,8 @@ int detect_verdict(struct analyzer *a, struct window *w)
 		return 0;
 	for (i = 0; i < w->nfindings; i++) {
 		const struct finding *l = &w->findings[i];
-		int64_t d = detect_ev_int(l, "bytes_delta", 0);
+		/* What pre-attach memory freed balances is not the leak's (detect_leak.c). */
+		int64_t d = detect_ev_int(l, "bytes_delta", 0) - detect_ev_int(l, "preattach_bytes", 0);
 
 		if (strcmp(l->kind, "leak") != 0)
 			continue;

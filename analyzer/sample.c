@@ -42,6 +42,7 @@ void sample_free(struct sample *s)
 	free(s->arenas);
 	free(s->events);
 	free(s->alloc.arenas);
+	free(s->alloc.free_classes);
 	free(s->comm);
 	free(s);
 }
@@ -91,6 +92,11 @@ int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t 
 struct alloc_arena *sample_add_alloc_arena(struct sample *s)
 {
 	return VEC_PUSH(s->alloc.arenas, s->alloc.narenas, s->alloc.arenas_cap);
+}
+
+struct alloc_free_stat *sample_add_free_class(struct sample *s)
+{
+	return VEC_PUSH(s->alloc.free_classes, s->alloc.nfree_classes, s->alloc.free_classes_cap);
 }
 
 static const char *const region_kind_names[REGION_NKINDS] = {

@@ -132,6 +132,25 @@ struct alloc_arena {
 #define ALLOC_ARENA_MAIN_KEY 0	/* glibc's main arena */
 #define ALLOC_ARENA_MMAPPED_KEY 1	/* chunks glibc mapped on their own */
 
+/*
+ * Frees that matched no allocation record, of one size class (log2 of the
+ * block's usable bytes; SAMPLE_FREE_UNSIZED when sizes are not known),
+ * counted while allocations were recorded, beside how many of them the
+ * records say were frees of allocations not recorded. Cumulative since
+ * attach; analyzer/preattach.h turns them into memory freed that was
+ * allocated before attach.
+ */
+#define SAMPLE_FREE_CLASSES 48
+#define SAMPLE_FREE_UNSIZED (SAMPLE_FREE_CLASSES - 1)
+
+struct alloc_free_stat {
+	uint32_t cls;		/* < SAMPLE_FREE_CLASSES */
+	uint64_t unmatched;
+	uint64_t unmatched_bytes;
+	uint64_t expected256;	/* in 1/256 units */
+	uint64_t expected_bytes;
+};
+
 /* What the malloc probes (--alloc) saw; how far the alloc stacks are estimates. */
 struct alloc_summary {
 	bool estimated;		/* stack figures are scaled up from part of the calls */
@@ -146,6 +165,11 @@ struct alloc_summary {
 	uint64_t lost;		/* allocations not recorded: a map was full */
 	uint64_t lost_live;	/* of which because live_cap allocations were tracked already */
 	uint64_t live_cap;	/* allocations the probes can track at once (0: unknown) */
+	uint64_t unmatched_frees;	/* frees that matched no record: pre-attach or not recorded */
+	uint64_t unmatched_free_bytes;	/* their usable bytes, when unmatched_sized */
+	bool unmatched_sized;	/* block sizes read from glibc chunk headers */
+	struct alloc_free_stat *free_classes;	/* by class, classes with any count only */
+	size_t nfree_classes, free_classes_cap;
 	bool has_arenas;	/* exact per-arena figures below */
 	struct alloc_arena *arenas;
 	size_t narenas, arenas_cap;
@@ -240,6 +264,7 @@ struct stack_stat *sample_add_stack(struct sample *s);
 struct arena_stat *sample_add_arena(struct sample *s);
 struct growth_event *sample_add_event(struct sample *s);
 struct alloc_arena *sample_add_alloc_arena(struct sample *s);
+struct alloc_free_stat *sample_add_free_class(struct sample *s);
 
 /* Copies `n` frames into st->frames (st owns the copies). Returns 0 or -ENOMEM. */
 int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);

@@ -25,6 +25,8 @@ const volatile __u64 sample_bytes = 0;
 const volatile __u32 track_arenas = 0;
 /* Copy registers and stack for DWARF unwinding instead of walking frame pointers. */
 const volatile __u32 capture_stacks = 0;
+/* The allocator is glibc: a block's usable size can be read from its chunk header. */
+const volatile __u32 read_chunks = 0;
 
 /* Bumped by user space each time it attaches the malloc-side probes. */
 __u64 phase = 0;
@@ -36,6 +38,10 @@ __u64 phase = 0;
 __u32 recording = 0;
 __u64 counters[ALLOC_NCOUNTERS] = {};
 __u32 capture_seq = 0;
+/* Frees that matched no record, whenever made; by size class while recording. */
+__u64 unmatched_frees = 0;
+__u64 unmatched_free_bytes = 0;
+struct alloc_free_class free_classes[ALLOC_FREE_CLASSES] = {};
 
 struct pending {
 	__u64 size;
@@ -134,6 +140,87 @@ static __always_inline __s64 chunk_of(__u64 ptr, __u64 *arena)
 	return (__s64)(hdr & ~7ULL);
 }
 
+/*
+ * Usable bytes of the glibc block at `ptr` (malloc_usable_size's figure), or 0
+ * when the header cannot be read or does not look like a chunk in use.
+ */
+static __always_inline __u64 usable_of(__u64 ptr)
+{
+	__u64 hdr = 0, size;
+
+	if (!read_chunks || bpf_probe_read_user(&hdr, sizeof(hdr), (const void *)(ptr - 8)))
+		return 0;
+	size = hdr & ~7ULL;
+	if (size < 32 || size >= (1ULL << 46))
+		return 0;
+	if (hdr & 2)
+		return size & 4095 ? 0 : size - 16;
+	return size & 15 ? 0 : size - 8;
+}
+
+static __always_inline __u32 size_class(__u64 n)
+{
+	__u32 k = 0, shift;
+
+	if (!n)
+		return ALLOC_FREE_UNSIZED;
+	/* floor(log2(n)) by halving the width: six steps. */
+	for (shift = 32; shift; shift >>= 1)
+		if (n >> shift) {
+			n >>= shift;
+			k += shift;
+		}
+	return k < ALLOC_FREE_UNSIZED ? k : ALLOC_FREE_UNSIZED - 1;
+}
+
+/* `u` (a size like the record's) divided by the record's sampling probability. */
+static __always_inline __u64 over_p(__u64 u, const struct alloc_rec *r)
+{
+	if (!r->size || r->weight <= r->size)
+		return u;
+	if (u < (1ULL << 32) && r->weight < (1ULL << 31))
+		return u * r->weight / r->size;
+	return r->weight;
+}
+
+/*
+ * Accounts a free of `ptr` whose record was `r` (NULL: none matched); in the
+ * unsized class (u 0) only the counts mean anything. What a record freed
+ * adds to the unmatched frees expected: it stands for 1/p allocations like
+ * it (p its sampling probability). Freed while recording, the (1-p)/p of
+ * them that were not recorded free unmatched beside it. Freed while the
+ * probes are off, it stands for the 1/p allocations that cross the other
+ * way, made while the probes were off and freed, unmatched, while they are
+ * on (in a steady state as many cross one way as the other). `lost`: an
+ * allocation that could not be recorded, whose free will be unmatched: 1/p.
+ */
+static __always_inline void free_account(__u64 ptr, const struct alloc_rec *r, bool lost)
+{
+	__u64 u = usable_of(ptr);
+	__u32 k = size_class(u);
+	struct alloc_free_class *c;
+
+	if (k >= ALLOC_FREE_CLASSES)
+		return;
+	c = &free_classes[k];
+	if (!r) {
+		__sync_fetch_and_add(&unmatched_frees, 1);
+		__sync_fetch_and_add(&unmatched_free_bytes, u);
+		if (recording) {
+			__sync_fetch_and_add(&c->unmatched, 1);
+			__sync_fetch_and_add(&c->unmatched_bytes, u);
+		}
+		return;
+	}
+	if (recording && !lost) {
+		__sync_fetch_and_add(&c->expected256, r->cweight - 256);
+		__sync_fetch_and_add(&c->expected_bytes, over_p(u, r) - u);
+	} else {
+		__sync_fetch_and_add(&c->expected256, r->cweight);
+		__sync_fetch_and_add(&c->expected_bytes, over_p(u, r));
+	}
+}
+
 static __always_inline void arena_add(__u64 arena, __s64 bytes, __s64 n)
 {
 	struct alloc_arena_val zero = {}, *v;
@@ -225,6 +312,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 fn, __u64 size, __u6
 		np.has_old_rec = untrack(old, &np.old_rec);
 		if (np.has_old_rec)
 			count(ALLOC_CNT_FREED_TRACKED);
+		free_account(old, np.has_old_rec ? &np.old_rec : NULL, false);
 		if (track_arenas) {
 			np.old_chunk = chunk_of(old, &np.old_arena);
 			if (np.old_chunk)
@@ -333,6 +421,7 @@ static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)
 	}
 	if (bpf_map_update_elem(&live, &addr, &r, BPF_ANY)) {
 		count(ALLOC_CNT_LOST_LIVE);
+		free_account(addr, &r, true);
 		return;
 	}
 	count(ALLOC_CNT_SAMPLED);
@@ -379,6 +468,7 @@ int BPF_KPROBE(alloc_free, __u64 ptr)
 {
 	struct alloc_rec old;
 	struct pending *p;
+	bool tracked;
 	__u32 tid;
 
 	if (!ptr)
@@ -386,14 +476,19 @@ int BPF_KPROBE(alloc_free, __u64 ptr)
 	count(ALLOC_CNT_FREES);
 	if (recording)
 		count(ALLOC_CNT_FREES_RECORDING);
-	if (untrack(ptr, &old))
+	tracked = untrack(ptr, &old);
+	if (tracked)
 		count(ALLOC_CNT_FREED_TRACKED);
-	if (!track_arenas)
-		return 0;
 	tid = tid_of();
 	p = bpf_map_lookup_elem(&pending, &tid);
-	/* realloc(p, 0) frees p through free(): its entry already took the chunk off. */
-	if (!p || p->phase != phase || p->fn != ALLOC_FN_REALLOC || p->old != ptr) {
+	/*
+	 * realloc(p, 0) frees p through free(): its entry already took the chunk
+	 * off and accounted the free (not known here when realloc ran unrecorded).
+	 */
+	if (p && p->phase == phase && p->fn == ALLOC_FN_REALLOC && p->old == ptr)
+		return 0;
+	free_account(ptr, tracked ? &old : NULL, false);
+	if (track_arenas) {
 		__u64 arena = 0;
 		__s64 chunk = chunk_of(ptr, &arena);
 

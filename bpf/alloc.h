@@ -64,6 +64,24 @@ struct alloc_arena_val {
 	__s64 count;
 };
 
+/*
+ * Frees that match no record, by log2 of the block's usable bytes (read from
+ * the glibc chunk header; the last class holds frees whose size is not
+ * known). Counted while allocations are recorded, beside what the records
+ * say should go unmatched (allocations not recorded because they were
+ * sampled out, made while the probes were off, or lost): what exceeds that
+ * is memory allocated before attach being freed. See analyzer/preattach.h.
+ */
+#define ALLOC_FREE_CLASSES 48
+#define ALLOC_FREE_UNSIZED (ALLOC_FREE_CLASSES - 1)
+
+struct alloc_free_class {
+	__u64 unmatched;	/* frees of no record, while recording */
+	__u64 unmatched_bytes;
+	__u64 expected256;	/* unmatched frees the records stand for, in 1/256 units */
+	__u64 expected_bytes;
+};
+
 /* Counters in the program's .bss (indexes of `counters`). */
 #define ALLOC_CNT_ALLOCS 0	/* allocator calls that returned memory */
 #define ALLOC_CNT_FREES 1	/* free() calls of a non-null pointer */

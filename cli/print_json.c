@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* JSON printer for windows and diffs: the contract of DESIGN.md, one object per line. */
 #include "analyzer/arenas.h"
+#include "analyzer/preattach.h"
 #include "cli/print.h"
 #include "cli/util.h"
 #include "analyzer/regions.h"
@@ -8,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 
 static json_t *frames_json(char *const *frames, uint32_t n)
@@ -235,15 +237,31 @@ static json_t *alloc_arenas_json(const struct window *w)
 static json_t *alloc_json(const struct window *w)
 {
 	const struct alloc_summary *a = &w->end->alloc;
+	struct preattach now, win;
+	json_t *j;
 
-	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-			 "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
-			 "duty", a->duty, "share", a->share,
-			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
-			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
-			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
-			 (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
-			 a->has_arenas ? alloc_arenas_json(w) : json_null());
+	j = json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+		      "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
+		      "duty", a->duty, "share", a->share,
+		      "since", a->since, "calls", (json_int_t)a->calls, "frees",
+		      (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
+		      (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
+		      (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
+		      a->has_arenas ? alloc_arenas_json(w) : json_null());
+	if (!j)
+		return NULL;
+	/* Frees of no record, and the memory from before attach they are estimated to free. */
+	preattach_at(w->end, &now);
+	preattach_window(w, &win);
+	json_object_update_new(
+		j, json_pack("{s:I, s:o, s:I, s:I, s:I}", "unmatched_frees",
+			     (json_int_t)a->unmatched_frees, "unmatched_free_bytes",
+			     a->unmatched_sized ? json_integer((json_int_t)a->unmatched_free_bytes)
+						: json_null(),
+			     "preattach_frees", (json_int_t)llround(preattach_sum(now.count)),
+			     "preattach_free_bytes", (json_int_t)llround(preattach_sum(now.bytes)),
+			     "preattach_free_bytes_delta", (json_int_t)llround(preattach_sum(win.bytes))));
+	return j;
 }
 
 /* What the caps left out of this window: counted, so that nothing goes missing silently. */

@@ -2,11 +2,13 @@
 /* Text printer for windows and diffs: what a person reads at 3 a.m., in 80 columns. */
 #include "cli/print.h"
 #include "cli/util.h"
+#include "analyzer/preattach.h"
 #include "analyzer/regions.h"
 #include "analyzer/text_safe.h"
 #include "analyzer/timeline.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -262,6 +264,27 @@ static void put_wrapped(FILE *f, const char *text, int col, int indent)
 	}
 }
 
+/* Frees of memory allocated before attach: why a stack's rise need not be a leak. */
+static void print_preattach(FILE *f, const struct window *w)
+{
+	const struct alloc_summary *a = &w->end->alloc;
+	struct preattach win;
+	char b[24];
+
+	if (!a->unmatched_frees)
+		return;
+	preattach_window(w, &win);
+	fprintf(f, "         %" PRIu64 " frees matched no record; %s", a->unmatched_frees,
+		a->estimated ? "about " : "");
+	if (a->unmatched_sized)
+		fprintf(f, "%s allocated before attach\n         was freed in this window",
+			fmt_bytes(b, sizeof(b), (uint64_t)llround(preattach_sum(win.bytes))));
+	else
+		fprintf(f, "%.0f blocks allocated before attach\n         were freed in this window",
+			preattach_sum(win.count));
+	fprintf(f, " (what replaces it is no leak)\n");
+}
+
 /* How the alloc figures above were obtained: exact, or estimates and from what share. */
 static void print_alloc(FILE *f, const struct window *w)
 {
@@ -289,6 +312,7 @@ static void print_alloc(FILE *f, const struct window *w)
 			   " were tracked;\n         outstanding figures are lower bounds "
 			   "(--alloc-sample BYTES tracks fewer)\n",
 			a->lost_live, a->live_cap);
+	print_preattach(f, w);
 	for (i = 0; a->has_arenas && i < a->narenas; i++) {
 		const struct alloc_arena *ar = &a->arenas[i];
 

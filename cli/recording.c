@@ -184,10 +184,28 @@ static int write_stack_defs(struct recorder *r, const struct sample *s)
 	return 0;
 }
 
+/* Frees of no record by size class: [class, unmatched, bytes, expected256, expected bytes]. */
+static json_t *free_classes_array(const struct alloc_summary *a)
+{
+	json_t *rows = json_array();
+	size_t i;
+
+	for (i = 0; rows && i < a->nfree_classes; i++) {
+		const struct alloc_free_stat *c = &a->free_classes[i];
+
+		json_array_append_new(rows, json_pack("[i, I, I, I, I]", (int)c->cls,
+						      (json_int_t)c->unmatched,
+						      (json_int_t)c->unmatched_bytes,
+						      (json_int_t)c->expected256,
+						      (json_int_t)c->expected_bytes));
+	}
+	return rows;
+}
+
 static json_t *alloc_object(const struct sample *s)
 {
 	const struct alloc_summary *a = &s->alloc;
-	json_t *arenas = json_null();
+	json_t *arenas = json_null(), *j;
 	size_t i;
 
 	if (a->has_arenas) {
@@ -197,14 +215,22 @@ static json_t *alloc_object(const struct sample *s)
 								(json_int_t)a->arenas[i].bytes,
 								(json_int_t)a->arenas[i].count));
 	}
-	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-			 "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
-			 "duty", a->duty, "share", a->share,
-			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
-			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
-			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
-			 (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
-			 arenas);
+	j = json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+		      "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
+		      "duty", a->duty, "share", a->share,
+		      "since", a->since, "calls", (json_int_t)a->calls, "frees",
+		      (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
+		      (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
+		      (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
+		      arenas);
+	if (j)
+		json_object_update_new(j, json_pack("{s:I, s:I, s:b, s:o}", "unmatched_frees",
+						    (json_int_t)a->unmatched_frees,
+						    "unmatched_free_bytes",
+						    (json_int_t)a->unmatched_free_bytes,
+						    "unmatched_sized", a->unmatched_sized,
+						    "free_classes", free_classes_array(a)));
+	return j;
 }
 
 int recorder_write(struct recorder *r, const struct sample *s)

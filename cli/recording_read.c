@@ -446,6 +446,32 @@ static int read_alloc(struct recording_reader *r, json_t *o, struct sample *s, c
 	get_u64(o, "lost", &a->lost);
 	get_u64(o, "lost_live", &a->lost_live);
 	get_u64(o, "live_cap", &a->live_cap);
+	/* Recordings older than the unmatched-free counts have none: nothing is discounted. */
+	get_u64(o, "unmatched_frees", &a->unmatched_frees);
+	get_u64(o, "unmatched_free_bytes", &a->unmatched_free_bytes);
+	a->unmatched_sized = json_is_true(json_object_get(o, "unmatched_sized"));
+	json_array_foreach(json_object_get(o, "free_classes"), i, row) {
+		struct alloc_free_stat c;
+		uint64_t v[5];
+		size_t k;
+
+		for (k = 0; k < 5; k++) {
+			json_t *x = json_array_get(row, k);
+
+			if (!json_is_integer(x) || json_integer_value(x) < 0)
+				break;
+			v[k] = (uint64_t)json_integer_value(x);
+		}
+		if (k < 5 || v[0] >= SAMPLE_FREE_CLASSES)
+			return fail(err, errlen, r, "an alloc free class row is not [class, unmatched, "
+						    "bytes, expected256, expected bytes]");
+		c = (struct alloc_free_stat){ .cls = (uint32_t)v[0], .unmatched = v[1],
+					      .unmatched_bytes = v[2], .expected256 = v[3],
+					      .expected_bytes = v[4] };
+		if (!sample_add_free_class(s))
+			return -ENOMEM;
+		a->free_classes[a->nfree_classes - 1] = c;
+	}
 	json_array_foreach(arenas, i, row) {
 		struct alloc_arena *ar;
 

@@ -349,6 +349,7 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		bpf_map__set_max_entries(a->skel->maps.captures, (__u32)sysconf(_SC_PAGESIZE));
 	else
 		bpf_map__set_max_entries(a->skel->maps.stacks, 1);
+	a->skel->rodata->read_chunks = a->lib.allocator == ALLOC_GLIBC;
 	ret = alloc_bpf__load(a->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the malloc probes: %s", strerror(-ret));
@@ -491,6 +492,37 @@ static int read_arenas(struct bpf_alloc *a, struct sample *s)
 	return 0;
 }
 
+_Static_assert(ALLOC_FREE_CLASSES == SAMPLE_FREE_CLASSES, "free classes differ");
+
+/* Frees that matched no record, by size class (see bpf/alloc.h). */
+static int read_unmatched(struct bpf_alloc *a, struct sample *s)
+{
+	const struct alloc_free_class *c = a->skel->bss->free_classes;
+	uint32_t k;
+
+	s->alloc.unmatched_frees = __atomic_load_n(&a->skel->bss->unmatched_frees, __ATOMIC_RELAXED);
+	s->alloc.unmatched_free_bytes =
+		__atomic_load_n(&a->skel->bss->unmatched_free_bytes, __ATOMIC_RELAXED);
+	s->alloc.unmatched_sized = a->skel->rodata->read_chunks;
+	for (k = 0; k < ALLOC_FREE_CLASSES; k++) {
+		struct alloc_free_stat st = {
+			.cls = k,
+			.unmatched = __atomic_load_n(&c[k].unmatched, __ATOMIC_RELAXED),
+			.unmatched_bytes = __atomic_load_n(&c[k].unmatched_bytes, __ATOMIC_RELAXED),
+			.expected256 = __atomic_load_n(&c[k].expected256, __ATOMIC_RELAXED),
+			.expected_bytes = __atomic_load_n(&c[k].expected_bytes, __ATOMIC_RELAXED),
+		}, *out;
+
+		if (!st.unmatched && !st.expected256)
+			continue;
+		out = sample_add_free_class(s);
+		if (!out)
+			return -ENOMEM;
+		*out = st;
+	}
+	return 0;
+}
+
 int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 {
 	const __u64 *c = a->skel->bss->counters;
@@ -511,6 +543,8 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 		ret = stacktab_export(a->tab, s);
 	if (!ret && a->skel->rodata->track_arenas)
 		ret = read_arenas(a, s);
+	if (!ret)
+		ret = read_unmatched(a, s);
 	if (ret)
 		return ret;
 	s->has_alloc = true;

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Memory freed that was allocated before the malloc probes attached, and which rises it balances. */
+#include "analyzer/preattach.h"
+
+#include <math.h>
+#include <string.h>
+
+#define NSIZED (SAMPLE_FREE_CLASSES - 1)
+
+void preattach_at(const struct sample *s, struct preattach *out)
+{
+	const struct alloc_summary *a = &s->alloc;
+	double share = a->share > 0 && a->share <= 1 ? a->share : 1;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!s->has_alloc)
+		return;
+	for (i = 0; i < a->nfree_classes; i++) {
+		const struct alloc_free_stat *c = &a->free_classes[i];
+
+		if (c->cls >= SAMPLE_FREE_CLASSES)
+			continue;
+		if (c->cls != SAMPLE_FREE_UNSIZED)
+			out->bytes[c->cls] +=
+				((double)c->unmatched_bytes - (double)c->expected_bytes) / share;
+		out->count[c->cls] +=
+			((double)c->unmatched - (double)c->expected256 / 256.0) / share;
+	}
+}
+
+/* Raw counts of one sample by class: unmatched frees, and those expected (unscaled). */
+static void raw_counts(const struct sample *s, double *unmatched, double *expected)
+{
+	size_t i;
+
+	for (i = 0; s->has_alloc && i < s->alloc.nfree_classes; i++) {
+		const struct alloc_free_stat *c = &s->alloc.free_classes[i];
+
+		if (c->cls < SAMPLE_FREE_CLASSES) {
+			unmatched[c->cls] += (double)c->unmatched;
+			expected[c->cls] += (double)c->expected256 / 256.0;
+		}
+	}
+}
+
+void preattach_window(const struct window *w, struct preattach *out)
+{
+	double u[SAMPLE_FREE_CLASSES] = { 0 }, e[SAMPLE_FREE_CLASSES] = { 0 };
+	double u0[SAMPLE_FREE_CLASSES] = { 0 }, e0[SAMPLE_FREE_CLASSES] = { 0 }, du, de;
+	struct preattach b;
+	size_t k;
+
+	preattach_at(w->end, out);
+	preattach_at(w->start, &b);
+	raw_counts(w->end, u, e);
+	raw_counts(w->start, u0, e0);
+	for (k = 0; k < SAMPLE_FREE_CLASSES; k++) {
+		du = u[k] - u0[k];
+		de = e[k] - e0[k];
+		out->bytes[k] = fmax(out->bytes[k] - b.bytes[k], 0);
+		out->count[k] = fmax(out->count[k] - b.count[k], 0);
+		/* The bytes one raw block of excess stands for, times the noise in blocks. */
+		out->noise[k] = de > 0 && du > de ? out->bytes[k] / (du - de) * PREATTACH_NOISE_Z *
+							    sqrt(2 * de)
+						  : 0;
+	}
+}
+
+double preattach_sum(const double *classes)
+{
+	double sum = 0;
+	size_t k;
+
+	for (k = 0; k < SAMPLE_FREE_CLASSES; k++)
+		sum += fmax(classes[k], 0);
+	return sum;
+}
+
+/* The size class of a block of `size` requested bytes: log2 of glibc's usable bytes for it. */
+static size_t class_of(double size)
+{
+	double usable = size < 24 ? 24 : floor((size + 8 + 15) / 16) * 16 - 8;
+	int e;
+
+	frexp(usable, &e);
+	return e - 1 < 0 ? 0 : (size_t)(e - 1) < NSIZED ? (size_t)(e - 1) : NSIZED - 1;
+}
+
+/* The mean block size of a rising stack: of the window's new blocks, else of all it holds. */
+static double mean_block(const struct stack_delta *d)
+{
+	if (d->count_delta > 0)
+		return (double)d->bytes_delta / (double)d->count_delta;
+	if (d->cur->count > 0)
+		return (double)d->cur->bytes / (double)d->cur->count;
+	return (double)d->bytes_delta;
+}
+
+static bool rising_alloc(const struct stack_delta *d)
+{
+	return d->cur && d->cur->kind == STACK_ALLOC && d->bytes_delta > 0;
+}
+
+/* Spends `*pool` on the rises left in classes lo and hi (the same class when equal). */
+static void spend(double *pool, double *left, size_t lo, size_t hi)
+{
+	double demand = left[lo] + (hi != lo ? left[hi] : 0), f;
+
+	if (*pool <= 0 || demand <= 0)
+		return;
+	f = fmin(*pool / demand, 1);
+	*pool -= f * demand;
+	left[lo] -= f * left[lo];
+	if (hi != lo)
+		left[hi] -= f * left[hi];
+}
+
+void preattach_balance(const struct window *w, int64_t *explained)
+{
+	double rise[NSIZED] = { 0 }, left[NSIZED], blocks[NSIZED] = { 0 }, demand = 0, f;
+	struct preattach pool;
+	size_t i, k, d;
+
+	for (i = 0; i < w->nstacks; i++)
+		explained[i] = 0;
+	if (!w->end->has_alloc)
+		return;
+	preattach_window(w, &pool);
+	if (preattach_sum(pool.bytes) <= 0 && preattach_sum(pool.count) <= 0)
+		return;
+	for (i = 0; i < w->nstacks; i++) {
+		const struct stack_delta *sd = &w->stacks[i];
+		double mean;
+
+		if (!rising_alloc(sd))
+			continue;
+		mean = mean_block(sd);
+		k = class_of(mean);
+		rise[k] += (double)sd->bytes_delta;
+		blocks[k] += (double)sd->bytes_delta / fmax(mean, 1);
+	}
+	memcpy(left, rise, sizeof(left));
+	for (k = 0; k < NSIZED; k++)
+		spend(&pool.bytes[k], left, k, k);
+	/* Then one class (2x) away, and so on: only what stands out of the class's noise. */
+	for (k = 0; k < NSIZED; k++)
+		pool.bytes[k] = fmax(pool.bytes[k] - pool.noise[k], 0);
+	for (d = 1; d < NSIZED; d++)
+		for (k = 0; k < NSIZED; k++) {
+			if (k >= d)
+				spend(&pool.bytes[k], left, k - d, k + d < NSIZED ? k + d : k - d);
+			else if (k + d < NSIZED)
+				spend(&pool.bytes[k], left, k + d, k + d);
+		}
+	/* Frees of unknown size balance blocks: the rises' blocks left, at their own size. */
+	for (k = 0; k < NSIZED; k++)
+		if (rise[k] > 0)
+			demand += blocks[k] * left[k] / rise[k];
+	if (demand > 0 && pool.count[SAMPLE_FREE_UNSIZED] > 0) {
+		f = fmin(pool.count[SAMPLE_FREE_UNSIZED] / demand, 1);
+		for (k = 0; k < NSIZED; k++)
+			left[k] -= f * left[k];
+	}
+	for (i = 0; i < w->nstacks; i++) {
+		const struct stack_delta *sd = &w->stacks[i];
+
+		if (!rising_alloc(sd))
+			continue;
+		k = class_of(mean_block(sd));
+		explained[i] = llround((double)sd->bytes_delta * (1 - left[k] / rise[k]));
+	}
+}
