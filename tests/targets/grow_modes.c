@@ -21,7 +21,7 @@
  *             5 MiB that is free and resident (up to glibc's arena limit,
  *             8 per core), about 10 MiB/s of free space
  *   chunks    appends fresh 64 KiB chunks (mmap, fully written) to a list:
- *             bursts of 1 to 3 chunks every 200 ms
+ *             bursts of 1 to 3 chunks every 100 ms
  *   heapchunks  the same with malloc(64 KiB) chunks, from [heap]
  *   mmap      maps and writes anonymous memory of varying sizes directly:
  *             about 2.5 MiB/s outside malloc
@@ -44,7 +44,12 @@
 #define CHUNK (64 * 1024)
 #define FRAG_BYTES (5u << 20)
 #define FRAG_EVERY 20		/* ticks between fragmenting threads */
-#define CHUNK_EVERY 8		/* ticks between bursts of 1 to 3 chunks: ~640 KiB/s */
+/*
+ * Ticks between bursts of 1 to 3 chunks: ~1.25 MiB/s, so that a 2 s window
+ * still grows by more than rss_growth's 1 MiB when a busy machine slows the
+ * target down (naps overrun).
+ */
+#define CHUNK_EVERY 4
 
 static pthread_mutex_t hold = PTHREAD_MUTEX_INITIALIZER;
 
