@@ -103,12 +103,20 @@ static void *fragment(void *arg)
 }
 
 static double busy_until;
+static pthread_barrier_t busy_gate;
 
-/* A worker of `busy`: churns blocks of varied sizes as fast as it can, checking them. */
+/*
+ * A worker of `busy`: takes its own arena (its first malloc) before the target
+ * is ready, so that every freeze finds all five; at go, churns blocks of
+ * varied sizes as fast as it can, checking them.
+ */
 static void *busy(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
 
+	free(touched(64));
+	pthread_barrier_wait(&busy_gate);
+	pthread_barrier_wait(&busy_gate);
 	while (now() < busy_until) {
 		unsigned char *p[16];
 		size_t n[16];
@@ -138,7 +146,17 @@ int main(int argc, char **argv)
 	long steps = 0, units = 0;
 	size_t slot = 0;
 	char *buf = NULL;
+	pthread_t workers[4];
+	int w;
 
+	if (strcmp(mode, "busy") == 0) {
+		if (pthread_barrier_init(&busy_gate, NULL, 5))
+			return 1;
+		for (w = 0; w < 4; w++)
+			if (pthread_create(&workers[w], NULL, busy, (void *)(uintptr_t)(w + 1)))
+				return 1;
+		pthread_barrier_wait(&busy_gate);	/* every worker has its arena */
+	}
 	target_ready();
 	target_wait();
 	until = now() + secs;
@@ -146,15 +164,10 @@ int main(int argc, char **argv)
 		touched(ONCE_BYTES);
 		units = ONCE_BYTES;
 	} else if (strcmp(mode, "busy") == 0) {
-		pthread_t t[4];
-		int i;
-
 		busy_until = until;
-		for (i = 0; i < 4; i++)
-			if (pthread_create(&t[i], NULL, busy, (void *)(uintptr_t)(i + 1)))
-				return 1;
-		for (i = 0; i < 4; i++)
-			pthread_join(t[i], NULL);
+		pthread_barrier_wait(&busy_gate);
+		for (w = 0; w < 4; w++)
+			pthread_join(workers[w], NULL);
 	}
 	pthread_mutex_lock(&hold);
 	while (now() < until) {
