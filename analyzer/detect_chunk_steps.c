@@ -15,7 +15,13 @@
  * arenas, anonymous maps) is then cut at every tick: a tick that grew by n
  * quanta, give or take one page (a chunk's header spilling into the next
  * page), is a burst of n steps. Growth that merely averages a multiple of the
- * quantum lands anywhere between. Regions are taken one by one first (at most
+ * quantum lands anywhere between. A tick sampled while the program was still
+ * writing its chunks (a busy machine preempts it there) sees part of a burst,
+ * and the next tick the rest: a tick off the quantum whose sum with the next
+ * growing tick is on it makes one burst with that tick. Only pairs, and at
+ * most one burst in STEP_SPLIT_EVERY so made: uneven growth also sums to a
+ * multiple by chance, the likelier the more ticks may be summed.
+ * Regions are taken one by one first (at most
  * STEP_MAX_REGIONS, those that grew most): another region growing at the same
  * time, such as a thread's arena, would otherwise blur the steps and hide
  * them. When no region shows steps on its own, the regions' sum is tried, for
@@ -32,6 +38,7 @@
 #define STEP_MIN_STEPS 4
 #define STEP_SHARE 0.75
 #define STEP_PAGE 4096
+#define STEP_SPLIT_EVERY 4
 #define MAX_SIZES 256
 #define STEP_MAX_REGIONS 8
 
@@ -128,6 +135,14 @@ static int64_t gcd(int64_t a, int64_t b)
 	return a;
 }
 
+/* The number of quanta `d` is, give or take a page; 0 when it is none. */
+static int64_t quanta(int64_t d, int64_t q)
+{
+	int64_t n = (d + q / 2) / q;
+
+	return n >= 1 && llabs(d - n * q) <= STEP_PAGE ? n : 0;
+}
+
 struct steps {
 	int64_t quantum, steps, bursts, step_bytes, growth, common;
 	bool exact;
@@ -140,7 +155,7 @@ struct steps {
 static bool find_steps(const struct window *w, int64_t q, const struct region_delta *only,
 		       struct steps *st)
 {
-	int64_t prev = -1, g = 0, biggest = 0;
+	int64_t prev = -1, g = 0, biggest = 0, part = 0, split = 0;
 	size_t t;
 
 	memset(st, 0, sizeof(*st));
@@ -153,11 +168,19 @@ static bool find_steps(const struct window *w, int64_t q, const struct region_de
 		cur = area_rss(w->ticks[t], only);
 		d = prev < 0 ? 0 : cur - prev;
 		prev = cur;
-		if (d <= 0)
+		if (d <= 0) {
+			part = 0;
 			continue;
+		}
 		st->growth += d;
-		n = (d + q / 2) / q;
-		if (n < 1 || llabs(d - n * q) > STEP_PAGE)
+		n = quanta(d, q);
+		if (!n && part) {
+			/* The rest of a burst that the last tick saw begin. */
+			n = quanta(part + d, q);
+			split += n != 0;
+		}
+		part = n ? 0 : d;
+		if (!n)
 			continue;
 		st->bursts++;
 		st->steps += n;
@@ -169,7 +192,7 @@ static bool find_steps(const struct window *w, int64_t q, const struct region_de
 	st->common = g ? g * q : q;
 	return st->bursts >= STEP_MIN_BURSTS && st->common <= STEP_MAX_QUANTUM && st->steps >= STEP_MIN_STEPS &&
 	       (double)st->step_bytes >= STEP_SHARE * (double)st->growth &&
-	       biggest * 3 <= st->steps;
+	       biggest * 3 <= st->steps && split * STEP_SPLIT_EVERY <= st->bursts;
 }
 
 /* The region that grew most among the malloc-area kinds. */

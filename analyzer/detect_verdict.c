@@ -14,8 +14,10 @@
  * bytes gained by leaking stacks, the rest of the live heap (arena bytes
  * neither free nor top, plus malloc's mmap'd blocks), the arenas' top chunks,
  * memory outside malloc (mmap_growth's figure), and what is left ("other":
- * file mappings, or arenas not read). Without a frozen arena reading the heap
- * is one part, the RSS growth of [heap] and the arenas. Each share is its
+ * file mappings, or arenas not read). An arena whose free lists were not
+ * walked at both readings (a thread held its lock at the freeze) counts by its
+ * RSS growth as "malloc heaps"; without any walked arena that part is the RSS
+ * growth of [heap] and the arenas. Each share is its
  * bytes over the larger of G and the parts' sum; the largest named part is
  * the cause.
  */
@@ -42,24 +44,51 @@ static int64_t pos(int64_t v)
 	return v > 0 ? v : 0;
 }
 
-/* Free, top and live (system - top - free) growth over the window's arena readings. */
-static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, int64_t *dlive)
+static bool any_walked(const struct sample *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->narenas; i++)
+		if (s->arenas[i].walked)
+			return true;
+	return false;
+}
+
+/*
+ * Free, top and live (system - top - free) growth over the window's arena
+ * readings, from the arenas walked at both (or new since the first and walked
+ * at the last); the RSS growth of the other arenas in *dheap. False when
+ * either reading walked no arena: its list may then be cut short, and an
+ * arena missing from it is not new.
+ */
+static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, int64_t *dlive,
+			int64_t *dheap)
 {
 	const struct sample *s0 = arenas_earliest(w), *s1 = arenas_latest(w);
-	struct arena_sums a0, a1;
-	int64_t dmm = 0;
+	int64_t dsystem = 0, dmm = 0;
+	bool walked = false;
+	size_t i;
 
-	if (!s0 || !s1 || s0 == s1)
+	*dfree = *dtop = *dheap = 0;
+	if (!s0 || !s1 || s0 == s1 || !any_walked(s0))
 		return false;
-	arenas_sum(s0, &a0);
-	arenas_sum(s1, &a1);
-	if (!a0.walked || !a1.walked)
+	for (i = 0; i < s1->narenas; i++) {
+		const struct arena_stat *b = &s1->arenas[i], *a = arenas_find(s0, b->addr);
+
+		if (!b->walked || (a && !a->walked)) {
+			*dheap += (int64_t)b->rss - (a ? (int64_t)a->rss : 0);
+			continue;
+		}
+		*dfree += (int64_t)b->free - (a ? (int64_t)a->free : 0);
+		*dtop += (int64_t)b->top - (a ? (int64_t)a->top : 0);
+		dsystem += (int64_t)b->system - (a ? (int64_t)a->system : 0);
+		walked = true;
+	}
+	if (!walked)
 		return false;
-	*dfree = (int64_t)(a1.free - a0.free);
-	*dtop = (int64_t)(a1.top - a0.top);
 	if (s0->malloc_mmapped >= 0 && s1->malloc_mmapped >= 0)
 		dmm = s1->malloc_mmapped - s0->malloc_mmapped;
-	*dlive = (int64_t)(a1.system - a0.system) - *dtop - *dfree + dmm;
+	*dlive = dsystem - *dtop - *dfree + dmm;
 	return true;
 }
 
@@ -78,7 +107,7 @@ int detect_verdict(struct analyzer *a, struct window *w)
 {
 	const struct finding *growth = detect_get(w, "rss_growth");
 	const struct finding *steps = detect_get(w, "chunk_steps");
-	int64_t bytes[C_N] = { 0 }, sum = 0, whole, dfree, dtop, dlive, leak_alloc = 0;
+	int64_t bytes[C_N] = { 0 }, sum = 0, whole, dfree, dtop, dlive, dheap, leak_alloc = 0;
 	char text[512], b1[24];
 	struct finding *f;
 	size_t i, n = 0;
@@ -97,10 +126,11 @@ int detect_verdict(struct analyzer *a, struct window *w)
 		if (detect_ev_int(l, "alloc", 0))
 			leak_alloc += pos(d);
 	}
-	if (arena_parts(w, &dfree, &dtop, &dlive)) {
+	if (arena_parts(w, &dfree, &dtop, &dlive, &dheap)) {
 		bytes[C_FRAG] = pos(dfree);
 		bytes[C_TOP] = pos(dtop);
 		bytes[C_LIVE] = pos(dlive - leak_alloc);
+		bytes[C_HEAP] = pos(dheap);
 	} else {
 		bytes[C_HEAP] = pos(heap_rss_delta(w) - leak_alloc);
 	}

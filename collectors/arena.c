@@ -160,10 +160,30 @@ static int map_heaps(struct arena_reader *r, struct acc *a)
 }
 
 /*
+ * The top chunk's size of an arena whose lock is held, from the end of its
+ * committed memory: its header may be mid-update (or not yet written).
+ */
+static void busy_top(struct arena_reader *r, struct acc *a, uint64_t sbrk)
+{
+	uint64_t end;
+
+	if (arena_committed_end(&r->tgt.layout, &r->mr, &a->fx, a->main, sbrk, &end) == 0 &&
+	    end > a->fx.top && end - a->fx.top <= a->fx.system)
+		a->fx.top_size = end - a->fx.top;
+	else
+		a->fx.top_size = 0;
+}
+
+/*
  * Reads every arena's fixed fields, following `next` from main_arena, and
  * checks each top chunk against the end of its committed memory. Unfrozen, a
  * read torn by a writer is read again a few times; frozen, a failed check
- * means a thread stopped mid-update: -EAGAIN asks for another freeze.
+ * means a thread stopped mid-update. Either way, when that arena's lock is
+ * held it is listed (walk_frozen skips it and asks for another freeze) and
+ * the list goes on: a thread inside malloc, stopped by the freeze in the page
+ * fault of a new top's header, would otherwise hide every older arena on
+ * every attempt. Its `next` is sound: arenas are linked once, under
+ * list_lock, and never unlinked.
  */
 static int list_arenas(struct arena_reader *r, bool frozen)
 {
@@ -175,6 +195,7 @@ static int list_arenas(struct arena_reader *r, bool frozen)
 		r->mr.read(r->mr.ctx, r->tgt.mp_sbrk_base, &sbrk, sizeof(sbrk));
 	do {
 		struct acc *a;
+		bool sane = false;
 
 		if (r->nacc >= MAX_ARENAS)
 			return -E2BIG;
@@ -191,11 +212,17 @@ static int list_arenas(struct arena_reader *r, bool frozen)
 				base = a->fx.top + a->fx.top_size - a->fx.system;
 			if (!ret)
 				ret = arena_check_top(&r->tgt.layout, &r->mr, &a->fx, a->main, base);
+			/* -EAGAIN: the malloc_state made sense, its top did not. */
+			sane = ret == 0 || ret == -EAGAIN;
 			if (ret == -EINVAL)
 				ret = -EAGAIN;
 			if (ret != -EAGAIN)
 				break;
 			procmem_forget(r->mem);
+		}
+		if (ret == -EAGAIN && sane && a->fx.mutex) {
+			busy_top(r, a, sbrk);
+			ret = 0;
 		}
 		if (ret) {
 			r->nacc--;

@@ -125,24 +125,40 @@ int arena_read_fixed(const struct arena_layout *l, const struct mem_reader *m, u
 		return ret;
 	out->top_size = raw & ~(uint64_t)SIZE_FLAGS;
 	if (out->top_size > out->system || out->top_size % CHUNK_ALIGN)
-		return -EINVAL;
+		return -EAGAIN;
 	return 0;
+}
+
+int arena_committed_end(const struct arena_layout *l, const struct mem_reader *m,
+			const struct arena_fixed *a, bool is_main, uint64_t sbrk_base,
+			uint64_t *end)
+{
+	uint64_t hsize = 0;
+	int ret;
+
+	if (is_main) {
+		*end = sbrk_base + a->system;
+		return sbrk_base ? 0 : -EINVAL;
+	}
+	ret = rd64(m, heap_of(a->top) + l->hi_size, &hsize);
+	*end = heap_of(a->top) + hsize;
+	return ret;
 }
 
 int arena_check_top(const struct arena_layout *l, const struct mem_reader *m,
 		    const struct arena_fixed *a, bool is_main, uint64_t sbrk_base)
 {
-	uint64_t end = a->top + a->top_size, hsize;
+	uint64_t end;
 	int ret;
 
 	if (a->system == 0)
 		return 0;
-	if (is_main)
-		return sbrk_base && end == sbrk_base + a->system ? 0 : -EAGAIN;
-	ret = rd64(m, heap_of(a->top) + l->hi_size, &hsize);
+	ret = arena_committed_end(l, m, a, is_main, sbrk_base, &end);
+	if (ret == -EINVAL)
+		return -EAGAIN;
 	if (ret)
 		return ret;
-	return end == heap_of(a->top) + hsize ? 0 : -EAGAIN;
+	return a->top + a->top_size == end ? 0 : -EAGAIN;
 }
 
 int arena_heaps(const struct arena_layout *l, const struct mem_reader *m,

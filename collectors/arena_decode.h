@@ -65,15 +65,25 @@ struct arena_fixed {
  * Reads the fixed fields of the arena at `addr` and checks them for sense
  * (aligned top, page-multiple system_mem, top inside the heap it claims).
  * Returns 0, -EFAULT when memory cannot be read, -EINVAL when the bytes are
- * not an arena.
+ * not an arena, -EAGAIN when they are but the top chunk's size is not sane (a
+ * thread is moving top: read again); *out is filled in all but the first two cases.
  */
 int arena_read_fixed(const struct arena_layout *l, const struct mem_reader *m, uint64_t addr,
 		     struct arena_fixed *out);
 
 /*
+ * Where the memory committed to an arena ends: `sbrk_base + system` for the
+ * main arena, the heap holding top plus its heap_info.size for another.
+ * Returns 0 with *end, -EINVAL for the main arena when sbrk_base is unknown (0),
+ * -EFAULT when the heap header cannot be read.
+ */
+int arena_committed_end(const struct arena_layout *l, const struct mem_reader *m,
+			const struct arena_fixed *a, bool is_main, uint64_t sbrk_base,
+			uint64_t *end);
+
+/*
  * The consistency check of an unfrozen read: the top chunk must end where the
- * committed area ends. For the main arena that end is `sbrk_base + system`;
- * for another arena it is the heap holding top plus its heap_info.size.
+ * committed area ends (arena_committed_end).
  * Returns 0 when consistent, -EAGAIN when not (a torn read: read again),
  * -EFAULT when the heap header cannot be read.
  */

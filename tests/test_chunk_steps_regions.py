@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""chunk_steps looks at each region's steps: another region growing alongside does not hide them."""
+"""chunk_steps over synthetic recordings: each region's steps on their own, so that another
+region growing alongside does not hide them, and a burst that a tick saw only half of."""
 import json
 
 from conftest import MIB, run
@@ -8,17 +9,27 @@ CHUNK = 64 * 1024
 COLUMNS = ["name", "kind", "vmas", "size", "rss", "pss", "anon", "private_dirty", "swap"]
 
 
-def recording(path, heap_steps):
-    """30 one-second ticks in 10 s windows: a thread arena grows by an uneven 20-90 KiB a
-    tick; [heap] grows by 1 to 3 chunks of 64 KiB a tick when `heap_steps`."""
+def uneven(i):
+    """A thread arena's growth in tick i: an uneven 20-90 KiB."""
+    return (20 + (i * 37) % 71) * 1024
+
+
+def chunks(i):
+    """A chunk pool's growth in tick i: 1 to 3 chunks of 64 KiB."""
+    return (1 + i % 3) * CHUNK
+
+
+def recording(path, heap_growth, arena_growth):
+    """30 one-second ticks in 10 s windows; [heap] and a thread arena grow by
+    heap_growth(i) and arena_growth(i) in tick i."""
     lines = [{"format": "memsleuth-recording", "version": 1, "created": 1e9, "pid": 7,
               "comm": "twoheaps", "window_s": 10.0, "tick_s": 1.0, "bpf": False,
               "alloc": False, "region_columns": COLUMNS}]
     heap, arena = 8 * MIB, 4 * MIB
     for i in range(31):
         if i:
-            heap += (1 + i % 3) * CHUNK if heap_steps else 0
-            arena += (20 + (i * 37) % 71) * 1024
+            heap += heap_growth(i)
+            arena += arena_growth(i)
         regions = [["[heap]", "heap", 1, heap, heap, heap, heap, heap, 0],
                    ["[arena 0x7f0000000000]", "arena", 2, 64 * MIB, arena, arena, arena,
                     arena, 0]]
@@ -38,7 +49,7 @@ def steps_of(path):
 
 
 def test_steps_of_one_region_beside_another_growing(tmp_path):
-    windows = steps_of(recording(tmp_path / "steps.jsonl", True))
+    windows = steps_of(recording(tmp_path / "steps.jsonl", chunks, uneven))
     assert windows[0] == []                 # the pattern must hold two windows running
     for found in windows[1:]:
         assert len(found) == 1, found
@@ -49,4 +60,31 @@ def test_steps_of_one_region_beside_another_growing(tmp_path):
 
 
 def test_uneven_growth_alone_raises_no_steps(tmp_path):
-    assert steps_of(recording(tmp_path / "uneven.jsonl", False)) == [[], [], []]
+    assert steps_of(recording(tmp_path / "uneven.jsonl", lambda i: 0, uneven)) == [[], [], []]
+
+
+def half_seen(i):
+    """The chunk pool, with one tick a window sampled while its burst was being written:
+    that tick sees all but two pages of it, the next tick those pages and its own burst."""
+    return chunks(i) + {4: -8192, 5: 8192}.get(i % 10, 0)
+
+
+def test_burst_seen_half_by_one_tick_joins_the_next(tmp_path):
+    windows = steps_of(recording(tmp_path / "half.jsonl", half_seen, lambda i: 0))
+    assert windows[0] == []
+    for k, found in enumerate(windows[1:], 2):
+        assert len(found) == 1, found
+        ev = found[0]["evidence"]
+        # Ten ticks, two of them one burst: nine bursts, and every byte in a step.
+        assert ev["bursts"] == 9 and ev["quantum"] == CHUNK, ev
+        grown = sum(chunks(i) for i in range(10 * k - 9, 10 * k + 1))
+        assert ev["bytes"] == ev["growth"] == grown, ev
+
+
+def test_growth_that_pairs_up_to_chunks_is_no_steps(tmp_path):
+    # 40 KiB then 88 KiB, again and again: every pair of ticks sums to two chunks, no
+    # tick alone is one. Growth that only averages a multiple is not a chunk pool.
+    def alternate(i):
+        return (40 if i % 2 else 88) * 1024
+
+    assert steps_of(recording(tmp_path / "pairs.jsonl", alternate, lambda i: 0)) == [[], [], []]

@@ -196,3 +196,34 @@ def test_fd_and_mmap_findings_name_their_stacks(tmp_path):
     # The mapping stack rises window after window: a leak of mapped memory, not "other".
     assert verdict["evidence"]["cause"] == "leak"
     assert verdict["evidence"]["bytes_mmap_growth"] == 0
+
+
+def test_verdict_counts_an_arena_not_walked_by_its_rss(tmp_path):
+    """A thread held one arena's lock at the freeze: the other arenas' walks still split
+    the growth, and that arena's RSS growth counts as malloc heap."""
+    rec = Recording(tmp_path / "busy.jsonl")
+    frag, held = 0x7f0000000030, 0x7f0004000030
+    for i in range(4):
+        grown, busy = 8 * MIB * (i + 1), 4 * MIB * (i + 1)
+        arenas = [{"addr": 0x7fff0000, "main": True, "system": 8 * MIB, "top": MIB, "free": 0,
+                   "rss": 8 * MIB},
+                  # All its new memory is free: fragmentation, 8 MiB a window.
+                  {"addr": frag, "system": grown, "top": 65536, "free": grown - 65536,
+                   "rss": grown},
+                  # Live memory, 4 MiB a window; its lock held at the last two freezes.
+                  {"addr": held, "system": busy, "top": 65536, "rss": busy}]
+        if i < 2:
+            arenas[2]["free"] = 0
+        arena_rss = 12 * MIB * (i + 1)
+        rec.sample(i * 10.0, rss=64 * MIB + arena_rss, arenas=arenas, extra={"regions": [
+            ["[heap]", "heap", 1, 8 * MIB, 8 * MIB, 8 * MIB, 8 * MIB, 8 * MIB, 0],
+            ["[arena 0x7f0000000000]", "arena", 2, arena_rss, arena_rss, arena_rss, arena_rss,
+             arena_rss, 0]]})
+    windows = report(rec.write())
+    assert len(windows) == 3
+    for win in windows[1:]:
+        verdict = [f for f in win["findings"] if f["kind"] == "verdict"][0]["evidence"]
+        assert verdict["cause"] == "arena_fragmentation", verdict
+        assert verdict["bytes_arena_fragmentation"] == 8 * MIB, verdict
+        assert verdict["bytes_malloc_heap"] == 4 * MIB, verdict
+        assert verdict["bytes_live_heap"] == verdict["bytes_other"] == 0, verdict

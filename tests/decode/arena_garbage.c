@@ -92,7 +92,10 @@ int main(int argc, char **argv)
 			fill(&s);
 		arena_layout_for(minors[rnd(&s) % 6], &l);
 		if (arena_read_fixed(&l, &m, addr, &fx) == 0) {
+			uint64_t end;
+
 			arena_check_top(&l, &m, &fx, rnd(&s) & 1, BASE + rnd(&s) % IMAGE);
+			arena_committed_end(&l, &m, &fx, rnd(&s) & 1, rnd(&s) % 2 ? BASE : 0, &end);
 			arena_heaps(&l, &m, &fx, 64, on_heap, NULL);
 		} else {
 			/* Walk garbage as if it had passed the checks. */

@@ -21,7 +21,7 @@
  *             5 MiB that is free and resident (up to glibc's arena limit,
  *             8 per core), about 10 MiB/s of free space
  *   chunks    appends fresh 64 KiB chunks (mmap, fully written) to a list:
- *             bursts of 1 to 3 chunks every 200 ms
+ *             bursts of 1 to 3 chunks every 100 ms
  *   heapchunks  the same with malloc(64 KiB) chunks, from [heap]
  *   mmap      maps and writes anonymous memory of varying sizes directly:
  *             about 2.5 MiB/s outside malloc
@@ -29,8 +29,8 @@
  * Controls (same work, no defect):
  *   cache     the leak's allocations kept in a bounded ring (the oldest freed)
  *   churn     malloc and free of the same sizes, steady
- *   startup   one 64 MiB allocation at go, then idle
- *   double    one buffer doubled by realloc from 64 KiB to 64 MiB early on
+ *   startup   one 16 MiB allocation at go, then idle
+ *   double    one buffer doubled by realloc from 64 KiB to 16 MiB early on
  *   fdchurn   opens and closes a socket and a pipe every step
  *   busy      four threads malloc, fill, check and free without pause, so that
  *             freezes often find an arena lock held (the check aborts on any
@@ -42,9 +42,20 @@
 #define LEAK_PER_TICK 52	/* ~2 MiB/s */
 #define CACHE_SLOTS 2048
 #define CHUNK (64 * 1024)
+/*
+ * The controls' one-time growth (startup, double): well above every growth
+ * threshold, and small enough to be over within one 2 s window even when a
+ * busy machine gives the target a fraction of a core (64 MiB took 3-4 s).
+ */
+#define ONCE_BYTES ((size_t)16 << 20)
 #define FRAG_BYTES (5u << 20)
 #define FRAG_EVERY 20		/* ticks between fragmenting threads */
-#define CHUNK_EVERY 8		/* ticks between bursts of 1 to 3 chunks: ~640 KiB/s */
+/*
+ * Ticks between bursts of 1 to 3 chunks: ~1.25 MiB/s, so that a 2 s window
+ * still grows by more than rss_growth's 1 MiB when a busy machine slows the
+ * target down (naps overrun).
+ */
+#define CHUNK_EVERY 4
 
 static pthread_mutex_t hold = PTHREAD_MUTEX_INITIALIZER;
 
@@ -92,12 +103,20 @@ static void *fragment(void *arg)
 }
 
 static double busy_until;
+static pthread_barrier_t busy_gate;
 
-/* A worker of `busy`: churns blocks of varied sizes as fast as it can, checking them. */
+/*
+ * A worker of `busy`: takes its own arena (its first malloc) before the target
+ * is ready, so that every freeze finds all five; at go, churns blocks of
+ * varied sizes as fast as it can, checking them.
+ */
 static void *busy(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
 
+	free(touched(64));
+	pthread_barrier_wait(&busy_gate);
+	pthread_barrier_wait(&busy_gate);
 	while (now() < busy_until) {
 		unsigned char *p[16];
 		size_t n[16];
@@ -127,23 +146,28 @@ int main(int argc, char **argv)
 	long steps = 0, units = 0;
 	size_t slot = 0;
 	char *buf = NULL;
+	pthread_t workers[4];
+	int w;
 
+	if (strcmp(mode, "busy") == 0) {
+		if (pthread_barrier_init(&busy_gate, NULL, 5))
+			return 1;
+		for (w = 0; w < 4; w++)
+			if (pthread_create(&workers[w], NULL, busy, (void *)(uintptr_t)(w + 1)))
+				return 1;
+		pthread_barrier_wait(&busy_gate);	/* every worker has its arena */
+	}
 	target_ready();
 	target_wait();
 	until = now() + secs;
 	if (strcmp(mode, "startup") == 0) {
-		touched((size_t)64 << 20);
-		units = 64 << 20;
+		touched(ONCE_BYTES);
+		units = ONCE_BYTES;
 	} else if (strcmp(mode, "busy") == 0) {
-		pthread_t t[4];
-		int i;
-
 		busy_until = until;
-		for (i = 0; i < 4; i++)
-			if (pthread_create(&t[i], NULL, busy, (void *)(uintptr_t)(i + 1)))
-				return 1;
-		for (i = 0; i < 4; i++)
-			pthread_join(t[i], NULL);
+		pthread_barrier_wait(&busy_gate);
+		for (w = 0; w < 4; w++)
+			pthread_join(workers[w], NULL);
 	}
 	pthread_mutex_lock(&hold);
 	while (now() < until) {
@@ -170,9 +194,9 @@ int main(int argc, char **argv)
 			for (i = 0; i < LEAK_PER_TICK; i++)
 				free(p[i]);
 		} else if (strcmp(mode, "double") == 0) {
-			size_t len = (size_t)CHUNK << steps;
+			if ((size_t)units < ONCE_BYTES) {
+				size_t len = units ? (size_t)units * 2 : CHUNK;
 
-			if (steps <= 10) {
 				buf = realloc(buf, len);
 				if (!buf)
 					abort();
