@@ -44,6 +44,36 @@ def target_path(name):
     return str(path)
 
 
+class LineReader:
+    """Lines from a child's pipe with a timeout. os.read, not readline: readline may pull two
+    lines into Python's buffer, where select() cannot see the second one."""
+
+    def __init__(self, stream):
+        self.fd = stream.fileno()
+        self.buf = b""
+
+    def readline(self, timeout):
+        """The next line (with its newline; "" at end of file), or None after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.fd], [], [], max(left, 0))
+            if not ready:
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                line, self.buf = self.buf, b""
+                return line.decode("utf-8", "replace")
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode("utf-8", "replace") + "\n"
+
+    def rest(self):
+        """What was read past the last line handed out."""
+        rest, self.buf = self.buf, b""
+        return rest.decode("utf-8", "replace")
+
+
 class Target:
     """A test target following the ready/go/done handshake of tests/targets/target.h."""
 
@@ -52,6 +82,7 @@ class Target:
         self.proc = subprocess.Popen(
             [*wrap, target_path(name), *map(str, args)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self._lines = LineReader(self.proc.stdout)
         line = self._readline(timeout)
         if not line.startswith("ready"):
             self.kill()
@@ -60,11 +91,11 @@ class Target:
         self.done_fields = {}
 
     def _readline(self, timeout):
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
+        line = self._lines.readline(timeout)
+        if line is None:
             self.kill()
             raise AssertionError("test target did not answer in time")
-        return self.proc.stdout.readline().strip()
+        return line.strip()
 
     def go(self, timeout=30):
         """Lets the target misbehave and waits for its 'done' line; returns its fields."""
@@ -133,6 +164,7 @@ class Watch:
         self.args = [*wrap, MEMSLEUTH, *map(str, args)]
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
+        self.out = LineReader(self.proc.stdout)
         self.err_lines = []
         deadline = time.monotonic() + timeout
         # os.read, not readline: readline may pull two lines into Python's buffer (a warning
@@ -159,6 +191,7 @@ class Watch:
             self.proc.kill()
             out, err = self.proc.communicate()
             raise AssertionError(f"memsleuth did not finish in {timeout} s: {err}")
+        out = self.out.rest() + out
         err = "".join(self.err_lines) + err
         if SANITIZED:
             assert "Sanitizer" not in err and "runtime error" not in err, err

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import select
 import subprocess
 import time
 
@@ -73,11 +72,9 @@ def read_window(w, timeout=30):
     """Reads the next JSON window from a running Watch."""
     deadline = time.monotonic() + timeout
     while True:
-        left = deadline - time.monotonic()
-        ready, _, _ = select.select([w.proc.stdout], [], [], max(left, 0))
-        if not ready:
+        line = w.out.readline(max(deadline - time.monotonic(), 0))
+        if line is None:
             raise AssertionError("no window from memsleuth in time")
-        line = w.proc.stdout.readline()
         if not line:
             code, out, err = w.wait(10)
             raise AssertionError(f"memsleuth ended ({code}) before a window: {err}")

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import MIB, TARGETS, Target, require_root
+from conftest import MIB, TARGETS, LineReader, Target, require_root
 from probe_helpers import (assert_probes_gone, bpf_objects, describe, in_order, naming,
                            one_window, stacks)
 
@@ -123,6 +123,7 @@ class NamespacedTarget(Target):
                str(mountpoint), str(TARGETS / name), *map(str, args)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True)
+        self._lines = LineReader(self.proc.stdout)
         line = self._readline(10)
         if not line.startswith("ready"):
             self.kill()

@@ -48,8 +48,9 @@ def test_alloc_names_the_leak_and_its_stacks(target, top):
     """top --alloc: malloc stacks from real probes, and the leak detector naming leak_slowly."""
     require_root("the malloc probes need root")
     t = target("alloc_leak", 16 * MIB, 4096, 20)
+    # 40 rows: the leak's evidence (a dozen keys) and its frames fit on one screen.
     r = top("top", t.pid, "-i", "2", "--alloc", "--alloc-duty", "20", "--stack-rate", "200",
-            env=UTF8)
+            env=UTF8, height=40)
     r.term.wait_for(r"on: smaps fds arenas bpf alloc\b")
     go_nowait(t)
     text = r.term.wait_for(r"^ (CRIT|WARN)  leak\b", timeout=60)

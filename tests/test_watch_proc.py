@@ -82,11 +82,14 @@ def test_fds_counted_by_type(target, watch):
 
 def test_control_churn_shows_no_growth(target, watch):
     _, _, win = watch_one_window(target, watch, "control_churn", 3, interval=4)
+    # A sample can fall in the middle of a pass: a block just touched, a heap top glibc has
+    # not trimmed yet. That is at most a few pages; growth is megabytes a second.
+    noise = 4 * NOISE
     # Code pages of libc faulting in are clean file cache, not growth of the process.
     grown = [(r["name"], r["rss_delta"]) for r in win["regions"]
-             if r["rss_delta"] > NOISE and r["kind"] != "file"]
+             if r["rss_delta"] > noise and r["kind"] != "file"]
     assert not grown, grown
-    assert win["totals_delta"]["anon"] < NOISE
+    assert win["totals_delta"]["anon"] < noise
     assert win["fds"]["delta"] == 0
     assert not regions_of_kind(win, "arena")
 
