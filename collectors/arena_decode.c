@@ -370,8 +370,9 @@ int arena_walk_tcache(const struct arena_layout *l, const struct mem_reader *m, 
 				break;
 			}
 			ret = rd(m, e - 16, c, sizeof(c));
+			/* As in the bins: an unmapped link is torn, a deadline or exit is not. */
 			if (ret || (c[1] & ~(uint64_t)SIZE_FLAGS) != want) {
-				ret = -EAGAIN;
+				ret = ret && ret != -EFAULT ? ret : -EAGAIN;
 				break;
 			}
 			(*budget)--;
