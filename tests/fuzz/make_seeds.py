@@ -4,7 +4,8 @@
 
 Run from the repository root after `make all test-targets fuzz-build`, as root (the
 recording with eBPF events and the arena memory images need it). Seeds are real /proc text and real recordings, trimmed so
-that one fuzz execution stays fast; the fuzzer mutates from there.
+that one fuzz execution stays fast; the fuzzer mutates from there. `make_seeds.py arena`
+regenerates only the arena memory images (fuzz_arena).
 """
 import ctypes
 import json
