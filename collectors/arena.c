@@ -156,6 +156,16 @@ static int map_heaps(struct arena_reader *r, struct acc *a)
 	return n < 0 ? n : 0;
 }
 
+static struct acc *acc_of(struct arena_reader *r, uint64_t arena)
+{
+	size_t i;
+
+	for (i = 0; i < r->nacc; i++)
+		if (r->accs[i].fx.addr == arena)
+			return &r->accs[i];
+	return NULL;
+}
+
 /*
  * Reads every arena's fixed fields, following `next` from main_arena, and
  * checks each top chunk against the end of its committed memory. Unfrozen, a
@@ -175,6 +185,9 @@ static int list_arenas(struct arena_reader *r, bool frozen)
 
 		if (r->nacc >= ARENA_MAX_ARENAS)
 			return -E2BIG;
+		/* The ring closes on main_arena: an arena met twice is garbage, not more arenas. */
+		if (acc_of(r, addr))
+			return -ELOOP;
 		a = VEC_PUSH(r->accs, r->nacc, r->acc_cap);
 		if (!a)
 			return -ENOMEM;
@@ -204,16 +217,6 @@ static int list_arenas(struct arena_reader *r, bool frozen)
 		addr = a->fx.next;
 	} while (addr != r->tgt.main_arena);
 	return 0;
-}
-
-static struct acc *acc_of(struct arena_reader *r, uint64_t arena)
-{
-	size_t i;
-
-	for (i = 0; i < r->nacc; i++)
-		if (r->accs[i].fx.addr == arena)
-			return &r->accs[i];
-	return NULL;
 }
 
 /* Resident whole pages inside a free chunk: what malloc_trim would hand back (see mtrim). */

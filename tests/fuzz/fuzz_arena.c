@@ -68,18 +68,12 @@ struct chunk_sum {
 	uint64_t bin, fast, tcache, chunks;
 	const struct arena_layout *l;
 	const struct mem_reader *m;
-	const struct image *im;
 	size_t nseen;
 };
 
 static struct image im;
 static struct seen seen[ARENA_MAX_ARENAS];
 static FILE *trace;
-
-static uint64_t le64(const uint8_t *p)
-{
-	return arena_u64(p);
-}
 
 static void image_parse(const uint8_t *data, size_t size)
 {
@@ -91,11 +85,11 @@ static void image_parse(const uint8_t *data, size_t size)
 	im.budget = data[1] >> 4 ? 8u * (data[1] >> 4) : ARENA_MAX_CHUNKS;
 	im.fail_after = (uint32_t)data[2] | (uint32_t)data[3] << 8;
 	im.reads = im.failed = im.injected = 0;
-	im.main_arena = le64(data + 4);
-	im.heap_lo = le64(data + 12);
-	im.heap_hi = le64(data + 20);
+	im.main_arena = arena_u64(data + 4);
+	im.heap_lo = arena_u64(data + 12);
+	im.heap_hi = arena_u64(data + 20);
 	for (i = 0; i < im.ntcaches && off + 8 <= size; i++, off += 8)
-		im.tcaches[i] = le64(data + off);
+		im.tcaches[i] = arena_u64(data + off);
 	im.ntcaches = (unsigned int)i;
 	im.nsegs = 0;
 	while (off + SEG_HEADER <= size && im.nsegs < MAX_SEGMENTS) {
@@ -103,7 +97,7 @@ static void image_parse(const uint8_t *data, size_t size)
 		uint32_t len;
 
 		memcpy(&len, data + off + 8, sizeof(len));
-		s->addr = le64(data + off);
+		s->addr = arena_u64(data + off);
 		s->bytes = data + off + SEG_HEADER;
 		off += SEG_HEADER;
 		s->len = len < size - off ? len : size - off;
@@ -242,6 +236,16 @@ static int check_heaps(const struct arena_layout *l, const struct mem_reader *m,
 	return n;
 }
 
+static bool seen_before(uint64_t addr, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (seen[i].fx.addr == addr)
+			return true;
+	return false;
+}
+
 /* Follows `next` from main_arena as the reader does; returns the number of arenas read. */
 static size_t list_arenas(const struct arena_layout *l, const struct mem_reader *m,
 			  uint64_t sbrk)
@@ -255,6 +259,8 @@ static size_t list_arenas(const struct arena_layout *l, const struct mem_reader 
 		struct call c;
 		int ret;
 
+		if (seen_before(addr, n))
+			break;
 		memset(s, 0, sizeof(*s));
 		c = call_begin();
 		ret = arena_read_fixed(l, m, addr, &s->fx);
@@ -309,7 +315,7 @@ static void on_chunk(void *ctx, enum free_list where, uint64_t chunk, uint64_t s
 	}
 	/* A thread caches chunks of whichever arena they came from. */
 	call = call_begin();
-	ret = arena_owner(c->l, c->m, chunk, raw, c->im->main_arena, &owner);
+	ret = arena_owner(c->l, c->m, chunk, raw, im.main_arena, &owner);
 	call_end(call, ret == 0, ret);
 	FUZZ_CHECK(ret == 0 || read_error(ret));
 	/* The walk around this callback answers for its own reads only. */
@@ -317,7 +323,7 @@ static void on_chunk(void *ctx, enum free_list where, uint64_t chunk, uint64_t s
 	im.injected = call.injected;
 	if (ret)
 		return;
-	FUZZ_CHECK((raw & 4) || owner == c->im->main_arena);
+	FUZZ_CHECK((raw & 4) || owner == im.main_arena);
 	for (i = 0; i < c->nseen; i++) {
 		if (seen[i].fx.addr == owner) {
 			seen[i].tcache += size;
@@ -348,7 +354,7 @@ static void walk_arenas(const struct arena_layout *l, const struct mem_reader *m
 
 	for (i = 0; i < n; i++) {
 		struct seen *s = &seen[i];
-		struct chunk_sum c = { .l = l, .m = m, .im = &im, .nseen = n };
+		struct chunk_sum c = { .l = l, .m = m, .nseen = n };
 		uint64_t before = *budget;
 		struct call call = call_begin();
 
@@ -370,7 +376,7 @@ static void walk_tcaches(const struct arena_layout *l, const struct mem_reader *
 
 	for (i = 0; i < im.ntcaches; i++) {
 		struct arena_walk_result w = { 0 };
-		struct chunk_sum c = { .l = l, .m = m, .im = &im, .nseen = n };
+		struct chunk_sum c = { .l = l, .m = m, .nseen = n };
 		uint64_t before = *budget;
 		struct call call = call_begin();
 		int ret = arena_tcache_check(l, m, im.tcaches[i]);
