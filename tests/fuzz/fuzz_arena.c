@@ -19,8 +19,8 @@
  *   28 u64  each thread's `tcache` pointer
  * then segments to the end of the input: u64 address, u32 length, the bytes (the last
  * one may be cut short). Reads outside every segment fail with -EFAULT, as
- * process_vm_readv fails on unmapped memory; the first segment holding an address
- * serves it. Seeds are real arena memory (make_seeds.py), so pointers in them resolve.
+ * process_vm_readv fails on unmapped memory; where segments overlap, the one
+ * starting lower (or listed first) serves the bytes. Seeds are real arena memory (make_seeds.py), so pointers in them resolve.
  *
  * With FUZZ_ARENA_TRACE=FILE (replay driver only), every successful read and the
  * figures of each arena are written to FILE: make_seeds.py cuts images down to the
@@ -39,6 +39,7 @@ struct segment {
 	uint64_t addr;
 	const uint8_t *bytes;
 	size_t len;
+	size_t order;		/* place in the input */
 };
 
 struct image {
@@ -75,6 +76,40 @@ static struct image im;
 static struct seen seen[ARENA_MAX_ARENAS];
 static FILE *trace;
 
+static int segment_cmp(const void *a, const void *b)
+{
+	const struct segment *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->order < y->order ? -1 : 1;
+}
+
+/* Sorts the segments by address and cuts each where the one before it ends. */
+static void segments_sort(void)
+{
+	uint64_t end = 0;
+	size_t i, n = 0;
+
+	qsort(im.segs, im.nsegs, sizeof(im.segs[0]), segment_cmp);
+	for (i = 0; i < im.nsegs; i++) {
+		struct segment s = im.segs[i];
+
+		if (n && s.addr < end) {
+			if (s.addr + s.len <= end)
+				continue;
+			s.bytes += end - s.addr;
+			s.len -= end - s.addr;
+			s.addr = end;
+		}
+		if (s.len) {
+			im.segs[n++] = s;
+			end = s.addr + s.len;
+		}
+	}
+	im.nsegs = n;
+}
+
 static void image_parse(const uint8_t *data, size_t size)
 {
 	size_t off = HEADER, i;
@@ -102,19 +137,29 @@ static void image_parse(const uint8_t *data, size_t size)
 		off += SEG_HEADER;
 		s->len = len < size - off ? len : size - off;
 		off += s->len;
+		s->order = im.nsegs;
 		/* A segment running past the top of the address space is no mapping. */
 		if (s->addr + s->len >= s->addr)
 			im.nsegs++;
 	}
+	segments_sort();
 }
 
+/* Finds the segment holding `addr` by bisection: the segments are sorted and disjoint. */
 static const struct segment *segment_at(uint64_t addr)
 {
-	size_t i;
+	size_t lo = 0, hi = im.nsegs;
 
-	for (i = 0; i < im.nsegs; i++)
-		if (addr >= im.segs[i].addr && addr - im.segs[i].addr < im.segs[i].len)
-			return &im.segs[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < im.segs[mid].addr)
+			hi = mid;
+		else if (addr - im.segs[mid].addr >= im.segs[mid].len)
+			lo = mid + 1;
+		else
+			return &im.segs[mid];
+	}
 	return NULL;
 }
 
