@@ -395,7 +395,7 @@ def arena_seeds():
         # The control: everything freed, malloc_trim'd (big chunks in the bins).
         p = start_target("frag_threads", 1, 1, Path(d) / "info", "control")
         go(p)
-        arena_seed("frag_threads_trimmed", p.pid, p)
+        arena_seed("frag_threads_malloc_trim", p.pid, p)
     # The main arena with fastbins, small and large bins and the unsorted bin.
     p = subprocess.Popen([sys.executable, "-c", FREE_LISTS_PY], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
