@@ -13,9 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_ARENAS 1024
-#define MAX_HEAPS 1024		/* 64 GiB per arena */
-#define MAX_CHUNKS 4000000u	/* free chunks walked per freeze, all lists together */
 #define TLS_SCAN 16384u		/* bytes below a thread pointer searched for `tcache` */
 #define FREEZE_ATTEMPTS 3	/* when an arena lock is held or a list is mid-update */
 #define REREADS 3		/* unfrozen reads failing the consistency check */
@@ -153,10 +150,20 @@ static int map_heaps(struct arena_reader *r, struct acc *a)
 	if (a->main)
 		return add_range(r, a, a->fx.top + a->fx.top_size - a->fx.system,
 				 a->fx.top + a->fx.top_size);
-	n = arena_heaps(&r->tgt.layout, &r->mr, &a->fx, MAX_HEAPS, on_heap, &hc);
+	n = arena_heaps(&r->tgt.layout, &r->mr, &a->fx, ARENA_MAX_HEAPS, on_heap, &hc);
 	if (hc.err)
 		return hc.err;
 	return n < 0 ? n : 0;
+}
+
+static struct acc *acc_of(struct arena_reader *r, uint64_t arena)
+{
+	size_t i;
+
+	for (i = 0; i < r->nacc; i++)
+		if (r->accs[i].fx.addr == arena)
+			return &r->accs[i];
+	return NULL;
 }
 
 /*
@@ -197,8 +204,11 @@ static int list_arenas(struct arena_reader *r, bool frozen)
 		struct acc *a;
 		bool sane = false;
 
-		if (r->nacc >= MAX_ARENAS)
+		if (r->nacc >= ARENA_MAX_ARENAS)
 			return -E2BIG;
+		/* The ring closes on main_arena: an arena met twice is garbage, not more arenas. */
+		if (acc_of(r, addr))
+			return -ELOOP;
 		a = VEC_PUSH(r->accs, r->nacc, r->acc_cap);
 		if (!a)
 			return -ENOMEM;
@@ -234,16 +244,6 @@ static int list_arenas(struct arena_reader *r, bool frozen)
 		addr = a->fx.next;
 	} while (addr != r->tgt.main_arena);
 	return 0;
-}
-
-static struct acc *acc_of(struct arena_reader *r, uint64_t arena)
-{
-	size_t i;
-
-	for (i = 0; i < r->nacc; i++)
-		if (r->accs[i].fx.addr == arena)
-			return &r->accs[i];
-	return NULL;
 }
 
 /* Resident whole pages inside a free chunk: what malloc_trim would hand back (see mtrim). */
@@ -339,7 +339,7 @@ static uint64_t tcache_of(struct arena_reader *r, uint64_t tp)
  */
 static int walk_frozen(struct arena_reader *r)
 {
-	uint64_t budget = MAX_CHUNKS;
+	uint64_t budget = ARENA_MAX_CHUNKS;
 	bool busy = false;
 	int ret, first = 0;
 	size_t i;

@@ -17,6 +17,11 @@ struct arena_opts {
 /* The default bound on one freeze: stopping every thread, walking, resuming. */
 #define ARENA_FREEZE_MAX_S 0.2
 
+/* Bounds of one read, also used by the decoder's fuzz harness. */
+#define ARENA_MAX_ARENAS 1024
+#define ARENA_MAX_HEAPS 1024		/* 64 GiB per arena */
+#define ARENA_MAX_CHUNKS 4000000u	/* free chunks walked per freeze, all lists together */
+
 struct arena_reader;
 
 /* Creates a reader for process `pid`; NULL on ENOMEM. Nothing is read yet. */

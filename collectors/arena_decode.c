@@ -217,7 +217,7 @@ static void emit(arena_chunk_fn fn, void *ctx, enum free_list where, uint64_t p,
 
 static int walk_bin(const struct arena_layout *l, const struct mem_reader *m,
 		    const struct arena_fixed *a, unsigned int i, uint64_t *budget,
-		    arena_chunk_fn fn, void *ctx, struct arena_walk_result *out)
+		    uint64_t *room, arena_chunk_fn fn, void *ctx, struct arena_walk_result *out)
 {
 	uint64_t head = bin_at(l, a->addr, i), links[2], prev = head, p;
 	int ret;
@@ -246,8 +246,9 @@ static int walk_bin(const struct arena_layout *l, const struct mem_reader *m,
 		 * being rewritten, this rules out cycles (a revisited chunk would need
 		 * two different predecessors).
 		 */
-		if (c[3] != prev || size < MIN_CHUNK || size % CHUNK_ALIGN || size > MAX_CHUNK)
+		if (c[3] != prev || size < MIN_CHUNK || size % CHUNK_ALIGN || size > *room)
 			return -EAGAIN;
+		*room -= size;
 		(*budget)--;
 		out->chunks++;
 		out->bin_bytes += size;
@@ -260,8 +261,8 @@ static int walk_bin(const struct arena_layout *l, const struct mem_reader *m,
 }
 
 static int walk_fastbin(const struct arena_layout *l, const struct mem_reader *m,
-			uint64_t head, unsigned int i, uint64_t *budget, arena_chunk_fn fn,
-			void *ctx, struct arena_walk_result *out)
+			uint64_t head, unsigned int i, uint64_t *budget, uint64_t *room,
+			arena_chunk_fn fn, void *ctx, struct arena_walk_result *out)
 {
 	struct cycle cy = { .tortoise = 0, .power = 1, .steps = 0 };
 	uint64_t want = MIN_CHUNK + 16u * i, p = head;
@@ -279,8 +280,9 @@ static int walk_fastbin(const struct arena_layout *l, const struct mem_reader *m
 		ret = rd(m, p, c, sizeof(c));
 		if (ret)
 			return ret == -EFAULT ? -EAGAIN : ret;
-		if ((c[1] & ~(uint64_t)SIZE_FLAGS) != want)
+		if ((c[1] & ~(uint64_t)SIZE_FLAGS) != want || want > *room)
 			return -EAGAIN;
+		*room -= want;
 		(*budget)--;
 		out->chunks++;
 		out->fast_bytes += want;
@@ -294,15 +296,21 @@ int arena_walk_bins(const struct arena_layout *l, const struct mem_reader *m,
 		    const struct arena_fixed *a, uint64_t *budget, arena_chunk_fn fn, void *ctx,
 		    struct arena_walk_result *out)
 {
-	uint64_t fast[ARENA_NFASTBINS];
+	/*
+	 * Free chunks and top are disjoint parts of the arena's memory: lists that
+	 * hold more than the rest of it are garbage (or a chunk is on two lists).
+	 */
+	uint64_t fast[ARENA_NFASTBINS], room = 0;
 	unsigned int i;
 	int ret;
 
+	if (a->system > a->top_size)
+		room = a->system - a->top_size;
 	ret = rd(m, a->addr + l->off_fastbins, fast, sizeof(fast));
 	for (i = 0; !ret && i < ARENA_NFASTBINS; i++)
-		ret = walk_fastbin(l, m, fast[i], i, budget, fn, ctx, out);
+		ret = walk_fastbin(l, m, fast[i], i, budget, &room, fn, ctx, out);
 	for (i = 1; !ret && i < ARENA_NBINS; i++)
-		ret = walk_bin(l, m, a, i, budget, fn, ctx, out);
+		ret = walk_bin(l, m, a, i, budget, &room, fn, ctx, out);
 	if (ret && !out->error)
 		out->error = ret;
 	return ret;
@@ -378,8 +386,9 @@ int arena_walk_tcache(const struct arena_layout *l, const struct mem_reader *m, 
 				break;
 			}
 			ret = rd(m, e - 16, c, sizeof(c));
+			/* As in the bins: an unmapped link is torn, a deadline or exit is not. */
 			if (ret || (c[1] & ~(uint64_t)SIZE_FLAGS) != want) {
-				ret = -EAGAIN;
+				ret = ret && ret != -EFAULT ? ret : -EAGAIN;
 				break;
 			}
 			(*budget)--;

@@ -120,9 +120,10 @@ struct arena_walk_result {
  * against its neighbour) and every fastbin (singly linked, demangled from
  * 2.32) of the arena, calling `fn` per chunk when not NULL. Stops after
  * `*budget` chunks in all (the budget is decremented). Returns 0, or -EAGAIN
- * for an inconsistent list (a writer was active: retry frozen), -ELOOP for a
- * cycle, -E2BIG when the budget ran out, -EFAULT for unreadable memory; the
- * totals in `out` cover what was walked before the error.
+ * for an inconsistent list (a writer was active: retry frozen; also lists
+ * holding more bytes than system - top), -ELOOP for a cycle, -E2BIG when the
+ * budget ran out, -EFAULT for unreadable memory; the totals in `out` cover
+ * what was walked before the error.
  */
 int arena_walk_bins(const struct arena_layout *l, const struct mem_reader *m,
 		    const struct arena_fixed *a, uint64_t *budget, arena_chunk_fn fn, void *ctx,

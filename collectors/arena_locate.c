@@ -13,7 +13,6 @@
 
 /* Writable data of libc (its .data/.bss) larger than this is not libc. */
 #define MAX_SCAN_BYTES ((size_t)16 << 20)
-#define MAX_ARENAS 4096
 
 int arena_parse_version(const char *s, unsigned int *minor)
 {
@@ -287,7 +286,7 @@ static int scan_main_arena(const struct arena_target *t, const struct mem_reader
 		    arena_u64(data + off + t->layout.off_top) >= lm->heap_hi)
 			continue;
 		if (arena_is_main(&t->layout, m, addr, data + off, lm->heap_lo, lm->heap_hi,
-				  MAX_ARENAS)) {
+				  ARENA_LOCATE_MAX_ARENAS)) {
 			*found = addr;
 			n++;
 		}

@@ -10,6 +10,9 @@
 #include "analyzer/vma.h"
 #include "collectors/arena_decode.h"
 
+/* Hops along a candidate main_arena's `next` ring before it is rejected. */
+#define ARENA_LOCATE_MAX_ARENAS 4096
+
 /* What reading a glibc process's arenas needs to know about it, found once. */
 struct arena_target {
 	unsigned int glibc_minor;	/* glibc 2.N */

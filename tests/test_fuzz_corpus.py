@@ -29,7 +29,7 @@ def clean_line(text):
 
 def test_every_harness_has_seeds_and_a_driver():
     assert set(HARNESSES) >= {"fuzz_smaps", "fuzz_fds_limits", "fuzz_recording",
-                              "fuzz_regions"}
+                              "fuzz_regions", "fuzz_arena"}
     for h in HARNESSES:
         assert inputs(h, "corpus"), f"{h} has no seed corpus"
         assert (DRIVERS / h).exists(), f"{DRIVERS / h} missing: run 'make fuzz-build'"

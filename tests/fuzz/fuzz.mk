@@ -21,6 +21,8 @@ endif
 # Bounded runs: FUZZ_SECONDS per harness, or exactly FUZZ_RUNS executions when set.
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
+# One harness only, by name (e.g. FUZZ_ONLY=fuzz_arena); every harness when empty.
+FUZZ_ONLY ?=
 
 .PHONY: fuzz-build
 
@@ -36,6 +38,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(FUZZ_MAIN) $(FUZZ_LIB)
 
 fuzz: deps
 	$(MAKE) FUZZ=1 fuzz-build
-	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh build-fuzz/fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_ONLY=$(FUZZ_ONLY) \
+		sh tests/fuzz/run.sh build-fuzz/fuzz
 
 -include $(patsubst tests/fuzz/%.c,$(BUILD)/obj/tests/fuzz/%.d,$(FUZZ_SRCS) tests/fuzz/replay_main.c)

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Regenerates the seed corpora in tests/fuzz/corpus from real processes on this machine.
 
-Run from the repository root after `make all test-targets`, as root (the recording
-with eBPF events needs it). Seeds are real /proc text and real recordings, trimmed so
-that one fuzz execution stays fast; the fuzzer mutates from there.
+Run from the repository root after `make all test-targets fuzz-build`, as root (the
+recording with eBPF events and the arena memory images need it). Seeds are real /proc text and real recordings, trimmed so
+that one fuzz execution stays fast; the fuzzer mutates from there. `make_seeds.py arena`
+regenerates only the arena memory images (fuzz_arena).
 """
 import ctypes
 import json
@@ -224,13 +225,197 @@ def recording_seeds():
     write("fuzz_recording", "long_window", "\n".join(lines) + "\n")
 
 
+# A Python process that leaves every kind of free list filled in its main arena: small
+# and large chunks that a later malloc sorts out of the unsorted bin, then ten frees per
+# fastbin size (seven to the tcache, three to the fastbin; after the large malloc, which
+# would have consolidated them). Live blocks between the freed ones keep them apart.
+FREE_LISTS_PY = r"""
+import ctypes, os
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+def fill(sizes):
+    keep, drop = [], []
+    for size in sizes:
+        drop.append(libc.malloc(size))
+        keep.append(libc.malloc(size))
+    return keep, drop
+big = fill([600, 1500, 3000, 20000, 60000] * 3)
+fast = fill([24, 40, 56, 72, 88, 104, 120] * 10)
+for p in big[1]:
+    libc.free(p)
+sorted_out = libc.malloc(70000)
+for p in fast[1]:
+    libc.free(p)
+# A malloc of 1 KiB or more would consolidate the fastbins: nothing that allocates now.
+os.write(1, b"ready\n")
+os.read(0, 1)
+"""
+
+HEAP_MAX = 64 << 20
+
+
+def arena_json(pid):
+    """One window of memsleuth's arena figures for `pid` (frozen walk, located by it)."""
+    res = subprocess.run([str(MEMSLEUTH), "watch", str(pid), "-i", "0.3", "-n", "1", "--json",
+                          "--no-bpf"], capture_output=True, text=True, timeout=60, check=True)
+    win = json.loads(res.stdout.splitlines()[-1])
+    assert win["arena_read"]["frozen"] and win["arena_read"]["complete"], win["arena_read"]
+    return win
+
+
+def image_bytes(minor, main_arena, heap, tcaches, segments):
+    """The harness's input (see fuzz_arena.c): header, tcache pointers, segments."""
+    out = struct.pack("<BBHQQQ", minor - 26, len(tcaches) << 1, 0, main_arena, *heap)
+    out += b"".join(struct.pack("<Q", t) for t in tcaches)
+    return out + b"".join(struct.pack("<QI", a, len(b)) + b for a, b in segments)
+
+
+def replay_trace(image):
+    """Runs the harness on `image`; returns the addresses it read and the figures it found."""
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "in").write_bytes(image)
+        env = dict(os.environ, FUZZ_ARENA_TRACE=str(Path(d) / "trace"))
+        subprocess.run([str(ROOT / "build" / "fuzz" / "fuzz_arena"), str(Path(d) / "in")],
+                       env=env, check=True, capture_output=True, timeout=60)
+        lines = (Path(d) / "trace").read_text().splitlines()
+    reads = [(int(x.split()[1], 16), int(x.split()[2])) for x in lines if x.startswith("read ")]
+    return reads, [x for x in lines if not x.startswith("read ")]
+
+
+def cut_to_reads(reads):
+    """Merged ranges covering every read; gaps shorter than a segment header are kept."""
+    out = []
+    for lo, n in sorted(reads):
+        if out and lo <= out[-1][1] + 12:
+            out[-1][1] = max(out[-1][1], lo + n)
+        else:
+            out.append([lo, lo + n])
+    return out
+
+
+def arena_seed(name, pid, proc):
+    """Captures the memory the arena walk reads in `pid` and checks that the harness, on
+    the cut image, finds memsleuth's own figures for every arena."""
+    win = arena_json(pid)
+    minor = int(win["arena_read"]["glibc"].split(".")[1])
+    arenas = win["arenas"]
+    main = int(next(a["addr"] for a in arenas if a["main"]), 16)
+    maps = [line.split() for line in read(f"/proc/{pid}/maps").decode().splitlines()]
+    heap = next(tuple(int(x, 16) for x in m[0].split("-")) for m in maps if m[-1] == "[heap]")
+    state_size = 2200 - (8 if minor == 26 else 0)
+    # Each thread's tcache is the first chunk its thread allocated: in [heap] for the main
+    # thread, right after the malloc_state for a thread arena.
+    tcaches = [heap[0] + 16] + [((int(a["addr"], 16) + state_size + 15) & ~15) + 16
+                                for a in arenas if not a["main"]]
+    wanted = [(main - 64, main + state_size + 64), heap]
+    for m in maps:
+        lo, hi = (int(x, 16) for x in m[0].split("-"))
+        if m[1] == "rw-p" and lo % HEAP_MAX == 0 and len(m) == 5:
+            wanted.append((lo, hi))
+    with open(f"/proc/{pid}/mem", "rb") as mem:
+        segments = []
+        for lo, hi in wanted:
+            mem.seek(lo)
+            segments.append((lo, mem.read(hi - lo)))
+    full = image_bytes(minor, main, heap, tcaches, segments)
+    reads, figures = replay_trace(full)
+    cut = []
+    with open(f"/proc/{pid}/mem", "rb") as mem:
+        for lo, hi in cut_to_reads(reads):
+            mem.seek(lo)
+            cut.append((lo, mem.read(hi - lo)))
+    seed = image_bytes(minor, main, heap, tcaches, cut)
+    assert replay_trace(seed)[1] == figures, (figures, replay_trace(seed)[1])
+    assert all(x.endswith(" 0") for x in figures if x.startswith("tcache ")), figures
+    assert "is_main 1" in figures, figures
+    found = {int(x.split()[1], 16): x.split() for x in figures if x.startswith("arena ")}
+    for a in arenas:
+        f = found[int(a["addr"], 16)]
+        assert f[9] == "0", f    # walked to the end
+        assert [int(f[3]), int(f[5]), int(f[11]) + int(f[13]) + int(f[15])] == \
+            [a["system"], a["top"], a["free"]], (f, a)
+    write("fuzz_arena", name, seed)
+    proc.kill()
+    proc.wait()
+
+
+def image_segments(image):
+    """(offset in the file, address, length) of each segment of a harness input."""
+    off = 28 + 8 * ((image[1] >> 1) & 7)
+    while off + 12 <= len(image):
+        addr, n = struct.unpack_from("<QI", image, off)
+        yield off + 12, addr, n
+        off += 12 + n
+
+
+def image_at(image, addr):
+    """The file offset of the image's byte at `addr`."""
+    return next(off + addr - a for off, a, n in image_segments(image) if a <= addr < a + n)
+
+
+def image_word(image, addr):
+    return struct.unpack_from("<Q", image, image_at(image, addr))[0]
+
+
+def with_word(image, addr, value):
+    out = bytearray(image)
+    struct.pack_into("<Q", out, image_at(image, addr), value)
+    return bytes(out)
+
+
+def cycle_seeds(name):
+    """A fastbin and a tcache list of the image closed into a loop (glibc 2.32+ links are
+    stored as `(address of the link >> 12) ^ next`): the walk must see the cycle."""
+    image = (CORPUS / "fuzz_arena" / name).read_bytes()
+    main, tcache = struct.unpack_from("<Q", image, 4)[0], struct.unpack_from("<Q", image, 28)[0]
+
+    def closed(link_of, first):
+        second = (link_of(first) >> 12) ^ image_word(image, link_of(first))
+        return with_word(image, link_of(second), (link_of(second) >> 12) ^ first)
+
+    fast = [image_word(image, main + 16 + 8 * i) for i in range(10)]
+    # A list of two chunks or more: the first one's link is not a mangled NULL.
+    head = next(p for p in fast if p and image_word(image, p + 16) != (p + 16) >> 12)
+    write("fuzz_arena", name + "_fastbin_cycle", closed(lambda p: p + 16, head))
+    entries = [image_word(image, tcache + 128 + 8 * i) for i in range(64)]
+    counts = struct.unpack_from("<64H", image, image_at(image, tcache))
+    head = next(e for e, c in zip(entries, counts) if c >= 3)
+    write("fuzz_arena", name + "_tcache_cycle", closed(lambda e: e, head))
+
+
+def arena_seeds():
+    """Real glibc arenas, cut to the bytes the walk reads (a few KiB each)."""
+    # Two thread arenas whose bins hold runs of 1 KiB chunks, full tcaches.
+    with tempfile.TemporaryDirectory() as d:
+        p = start_target("frag_threads", 2, 1, Path(d) / "info")
+        go(p)
+        arena_seed("frag_threads", p.pid, p)
+        # The control: everything freed, malloc_trim'd (big chunks in the bins).
+        p = start_target("frag_threads", 1, 1, Path(d) / "info", "control")
+        go(p)
+        arena_seed("frag_threads_malloc_trim", p.pid, p)
+    # The main arena with fastbins, small and large bins and the unsorted bin.
+    p = subprocess.Popen([sys.executable, "-c", FREE_LISTS_PY], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().startswith("ready")
+    arena_seed("python_free_lists", p.pid, p)
+    cycle_seeds("python_free_lists")
+
+
 def main():
     if not MEMSLEUTH.exists() or not (TARGETS / "stress_limits").exists():
-        sys.exit("run 'make all test-targets' first")
+        sys.exit("run 'make all test-targets fuzz-build' first")
+    if sys.argv[1:] == ["arena"]:
+        arena_seeds()
+        return
     smaps_seeds()
     regions_seeds()
     fd_seeds()
     recording_seeds()
+    if os.geteuid() == 0:
+        arena_seeds()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Runs every libFuzzer harness in DIR one after another, each bounded by FUZZ_SECONDS
-# or by FUZZ_RUNS executions; new inputs go to build-fuzz/corpus, crashers to
-# build-fuzz/crashes. Exits 1 when any harness found a crash, leak or UB.
+# Runs every libFuzzer harness in DIR one after another (or only FUZZ_ONLY, a harness
+# name), each bounded by FUZZ_SECONDS or by FUZZ_RUNS executions; new inputs go to
+# build-fuzz/corpus, crashers to build-fuzz/crashes. Exits 1 when any harness found a
+# crash, leak or UB.
 set -u
 
 dir=${1:?usage: run.sh BUILD/fuzz}
@@ -10,11 +11,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(dirname "$dir")
 seconds=${FUZZ_SECONDS:-60}
 runs=${FUZZ_RUNS:-}
+only=${FUZZ_ONLY:-}
 status=0
 
 for bin in "$dir"/fuzz_*; do
     [ -x "$bin" ] || continue
     name=$(basename "$bin")
+    [ -z "$only" ] || [ "$name" = "$only" ] || continue
     corpus="$work/corpus/$name"
     crashes="$work/crashes/$name"
     mkdir -p "$corpus" "$crashes"
@@ -48,4 +51,8 @@ for bin in "$dir"/fuzz_*; do
         "$work/$name.log" | sed "s/^/$name /" >&2
     echo "$name wall_seconds: $((end - start))" >&2
 done
+if [ -n "$only" ] && [ ! -x "$dir/$only" ]; then
+    echo "FUZZ_ONLY=$only: no such harness in $dir" >&2
+    status=2
+fi
 exit $status
