@@ -207,7 +207,7 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
         assert_summary_shown(summary, f["summary"])
         # Cut at a word, and a figure keeps its unit.
         assert summary.endswith("\u2026") and not re.search(r"\d\u2026$", summary), text
-    term.resize(80, 40)
+    term.resize(80, 50)
     term.keys("1")
     text = term.wait_for(r"^ FINDINGS  window #3 \(10s\)")
     shown = finding_lines(text)
