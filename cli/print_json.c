@@ -233,6 +233,18 @@ static json_t *alloc_arenas_json(const struct window *w)
 	return a;
 }
 
+json_t *alloc_counts_json(const struct alloc_summary *a, json_t *arenas)
+{
+	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			 "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
+			 "duty", a->duty, "share", a->share,
+			 "since", a->since, "calls", (json_int_t)a->calls, "frees",
+			 (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
+			 (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
+			 (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
+			 arenas);
+}
+
 /* What the malloc probes saw, and how far their stack figures are estimates. */
 static json_t *alloc_json(const struct window *w)
 {
@@ -240,14 +252,7 @@ static json_t *alloc_json(const struct window *w)
 	struct preattach now, win;
 	json_t *j;
 
-	j = json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-		      "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
-		      "duty", a->duty, "share", a->share,
-		      "since", a->since, "calls", (json_int_t)a->calls, "frees",
-		      (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
-		      (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
-		      (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
-		      a->has_arenas ? alloc_arenas_json(w) : json_null());
+	j = alloc_counts_json(a, a->has_arenas ? alloc_arenas_json(w) : json_null());
 	if (!j)
 		return NULL;
 	/* Frees of no record, and the memory from before attach they are estimated to free. */

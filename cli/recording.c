@@ -3,6 +3,7 @@
 #include "cli/recording.h"
 #include "cli/recording_columns.h"
 #include "analyzer/idmap.h"
+#include "cli/print.h"
 #include "cli/util.h"
 
 #include <errno.h>
@@ -215,14 +216,7 @@ static json_t *alloc_object(const struct sample *s)
 								(json_int_t)a->arenas[i].bytes,
 								(json_int_t)a->arenas[i].count));
 	}
-	j = json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-		      "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
-		      "duty", a->duty, "share", a->share,
-		      "since", a->since, "calls", (json_int_t)a->calls, "frees",
-		      (json_int_t)a->frees, "recorded", (json_int_t)a->recorded, "missed_frees",
-		      (json_int_t)a->missed_frees, "lost", (json_int_t)a->lost, "lost_live",
-		      (json_int_t)a->lost_live, "live_cap", (json_int_t)a->live_cap, "arenas",
-		      arenas);
+	j = alloc_counts_json(a, arenas);
 	if (j)
 		json_object_update_new(j, json_pack("{s:I, s:I, s:b, s:o}", "unmatched_frees",
 						    (json_int_t)a->unmatched_frees,
