@@ -224,13 +224,16 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
     assert re.search(r"^        accept_conn\+0x30 \(net\.c:71\)$", text, re.M), text
     # The fourth row, chunk_steps: the stack of the steps' mmaps, the quantum in units.
     term.keys("Down", "Down", "Down", "Enter")
-    text = term.wait_for(r"^        pool_grow\+0x2c \(pool\.c:31\)$")
+    # Drawn top to bottom: wait for the frames and the evidence below them.
+    text = term.wait_for(lambda t: all(re.search(x, t, re.M) for x in (
+        r"^        pool_grow\+0x2c \(pool\.c:31\)$", r"^      quantum_source: ")))
     assert re.search(r"^      quantum: 65536 \(64\.0 KiB\)$", text, re.M), text
     assert re.search(r"^      quantum_source: events$", text, re.M), text
     assert "accept_conn" not in text, "one finding is expanded at a time"
     # The sixth row, the warn leak: the whole summary wrapped, every figure, every frame.
     term.keys("Down", "Down", "Enter")
-    text = term.wait_for(r"^        leaky_alloc\+0x1a \(leak\.c:42\)$")
+    text = term.wait_for(lambda t: all(re.search(x, t, re.M) for x in (
+        r"^        leaky_alloc\+0x1a \(leak\.c:42\)$", r"^      bytes_per_s: ")))
     for key in leak:
         assert re.search(rf"^      {key}: ", text, re.M), (key, text)
     assert re.search(r"^      run_bytes: 122880 \(120 KiB\)$", text, re.M), text
