@@ -101,9 +101,12 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 		snprintf(err, errlen, "cannot read /proc/%d/smaps: %s", s->proc.pid, strerror(-ret));
 		return ret;
 	}
-	/* An exiting process can leave an empty smaps behind. */
+	/*
+	 * Only a process whose memory is gone has no mappings: one exiting (its
+	 * state is not Z yet, so it looks alive) or a zombie leader.
+	 */
 	if (s->smaps.len == 0)
-		return proc_alive(&s->proc) ? 0 : -ESRCH;
+		return -ESRCH;
 	ret = smaps_parse(s->smaps.data, s->smaps.len, &vmas, &perr);
 	if (ret) {
 		snprintf(err, errlen, "cannot parse /proc/%d/smaps: line %zu: %s", s->proc.pid,
