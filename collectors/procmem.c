@@ -14,14 +14,22 @@
 
 #define BLOCK 65536u
 #define PAGE 4096u
+#define BLOCK_PAGES (BLOCK / PAGE)
 #define NBLOCKS 64u	/* 4 MiB of cache */
 #define PM_PRESENT ((uint64_t)1 << 63)
 /* pagemap entries read per system call. */
 #define PM_BATCH 4096u
 
+/*
+ * A block holds only the pages that were in the target's RAM when it was
+ * read: reading a page that is not (never touched, or given back by
+ * malloc_trim) makes the kernel allocate it, in the target, for good. So a
+ * block is read page by page as pagemap allows, and a read that needs a page
+ * the block lacks reads just the bytes asked for.
+ */
 struct block {
 	uint64_t base;
-	bool valid;
+	uint32_t have;		/* bit i: page i of the block is in data */
 	uint8_t data[BLOCK];
 };
 
@@ -71,7 +79,7 @@ void procmem_forget(struct procmem *pm)
 	unsigned int i;
 
 	for (i = 0; i < NBLOCKS; i++)
-		pm->blocks[i].valid = false;
+		pm->blocks[i].have = 0;
 }
 
 void procmem_set_deadline(struct procmem *pm, double deadline)
@@ -92,6 +100,75 @@ static int vm_read(int pid, uint64_t addr, void *buf, size_t len)
 	return -EFAULT;
 }
 
+static int open_pagemap(struct procmem *pm)
+{
+	char path[64];
+
+	if (pm->pagemap_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pm->pid);
+	pm->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	return pm->pagemap_fd < 0 ? -errno : 0;
+}
+
+/*
+ * Reads into `b` the pages of the block at `base` that are present in the
+ * target, in one system call. Without pagemap nothing is read: every read
+ * then asks for just its own bytes.
+ */
+static void block_fill(struct procmem *pm, struct block *b, uint64_t base)
+{
+	uint64_t entries[BLOCK_PAGES];
+	struct iovec local[BLOCK_PAGES], remote[BLOCK_PAGES];
+	unsigned int i, n = 0;
+	ssize_t got;
+
+	b->base = base;
+	b->have = 0;
+	if (open_pagemap(pm) ||
+	    pread(pm->pagemap_fd, entries, sizeof(entries), (off_t)(base / PAGE * 8)) !=
+		    (ssize_t)sizeof(entries))
+		return;
+	for (i = 0; i < BLOCK_PAGES; i++) {
+		if (!(entries[i] & PM_PRESENT))
+			continue;
+		/* Runs of present pages make one iovec each. */
+		if (n && (uint8_t *)local[n - 1].iov_base + local[n - 1].iov_len ==
+				 b->data + (size_t)i * PAGE) {
+			local[n - 1].iov_len += PAGE;
+			remote[n - 1].iov_len += PAGE;
+		} else {
+			local[n].iov_base = b->data + (size_t)i * PAGE;
+			remote[n].iov_base = (void *)(uintptr_t)(base + (uint64_t)i * PAGE);
+			local[n].iov_len = remote[n].iov_len = PAGE;
+			n++;
+		}
+	}
+	if (!n)
+		return;
+	got = process_vm_readv(pm->pid, local, n, remote, n, 0);
+	/* A short read stops at the first page that failed: keep the pages before it. */
+	for (i = 0; i < n && got > 0; i++) {
+		size_t first = (size_t)((uint8_t *)local[i].iov_base - b->data) / PAGE, k;
+
+		for (k = 0; k < local[i].iov_len / PAGE && got >= (ssize_t)PAGE; k++) {
+			b->have |= (uint32_t)1 << (first + k);
+			got -= PAGE;
+		}
+	}
+}
+
+/* Whether `b` holds bytes [off, off + n) of its block. */
+static bool block_has(const struct block *b, size_t off, size_t n)
+{
+	size_t p;
+
+	for (p = off / PAGE; p <= (off + n - 1) / PAGE; p++)
+		if (!(b->have & ((uint32_t)1 << p)))
+			return false;
+	return true;
+}
+
 int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	struct procmem *pm = ctx;
@@ -106,18 +183,16 @@ int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 		struct block *b = &pm->blocks[(base / BLOCK) % NBLOCKS];
 		size_t off = (size_t)(addr - base), n = BLOCK - off < len ? BLOCK - off : len;
 
-		if (!b->valid || b->base != base) {
-			int ret = vm_read(pm->pid, base, b->data, BLOCK);
+		if (!b->have || b->base != base)
+			block_fill(pm, b, base);
+		if (block_has(b, off, n)) {
+			memcpy(out, b->data + off, n);
+		} else {
+			int ret = vm_read(pm->pid, addr, out, n);
 
-			/* A block can straddle the end of a mapping: read just what was asked. */
-			if (ret) {
-				b->valid = false;
-				return ret == -ESRCH ? ret : vm_read(pm->pid, addr, out, len);
-			}
-			b->base = base;
-			b->valid = true;
+			if (ret)
+				return ret;
 		}
-		memcpy(out, b->data + off, n);
 		out += n;
 		addr += n;
 		len -= n;
@@ -129,17 +204,13 @@ long procmem_resident(struct procmem *pm, uint64_t lo, uint64_t hi, uint64_t *bi
 {
 	uint64_t pages = (hi - lo) / PAGE, done = 0, *batch;
 	long resident = 0;
+	int ret;
 
 	if (lo % PAGE || hi % PAGE || hi < lo)
 		return -EINVAL;
-	if (pm->pagemap_fd < 0) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "/proc/%d/pagemap", pm->pid);
-		pm->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (pm->pagemap_fd < 0)
-			return -errno;
-	}
+	ret = open_pagemap(pm);
+	if (ret)
+		return ret;
 	batch = malloc(PM_BATCH * sizeof(*batch));
 	if (!batch)
 		return -ENOMEM;

@@ -7,9 +7,11 @@
 #include <stdint.h>
 
 /*
- * Small reads go through a cache of 4 KiB blocks, so walking free lists costs
- * a system call per block rather than per chunk. The cache is only valid while
- * the target cannot run: call procmem_forget() whenever it may have.
+ * Small reads go through a cache of 64 KiB blocks, so walking free lists costs
+ * a system call per block rather than per chunk. A block holds only the pages
+ * present in the target's RAM (pagemap): reading any other page would make the
+ * kernel allocate it in the target. The cache is only valid while the target
+ * cannot run: call procmem_forget() whenever it may have.
  */
 struct procmem;
 

@@ -101,9 +101,12 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	ret = fd < 0 ? -errno : smaps_read_fd(fd, &vmas, &perr);
 	if (fd >= 0)
 		close(fd);
-	/* An exiting process can leave an empty smaps behind. */
+	/*
+	 * Only a process whose memory is gone has no mappings: one exiting (its
+	 * state is not Z yet, so it looks alive) or a zombie leader.
+	 */
 	if (ret == -ENODATA)
-		return proc_alive(&s->proc) ? 0 : -ESRCH;
+		return -ESRCH;
 	if (ret == -EINVAL) {
 		/* Text cut short by the process exiting mid-read is not a parse failure. */
 		if (!proc_alive(&s->proc))
