@@ -104,6 +104,29 @@ static void stop_target(pid_t target)
 	waitpid(target, NULL, 0);
 }
 
+#define DEMO_TICK_S 0.5
+
+/* The window the user asked for with -i/--interval (the last one), else the demo's 5 s. */
+static double user_window(int argc, char **argv)
+{
+	double w = 5;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *v = NULL;
+
+		if ((!strcmp(argv[i], "-i") || !strcmp(argv[i], "--interval")) && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--interval=", 11))
+			v = argv[i] + 11;
+		else if (!strncmp(argv[i], "-i", 2) && argv[i][2])
+			v = argv[i] + 2;
+		if (v)
+			w = strtod(v, NULL);
+	}
+	return w;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	char pidbuf[16], err[256];
@@ -143,8 +166,8 @@ int cmd_demo(int argc, char **argv)
 	}
 	close(ready_fd);
 	fprintf(stderr, "memsleuth demo: started demo target, PID %d\n", (int)target);
-	/* top|watch PID -i 5 [--alloc --alloc-optional] [the user's options, which win]. */
-	wargv = calloc((size_t)argc + 7, sizeof(*wargv));
+	/* top|watch PID -i 5 [--tick 0.5] [--alloc --alloc-optional] [the user's options, which win]. */
+	wargv = calloc((size_t)argc + 9, sizeof(*wargv));
 	if (!wargv) {
 		stop_target(target);
 		return EXIT_RUNTIME;
@@ -154,6 +177,11 @@ int cmd_demo(int argc, char **argv)
 	wargv[n++] = pidbuf;
 	wargv[n++] = "-i";
 	wargv[n++] = "5";
+	/* Ticks of 0.5 s: ten per window, so that chunk steps show even on a busy machine. */
+	if (!live && user_window(argc, argv) >= DEMO_TICK_S) {
+		wargv[n++] = "--tick";
+		wargv[n++] = "0.5";
+	}
 	if (alloc) {
 		wargv[n++] = "--alloc";
 		wargv[n++] = "--alloc-optional";
