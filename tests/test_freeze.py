@@ -154,8 +154,14 @@ def test_busy_target_is_read_without_harm(target, watch):
     assert done["mode"] == "busy"          # its own integrity checks passed
     windows = w.json_windows(timeout=40)
     assert len(windows) == 10
+    # A read cut short (the --freeze-max deadline on a loaded machine) lists the arenas it
+    # reached and says it is incomplete; a complete read lists all five.
+    full = [win for win in windows if len(win["arenas"]) == 5]
+    assert len(full) >= len(windows) // 2, [len(win["arenas"]) for win in windows]
     for win in windows:
-        assert len(win["arenas"]) == 5, win["arenas"]
+        assert 1 <= len(win["arenas"]) <= 5, win["arenas"]
+        if len(win["arenas"]) < 5:
+            assert not win["arena_read"]["complete"], win["arena_read"]
         if win["arena_read"]["complete"]:
             assert all(a["walked"] for a in win["arenas"])
         for a in win["arenas"]:
