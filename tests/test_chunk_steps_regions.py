@@ -88,3 +88,23 @@ def test_growth_that_pairs_up_to_chunks_is_no_steps(tmp_path):
         return (40 if i % 2 else 88) * 1024
 
     assert steps_of(recording(tmp_path / "pairs.jsonl", alternate, lambda i: 0)) == [[], [], []]
+
+
+def growing_ticks(k):
+    """One or two chunks in turn in the first k ticks of each ten, nothing in the others."""
+    return lambda i: (1 + (i - 1) % 2) * CHUNK if (i - 1) % 10 < k else 0
+
+
+def test_steps_in_few_ticks_are_within_chance(tmp_path):
+    # Growth at any rate lands on a multiple of 64 KiB (give or take a page) in 3 ticks of 16:
+    # four ticks of four on a multiple happen by chance once in 800 windows, too often to warn.
+    path = recording(tmp_path / "four.jsonl", growing_ticks(4), lambda i: 0)
+    assert steps_of(path) == [[], [], []]
+
+
+def test_steps_in_five_ticks_of_five_are_a_pool(tmp_path):
+    windows = steps_of(recording(tmp_path / "five.jsonl", growing_ticks(5), lambda i: 0))
+    assert windows[0] == []
+    for found in windows[1:]:
+        assert len(found) == 1, found
+        assert found[0]["evidence"]["bursts"] == 5, found[0]["evidence"]
