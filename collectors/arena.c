@@ -495,8 +495,17 @@ static int fill(struct arena_reader *r, struct sample *s)
 		st->rss = a->rss;
 		st->walked = a->walked;
 		if (a->walked) {
-			st->tcache = a->tcache;
-			st->free = a->walk.bin_bytes + a->walk.fast_bytes + a->tcache;
+			/*
+			 * Free chunks lie in the arena's memory outside top: as the bin
+			 * walk does, cap the tcaches (garbage or a chunk on two lists) to
+			 * what is left of it.
+			 */
+			uint64_t room = a->fx.system > a->fx.top_size ? a->fx.system - a->fx.top_size : 0;
+			uint64_t binned = a->walk.bin_bytes + a->walk.fast_bytes;
+
+			st->tcache = binned + a->tcache <= room ? a->tcache
+				   : room > binned ? room - binned : 0;
+			st->free = binned + st->tcache;
 			st->reclaimable = a->reclaimable;
 			/* Without exact live bytes, live = system - top - free, so (A) = free / system. */
 			st->fragmentation = a->fx.system ? (double)st->free / (double)a->fx.system : 0;
