@@ -51,6 +51,7 @@ struct arena_reader {
 	 * like any freeze, so that tests can kill memsleuth while the target is stopped.
 	 */
 	double hold_s;
+	const struct vma_list *vmas;	/* the mappings given to the read under way; may be NULL */
 	struct acc *accs;
 	size_t nacc, acc_cap;
 };
@@ -139,17 +140,37 @@ static void on_heap(void *ctx, uint64_t start, uint64_t size)
 		hc->err = add_range(hc->r, hc->a, start, start + size);
 }
 
+/* The bytes the target maps (0 when unknown): no arena's memory is larger. */
+static uint64_t mapped_bytes(const struct vma_list *l)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; l && i < l->n; i++)
+		sum += l->v[i].end - l->v[i].start;
+	return sum;
+}
+
 /* The committed memory of each arena and its residency. */
 static int map_heaps(struct arena_reader *r, struct acc *a)
 {
 	struct heap_ctx hc = { .r = r, .a = a };
+	uint64_t end = a->fx.top + a->fx.top_size, len = a->fx.system, mapped;
 	int n;
 
 	if (a->fx.system == 0)
 		return 0;
-	if (a->main)
-		return add_range(r, a, a->fx.top + a->fx.top_size - a->fx.system,
-				 a->fx.top + a->fx.top_size);
+	if (a->main) {
+		/*
+		 * A system figure larger than all the target maps (garbage, or a
+		 * hostile target's) is cut to that: the pagemap is read for what
+		 * exists, not for terabytes of address space.
+		 */
+		mapped = mapped_bytes(r->vmas);
+		if (mapped && len > mapped)
+			len = mapped;
+		return add_range(r, a, end - len, end);
+	}
 	n = arena_heaps(&r->tgt.layout, &r->mr, &a->fx, ARENA_MAX_HEAPS, on_heap, &hc);
 	if (hc.err)
 		return hc.err;
@@ -529,6 +550,7 @@ int arena_reader_read(struct arena_reader *r, const struct vma_list *vmas, struc
 	int ret = 0;
 
 	freezer_thaw(r->fz);
+	r->vmas = vmas;
 	if (!r->located && locate(r, vmas))
 		return 0;
 	if (!r->o.freeze || read_frozen(r, s) != 0) {

@@ -2,6 +2,7 @@
 """Hostile and odd targets: PID reuse, exec, zombies, namespaces, static binaries,
 unreadable processes, and names full of control bytes and invalid UTF-8."""
 import json
+import os
 import select
 import signal
 import subprocess
@@ -215,6 +216,42 @@ def start_odd(tmp_path, args):
         t.kill()
     assert w.returncode == 0, err
     return out, first + err, rec
+
+
+def test_main_arena_claiming_terabytes_is_cut_to_its_mappings(target, tmp_path):
+    """A main arena whose system figure says 8 TiB, its lock held: memsleuth reads what the
+    target maps, not 8 TiB of address space (a bitmap of 256 MiB, 2 billion pagemap entries)."""
+    require_root()
+    t = target("huge_system")
+    out, err = tmp_path / "out", tmp_path / "err"
+    with out.open("w") as o, err.open("w") as e:
+        proc = subprocess.Popen([MEMSLEUTH, "watch", str(t.pid), "-i", "1", "-n", "2",
+                                 "--json", "--no-bpf"], stdout=o, stderr=e)
+    # The figure changes after memsleuth found main_arena and read it once.
+    deadline = time.monotonic() + 20
+    while "watching PID" not in err.read_text():
+        assert time.monotonic() < deadline and proc.poll() is None, err.read_text()
+        time.sleep(0.05)
+    assert "ok" in t.go(), "glibc's malloc_state layout was not found where 2.27-2.42 put it"
+    deadline = time.monotonic() + 60
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("memsleuth still reading after 60 s")
+        time.sleep(0.1)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, err.read_text()
+    assert_no_sanitizer_report(err.read_text())
+    # Its own memory: tens of MiB as for any small target, not a 256 MiB bitmap.
+    assert usage.ru_maxrss * 1024 < 200 * MIB, usage.ru_maxrss
+    window = json.loads(out.read_text().splitlines()[-1])
+    main = [a for a in window["arenas"] if a["main"]]
+    assert main and main[0]["system"] == 1 << 43, window["arenas"]
+    assert main[0]["rss"] <= window["totals"]["rss"], (main[0], window["totals"])
+    assert t.proc.poll() is None            # the target lives on
 
 
 def test_odd_names_keep_json_valid(tmp_path):
