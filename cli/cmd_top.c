@@ -32,7 +32,7 @@ static void help(FILE *f)
 		"usage: memsleuth top PID [options]\n"
 		"       memsleuth top --replay FILE [-i SECONDS] [-n FRAMES]\n"
 		"\n"
-		"A live view of process PID's memory and fd growth, refreshed every second,\n"
+		"A live view of process PID's memory and fd growth, refreshed every tick (1 s),\n"
 		"with the findings of each closed window; or the same view over a recording\n"
 		"made with 'memsleuth watch PID -o FILE' or 'memsleuth top PID -o FILE'.\n"
 		"Press h in the view for its keys; q quits.\n"
@@ -42,6 +42,9 @@ static void help(FILE *f)
 		"                          made (default 30, at most 600; a replay defaults to\n"
 		"                          its recording's); + and - change it in the view\n"
 		"  -n, --frames FRAMES     stop after FRAMES refreshes (for scripts and tests)\n"
+		"      --tick SECONDS      sample and refresh every SECONDS (default 1, from 0.1\n"
+		"                          to 5 and at most the window); finer ticks show\n"
+		"                          growth steps in short windows\n"
 		"  -o, --output FILE       also record the raw samples to FILE\n"
 		"      --replay FILE       show a recording instead of a live target\n"
 		LIVE_OPTS_HELP
@@ -53,7 +56,15 @@ static void help(FILE *f)
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_REPLAY = 256 };
+enum { OPT_REPLAY = 256, OPT_TICK };
+
+/*
+ * A finer tick would cost more than top's 2% of a core and overflow the
+ * model's 1024 samples; a coarser one than the shortest window (5 s, key -)
+ * would leave windows without a tick.
+ */
+#define MIN_TICK_S 0.1
+#define MAX_TICK_S 5.0
 
 struct top_args {
 	struct session_opts s;
@@ -69,12 +80,13 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		{ "frames", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "help", no_argument, NULL, 'h' },
 		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
-	bool live_only = false;
+	bool live_only = false, tick_set = false;
 	char err[256];
 	int c, ret;
 
@@ -105,6 +117,16 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		case OPT_REPLAY:
 			a->replay = optarg;
 			break;
+		case OPT_TICK:
+			if (parse_seconds(optarg, "tick", &a->s.tick_s, err, sizeof(err)))
+				goto usage;
+			if (a->s.tick_s < MIN_TICK_S || a->s.tick_s > MAX_TICK_S) {
+				snprintf(err, sizeof(err), "tick must be from %g to %g seconds in top",
+					 MIN_TICK_S, MAX_TICK_S);
+				goto usage;
+			}
+			tick_set = true;
+			break;
 		case 'h':
 			help(stdout);
 			*status = EXIT_OK;
@@ -132,8 +154,8 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			goto usage;
 		}
 		if (live_only) {
-			snprintf(err, sizeof(err), "-o, --alloc, --no-bpf and the probe and arena "
-						   "options are for a live target, not --replay");
+			snprintf(err, sizeof(err), "-o, --tick, --alloc, --no-bpf and the probe and "
+						   "arena options are for a live target, not --replay");
 			goto usage;
 		}
 		return 0;
@@ -150,6 +172,11 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		goto usage;
 	if (a->s.alloc && !a->s.bpf) {
 		snprintf(err, sizeof(err), "--alloc needs the eBPF probes: drop --no-bpf, run as root");
+		goto usage;
+	}
+	if (tick_set && a->s.tick_s > a->s.window_s) {
+		snprintf(err, sizeof(err), "tick (%g s) must not exceed the interval (%g s)",
+			 a->s.tick_s, a->s.window_s);
 		goto usage;
 	}
 	if (a->s.tick_s > a->s.window_s)

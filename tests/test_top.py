@@ -326,7 +326,7 @@ def test_top_records_what_it_shows(target, top, tmp_path):
     """top -o writes a recording that report and top --replay read back."""
     t = target("grow_heap_anon", 8, 0)
     rec = tmp_path / "live.jsonl"
-    r = top("top", t.pid, "-i", "5", "--no-bpf", "-o", rec)
+    r = top("top", t.pid, "-i", "5", "--tick", "0.5", "--no-bpf", "-o", rec)
     r.term.wait_for(rf"pid {t.pid} ")
     t.go()
     r.term.wait_for(r"^ \[heap\] .* \+8\.[01] MiB")
@@ -335,6 +335,13 @@ def test_top_records_what_it_shows(target, top, tmp_path):
     assert r.status() == 0
     res = run(["report", rec, "--json"], check=0)
     assert json.loads(res.stdout.splitlines()[0])["pid"] == t.pid
+    # --tick sets how often top samples (and refreshes): ten samples a 5 s window.
+    lines = [json.loads(x) for x in rec.read_text().splitlines()]
+    assert lines[0]["tick_s"] == 0.5
+    times = [x["t"] for x in lines[1:] if x.get("type") == "sample"]
+    assert len(times) >= 11 and sorted(times) == times, times
+    gaps = sorted(b - a for a, b in zip(times, times[1:]))
+    assert 0.4 < gaps[len(gaps) // 2] < 0.6, gaps
     replay = top("top", "--replay", rec)
     text = replay.term.wait_for(r"REPLAY \d+/\d+")
     assert re.search(rf"pid {t.pid} grow_heap_anon", text), text
@@ -359,7 +366,7 @@ def test_help_names_every_option():
                 "--replay FILE", "--alloc ", "--alloc-duty PCT", "--alloc-exact",
                 "--alloc-sample BYTES", "--alloc-optional", "--no-bpf", "--no-freeze",
                 "--freeze-max MS", "--no-arenas", "--fault-rate N", "--stack-rate N",
-                "-h, --help"):
+                "--tick SECONDS", "-h, --help"):
         assert opt in out, (opt, out)
 
 
@@ -368,7 +375,9 @@ def test_usage_errors(tmp_path):
     for args in (["top"], ["top", "1", "--replay", rec], ["top", "--replay", rec, "--no-bpf"],
                  ["top", "--replay", rec, "--alloc"], ["top", "1", "--alloc-duty", "0"],
                  ["top", "1", "--freeze-max", "20000"], ["top", "1", "--fault-rate", "x"],
-                 ["top", "1", "-i", "1000"], ["top", "1", "--bogus"], ["top", "abc"]):
+                 ["top", "1", "-i", "1000"], ["top", "1", "--bogus"], ["top", "abc"],
+                 ["top", "1", "--tick", "6"], ["top", "1", "--tick", "0.06"],
+                 ["top", "1", "-i", "2", "--tick", "3"], ["top", "--replay", rec, "--tick", "1"]):
         res = run(args, check=2)
         assert len(res.stderr.strip().splitlines()) == 1, res.stderr
         assert res.stderr.startswith("memsleuth top: "), res.stderr
