@@ -157,6 +157,7 @@ static int64_t quanta(int64_t d, int64_t q)
 
 struct steps {
 	int64_t quantum, steps, bursts, tries, step_bytes, growth, common;
+	double chance;		/* of as many bursts by chance: below STEP_CHANCE */
 	bool exact;
 };
 
@@ -219,10 +220,11 @@ static bool find_steps(const struct window *w, int64_t q, const struct region_de
 			biggest = n;
 	}
 	st->common = g ? g * q : q;
+	st->chance = chance(st->bursts, st->tries, q);
 	return st->bursts >= STEP_MIN_BURSTS && st->common <= STEP_MAX_QUANTUM && st->steps >= STEP_MIN_STEPS &&
 	       (double)st->step_bytes >= STEP_SHARE * (double)st->growth &&
 	       biggest * 3 <= st->steps && split * STEP_SPLIT_EVERY <= st->bursts &&
-	       chance(st->bursts, st->tries, q) < STEP_CHANCE;
+	       st->chance < STEP_CHANCE;
 }
 
 /* The region that grew most among the malloc-area kinds. */
@@ -314,7 +316,8 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 			    units_bytes(b3, sizeof(b3), (double)st.common));
 	if (!f->summary || finding_add_int(f, "quantum", st.common) ||
 	    finding_add_int(f, "steps", st.step_bytes / st.common) ||
-	    finding_add_int(f, "bursts", st.bursts) || finding_add_int(f, "bytes", st.step_bytes) ||
+	    finding_add_int(f, "bursts", st.bursts) || finding_add_int(f, "tries", st.tries) ||
+	    finding_add_real(f, "chance", st.chance) || finding_add_int(f, "bytes", st.step_bytes) ||
 	    finding_add_int(f, "growth", st.growth) ||
 	    finding_add_str(f, "quantum_source", st.exact ? "events" : "rss") ||
 	    finding_add_str(f, "region", region))

@@ -107,4 +107,7 @@ def test_steps_in_five_ticks_of_five_are_a_pool(tmp_path):
     assert windows[0] == []
     for found in windows[1:]:
         assert len(found) == 1, found
-        assert found[0]["evidence"]["bursts"] == 5, found[0]["evidence"]
+        ev = found[0]["evidence"]
+        # Five growing ticks, each on a multiple: (3/16)^5 by chance.
+        assert ev["bursts"] == 5 and ev["tries"] == 5, ev
+        assert abs(ev["chance"] - (3 / 16) ** 5) < 1e-9, ev
