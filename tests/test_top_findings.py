@@ -176,8 +176,10 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
     assert fd["seconds_to_limit"] == pytest.approx((1024 - 73) / 2.0)
     assert ring["bytes_delta"] == 10 * (MIB + 20 * 1024) and ring["stack_kind"] == "mmap"
     assert pool["stack_kind"] == "mmap" and pool["count"] == 60
-    # The pool's steps: 19 chunks in 10 bursts in the last window, sized by the mmap events.
-    assert steps == {"quantum": CHUNK, "steps": 19, "bursts": 10, "bytes": 19 * CHUNK,
+    # The pool's steps: 19 chunks in 10 bursts in the last window, sized by the mmap events;
+    # ten growing ticks of ten on a multiple of 64 KiB, (3/16)^10 by chance.
+    assert steps == {"quantum": CHUNK, "steps": 19, "bursts": 10, "tries": 10,
+                     "chance": pytest.approx((3 / 16) ** 10), "bytes": 19 * CHUNK,
                      "growth": 19 * CHUNK, "quantum_source": "events",
                      "region": "[anon:chunk pool]"}, steps
     assert found[3]["frames"][1] == "pool_grow+0x2c (pool.c:31)"
