@@ -235,7 +235,7 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 /*
  * Prints `text` from column `col` on, breaking at spaces before column 79 (not
  * between a figure and its unit) and indenting continuation lines by `indent`.
- * Words longer than a line are cut.
+ * Words longer than a line are cut, at a UTF-8 character's start.
  */
 static void put_wrapped(FILE *f, const char *text, int col, int indent)
 {
@@ -252,6 +252,12 @@ static void put_wrapped(FILE *f, const char *text, int col, int indent)
 		}
 		if (text[n] && brk > 0)
 			n = brk;
+		/* A word cut at the margin is cut between characters, not inside one. */
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+		if (n == 0)	/* no room for even one character: print it whole */
+			for (n = 1; ((unsigned char)text[n] & 0xc0) == 0x80; n++)
+				;
 		for (int i = 0; i < n; i++)
 			fputc((unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i], f);
 		fputc('\n', f);
