@@ -164,15 +164,14 @@ struct steps {
 /* The chance that growth unrelated to quantum q lands on a multiple in `hits` of `tries` or more. */
 static double chance(int64_t hits, int64_t tries, int64_t q)
 {
-	double p = 3.0 * STEP_PAGE / (double)q, tail = 0;
+	double p = 3.0 * STEP_PAGE / (double)q, tail = 0, all = lgamma((double)tries + 1);
 	int64_t k;
 
 	if (p >= 1)
 		return 1;
 	for (k = hits; k <= tries; k++)
-		tail += exp(lgamma((double)tries + 1) - lgamma((double)k + 1) -
-			    lgamma((double)(tries - k) + 1) + (double)k * log(p) +
-			    (double)(tries - k) * log1p(-p));
+		tail += exp(all - lgamma((double)k + 1) - lgamma((double)(tries - k) + 1) +
+			    (double)k * log(p) + (double)(tries - k) * log1p(-p));
 	return tail;
 }
 

@@ -235,12 +235,16 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 /*
  * Prints `text` from column `col` on, breaking at spaces before column 79 (not
  * between a figure and its unit) and indenting continuation lines by `indent`.
- * Words longer than a line are cut, at a UTF-8 character's start.
+ * The text is made safe first (text_safe_copy); words longer than a line are
+ * cut at a character's start.
  */
 static void put_wrapped(FILE *f, const char *text, int col, int indent)
 {
 	const int width = 79;
+	char buf[8192];
 
+	text_safe_copy(buf, sizeof(buf), text);
+	text = buf;
 	while (*text) {
 		int room = width - col, n = 0, brk = -1;
 
@@ -252,14 +256,13 @@ static void put_wrapped(FILE *f, const char *text, int col, int indent)
 		}
 		if (text[n] && brk > 0)
 			n = brk;
-		/* A word cut at the margin is cut between characters, not inside one. */
+		/* Continuation bytes are 10xxxxxx: step back to the character's start. */
 		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
 			n--;
 		if (n == 0)	/* no room for even one character: print it whole */
 			for (n = 1; ((unsigned char)text[n] & 0xc0) == 0x80; n++)
 				;
-		for (int i = 0; i < n; i++)
-			fputc((unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i], f);
+		fwrite(text, 1, (size_t)n, f);
 		fputc('\n', f);
 		text += n;
 		while (*text == ' ')

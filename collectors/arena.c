@@ -51,7 +51,6 @@ struct arena_reader {
 	 * like any freeze, so that tests can kill memsleuth while the target is stopped.
 	 */
 	double hold_s;
-	const struct vma_list *vmas;	/* the mappings given to the read under way; may be NULL */
 	struct acc *accs;
 	size_t nacc, acc_cap;
 };
@@ -152,7 +151,7 @@ static uint64_t mapped_bytes(const struct vma_list *l)
 }
 
 /* The committed memory of each arena and its residency. */
-static int map_heaps(struct arena_reader *r, struct acc *a)
+static int map_heaps(struct arena_reader *r, struct acc *a, const struct vma_list *vmas)
 {
 	struct heap_ctx hc = { .r = r, .a = a };
 	uint64_t end = a->fx.top + a->fx.top_size, len = a->fx.system, mapped;
@@ -166,7 +165,7 @@ static int map_heaps(struct arena_reader *r, struct acc *a)
 		 * hostile target's) is cut to that: the pagemap is read for what
 		 * exists, not for terabytes of address space.
 		 */
-		mapped = mapped_bytes(r->vmas);
+		mapped = mapped_bytes(vmas);
 		if (mapped && len > mapped)
 			len = mapped;
 		return add_range(r, a, end - len, end);
@@ -213,7 +212,7 @@ static void busy_top(struct arena_reader *r, struct acc *a, uint64_t sbrk)
  * every attempt. Its `next` is sound: arenas are linked once, under
  * list_lock, and never unlinked.
  */
-static int list_arenas(struct arena_reader *r, bool frozen)
+static int list_arenas(struct arena_reader *r, const struct vma_list *vmas, bool frozen)
 {
 	uint64_t addr = r->tgt.main_arena, sbrk = 0;
 	int ret = 0, tries;
@@ -259,7 +258,7 @@ static int list_arenas(struct arena_reader *r, bool frozen)
 			r->nacc--;
 			return ret;
 		}
-		ret = map_heaps(r, a);
+		ret = map_heaps(r, a, vmas);
 		if (ret == -ENOMEM)
 			return ret;
 		addr = a->fx.next;
@@ -434,7 +433,7 @@ static void warn_no_freeze(struct arena_reader *r, int err, int tracer)
  * Returns 0 when a frozen read produced arenas, -1 to fall back to an
  * unfrozen read.
  */
-static int read_frozen(struct arena_reader *r, struct sample *s)
+static int read_frozen(struct arena_reader *r, const struct vma_list *vmas, struct sample *s)
 {
 	struct timespec backoff = { 0, 2 * 1000 * 1000 };
 	int attempt, ret = 0, tracer = 0;
@@ -450,7 +449,7 @@ static int read_frozen(struct arena_reader *r, struct sample *s)
 		procmem_set_deadline(r->mem, t0 + r->o.freeze_max_s);
 		if (r->hold_s > 0)
 			hold_for_tests(r, t0);
-		ret = list_arenas(r, true);
+		ret = list_arenas(r, vmas, true);
 		if (ret == 0)
 			ret = walk_frozen(r);
 		freezer_thaw(r->fz);
@@ -550,14 +549,13 @@ int arena_reader_read(struct arena_reader *r, const struct vma_list *vmas, struc
 	int ret = 0;
 
 	freezer_thaw(r->fz);
-	r->vmas = vmas;
 	if (!r->located && locate(r, vmas))
 		return 0;
-	if (!r->o.freeze || read_frozen(r, s) != 0) {
+	if (!r->o.freeze || read_frozen(r, vmas, s) != 0) {
 		s->arenas_frozen = false;
 		s->arenas_complete = false;
 		procmem_forget(r->mem);
-		ret = list_arenas(r, false);
+		ret = list_arenas(r, vmas, false);
 		for (i = 0; i < r->nacc; i++)
 			r->accs[i].walked = false;
 	}
