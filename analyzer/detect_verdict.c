@@ -108,6 +108,7 @@ int detect_verdict(struct analyzer *a, struct window *w)
 	const struct finding *growth = detect_get(w, "rss_growth");
 	const struct finding *steps = detect_get(w, "chunk_steps");
 	int64_t bytes[C_N] = { 0 }, sum = 0, whole, dfree, dtop, dlive, dheap, leak_alloc = 0;
+	int64_t leak_map, leak_in_heap;
 	char text[512], b1[24];
 	struct finding *f;
 	size_t i, n = 0;
@@ -126,15 +127,24 @@ int detect_verdict(struct analyzer *a, struct window *w)
 		if (detect_ev_int(l, "alloc", 0))
 			leak_alloc += pos(d);
 	}
+	/*
+	 * A leak on a mapping or fault stack is memory outside malloc, but for
+	 * the blocks malloc itself maps (its mmap inside malloc's own frames):
+	 * those are live heap bytes (malloc_mmapped), which outside_delta leaves
+	 * out. What outside growth cannot hold of such a leak is taken from there.
+	 */
+	leak_map = bytes[C_LEAK] - leak_alloc;
+	leak_in_heap = leak_map - (leak_map < pos(a->cur.outside_delta) ?
+					   leak_map : pos(a->cur.outside_delta));
 	if (arena_parts(w, &dfree, &dtop, &dlive, &dheap)) {
 		bytes[C_FRAG] = pos(dfree);
 		bytes[C_TOP] = pos(dtop);
-		bytes[C_LIVE] = pos(dlive - leak_alloc);
+		bytes[C_LIVE] = pos(dlive - leak_alloc - leak_in_heap);
 		bytes[C_HEAP] = pos(dheap);
 	} else {
 		bytes[C_HEAP] = pos(heap_rss_delta(w) - leak_alloc);
 	}
-	bytes[C_OUTSIDE] = pos(a->cur.outside_delta - (bytes[C_LEAK] - leak_alloc));
+	bytes[C_OUTSIDE] = pos(a->cur.outside_delta - leak_map);
 	for (c = 0; c < C_OTHER; c++)
 		sum += bytes[c];
 	bytes[C_OTHER] = pos(w->delta.rss - sum);

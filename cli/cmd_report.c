@@ -7,6 +7,7 @@
 #include "cli/print_folded.h"
 #include "cli/recording.h"
 #include "cli/util.h"
+#include "collectors/log.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +32,19 @@ static void help(FILE *f)
 }
 
 enum { OPT_JSON = 256, OPT_FOLDED };
+
+/* A recording the run could not finish, or lines from a newer writer: said, not hidden. */
+static void say_what_was_missing(const struct recording_reader *rd, const char *path)
+{
+	size_t unknown = recording_unknown_lines(rd);
+
+	if (!recording_end_reason(rd))
+		log_warn("%s has no end line: the run that wrote it was cut off (killed, out of "
+			 "space) or is still recording; its last window may be partial", path);
+	if (unknown)
+		log_warn("%s: skipped %zu line%s of a type this memsleuth does not know (written "
+			 "by a newer version?)", path, unknown, unknown == 1 ? "" : "s");
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -134,6 +148,8 @@ int cmd_report(int argc, char **argv)
 	if (!json && recording_end_reason(rd))
 		printf("recording ended: %s\n", recording_end_reason(rd));
 cleanup:
+	if (status == EXIT_OK)
+		say_what_was_missing(rd, argv[optind]);
 	window_free(last);
 	window_free(w);
 	timeline_free(tl);

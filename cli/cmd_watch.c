@@ -163,17 +163,21 @@ usage:
 static int emit(const struct watch_args *a, const struct window *w)
 {
 	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
+	int ret;
 
-	if (a->json)
-		return print_window_json(stdout, w);
-	if (a->folded) {
+	if (a->json) {
+		ret = print_window_json(stdout, w);
+	} else if (a->folded) {
 		/* An empty line between windows: flame graph tools skip it. */
-		if (w->index > 1 && fputc('\n', stdout) == EOF)
-			return -EIO;
-		return print_window_folded(stdout, w);
+		ret = w->index > 1 && fputc('\n', stdout) == EOF ? -EIO
+								 : print_window_folded(stdout, w);
+	} else {
+		print_window_text(stdout, w, &popts);
+		ret = fflush(stdout) || ferror(stdout) ? -EIO : 0;
 	}
-	print_window_text(stdout, w, &popts);
-	return ferror(stdout) ? -EIO : 0;
+	if (ret)
+		output_failed(stdout);
+	return ret;
 }
 
 int cmd_watch(int argc, char **argv)
@@ -228,7 +232,8 @@ int cmd_watch(int argc, char **argv)
 			window_free(w);
 			w = NULL;
 			if (ret) {
-				reason = "output closed";
+				/* main() says what failed unless the reader closed the pipe. */
+				reason = output_errno() == EPIPE ? "output closed" : "output failed";
 				break;
 			}
 			if (a.count && ++windows >= a.count) {
@@ -239,7 +244,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	/* A last, partial window: what happened since the last report is not lost. */
 	if (session_finish(s, reason, &w) == 1 && status == EXIT_OK &&
-	    strcmp(reason, "count reached") != 0 && strcmp(reason, "output closed") != 0)
+	    strcmp(reason, "count reached") != 0 && strncmp(reason, "output", 6) != 0)
 		emit(&a, w);
 	window_free(w);
 	session_close(s);

@@ -5,10 +5,13 @@
 #include "cli/util.h"
 #include "collectors/log.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MEMSLEUTH_VERSION "0.1.0"
 
@@ -67,6 +70,32 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/*
+ * Whether what the command wrote to stdout got there. A pipe whose reader
+ * left (memsleuth ... | head) is an ordinary end; any other write error (a
+ * full disk, an I/O error) fails a command that would have succeeded.
+ */
+static int output_status(const char *cmd, int status)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	e = output_errno() ? output_errno() : errno;
+	/* An error in an earlier write left no errno: a closed pipe shows in poll. */
+	if (e == EPIPE || (!e && poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))))
+		return status;
+	if (status != EXIT_OK)
+		return status;
+	if (e)
+		fprintf(stderr, "memsleuth %s: cannot write the output: %s\n", cmd, strerror(e));
+	else
+		fprintf(stderr, "memsleuth %s: cannot write the output\n", cmd);
+	return EXIT_RUNTIME;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -96,6 +125,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[arg], commands[i].name) == 0)
-			return commands[i].handler(argc - arg, argv + arg);
+			return output_status(commands[i].name,
+					     commands[i].handler(argc - arg, argv + arg));
 	return usage_error(NULL, "unknown command '%s'", argv[arg]);
 }

@@ -314,8 +314,10 @@ int print_json_line(FILE *f, json_t *j)
 
 	if (!j)
 		return -ENOMEM;
-	if (json_dumpf(j, f, JSON_COMPACT) || fputc('\n', f) == EOF || fflush(f))
+	if (json_dumpf(j, f, JSON_COMPACT) || fputc('\n', f) == EOF || fflush(f)) {
+		output_failed(f);
 		ret = -EIO;
+	}
 	json_decref(j);
 	return ret;
 }

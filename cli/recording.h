@@ -80,8 +80,10 @@ void recording_tell(const struct recording_reader *r, struct recording_pos *pos)
  * time. Returns 0 or -errno.
  */
 int recording_seek(struct recording_reader *r, const struct recording_pos *pos);
-/* The end line's reason, once read; NULL when the recording has none. */
+/* NULL until the end line was read: a recording without one was cut off. */
 const char *recording_end_reason(const struct recording_reader *r);
+/* Lines of a type this reader does not know (from a newer writer), skipped so far. */
+size_t recording_unknown_lines(const struct recording_reader *r);
 void recording_close(struct recording_reader *r);
 
 #endif

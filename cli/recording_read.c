@@ -35,6 +35,7 @@ struct recording_reader {
 	struct stack_def *stacks;
 	size_t nstacks, stacks_cap;
 	char *end_reason;
+	size_t unknown, unknown_lineno;	/* lines of other types skipped; the last one's number */
 };
 
 /* Reads one line; returns its length, 0 at EOF, -1 on error. *complete is false without '\n'. */
@@ -599,8 +600,12 @@ int recording_next(struct recording_reader *r, struct sample **s, char *err, siz
 
 			free(r->end_reason);
 			r->end_reason = strdup(reason ? reason : "stopped");
+		} else if (r->lineno > r->unknown_lineno) {
+			/* Other types come from newer writers: skipping them keeps old readers
+			 * useful. Counted once each, also when a replay steps back over them. */
+			r->unknown++;
+			r->unknown_lineno = r->lineno;
 		}
-		/* Other types come from newer writers: skipping them keeps old readers useful. */
 		json_decref(j);
 		if (ret)
 			return ret;
@@ -621,6 +626,11 @@ int recording_seek(struct recording_reader *r, const struct recording_pos *pos)
 		return -errno;
 	r->lineno = pos->lineno;
 	return 0;
+}
+
+size_t recording_unknown_lines(const struct recording_reader *r)
+{
+	return r->unknown;
 }
 
 const char *recording_end_reason(const struct recording_reader *r)

@@ -38,6 +38,19 @@ int parse_pid(const char *arg, int *pid, char *err, size_t errlen)
 	return 0;
 }
 
+static int stdout_errno;
+
+void output_failed(FILE *f)
+{
+	if (f == stdout && !stdout_errno)
+		stdout_errno = errno ? errno : EIO;
+}
+
+int output_errno(void)
+{
+	return stdout_errno;
+}
+
 int parse_seconds(const char *arg, const char *what, double *out, char *err, size_t errlen)
 {
 	char *end;

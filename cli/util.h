@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,14 @@
  * ("not a number", "PID 0 is not a process", ...).
  */
 int parse_pid(const char *arg, int *pid, char *err, size_t errlen);
+
+/*
+ * Remembers why a write to `f` failed (errno, at the failure) when `f` is
+ * stdout: by the time the command returns, stdio may have dropped the data
+ * and the errno with it. output_errno() is 0 until a write failed.
+ */
+void output_failed(FILE *f);
+int output_errno(void);
 
 /* Parses a positive number of seconds (fractions allowed, at most a day). */
 int parse_seconds(const char *arg, const char *what, double *out, char *err, size_t errlen);

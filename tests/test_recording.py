@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Recordings: watch -o writes JSON Lines; report re-derives the very same windows."""
 import json
+import subprocess
 
-from conftest import MIB, region, run, within
+from conftest import MEMSLEUTH, MIB, region, run, within
 
 
 def record(target, watch, path, *extra):
@@ -56,3 +57,56 @@ def test_report_text(target, watch, tmp_path):
     res = run(["report", path], check=0)
     assert "[heap]" in res.stdout
     assert "recording ended: count reached" in res.stdout
+
+
+def test_report_says_a_recording_was_cut_off_or_holds_unknown_lines(target, watch, tmp_path):
+    """A run killed between two lines leaves no end line: report reads what is there and
+    says so; lines of a type it does not know are skipped and counted, not hidden."""
+    path = tmp_path / "rec.jsonl"
+    record(target, watch, path)
+    whole = run(["report", path, "--json"], check=0)
+    assert whole.stderr == ""
+    lines = path.read_text().splitlines()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("\n".join(lines[:-1]) + "\n")
+    res = run(["report", cut, "--json"], check=0)
+    assert res.stdout == whole.stdout
+    assert res.stderr.count("\n") == 1 and "has no end line" in res.stderr, res.stderr
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text("\n".join(lines[:2] + ['{"type": "sampel", "t": 1}'] * 2 + lines[2:]) + "\n")
+    res = run(["report", odd], check=0)
+    assert res.stderr.count("\n") == 1, res.stderr
+    assert "skipped 2 lines of a type this memsleuth does not know" in res.stderr
+
+
+def test_output_that_cannot_be_written_is_an_error(target, watch, tmp_path):
+    """A full disk fails the command with one line; a reader that closed the pipe ends it
+    as usual (exit 0), and the recording says which of the two happened."""
+    path = tmp_path / "rec.jsonl"
+    record(target, watch, path)
+    for args in (["report", path], ["report", path, "--json"]):
+        res = to_full(args)
+        assert res.returncode == 1 and res.stderr == "memsleuth report: cannot write the output: " \
+                             "No space left on device\n", res.stderr
+    res = to_full(["diff", "/proc/self/smaps", "/proc/self/smaps"])
+    assert res.returncode == 1 and res.stderr.endswith("cannot write the output: No space left on device\n")
+    t = target("grow_heap_anon", 4, 60)
+    out = tmp_path / "w.jsonl"
+    res = to_full(["watch", t.pid, "-i", "1", "-n", "3", "--no-bpf", "--json", "-o", out])
+    assert res.returncode == 1 and res.stderr.splitlines()[-1] == "memsleuth watch: cannot write the output: " \
+                                          "No space left on device", res.stderr
+    assert json.loads(out.read_text().splitlines()[-1])["reason"] == "output failed"
+    res = subprocess.run(["bash", "-c", f'"$0" watch {t.pid} -i 1 -n 5 --no-bpf -o {out} '
+                          '| head -c 1 >/dev/null; exit "${PIPESTATUS[0]}"', MEMSLEUTH],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0 and "cannot write" not in res.stderr, res.stderr
+    assert json.loads(out.read_text().splitlines()[-1])["reason"] == "output closed"
+
+
+def to_full(args):
+    """Runs memsleuth with its standard output on /dev/full (every write: ENOSPC)."""
+    with open("/dev/full", "w") as full:
+        res = subprocess.run([MEMSLEUTH, *map(str, args)], stdout=full, stderr=subprocess.PIPE,
+                             text=True, timeout=60)
+    assert "Sanitizer" not in res.stderr and "runtime error" not in res.stderr, res.stderr
+    return res

@@ -227,3 +227,29 @@ def test_verdict_counts_an_arena_not_walked_by_its_rss(tmp_path):
         assert verdict["bytes_arena_fragmentation"] == 8 * MIB, verdict
         assert verdict["bytes_malloc_heap"] == 4 * MIB, verdict
         assert verdict["bytes_live_heap"] == verdict["bytes_other"] == 0, verdict
+
+
+def test_verdict_counts_a_leak_of_mallocs_own_mappings_once(tmp_path):
+    """Blocks malloc maps itself (2 MiB buffers) leak from a mapping stack inside malloc:
+    live heap bytes by malloc_mmapped, not outside malloc. The verdict's parts must not
+    count them twice, as leak and as live heap."""
+    rec = Recording(tmp_path / "mmapped.jsonl")
+    rec.stack(9, ["sysmalloc+0x1f0 (malloc.c:2463)", "grow_buffer+0x20 (buf.c:12)"])
+    for i in range(4):
+        grown = 4 * MIB * i
+        arenas = [{"addr": 0x7fff0000, "main": True, "system": 8 * MIB, "top": MIB,
+                   "free": 0, "rss": 8 * MIB}]
+        rec.sample(i * 10.0, rss=64 * MIB + grown, arenas=arenas, stacks=[[9, "mmap", grown, i]],
+                   extra={"regions": [
+                       ["[heap]", "heap", 1, 8 * MIB, 8 * MIB, 8 * MIB, 8 * MIB, 8 * MIB, 0],
+                       ["[anon]", "anon", 1 + i, grown, grown, grown, grown, grown, 0]],
+                       "arena_read": {"frozen": True, "complete": True, "freeze_us": 100,
+                                      "debuginfo": True, "glibc_minor": 36,
+                                      "malloc_mmapped": grown}})
+    windows = report(rec.write())
+    for win in windows[1:]:
+        verdict = [f for f in win["findings"] if f["kind"] == "verdict"][0]["evidence"]
+        assert verdict["cause"] == "leak", verdict
+        assert verdict["bytes_leak"] == 4 * MIB, verdict
+        assert verdict["bytes_live_heap"] == verdict["bytes_mmap_growth"] == 0, verdict
+        assert verdict["share_leak"] == 1.0, verdict
