@@ -2,7 +2,10 @@
 /* DWARF unwinding of user stacks copied by BPF: registers plus the top of the stack. */
 #include "collectors/unwind.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <libelf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,16 +73,52 @@ static const Dwfl_Thread_Callbacks callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
+/*
+ * An ELF header naming the architecture whose registers BPF copies (x86_64),
+ * for dwfl_attach_state to open its own backend from. Given no ELF, it borrows
+ * the backend of the first module it can read, and frees it with that module:
+ * a refresh of the module list after an exec (or a dlclose) then left the
+ * unwinder calling through freed memory. Made once; it lives as long as the
+ * process, as the Dwfl sessions that use it may.
+ */
+static Elf64_Ehdr arch_ehdr;
+static Elf *arch_elf_handle;
+
+static void arch_elf_make(void)
+{
+	memcpy(arch_ehdr.e_ident, ELFMAG, SELFMAG);
+	arch_ehdr.e_ident[EI_CLASS] = ELFCLASS64;
+	arch_ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
+	arch_ehdr.e_ident[EI_VERSION] = EV_CURRENT;
+	arch_ehdr.e_type = ET_EXEC;
+	arch_ehdr.e_machine = EM_X86_64;
+	arch_ehdr.e_version = EV_CURRENT;
+	arch_ehdr.e_ehsize = sizeof(arch_ehdr);
+	elf_version(EV_CURRENT);
+	arch_elf_handle = elf_memory((char *)&arch_ehdr, sizeof(arch_ehdr));
+}
+
+static Elf *arch_elf(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, arch_elf_make);
+	return arch_elf_handle;
+}
+
 int unwinder_new(struct modmap *m, struct unwinder **out)
 {
 	struct unwinder *u;
+	Elf *elf = arch_elf();
 
 	*out = NULL;
+	if (!elf)
+		return -ENOMEM;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	u->map = m;
-	if (!dwfl_attach_state(modmap_dwfl(m), NULL, modmap_pid(m), &callbacks, u)) {
+	if (!dwfl_attach_state(modmap_dwfl(m), elf, modmap_pid(m), &callbacks, u)) {
 		free(u);
 		return -EINVAL;
 	}

@@ -20,7 +20,10 @@ MIB = 1 << 20
 if SANITIZED:
     # Whatever the caller's environment says: leaks are reported (ASan's default, made
     # explicit) and every report carries a stack; the checks below fail on any report.
-    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=1"
+    # Freed memory is filled, so that a use after free inside a library ASan did not
+    # instrument (libdw, libbpf) reads garbage and fails, rather than the stale data.
+    os.environ["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +
+                                  ":detect_leaks=1:max_free_fill_size=4096:free_fill_byte=190")
     os.environ["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "") + ":print_stacktrace=1"
 
 

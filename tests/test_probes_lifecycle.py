@@ -59,6 +59,27 @@ def test_exec_ends_cleanly_and_detaches(target, watch):
     assert t.proc.poll() is None, "the target must survive memsleuth"
 
 
+def test_stacks_queued_before_an_exec_are_unwound_after_it(target, watch):
+    """memsleuth is stopped while the target loads new code, faults pages in from stacks
+    through it and executes another program: when it goes on, the queued stacks send it to
+    /proc/PID/maps, which lists only the new image. The unwinder once borrowed the
+    architecture backend of the old image's first module, freed with it there: an abort in
+    libdw, or a jump to a freed function pointer."""
+    t = target("exec_after_dlopen", TARGETS / "libdlmap.so", TARGETS / "exec_into",
+               "/bin/true")
+    w = watch("watch", t.pid, "-i", "30", "--json")
+    os.kill(w.proc.pid, signal.SIGSTOP)
+    try:
+        assert t.go() == {"exec": str(TARGETS / "exec_into")}
+        assert t._readline(10) == f"ready {t.pid}", "the new image did not start"
+    finally:
+        os.kill(w.proc.pid, signal.SIGCONT)
+    code, out, err = w.wait(30)
+    assert code == 0, err
+    assert f"target {t.pid} executed" in err, err
+    assert t.proc.poll() is None, "the target must survive memsleuth"
+
+
 def brk_counts(win):
     mine = naming(stacks(win, "brk"), "step_heap_here")
     return sum(s["count"] for s in mine), sum(s["bytes"] for s in mine)
