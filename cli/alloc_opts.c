@@ -27,17 +27,23 @@ static int parse_real(const char *arg, const char *what, double lo, double hi, d
 
 int alloc_opts_parse(int opt, const char *arg, struct bpf_alloc_opts *o, char *err, size_t errlen)
 {
-	double v;
+	double v = 0;
 	long n;
 
 	switch (opt) {
 	case OPT_ALLOC_DUTY:
 		if (parse_real(arg, "--alloc-duty", 0, 100, &v, err, errlen))
 			return -1;
+		if (o->exact && v != 100)
+			goto disagree;
 		o->duty = v / 100;
+		o->duty_given = true;
 		return 1;
 	case OPT_ALLOC_EXACT:
+		if (o->duty_given && o->duty != 1)
+			goto disagree;
 		o->duty = 1;
+		o->exact = true;
 		return 1;
 	case OPT_ALLOC_SAMPLE:
 		if (parse_count(arg, "--alloc-sample", &n, err, errlen))
@@ -57,4 +63,8 @@ int alloc_opts_parse(int opt, const char *arg, struct bpf_alloc_opts *o, char *e
 	default:
 		return 0;
 	}
+disagree:
+	snprintf(err, errlen, "--alloc-exact probes every call, --alloc-duty %g%% some of them: "
+		 "give one", o->exact ? v : o->duty * 100);
+	return -1;
 }

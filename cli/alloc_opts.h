@@ -35,8 +35,9 @@ enum {
 	"      --alloc-sample BYTES  record one allocation per BYTES on average (by\n"      \
 	"                          size, unbiased) instead of every one, with its\n"       \
 	"                          stack unwound with DWARF (no frame pointers needed)\n"  \
-	"      --alloc-optional    with --alloc: when the malloc probes cannot attach,\n"  \
-	"                          warn and go on without them\n"
+	"      --alloc-optional    when the malloc probes cannot attach, warn and go on\n" \
+	"                          without them\n"                                          \
+	"                          (each of these --alloc-... options implies --alloc)\n"
 
 /*
  * Handles one option of the family: returns 1 when `opt` was one (applied to

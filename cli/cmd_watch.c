@@ -140,11 +140,15 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 	if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err)))
 		goto usage;
 	if (a->s.alloc && !a->s.bpf) {
-		snprintf(err, sizeof(err), "--alloc needs the eBPF probes: drop --no-bpf, run as root");
+		snprintf(err, sizeof(err), "--alloc and its --alloc-... options need the eBPF probes: drop --no-bpf, run as root");
 		goto usage;
 	}
 	if (a->json && a->folded) {
 		snprintf(err, sizeof(err), "--json and --folded are two output formats: pick one");
+		goto usage;
+	}
+	if (a->folded && !a->s.alloc) {
+		snprintf(err, sizeof(err), "--folded prints the bytes of allocation stacks: it needs --alloc");
 		goto usage;
 	}
 	if (tick_set && a->s.tick_s > a->s.window_s) {

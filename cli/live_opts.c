@@ -37,7 +37,11 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 		return 1;
 	}
 	ret = growth_opt_parse(c, arg, &o->growth, err, errlen);
-	if (ret == 0)
+	if (ret == 0) {
 		ret = alloc_opts_parse(c, arg, &o->alloc_opts, err, errlen);
+		/* How to probe malloc says to probe it: --alloc-exact alone is not ignored. */
+		if (ret == 1)
+			o->alloc = true;
+	}
 	return ret;
 }

@@ -304,6 +304,9 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 
 	*out = NULL;
 	ret = bpf_common_check_privileges(err, errlen);
+	if (ret == -EPERM)
+		strncat(err, " for the malloc probes of --alloc (run as root, or drop --alloc)",
+			errlen - strlen(err) - 1);
 	if (ret)
 		return ret;
 	if (!(o->duty > 0 && o->duty <= 1) || !(o->period_s > 0)) {

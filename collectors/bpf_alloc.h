@@ -25,6 +25,7 @@ struct bpf_alloc_opts {
 	uint64_t sample_bytes;	/* record one allocation per this many bytes; 0: all */
 	bool free_at_entry;	/* probe free's first instruction (the costly baseline) */
 	bool optional;		/* when they cannot attach, go on without them (sampler_open) */
+	bool exact, duty_given;	/* command line: --alloc-exact, --alloc-duty seen (not used here) */
 };
 
 #define BPF_ALLOC_OPTS_DEFAULT { .duty = 0.1, .period_s = 0.2, .sample_bytes = 0 }

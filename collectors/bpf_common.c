@@ -2,14 +2,13 @@
 /* What every BPF collector needs first: privileges, and libbpf's output routed to the logger. */
 #include "collectors/bpf_common.h"
 #include "collectors/log.h"
+#include "collectors/proc.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <linux/capability.h>
 
 #include <bpf/libbpf.h>
@@ -38,28 +37,16 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static bool has_cap(const struct __user_cap_data_struct *d, int cap)
-{
-	return d[cap / 32].effective & (1U << (cap % 32));
-}
-
 int bpf_common_check_privileges(char *err, size_t errlen)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-	bool bpf, perfmon, admin;
+	bool admin = proc_self_has_cap(CAP_SYS_ADMIN);
+	bool bpf = admin || proc_self_has_cap(CAP_BPF);
+	bool perfmon = admin || proc_self_has_cap(CAP_PERFMON);
 
 	libbpf_set_print(libbpf_print);
-	if (syscall(SYS_capget, &hdr, data)) {
-		snprintf(err, errlen, "cannot read capabilities: %s", strerror(errno));
-		return -errno;
-	}
-	admin = has_cap(data, CAP_SYS_ADMIN);
-	bpf = has_cap(data, CAP_BPF) || admin;
-	perfmon = has_cap(data, CAP_PERFMON) || admin;
 	if (bpf && perfmon)
 		return 0;
-	snprintf(err, errlen, "eBPF probes need %s%s%s (run as root, or use --no-bpf)",
+	snprintf(err, errlen, "eBPF probes need %s%s%s",
 		 bpf ? "" : "CAP_BPF", !bpf && !perfmon ? " and " : "", perfmon ? "" : "CAP_PERFMON");
 	return -EPERM;
 }

@@ -10,9 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #define READ_CHUNK (256 * 1024)
+
+bool proc_self_has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1U << (cap % 32));
+}
 
 int proc_errno_gone(int err)
 {
@@ -208,7 +220,12 @@ int proc_open(int pid, struct proc_target *t, char *err, size_t errlen)
 	ret = proc_read(t, "smaps_rollup", &buf, &len);
 	free(buf);
 	if (ret == -EACCES || ret == -EPERM) {
-		if (geteuid() == 0)
+		if (proc_self_has_cap(CAP_SYS_PTRACE))
+			snprintf(err, errlen,
+				 "cannot read /proc/%d/smaps: permission denied although memsleuth has "
+				 "CAP_SYS_PTRACE: the kernel keeps this process from it (a security "
+				 "module, or a user namespace above memsleuth's)", pid);
+		else if (geteuid() == 0)
 			snprintf(err, errlen,
 				 "cannot read /proc/%d/smaps: permission denied: memsleuth runs as root "
 				 "but without CAP_SYS_PTRACE (or CAP_PERFMON), which other users' "

@@ -3,6 +3,7 @@
 #ifndef MEMSLEUTH_PROC_H
 #define MEMSLEUTH_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,9 @@ size_t proc_thread_sps(const struct proc_target *t, uint64_t **sps);
 
 /* memsleuth's own peak resident memory (VmHWM of /proc/self/status) in bytes; 0 if unknown. */
 uint64_t proc_self_peak_rss(void);
+
+/* Whether memsleuth holds capability `cap` (CAP_SYS_PTRACE, ...) in its effective set. */
+bool proc_self_has_cap(int cap);
 
 /* Maps an errno from reading /proc to "exited": ENOENT and ESRCH. */
 int proc_errno_gone(int err);

@@ -72,7 +72,8 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 			sampler_close(s);
 			return ret;
 		}
-		if (ret)
+		/* Unless --alloc, which needs the same privileges, is about to fail on them. */
+		if (ret && !(ret == -EPERM && opts->alloc && !opts->alloc_opts.optional))
 			log_warn("eBPF probes off: %s; using /proc only", why);
 	}
 	if (opts->alloc) {

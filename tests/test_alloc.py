@@ -163,6 +163,24 @@ def test_alloc_options_are_checked():
                       (["--alloc-sample", "-5"], "alloc-sample"), (["--json", "--folded"], "folded")):
         res = run(["watch", "1", "--alloc", *args])
         assert res.returncode == 2 and msg in res.stderr, res.stderr
+    # The family implies --alloc, so it is never silently ignored; and it must agree.
+    for args, msg in ((["--alloc-exact", "--alloc-duty", "50"], "give one"),
+                      (["--alloc-duty", "50", "--alloc-exact"], "give one"),
+                      (["--folded"], "needs --alloc"),
+                      (["--no-bpf", "--alloc-exact"], "need the eBPF probes"),
+                      (["--no-bpf", "--alloc-sample", "64"], "need the eBPF probes")):
+        res = run(["watch", "1", *args])
+        assert res.returncode == 2 and msg in res.stderr, res.stderr
+        assert len(res.stderr.splitlines()) == 1, res.stderr
+
+
+def test_an_alloc_option_alone_turns_the_malloc_probes_on(target):
+    require_root("uprobes")
+    t = target("alloc_leak", 2 * MIB, 4096, 1)
+    res = run(["watch", t.pid, "-i", "1", "-n", "1", "--alloc-exact", "--json"], check=0)
+    win = json.loads(res.stdout.splitlines()[-1])
+    assert win["alloc"]["duty"] == 1.0 and win["alloc"]["estimated"] is False, win["alloc"]
+    assert "malloc probes on" in res.stderr, res.stderr
 
 
 def test_leak_without_frame_pointers_names_the_allocating_function(target, watch):

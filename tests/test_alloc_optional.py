@@ -23,6 +23,9 @@ def test_alloc_fails_without_the_probes_unless_optional(target):
     res = watch_without_bpf_caps(t.pid)
     assert res.returncode == 1, res.stderr
     assert json.loads(res.stdout)["error"].startswith("eBPF probes need CAP_BPF"), res.stdout
+    # One line, which does not suggest --no-bpf (--alloc cannot go with it), and no warning
+    # that the run goes on with /proc only: it does not go on.
+    assert res.stderr.count("\n") == 1 and "drop --alloc" in res.stderr, res.stderr
     res = watch_without_bpf_caps(t.pid, "--alloc-optional")
     assert res.returncode == 0, res.stderr
     warn = [l for l in res.stderr.splitlines() if l.startswith("memsleuth: malloc probes off: ")]
