@@ -57,6 +57,7 @@ struct model_meta {
 	double target_started;	/* unix time the target started; 0 when unknown */
 	double analysis_due;	/* sample time at which the next window closes; 0 unknown */
 	bool ended;		/* live: the target exited (the data is final) */
+	double tick_s;		/* live: seconds between samples; 0 unknown */
 	bool playing;		/* replay: advancing on its own */
 	size_t pos, count;	/* replay: current sample (0-based) and samples replayable */
 	bool truncated;		/* replay: the recording has more samples than are shown */

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cli/util.h"
+#include "collectors/log.h"
 #include "collectors/proc.h"
 #include "collectors/smaps.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* Saved smaps of even 100,000 mappings stay far below this. */
 #define MAX_SMAPS_FILE (1ull << 30)
@@ -27,7 +29,8 @@ static void help(FILE *f)
 		"Compare two copies of /proc/PID/smaps saved at different times (for example\n"
 		"'cat /proc/PID/smaps > smaps.1' on a production machine) and show how each\n"
 		"region's memory changed. Mappings that merged or split in between are\n"
-		"compared as groups, so they cause no phantom deltas.\n"
+		"compared as groups, so they cause no phantom deltas. Either file may be '-'\n"
+		"for standard input (cat /proc/PID/smaps | memsleuth diff smaps.1 -).\n"
 		"\n"
 		"options:\n"
 		"      --json   one JSON object with totals, totals_delta and regions\n"
@@ -39,16 +42,19 @@ enum { OPT_JSON = 256 };
 /* Reads and classifies one saved smaps file into a sample. Returns 0 or -errno with `err`. */
 static int load(const char *path, struct sample **out, char *err, size_t errlen)
 {
+	bool stdin_path = strcmp(path, "-") == 0;
 	struct vma_list vmas = { 0 };
 	struct parse_error perr = { 0 };
 	struct sample *s;
+	struct timespec now;
 	struct stat st;
 	char *buf = NULL;
 	size_t len;
 	int ret;
 
 	*out = NULL;
-	ret = file_read(path, &buf, &len, MAX_SMAPS_FILE);
+	/* "-": standard input (cat /proc/PID/smaps | memsleuth diff saved -), read now. */
+	ret = file_read(stdin_path ? "/dev/stdin" : path, &buf, &len, MAX_SMAPS_FILE);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", path,
 			 ret == -EFBIG ? "larger than 1 GiB: not a smaps file" : strerror(-ret));
@@ -73,7 +79,9 @@ static int load(const char *path, struct sample **out, char *err, size_t errlen)
 	}
 	s->allocator = (uint8_t)allocator_detect(&vmas);
 	s->comm = strdup(path);
-	if (stat(path, &st) == 0)
+	if (stdin_path && clock_gettime(CLOCK_REALTIME, &now) == 0)
+		s->t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	else if (stat(path, &st) == 0)
 		s->t = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
 	vma_list_free(&vmas);
 	*out = s;
@@ -112,12 +120,17 @@ int cmd_diff(int argc, char **argv)
 		return usage_error("diff", "needs two files: OLD_SMAPS NEW_SMAPS");
 	if (argc - optind > 2)
 		return usage_error("diff", "unexpected argument '%s'", argv[optind + 2]);
+	if (!strcmp(argv[optind], "-") && !strcmp(argv[optind + 1], "-"))
+		return usage_error("diff", "only one of the two files can be '-' (standard input)");
 	for (i = 0; i < 2; i++) {
 		if (load(argv[optind + i], &s[i], err, sizeof(err))) {
 			status = runtime_error("diff", json, err);
 			goto cleanup;
 		}
 	}
+	if (s[0]->t > 0 && s[1]->t > 0 && s[1]->t < s[0]->t)
+		log_warn("%s was saved before %s: the deltas read backwards (OLD_SMAPS comes "
+			 "first)", argv[optind + 1], argv[optind]);
 	w = window_build(s, 2);
 	if (!w) {
 		status = runtime_error("diff", json, "out of memory");

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,6 +102,15 @@ int cmd_report(int argc, char **argv)
 	ret = recording_open(argv[optind], &rd, &h, err, sizeof(err));
 	if (ret)
 		return runtime_error("report", json, err);
+	if (window_s > 0 && h.tick_s > 0) {
+		/* Windows are cut at the recorded samples: a whole number of ticks. */
+		double ticks = ceil(window_s / h.tick_s - 1e-9);
+
+		if (fabs(ticks * h.tick_s - window_s) > 1e-9)
+			log_info("windows of about %g s: %g of the recording's %g s ticks (-i %g s is "
+				 "not a whole number of them)", ticks * h.tick_s, ticks, h.tick_s,
+				 window_s);
+	}
 	tl = timeline_new(window_s > 0 ? window_s : h.window_s);
 	an = analyzer_new();
 	if (!tl || !an) {

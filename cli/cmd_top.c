@@ -170,17 +170,8 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 	}
 	if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err)))
 		goto usage;
-	if (a->s.alloc && !a->s.bpf) {
-		snprintf(err, sizeof(err), "--alloc and its --alloc-... options need the eBPF probes: drop --no-bpf, run as root");
+	if (live_opts_check(&a->s, tick_set, err, sizeof(err)))
 		goto usage;
-	}
-	if (tick_set && a->s.tick_s > a->s.window_s) {
-		snprintf(err, sizeof(err), "tick (%g s) must not exceed the interval (%g s)",
-			 a->s.tick_s, a->s.window_s);
-		goto usage;
-	}
-	if (a->s.tick_s > a->s.window_s)
-		a->s.tick_s = a->s.window_s;
 	return 0;
 usage:
 	*status = usage_error("top", "%s", err);
@@ -312,6 +303,7 @@ static int run_live(const struct top_args *a)
 	l.m = model_new(a->s.window_s);
 	/* --alloc-optional may have gone on without the malloc probes. */
 	l.meta.alloc = session_alloc_library(l.s) != NULL;
+	l.meta.tick_s = a->s.tick_s;
 	if (proc_start_read(a->s.pid, &l.meta.target_started))
 		l.meta.target_started = 0;
 	if (!l.m || live_update(&l, NULL)) {

@@ -139,10 +139,6 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 	}
 	if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err)))
 		goto usage;
-	if (a->s.alloc && !a->s.bpf) {
-		snprintf(err, sizeof(err), "--alloc and its --alloc-... options need the eBPF probes: drop --no-bpf, run as root");
-		goto usage;
-	}
 	if (a->json && a->folded) {
 		snprintf(err, sizeof(err), "--json and --folded are two output formats: pick one");
 		goto usage;
@@ -151,13 +147,8 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		snprintf(err, sizeof(err), "--folded prints the bytes of allocation stacks: it needs --alloc");
 		goto usage;
 	}
-	if (tick_set && a->s.tick_s > a->s.window_s) {
-		snprintf(err, sizeof(err), "tick (%g s) must not exceed the interval (%g s)",
-			 a->s.tick_s, a->s.window_s);
+	if (live_opts_check(&a->s, tick_set, err, sizeof(err)))
 		goto usage;
-	}
-	if (a->s.tick_s > a->s.window_s)
-		a->s.tick_s = a->s.window_s;
 	return 0;
 usage:
 	*status = usage_error("watch", "%s", err);
@@ -193,6 +184,7 @@ int cmd_watch(int argc, char **argv)
 	long windows = 0;
 	int status, ret;
 	struct window *w = NULL;
+	const struct sample *base;
 
 	if (parse_args(argc, argv, &a, &status))
 		return status;
@@ -200,9 +192,14 @@ int cmd_watch(int argc, char **argv)
 	ret = session_open(&a.s, &s, err, sizeof(err));
 	if (ret)
 		return runtime_error("watch", a.json, err);
-	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps, fds%s%s%s%s%s%s",
+	/* What the first sample could read: a collector that is off is not listed. */
+	base = session_latest(s);
+	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps%s%s%s%s%s%s%s",
 		 a.s.pid, session_comm(s), a.s.window_s, a.s.tick_s,
-		 a.s.no_arenas ? "" : a.s.no_freeze ? ", glibc arenas (unfrozen)" : ", glibc arenas",
+		 base && !base->has_fds ? "" : ", fds",
+		 a.s.no_arenas || (base && !base->has_arenas) ? ""
+		 : a.s.no_freeze			       ? ", glibc arenas (unfrozen)"
+							       : ", glibc arenas",
 		 session_has_bpf(s) ? ", eBPF growth probes" : "",
 		 session_alloc_library(s) ? ", malloc probes on " : "",
 		 session_alloc_library(s) ? session_alloc_library(s) : "",

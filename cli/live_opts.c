@@ -2,7 +2,9 @@
 /* The options that choose what a live subcommand (watch, top) reads from its target. */
 #include "cli/live_opts.h"
 #include "cli/util.h"
+#include "collectors/log.h"
 
+#include <math.h>
 #include <stdio.h>
 
 /* A freeze longer than this would be an outage of the target, not a pause. */
@@ -44,4 +46,30 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 			o->alloc = true;
 	}
 	return ret;
+}
+
+int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t errlen)
+{
+	double ticks;
+
+	if (o->alloc && !o->bpf) {
+		snprintf(err, errlen, "--alloc and its --alloc-... options need the eBPF probes: "
+			 "drop --no-bpf, run as root");
+		return -1;
+	}
+	if (tick_set && o->tick_s > o->window_s) {
+		snprintf(err, errlen, "tick (%g s) must not exceed the interval (%g s)", o->tick_s,
+			 o->window_s);
+		return -1;
+	}
+	/* A window is a whole number of ticks: -i 2.5 ticks every 0.833 s, not 3 s windows. */
+	ticks = ceil(o->window_s / o->tick_s - 1e-9);
+	if (!tick_set)
+		o->tick_s = o->window_s / ticks;
+	else if (fabs(ticks * o->tick_s - o->window_s) > 1e-9) {
+		log_info("windows of %g s: %g ticks of %g s (-i %g s is not a whole number of "
+			 "ticks)", ticks * o->tick_s, ticks, o->tick_s, o->window_s);
+		o->window_s = ticks * o->tick_s;
+	}
+	return 0;
 }

@@ -4,6 +4,7 @@
 #define MEMSLEUTH_LIVE_OPTS_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cli/alloc_opts.h"
@@ -47,5 +48,13 @@ enum {
  * of these, 0 when it is not, -1 with a reason in `err` on a bad value.
  */
 int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, size_t errlen);
+
+/*
+ * Checks the options together once parsed (--alloc needs the probes, a tick
+ * no longer than the window) and makes the window a whole number of ticks:
+ * an unset tick is shortened to fit; a set one rounds the window up, said in
+ * a note. Returns 0, or -1 with a reason in `err` (a usage error).
+ */
+int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t errlen);
 
 #endif

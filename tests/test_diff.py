@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """diff of two saved smaps files: exact deltas, merged/split VMAs, same keys as watch."""
 import json
+import os
 import re
 
 from conftest import MIB, region, run, within
@@ -98,3 +99,24 @@ def test_diff_text_output(target, tmp_path):
     res = run(["diff", old, new], check=0)
     assert "[heap]" in res.stdout and "+4.0 MiB" in res.stdout
     assert max(len(line) for line in res.stdout.splitlines()) <= 80
+
+
+def test_diff_reads_standard_input_and_warns_on_swapped_files(target, tmp_path):
+    """`cat /proc/PID/smaps | memsleuth diff saved -`; files given newest first are
+    compared as given, with a warning that the deltas read backwards."""
+    t = target("grow_heap_anon", 16, 0)
+    old = save_smaps(t.pid, tmp_path / "old.smaps")
+    t.go()
+    with open(f"/proc/{t.pid}/smaps", "rb") as live:
+        res = run(["diff", old, "-", "--json"], check=0, stdin=live)
+    assert res.stderr == "", res.stderr
+    d = json.loads(res.stdout)
+    assert d["new"] == "-" and within(region(d, "[heap]")["rss_delta"], 16 * MIB), d
+    new = save_smaps(t.pid, tmp_path / "new.smaps")
+    os.utime(old, (1e9, 1e9))
+    res = run(["diff", new, old, "--json"], check=0)
+    assert within(-region(json.loads(res.stdout), "[heap]")["rss_delta"], 16 * MIB)
+    assert res.stderr.strip() == (f"memsleuth: {old} was saved before {new}: the deltas read "
+                                  "backwards (OLD_SMAPS comes first)"), res.stderr
+    res = run(["diff", "-", "-"], check=2)
+    assert "only one of the two files can be '-'" in res.stderr

@@ -328,6 +328,7 @@ def test_top_records_what_it_shows(target, top, tmp_path):
     rec = tmp_path / "live.jsonl"
     r = top("top", t.pid, "-i", "5", "--tick", "0.5", "--no-bpf", "-o", rec)
     r.term.wait_for(rf"pid {t.pid} ")
+    r.term.wait_for(r"live, every 0\.5 s")
     t.go()
     r.term.wait_for(r"^ \[heap\] .* \+8\.[01] MiB")
     r.term.wait_for(r"FINDINGS  window #1 \(5s\)")
@@ -347,14 +348,25 @@ def test_top_records_what_it_shows(target, top, tmp_path):
     assert re.search(rf"pid {t.pid} grow_heap_anon", text), text
     replay.term.keys("q")
     assert replay.status() == 0
+    # At 100 columns the replay's status and its keys do not run into each other.
+    replay = top("top", "--replay", rec, width=100, height=30)
+    replay.term.keys(">")
+    text = replay.term.wait_for(r"\(end of the recording\)")
+    assert re.search(r"paused  \(end of the recording\) +h help  q quit *$", text, re.M), text
+    replay.term.keys("q")
+    assert replay.status() == 0
 
 
-def test_unusable_terminal_is_one_line(target, top):
+@pytest.mark.parametrize("term", ["no-such-terminal", "dumb"])
+def test_unusable_terminal_is_one_line(target, top, term):
+    """An unknown terminal, or one that cannot move its cursor (which showed a blank
+    screen), is refused in one line that says what to use instead."""
     t = target("grow_heap_anon", 1, 1)
-    r = top("top", t.pid, "--no-bpf", env={"TERM": "no-such-terminal"})
+    r = top("top", t.pid, "--no-bpf", env={"TERM": term})
     assert r.status() == 1
-    assert r.stderr().strip() == ("memsleuth top: cannot drive the terminal "
-                                  "(TERM=no-such-terminal)")
+    assert r.stderr().strip() == (f"memsleuth top: cannot drive the terminal (TERM={term}): "
+                                  "top needs one that terminfo knows and that can move its "
+                                  "cursor; 'memsleuth watch' prints plain text")
 
 
 # ---- errors, without a terminal ---------------------------------------------------------

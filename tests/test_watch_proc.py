@@ -167,3 +167,17 @@ def test_count_and_interval_respected(target, watch, tmp_path):
         end = next(t for t in times if t - start >= 0.49)
         assert win["t"] == end and win["window_s"] == end - start, (win, times)
         start = end
+
+
+def test_window_that_is_not_a_whole_number_of_ticks(target, watch):
+    """-i 2.5 with the default 1 s tick ticks every 0.833 s, so that windows last 2.5 s,
+    not 3; a tick given with --tick rounds the window up, and a note says so."""
+    t = target("grow_heap_anon", 1, 1)
+    w = watch("watch", t.pid, "-i", "2.5", "-n", "2", "--json", "--no-bpf")
+    windows = w.json_windows(timeout=30)
+    assert [round(x["window_s"], 1) for x in windows] == [2.5, 2.5], windows
+    assert any("tick 0.833333 s" in line for line in w.err_lines), w.err_lines
+    w = watch("watch", t.pid, "-i", "1.5", "--tick", "1", "-n", "1", "--json", "--no-bpf")
+    windows = w.json_windows(timeout=30)
+    assert round(windows[0]["window_s"], 1) == 2.0, windows
+    assert any("windows of 2 s: 2 ticks of 1 s" in line for line in w.err_lines), w.err_lines

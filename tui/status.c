@@ -53,9 +53,13 @@ void status_draw(const struct model *m, struct rect r)
 {
 	const struct model_meta *meta = model_meta(m);
 	const struct sample *s = model_latest(m);
-	/* Narrow terminals keep the status whole and leave the other keys to the help. */
-	const char *keys = r.w < 100     ? "h help  q quit"
-			   : meta->replay ? "Space play  ,. step  [] window  h help  q quit"
+	/*
+	 * Narrow terminals keep the status whole and leave the other keys to the
+	 * help; a replay's status (up to 70 columns) leaves room for its keys at 120.
+	 */
+	const char *keys = meta->replay ? (r.w < 120 ? "h help  q quit"
+						     : "Space play  ,. step  [] window  h help  q quit")
+			   : r.w < 100	  ? "h help  q quit"
 					  : "p pause  +- window  s sort  h help  q quit";
 	struct line l;
 	int keys_w = text_width(keys) + 1;
@@ -70,6 +74,8 @@ void status_draw(const struct model *m, struct rect r)
 			  s ? s->pid : 0);
 	else if (model_frozen(m))
 		line_put(&l, ST_NOTICE, " PAUSED: p resumes (sampling goes on) ");
+	else if (meta->tick_s > 0 && meta->tick_s != 1)
+		line_putf(&l, ST_DIM, " live, every %.3g s", meta->tick_s);
 	else
 		line_put(&l, ST_DIM, " live, every second");
 	line_end(&l, ST_NORMAL);

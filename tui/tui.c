@@ -79,7 +79,9 @@ int tui_open(const struct tui_opts *o, struct tui **out, char *err, size_t errle
 	/* newterm, unlike initscr, reports an unusable terminal instead of exiting. */
 	t->scr = terminfo_usable() ? newterm(NULL, stdout, stdin) : NULL;
 	if (!t->scr) {
-		snprintf(err, errlen, "cannot drive the terminal (TERM=%s)", term ? term : "unset");
+		snprintf(err, errlen, "cannot drive the terminal (TERM=%s): top needs one that "
+			 "terminfo knows and that can move its cursor; 'memsleuth watch' prints "
+			 "plain text", term ? term : "unset");
 		free(t);
 		return -ENOTTY;
 	}
