@@ -240,6 +240,9 @@ struct smaps_state {
 	struct vma_list *out;
 	size_t lineno, nfields;
 	bool any_rss;
+	size_t cur_line;	/* the current mapping's header line */
+	bool cur_rss;		/* it has its Rss: line */
+	size_t bad_line;	/* the first mapping without one (a file cut short); 0 none */
 };
 
 /* One line, without its newline. Returns 0, -EINVAL with `err`, or -ENOMEM. */
@@ -258,6 +261,10 @@ static int smaps_line(struct smaps_state *st, const char *p, const char *eol,
 	if (eol == p)
 		return 0;
 	if (is_header_line(p, eol)) {
+		if (out->n && !st->cur_rss && !st->bad_line)
+			st->bad_line = st->cur_line;
+		st->cur_line = st->lineno;
+		st->cur_rss = false;
 		cur = VEC_PUSH(out->v, out->n, out->cap);
 		if (!cur)
 			return -ENOMEM;
@@ -294,7 +301,7 @@ static int smaps_line(struct smaps_state *st, const char *p, const char *eol,
 	st->nfields++;
 	if (has_kb) {
 		if (FIELD_IS(name, namelen, "Rss"))
-			st->any_rss = true;
+			st->any_rss = st->cur_rss = true;
 		store_field(&out->v[out->n - 1], name, namelen, bytes);
 	}
 	return 0;
@@ -329,6 +336,12 @@ static int smaps_finish(const struct smaps_state *st, struct parse_error *err)
 	if (st->nfields == 0 || !st->any_rss) {
 		set_error(err, 0,
 			  "no Rss: fields: this looks like /proc/PID/maps; save /proc/PID/smaps instead");
+		return -EINVAL;
+	}
+	/* The kernel gives every mapping its Rss: one without was cut off (the last) or edited. */
+	if (st->bad_line || !st->cur_rss) {
+		set_error(err, st->bad_line ? st->bad_line : st->cur_line,
+			  "this mapping has no Rss: line: the file is cut short or was edited");
 		return -EINVAL;
 	}
 	return 0;

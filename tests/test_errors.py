@@ -92,6 +92,11 @@ def test_json_mode_errors_are_json():
     (b"00400000-00452000 r-xp 00000000 08:02 173521 /bin/x\nRss: lots kB\n", ["line 2"]),
     (b"00400000-00452000 rwzp 00000000 08:02 173521 /bin/x\nRss: 4 kB\n", ["line 1"]),
     (b"Rss: 4 kB\n", ["line 1", "mapping line"]),
+    # Cut short after a mapping line, and a mapping without its Rss: (an edit): not 0 B.
+    (b"00400000-00452000 r-xp 00000000 08:02 173521 /bin/x\nRss: 4 kB\n"
+     b"00452000-00453000 rw-p 00000000 00:00 0\n", ["line 3", "cut short"]),
+    (b"00400000-00452000 r-xp 00000000 08:02 173521 /bin/x\nSize: 8 kB\n"
+     b"00452000-00453000 rw-p 00000000 00:00 0\nRss: 4 kB\n", ["line 1", "no Rss: line"]),
 ])
 def test_malformed_smaps(tmp_path, content, words):
     bad = tmp_path / "bad.smaps"
