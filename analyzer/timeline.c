@@ -146,7 +146,7 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 
 	elapsed = s->t - tl->open[0]->t;
 	/* Ticks are scheduled on exact multiples; allow for a little jitter. */
-	tolerance = tl->window_s * 0.02;
+	tolerance = tl->window_s * TIMELINE_TOLERANCE;
 	if (tl->nopen >= 2 && elapsed + tolerance >= tl->window_s)
 		return close_window(tl, false, out);
 	return 0;

@@ -19,6 +19,9 @@ struct timeline;
 
 /* Creates a timeline closing a window every `window_s` seconds; NULL on ENOMEM. */
 struct timeline *timeline_new(double window_s);
+
+/* A window closes at the first sample this share of its length short of it, or later. */
+#define TIMELINE_TOLERANCE 0.02
 void timeline_free(struct timeline *tl);
 
 /*

@@ -134,7 +134,7 @@ int cmd_demo(int argc, char **argv)
 	char **wargv;
 	pid_t target;
 	int i, n = 0, status, ready_fd = -1;
-	bool live = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO), alloc = true;
+	bool live = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO), alloc = true, user_alloc = false;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -193,11 +193,17 @@ int cmd_demo(int argc, char **argv)
 	 * The demo service makes about 150 allocating calls a second: probing every
 	 * one costs it nothing, and the leak's figures are exact, not estimates.
 	 */
+	for (i = 1; i < argc; i++)
+		user_alloc = user_alloc || strncmp(argv[i], "--alloc", 7) == 0;
 	if (alloc) {
 		wargv[n++] = "--alloc";
-		wargv[n++] = "--alloc-exact";
-		wargv[n++] = "--alloc-optional";
+		/* Unless the user says how to probe: --alloc-duty 50 and exact disagree. */
+		if (!user_alloc)
+			wargv[n++] = "--alloc-exact";
 	}
+	/* The user's --alloc-... options, too, go on without probes that cannot attach. */
+	if (alloc || user_alloc)
+		wargv[n++] = "--alloc-optional";
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--no-alloc") != 0)
 			wargv[n++] = argv[i];

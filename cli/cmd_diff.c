@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Saved smaps of even 100,000 mappings stay far below this. */
 #define MAX_SMAPS_FILE (1ull << 30)
@@ -40,7 +41,7 @@ static void help(FILE *f)
 enum { OPT_JSON = 256 };
 
 /* Reads and classifies one saved smaps file into a sample. Returns 0 or -errno with `err`. */
-static int load(const char *path, struct sample **out, char *err, size_t errlen)
+static int load(const char *path, bool is_old, struct sample **out, char *err, size_t errlen)
 {
 	bool stdin_path = strcmp(path, "-") == 0;
 	struct vma_list vmas = { 0 };
@@ -53,8 +54,12 @@ static int load(const char *path, struct sample **out, char *err, size_t errlen)
 	int ret;
 
 	*out = NULL;
-	/* "-": standard input (cat /proc/PID/smaps | memsleuth diff saved -), read now. */
-	ret = file_read(stdin_path ? "/dev/stdin" : path, &buf, &len, MAX_SMAPS_FILE);
+	/*
+	 * "-": standard input (cat /proc/PID/smaps | memsleuth diff saved -): as NEW
+	 * it is the state now; as OLD (zcat old.gz | ...) its time is unknown.
+	 */
+	ret = stdin_path ? fd_read_all(STDIN_FILENO, &buf, &len, MAX_SMAPS_FILE)
+			 : file_read(path, &buf, &len, MAX_SMAPS_FILE);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", path,
 			 ret == -EFBIG ? "larger than 1 GiB: not a smaps file" : strerror(-ret));
@@ -79,7 +84,7 @@ static int load(const char *path, struct sample **out, char *err, size_t errlen)
 	}
 	s->allocator = (uint8_t)allocator_detect(&vmas);
 	s->comm = strdup(path);
-	if (stdin_path && clock_gettime(CLOCK_REALTIME, &now) == 0)
+	if (stdin_path && !is_old && clock_gettime(CLOCK_REALTIME, &now) == 0)
 		s->t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	else if (stat(path, &st) == 0)
 		s->t = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
@@ -123,7 +128,7 @@ int cmd_diff(int argc, char **argv)
 	if (!strcmp(argv[optind], "-") && !strcmp(argv[optind + 1], "-"))
 		return usage_error("diff", "only one of the two files can be '-' (standard input)");
 	for (i = 0; i < 2; i++) {
-		if (load(argv[optind + i], &s[i], err, sizeof(err))) {
+		if (load(argv[optind + i], i == 0, &s[i], err, sizeof(err))) {
 			status = runtime_error("diff", json, err);
 			goto cleanup;
 		}

@@ -104,9 +104,9 @@ int cmd_report(int argc, char **argv)
 		return runtime_error("report", json, err);
 	if (window_s > 0 && h.tick_s > 0) {
 		/* Windows are cut at the recorded samples: a whole number of ticks. */
-		double ticks = ceil(window_s / h.tick_s - 1e-9);
+		double ticks = ceil((1 - TIMELINE_TOLERANCE) * window_s / h.tick_s - 1e-9);
 
-		if (fabs(ticks * h.tick_s - window_s) > 1e-9)
+		if (fabs(ticks * h.tick_s - window_s) > TIMELINE_TOLERANCE * window_s)
 			log_info("windows of about %g s: %g of the recording's %g s ticks (-i %g s is "
 				 "not a whole number of them)", ticks * h.tick_s, ticks, h.tick_s,
 				 window_s);
@@ -128,6 +128,11 @@ int cmd_report(int argc, char **argv)
 				print_window_json(stdout, w);
 			else if (!folded)
 				print_window_text(stdout, w, &popts);
+			/* Output that cannot be written (a full disk): main() says so. */
+			if (fflush(stdout) || ferror(stdout)) {
+				output_failed(stdout);
+				goto cleanup;
+			}
 			/* Folded: only the state at the end, so that nothing is counted twice. */
 			window_free(last);
 			last = w;
@@ -158,7 +163,7 @@ int cmd_report(int argc, char **argv)
 	if (!json && recording_end_reason(rd))
 		printf("recording ended: %s\n", recording_end_reason(rd));
 cleanup:
-	if (status == EXIT_OK)
+	if (status == EXIT_OK && !ferror(stdout))
 		say_what_was_missing(rd, argv[optind]);
 	window_free(last);
 	window_free(w);

@@ -172,6 +172,11 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		goto usage;
 	if (live_opts_check(&a->s, tick_set, err, sizeof(err)))
 		goto usage;
+	/* After the check, which may round the window up to whole ticks. */
+	if (a->s.window_s > MAX_WINDOW_S) {
+		snprintf(err, sizeof(err), "interval must be at most %.0f seconds in top", MAX_WINDOW_S);
+		goto usage;
+	}
 	return 0;
 usage:
 	*status = usage_error("top", "%s", err);

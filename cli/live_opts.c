@@ -2,6 +2,7 @@
 /* The options that choose what a live subcommand (watch, top) reads from its target. */
 #include "cli/live_opts.h"
 #include "cli/util.h"
+#include "analyzer/timeline.h"
 #include "collectors/log.h"
 
 #include <math.h>
@@ -21,6 +22,7 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 		return 1;
 	case LIVE_OPT_NO_BPF:
 		o->bpf = false;
+		o->no_bpf = true;
 		return 1;
 	case LIVE_OPT_NO_FREEZE:
 		o->no_freeze = true;
@@ -52,7 +54,8 @@ int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t err
 {
 	double ticks;
 
-	if (o->alloc && !o->bpf) {
+	/* Without root top leaves the probes off by itself: --alloc then says why it fails. */
+	if (o->alloc && o->no_bpf) {
 		snprintf(err, errlen, "--alloc and its --alloc-... options need the eBPF probes: "
 			 "drop --no-bpf, run as root");
 		return -1;
@@ -62,11 +65,17 @@ int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t err
 			 o->window_s);
 		return -1;
 	}
-	/* A window is a whole number of ticks: -i 2.5 ticks every 0.833 s, not 3 s windows. */
-	ticks = ceil(o->window_s / o->tick_s - 1e-9);
-	if (!tick_set)
-		o->tick_s = o->window_s / ticks;
-	else if (fabs(ticks * o->tick_s - o->window_s) > 1e-9) {
+	/*
+	 * A window is a whole number of ticks: -i 2.5 ticks every 0.833 s, not 3 s
+	 * windows. A given tick ends it at the first tick within the timeline's
+	 * tolerance of its length: said when that is not about the length asked.
+	 */
+	if (!tick_set) {
+		o->tick_s = o->window_s / ceil(o->window_s / o->tick_s - 1e-9);
+		return 0;
+	}
+	ticks = ceil((1 - TIMELINE_TOLERANCE) * o->window_s / o->tick_s - 1e-9);
+	if (fabs(ticks * o->tick_s - o->window_s) > TIMELINE_TOLERANCE * o->window_s) {
 		log_info("windows of %g s: %g ticks of %g s (-i %g s is not a whole number of "
 			 "ticks)", ticks * o->tick_s, ticks, o->tick_s, o->window_s);
 		o->window_s = ticks * o->tick_s;

@@ -411,10 +411,16 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 		time_t t = (time_t)s->t;
 		struct tm tm;
 
-		localtime_r(&t, &tm);
-		strftime(when[i], sizeof(when[i]), "%Y-%m-%d %H:%M:%S", &tm);
+		/* Standard input as OLD has no time: it could have been saved any day. */
+		snprintf(when[i], sizeof(when[i]), "%-19s", "(time unknown)");
+		if (s->t > 0 && localtime_r(&t, &tm))
+			strftime(when[i], sizeof(when[i]), "%Y-%m-%d %H:%M:%S", &tm);
 	}
-	fprintf(f, "== diff over %.0f s (file times)\n  old  %s  ", w->window_s, when[0]);
+	if (w->start->t > 0 && w->end->t > 0)
+		fprintf(f, "== diff over %.0f s (file times)\n", w->window_s);
+	else
+		fprintf(f, "== diff (the time between the two is unknown)\n");
+	fprintf(f, "  old  %s  ", when[0]);
 	put_tail(f, old_path, PATH_COLS, false);
 	fprintf(f, "\n  new  %s  ", when[1]);
 	put_tail(f, new_path, PATH_COLS, false);

@@ -15,6 +15,7 @@ struct session_opts {
 	double window_s;
 	double tick_s;
 	bool bpf;
+	bool no_bpf;		/* --no-bpf given (bpf may also be off for want of root) */
 	bool bpf_required;
 	bool alloc;
 	bool no_arenas;		/* do not read glibc arenas */

@@ -59,7 +59,7 @@ static int read_fd_into(int fd, struct readbuf *b, size_t max)
 	return 0;
 }
 
-static int read_fd_all(int fd, char **buf, size_t *len, size_t max)
+int fd_read_all(int fd, char **buf, size_t *len, size_t max)
 {
 	struct readbuf b = { 0 };
 	int ret = read_fd_into(fd, &b, max);
@@ -101,7 +101,7 @@ int proc_read(const struct proc_target *t, const char *name, char **buf, size_t 
 	fd = openat(t->dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = read_fd_all(fd, buf, len, 0);
+	ret = fd_read_all(fd, buf, len, 0);
 	close(fd);
 	return ret;
 }
@@ -113,7 +113,7 @@ int file_read(const char *path, char **buf, size_t *len, size_t max)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = read_fd_all(fd, buf, len, max);
+	ret = fd_read_all(fd, buf, len, max);
 	close(fd);
 	return ret;
 }
@@ -129,7 +129,7 @@ static int read_stat(int dirfd, uint64_t *start_time, unsigned long *flags)
 	fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = read_fd_all(fd, &buf, &len, 1 << 16);
+	ret = fd_read_all(fd, &buf, &len, 1 << 16);
 	close(fd);
 	if (ret)
 		return ret;

@@ -44,6 +44,8 @@ void readbuf_free(struct readbuf *b);
 
 /* Reads a whole file by path the same way (for saved files and /proc/...). */
 int file_read(const char *path, char **buf, size_t *len, size_t max);
+/* Reads what an open descriptor (standard input, a pipe, a socket) holds up to EOF. */
+int fd_read_all(int fd, char **buf, size_t *len, size_t max);
 
 /* Returns 1 while the same process lives, 0 when it has exited or the PID was reused. */
 int proc_alive(const struct proc_target *t);

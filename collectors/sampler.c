@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The sampler: reads every source for one target and hands out one sample per tick. */
 #include "collectors/sampler.h"
+#include "collectors/bpf_common.h"
 #include "analyzer/allocator.h"
 #include "analyzer/regions.h"
 #include "collectors/arena.h"
@@ -73,7 +74,8 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 			return ret;
 		}
 		/* Unless --alloc, which needs the same privileges, is about to fail on them. */
-		if (ret && !(ret == -EPERM && opts->alloc && !opts->alloc_opts.optional))
+		if (ret && !(opts->alloc && !opts->alloc_opts.optional &&
+			     bpf_common_check_privileges(why, sizeof(why))))
 			log_warn("eBPF probes off: %s; using /proc only", why);
 	}
 	if (opts->alloc) {

@@ -109,6 +109,17 @@ def test_demo_without_bpf_privileges_goes_on_and_says_so():
     assert "Sanitizer" not in res.stderr and "runtime error" not in res.stderr, res.stderr
 
 
+@pytest.mark.bpf
+def test_demo_takes_the_users_alloc_options():
+    """The demo probes every call unless told otherwise: --alloc-duty 50 is the user's
+    choice, not a conflict with the demo's own --alloc-exact."""
+    require_root("the malloc probes need root")
+    res = run(["demo", "-n", "1", "-i", "1", "--json", "--alloc-duty", "50"], timeout=60,
+              check=0)
+    win = json.loads(res.stdout)
+    assert 0.4 < win["alloc"]["duty"] < 0.6 and win["alloc"]["estimated"] is True, win["alloc"]
+
+
 def test_demo_help_names_its_options():
     out = run(["demo", "--help"], check=0).stdout
     for opt in ("-i, --interval", "-n COUNT", "--json", "--no-alloc", "--no-bpf", "-h, --help"):

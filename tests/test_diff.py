@@ -118,5 +118,10 @@ def test_diff_reads_standard_input_and_warns_on_swapped_files(target, tmp_path):
     assert within(-region(json.loads(res.stdout), "[heap]")["rss_delta"], 16 * MIB)
     assert res.stderr.strip() == (f"memsleuth: {old} was saved before {new}: the deltas read "
                                   "backwards (OLD_SMAPS comes first)"), res.stderr
+    # Standard input as OLD (zcat old.gz | ...) has no time: no warning, and no duration.
+    with open(old, "rb") as saved:
+        res = run(["diff", "-", new], check=0, stdin=saved)
+    assert res.stderr == "" and res.stdout.startswith(
+        "== diff (the time between the two is unknown)\n  old  (time unknown)       -\n"), res
     res = run(["diff", "-", "-"], check=2)
     assert "only one of the two files can be '-'" in res.stderr

@@ -3,6 +3,7 @@
 data where that is enough (one's own processes), or stops with one line where it is not."""
 import json
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -115,3 +116,15 @@ def test_root_without_dac_read_search_says_fds_are_off(target, watch):
         assert win["collectors"]["fds"] is False
     warn = [x for x in err.splitlines() if "/fd" in x]
     assert len(warn) == 1 and "CAP_DAC_READ_SEARCH" in warn[0], err
+
+
+def test_top_without_root_names_the_privilege_for_alloc(target):
+    """As nobody top leaves the probes off by itself; --alloc-exact (which implies --alloc)
+    then fails on the missing capabilities, not on a --no-bpf the user never gave."""
+    require_root("needs root to become nobody")
+    t = target("grow_heap_anon", 0, 0, wrap=NOBODY)
+    res = run(["top", t.pid, "--alloc-exact"], wrap=NOBODY, stdin=subprocess.DEVNULL)
+    assert res.returncode == 1, res.stderr
+    assert res.stderr.splitlines() == [
+        "memsleuth top: eBPF probes need CAP_BPF and CAP_PERFMON for the malloc probes of "
+        "--alloc (run as root, or drop --alloc)"], res.stderr
