@@ -61,6 +61,7 @@ struct model_meta {
 	bool playing;		/* replay: advancing on its own */
 	size_t pos, count;	/* replay: current sample (0-based) and samples replayable */
 	bool truncated;		/* replay: the recording has more samples than are shown */
+	bool cut_off;		/* replay: the recording has no end line (its run was killed) */
 	double first_t, last_t;	/* replay: time span of the recording */
 };
 

@@ -31,6 +31,7 @@ struct replay {
 	struct replay_entry *idx;
 	size_t n, idx_cap;
 	bool truncated;		/* more samples than REPLAY_MAX_SAMPLES */
+	bool cut_off;		/* no end line: the run that wrote it was killed */
 
 	struct replay_findings *found;
 	size_t nfound, found_cap;
@@ -119,6 +120,8 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 		if (ret < 0)
 			break;
 	}
+	if (index && ret == 0)
+		r->cut_off = !r->truncated && !recording_end_reason(r->rd);
 	if (ret == 0 && timeline_flush(tl, &w) == 1 && !(ret = analyzer_window(an, w)))
 		ret = keep_findings(r, w, i - 1);
 	if (ret == -ENOMEM)
@@ -303,6 +306,7 @@ int replay_show(struct replay *r, size_t pos, struct model *m, char *err, size_t
 	meta.pos = pos;
 	meta.count = r->n;
 	meta.truncated = r->truncated;
+	meta.cut_off = r->cut_off;
 	meta.first_t = r->idx[0].point.t;
 	meta.last_t = r->idx[r->n - 1].point.t;
 	meta.analysis_due = next < r->nfound ? r->idx[r->found[next].end].point.t : 0;

@@ -355,6 +355,15 @@ def test_top_records_what_it_shows(target, top, tmp_path):
     assert re.search(r"paused  \(end of the recording\) +h help  q quit *$", text, re.M), text
     replay.term.keys("q")
     assert replay.status() == 0
+    # A recording without its end line (memsleuth was killed) says so at its end.
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(rec.read_text().splitlines(keepends=True)[:-1]))
+    replay = top("top", "--replay", cut, width=120, height=30)
+    replay.term.keys(">")
+    text = replay.term.wait_for(r"\(end: cut off, no end line\)")
+    assert re.search(r"no end line\) +Space play .* q quit *$", text, re.M), text
+    replay.term.keys("q")
+    assert replay.status() == 0
 
 
 @pytest.mark.parametrize("term", ["no-such-terminal", "dumb"])

@@ -45,6 +45,8 @@ static void replay_status(const struct model *m, const struct model_meta *meta, 
 	line_put(l, meta->playing ? ST_LABEL : ST_NORMAL, meta->playing ? "playing" : "paused");
 	if (meta->truncated)
 		line_putf(l, ST_WARN, "  (only the first %zu samples)", meta->count);
+	else if (meta->ended && meta->cut_off)
+		line_put(l, ST_WARN, "  (end: cut off, no end line)");
 	else if (meta->ended)
 		line_put(l, ST_DIM, "  (end of the recording)");
 }
