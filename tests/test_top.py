@@ -349,21 +349,23 @@ def test_top_records_what_it_shows(target, top, tmp_path):
     replay.term.keys("q")
     assert replay.status() == 0
     # At 100 columns the replay's status and its keys do not run into each other.
-    replay = top("top", "--replay", rec, width=100, height=30)
-    replay.term.keys(">")
-    text = replay.term.wait_for(r"\(end of the recording\)")
+    text = replay_to_end(top, rec, 100, r"\(end of the recording\)")
     assert re.search(r"paused  \(end of the recording\) +h help  q quit *$", text, re.M), text
-    replay.term.keys("q")
-    assert replay.status() == 0
     # A recording without its end line (memsleuth was killed) says so at its end.
     cut = tmp_path / "cut.jsonl"
     cut.write_text("".join(rec.read_text().splitlines(keepends=True)[:-1]))
-    replay = top("top", "--replay", cut, width=120, height=30)
-    replay.term.keys(">")
-    text = replay.term.wait_for(r"\(end: cut off, no end line\)")
+    text = replay_to_end(top, cut, 120, r"\(end: cut off, no end line\)")
     assert re.search(r"no end line\) +Space play .* q quit *$", text, re.M), text
+
+
+def replay_to_end(top, rec, width, shown):
+    """Replays `rec` at `width` columns, steps to its end and returns the screen there."""
+    replay = top("top", "--replay", rec, width=width, height=30)
+    replay.term.keys(">")
+    text = replay.term.wait_for(shown)
     replay.term.keys("q")
     assert replay.status() == 0
+    return text
 
 
 @pytest.mark.parametrize("term", ["no-such-terminal", "dumb"])
