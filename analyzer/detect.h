@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analyzer/idmap.h"
+#include "lib/idmap.h"
 #include "analyzer/window.h"
 
 /*

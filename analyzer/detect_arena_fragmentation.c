@@ -2,7 +2,7 @@
 /* arena_fragmentation: glibc arenas holding memory that is free but not given back. */
 #include "analyzer/detect.h"
 #include "analyzer/arenas.h"
-#include "analyzer/units.h"
+#include "lib/units.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* chunk_steps: memory growing in bursts of equal steps of a quantum (64 KiB chunk pools). */
 #include "analyzer/detect.h"
-#include "analyzer/units.h"
+#include "lib/units.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
 /* fd_growth: the fd table growing window after window, by type, and when it hits the limit. */
 #include "analyzer/detect.h"
 #include "analyzer/frames.h"
-#include "analyzer/units.h"
+#include "lib/units.h"
 
 #include <errno.h>
 #include <math.h>

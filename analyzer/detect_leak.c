@@ -3,7 +3,7 @@
 #include "analyzer/detect.h"
 #include "analyzer/frames.h"
 #include "analyzer/preattach.h"
-#include "analyzer/units.h"
+#include "lib/units.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 /* mmap_growth: memory outside malloc's heaps (anonymous maps, shm, thread stacks) that keeps growing. */
 #include "analyzer/detect.h"
 #include "analyzer/arenas.h"
-#include "analyzer/units.h"
+#include "lib/units.h"
 
 #include <errno.h>
 

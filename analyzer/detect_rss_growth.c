@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* rss_growth: resident memory rising window after window, and when it reaches the limit. */
 #include "analyzer/detect.h"
-#include "analyzer/units.h"
+#include "lib/units.h"
 
 #include <errno.h>
 #include <math.h>

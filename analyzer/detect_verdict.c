@@ -2,7 +2,7 @@
 /* verdict: which causes explain this window's RSS growth, and what share of it each. */
 #include "analyzer/detect.h"
 #include "analyzer/arenas.h"
-#include "analyzer/units.h"
+#include "lib/units.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Classifies mappings into named regions (heap, arenas, stacks, files...) and sums them. */
 #include "analyzer/regions.h"
-#include "analyzer/strmap.h"
+#include "lib/strmap.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The sample: allocation, release, and the names of its enumerations. */
 #include "analyzer/sample.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdlib.h>

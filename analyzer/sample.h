@@ -97,7 +97,7 @@ enum arena_live_source {
 	ARENA_LIVE_ALLOC,	/* the last walk carried forward by --alloc's exact counts */
 };
 
-/* One glibc arena as read from the target (see DESIGN.md for the figures). */
+/* One glibc arena as read from the target (README.md, "glibc arenas, read from outside", defines each figure). */
 struct arena_stat {
 	uint64_t addr;
 	bool main;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The timeline: samples in, windows out, the same for a live target and a recording. */
 #include "analyzer/timeline.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdlib.h>

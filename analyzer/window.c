@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A window: the changes between two samples a window apart, and the findings on them. */
 #include "analyzer/window.h"
-#include "analyzer/strmap.h"
-#include "analyzer/vec.h"
+#include "lib/strmap.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
 #include "cli/util.h"
 #include "collectors/proc.h"
 #include "collectors/smaps.h"
+#include "lib/clock.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -42,12 +43,12 @@ int cmd_bench_smaps(int argc, char **argv)
 		double t0;
 		int fd, ret;
 
-		t0 = now_mono();
+		t0 = clock_mono();
 		if (proc_read_buf(&t, "smaps", &rawbuf))
 			goto fail;
-		raw += now_mono() - t0;
+		raw += clock_mono() - t0;
 
-		t0 = now_mono();
+		t0 = clock_mono();
 		s = sample_new();
 		fd = openat(t.dirfd, "smaps", O_RDONLY | O_CLOEXEC);
 		ret = fd < 0 || !s ? -1 : smaps_read_fd(fd, &l, &perr);
@@ -58,7 +59,7 @@ int cmd_bench_smaps(int argc, char **argv)
 			sample_free(s);
 			goto fail;
 		}
-		full += now_mono() - t0;
+		full += clock_mono() - t0;
 		bytes = rawbuf.len;
 		vmas = l.n;
 		nregions = s->nregions;

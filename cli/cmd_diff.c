@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cli/util.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/proc.h"
 #include "collectors/smaps.h"
 

@@ -5,9 +5,9 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cli/print_folded.h"
-#include "cli/recording.h"
+#include "recording/recording.h"
 #include "cli/util.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <getopt.h>

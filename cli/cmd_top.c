@@ -9,6 +9,7 @@
 #include "cli/util.h"
 #include "collectors/proc_start.h"
 #include "tui/tui.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -320,7 +321,7 @@ static int run_live(const struct top_args *a)
 		status = fail(err);
 		goto out;
 	}
-	next_frame = now_mono() + a->s.tick_s;
+	next_frame = clock_mono() + a->s.tick_s;
 	for (;;) {
 		double due = l.ended ? next_frame : session_next_tick(l.s);
 		struct window *w = NULL;
@@ -343,7 +344,7 @@ static int run_live(const struct top_args *a)
 			reason = "terminal closed";
 			break;
 		}
-		if (now_mono() < due)
+		if (clock_mono() < due)
 			continue;
 		frames++;
 		if (l.ended) {
@@ -353,7 +354,7 @@ static int run_live(const struct top_args *a)
 		ret = session_tick(l.s, &w, err, sizeof(err));
 		if (ret == -ESRCH) {
 			live_end(&l);
-			next_frame = now_mono() + a->s.tick_s;
+			next_frame = clock_mono() + a->s.tick_s;
 		} else if (ret < 0 || live_update(&l, w)) {
 			if (ret >= 0)
 				snprintf(err, sizeof(err), "out of memory");
@@ -462,7 +463,7 @@ static int run_replay(const struct top_args *a)
 		status = fail(err);
 		goto out;
 	}
-	next_frame = now_mono() + REFRESH_S;
+	next_frame = clock_mono() + REFRESH_S;
 	for (;;) {
 		tui_draw(t, m);
 		if (a->frames && frames >= a->frames)
@@ -473,11 +474,11 @@ static int run_replay(const struct top_args *a)
 		ret = replay_keys(t, r, m, err, sizeof(err));
 		if (ret || tui_hung_up(t))
 			break;
-		if (now_mono() < next_frame)
+		if (clock_mono() < next_frame)
 			continue;
 		next_frame += REFRESH_S;
-		if (next_frame < now_mono())
-			next_frame = now_mono() + REFRESH_S;
+		if (next_frame < clock_mono())
+			next_frame = clock_mono() + REFRESH_S;
 		frames++;
 		if (model_meta(m)->playing) {
 			struct model_meta meta;

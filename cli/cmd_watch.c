@@ -7,7 +7,7 @@
 #include "cli/session.h"
 #include "cli/signals.h"
 #include "cli/util.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/proc.h"
 
 #include <errno.h>

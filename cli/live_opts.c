@@ -3,7 +3,7 @@
 #include "cli/live_opts.h"
 #include "cli/util.h"
 #include "analyzer/timeline.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth's entry point: global options and the subcommand dispatcher. */
 #include "cli/commands.h"
-#include "analyzer/text_safe.h"
+#include "lib/text_safe.h"
 #include "cli/util.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <poll.h>

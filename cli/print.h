@@ -21,14 +21,8 @@ struct print_opts {
 void print_window_text(FILE *f, const struct window *w, const struct print_opts *o);
 /* One window as one JSON object on one line. */
 int print_window_json(FILE *f, const struct window *w);
-/* The window's JSON object (the contract in DESIGN.md); NULL on ENOMEM. */
+/* The window's JSON object (the contract in README.md, "JSON output"); NULL on ENOMEM. */
 json_t *window_to_json(const struct window *w);
-
-/*
- * The counts of an alloc summary as a JSON object, with `arenas` (stolen) as
- * its "arenas": the same keys in a window's "alloc" and in a recording's sample.
- */
-json_t *alloc_counts_json(const struct alloc_summary *a, json_t *arenas);
 
 /* The window's glibc arenas, when read (cli/print_arenas.c). */
 void print_arenas_text(FILE *f, const struct window *w);

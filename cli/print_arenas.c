@@ -2,7 +2,7 @@
 /* Text printer for a window's glibc arenas: one line per arena, most free bytes first. */
 #include "analyzer/arenas.h"
 #include "cli/print.h"
-#include "cli/util.h"
+#include "lib/units.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* JSON printer for windows and diffs: the contract of DESIGN.md, one object per line. */
+/* JSON printer for windows and diffs: the contract of README.md ("JSON output"), one object per line. */
 #include "analyzer/arenas.h"
 #include "analyzer/preattach.h"
 #include "cli/print.h"
 #include "cli/util.h"
 #include "analyzer/regions.h"
 #include "analyzer/timeline.h"
+#include "lib/json_text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -18,7 +19,7 @@ static json_t *frames_json(char *const *frames, uint32_t n)
 	uint32_t i;
 
 	for (i = 0; a && i < n; i++)
-		json_array_append_new(a, json_str(frames[i]));
+		json_array_append_new(a, json_text(frames[i]));
 	return a;
 }
 
@@ -51,7 +52,7 @@ static json_t *regions_json(const struct window *w)
 
 		json_array_append_new(
 			a, json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-				     "name", json_str(d->name), "kind",
+				     "name", json_text(d->name), "kind",
 				     region_kind_name((enum region_kind)d->kind),
 				     "rss", (json_int_t)r->rss, "rss_delta", (json_int_t)d->rss_delta,
 				     "private_dirty", (json_int_t)r->private_dirty,
@@ -192,12 +193,12 @@ static json_t *findings_json(const struct window *w)
 			json_object_set_new(ev, e->key,
 					    e->type == EV_INT    ? json_integer(e->i)
 					    : e->type == EV_REAL ? json_real(e->d)
-								 : json_str(e->s));
+								 : json_text(e->s));
 		}
 		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind", f->kind,
 						   "severity",
 						   severity_name((enum severity)f->severity),
-						   "summary", json_str(f->summary), "evidence", ev,
+						   "summary", json_text(f->summary), "evidence", ev,
 						   "frames", frames_json(f->frames, f->nframes)));
 	}
 	return a;
@@ -233,7 +234,7 @@ static json_t *alloc_arenas_json(const struct window *w)
 	return a;
 }
 
-json_t *alloc_counts_json(const struct alloc_summary *a, json_t *arenas)
+static json_t *alloc_counts_json(const struct alloc_summary *a, json_t *arenas)
 {
 	return json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 			 "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
@@ -285,7 +286,7 @@ json_t *window_to_json(const struct window *w)
 
 	j = json_pack("{s:f, s:i, s:o, s:f, s:i, s:b, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
 		      " s:o, s:I, s:o}",
-		      "t", s->t, "pid", s->pid, "comm", json_str(s->comm), "window_s",
+		      "t", s->t, "pid", s->pid, "comm", json_text(s->comm), "window_s",
 		      w->window_s, "window", (int)w->index, "partial", w->partial, "allocator",
 		      allocator_name((enum allocator_kind)s->allocator), "threads",
 		      (int)s->threads, "totals", totals_json(s), "totals_delta",
@@ -326,7 +327,7 @@ int runtime_error(const char *cmd, bool json, const char *msg)
 {
 	fprintf(stderr, "memsleuth %s: %s\n", cmd, msg);
 	if (json)
-		print_json_line(stdout, json_pack("{s:o}", "error", json_str(msg)));
+		print_json_line(stdout, json_pack("{s:o}", "error", json_text(msg)));
 	return EXIT_RUNTIME;
 }
 
@@ -338,8 +339,8 @@ int print_window_json(FILE *f, const struct window *w)
 int print_diff_json(FILE *f, const struct window *w, const char *old_path,
 		    const char *new_path)
 {
-	json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "old", json_str(old_path), "new",
-			      json_str(new_path), "totals", totals_json(w->end), "totals_delta",
+	json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "old", json_text(old_path), "new",
+			      json_text(new_path), "totals", totals_json(w->end), "totals_delta",
 			      totals_delta_json(w), "regions", regions_json(w), "allocator",
 			      allocator_name((enum allocator_kind)w->end->allocator));
 

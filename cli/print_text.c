@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Text printer for windows and diffs: what a person reads at 3 a.m., in 80 columns. */
 #include "cli/print.h"
-#include "cli/util.h"
 #include "analyzer/preattach.h"
 #include "analyzer/regions.h"
-#include "analyzer/text_safe.h"
+#include "lib/text_safe.h"
 #include "analyzer/timeline.h"
+#include "lib/units.h"
 
 #include <inttypes.h>
 #include <math.h>

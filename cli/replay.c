@@ -3,7 +3,7 @@
 #include "cli/replay.h"
 #include "analyzer/analyze.h"
 #include "analyzer/timeline.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "analyzer/model.h"
-#include "cli/recording.h"
+#include "recording/recording.h"
 
 /* Samples indexed at most (about 56 bytes each); past it the rest is not shown, and says so. */
 #define REPLAY_MAX_SAMPLES 1000000

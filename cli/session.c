@@ -3,10 +3,10 @@
 #include "cli/session.h"
 #include "analyzer/analyze.h"
 #include "analyzer/timeline.h"
-#include "cli/recording.h"
-#include "cli/util.h"
-#include "collectors/log.h"
+#include "recording/recording.h"
+#include "lib/log.h"
 #include "collectors/sampler.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -29,7 +29,7 @@ struct session {
  * hours; ticks missed while suspended or overloaded are skipped rather than bunched. */
 static void schedule_next(struct session *s)
 {
-	double now = now_mono(), tick = s->opts.tick_s;
+	double now = clock_mono(), tick = s->opts.tick_s;
 
 	s->next_due += tick;
 	if (s->next_due <= now)
@@ -42,7 +42,7 @@ static int take(struct session *s, struct window **w, char *err, size_t errlen)
 	int ret;
 
 	*w = NULL;
-	ret = sampler_tick(s->sampler, now_unix(), &smp, err, errlen);
+	ret = sampler_tick(s->sampler, clock_unix(), &smp, err, errlen);
 	schedule_next(s);
 	if (ret)
 		return ret;
@@ -107,7 +107,7 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 			.comm = (char *)sampler_comm(s->sampler),
 			.window_s = o->window_s,
 			.tick_s = o->tick_s,
-			.created = now_unix(),
+			.created = clock_unix(),
 			.bpf = sampler_has_bpf(s->sampler),
 			.alloc = o->alloc,
 		};
@@ -116,7 +116,7 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 		if (ret)
 			goto fail;
 	}
-	s->start_mono = s->next_due = now_mono();
+	s->start_mono = s->next_due = clock_mono();
 	ret = take(s, &w, err, errlen);
 	window_free(w);
 	if (ret == -ESRCH)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Stop requests (SIGINT, SIGTERM, SIGHUP) and sleeping until a deadline or a key press. */
 #include "cli/signals.h"
-#include "cli/util.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -51,7 +51,7 @@ static int wait_until(double deadline, int fd, bool wake)
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 	while (!stop_signal) {
-		double left = deadline - now_mono();
+		double left = deadline - clock_mono();
 		struct timespec ts;
 		int n;
 

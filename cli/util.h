@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Small helpers shared by the subcommands: argument parsing, byte formatting, JSON strings. */
+/* The subcommands' common ground: exit statuses, argument parsing, the stdout failure memo. */
 #ifndef MEMSLEUTH_UTIL_H
 #define MEMSLEUTH_UTIL_H
 
@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include <jansson.h>
 
 /* Exit statuses of the command-line contract. */
 #define EXIT_OK 0
@@ -34,21 +32,5 @@ int parse_seconds(const char *arg, const char *what, double *out, char *err, siz
 
 /* Parses a positive count. */
 int parse_count(const char *arg, const char *what, long *out, char *err, size_t errlen);
-
-/* Formats bytes for people: "512 B", "48.0 MiB". `buf` needs 16 bytes. */
-const char *fmt_bytes(char *buf, size_t len, uint64_t v);
-/* Same with a sign: "+48.0 MiB", "-4.0 KiB", "0 B". */
-const char *fmt_delta(char *buf, size_t len, int64_t v);
-
-/*
- * A JSON string from bytes that came from the target (comm, paths, symbols):
- * invalid UTF-8 becomes U+FFFD so the output stays valid JSON. Never NULL
- * unless out of memory.
- */
-json_t *json_str(const char *s);
-
-/* Unix time now, and monotonic seconds. */
-double now_unix(void);
-double now_mono(void);
 
 #endif

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The frames of allocation stacks: frame-pointer walks and DWARF captures, symbolized once. */
 #include "collectors/alloc_stacks.h"
-#include "analyzer/idmap.h"
-#include "analyzer/vec.h"
-#include "collectors/log.h"
+#include "lib/idmap.h"
+#include "lib/vec.h"
+#include "lib/log.h"
 #include "collectors/modmap.h"
 #include "collectors/symbols.h"
 #include "collectors/unwind.h"

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Reads a glibc target's arenas into a sample: frozen for the free lists, or fixed fields only. */
 #include "collectors/arena.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 #include "collectors/arena_decode.h"
 #include "collectors/arena_locate.h"
 #include "collectors/freeze.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/procmem.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -411,7 +412,7 @@ static void hold_for_tests(struct arena_reader *r, double t0)
 
 	if (until > limit)
 		until = limit;
-	while (procmem_now() < until)
+	while (clock_mono() < until)
 		nanosleep(&nap, NULL);
 }
 
@@ -440,7 +441,7 @@ static int read_frozen(struct arena_reader *r, const struct vma_list *vmas, stru
 
 	clear_accs(r);
 	for (attempt = 0; attempt < FREEZE_ATTEMPTS; attempt++) {
-		double t0 = procmem_now(), took;
+		double t0 = clock_mono(), took;
 
 		ret = freezer_stop(r->fz, r->o.freeze_max_s / 2, &tracer);
 		if (ret)
@@ -453,7 +454,7 @@ static int read_frozen(struct arena_reader *r, const struct vma_list *vmas, stru
 		if (ret == 0)
 			ret = walk_frozen(r);
 		freezer_thaw(r->fz);
-		took = procmem_now() - t0;
+		took = clock_mono() - t0;
 		procmem_set_deadline(r->mem, 0);
 		procmem_forget(r->mem);
 		if (took * 1e6 > s->freeze_us)

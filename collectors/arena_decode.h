@@ -31,7 +31,17 @@ struct mem_reader {
 /* A malloc_state read whole; every layout fits. */
 #define ARENA_STATE_MAX 2400
 
-/* Byte offsets of the fields memsleuth reads (x86_64; see DESIGN.md). */
+/*
+ * Byte offsets of the fields memsleuth reads, x86_64. glibc 2.27-2.42: malloc_state
+ * is 2200 bytes: mutex 0, flags 4, have_fastchunks 8, fastbinsY[10] 16, top 96,
+ * last_remainder 104, bins[254] 112, binmap 2144, next 2160, next_free 2168,
+ * attached_threads 2176, system_mem 2184, max_system_mem 2192. 2.26 lacks
+ * have_fastchunks (every later field 8 lower). heap_info: ar_ptr 0, prev 8, size 16,
+ * mprotect_size 24; 48 bytes from 2.35, 32 before. A chunk's size is at +8 (its low
+ * 3 bits are flags, 0x4 = not the main arena), fd at +16, bk at +24. From 2.32 fastbin
+ * and tcache links are mangled: next = (address of the link >> 12) ^ stored value.
+ * With libc's debug info the offsets come from DWARF instead (arena_locate.c).
+ */
 struct arena_layout {
 	unsigned int glibc_minor;	/* 2.N */
 	uint32_t state_size;		/* sizeof(struct malloc_state) */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Live bytes per glibc arena: from a complete frozen walk, carried forward by --alloc's counts. */
 #include "collectors/arena_live.h"
-#include "analyzer/idmap.h"
-#include "analyzer/vec.h"
+#include "lib/idmap.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* User side of the malloc probes: attach to one process, cycle them, read bytes by stack. */
 #include "collectors/bpf_alloc.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 #include "collectors/alloc_lib.h"
 #include "collectors/alloc_stacks.h"
 #include "collectors/bpf_common.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/stacktab.h"
 #include "collectors/uprobe_multi.h"
 
@@ -24,6 +24,7 @@
 
 #include "bpf/alloc.h"
 #include "alloc.skel.h"
+#include "lib/clock.h"
 
 /* Alloc stacks kept per sample; the rest are summed under one "other" stack. */
 #define MAX_STACKS 1024
@@ -58,13 +59,6 @@ struct bpf_alloc {
 	bool warned_full;	/* the live map filled up, and the user was told */
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Attaches `prog` at the functions of `a` that `pick` selects: one link per file. */
 static int attach_set(struct bpf_alloc *a, struct bpf_program *prog, bool retprobe,
@@ -224,7 +218,7 @@ static void wait_until(struct bpf_alloc *a, double deadline)
 	struct timespec now_rt, until;
 	double left;
 
-	while (!a->stop && (left = deadline - mono_now()) > 0) {
+	while (!a->stop && (left = deadline - clock_mono()) > 0) {
 		clock_gettime(CLOCK_REALTIME, &now_rt);
 		until.tv_sec = now_rt.tv_sec + (time_t)left;
 		until.tv_nsec = now_rt.tv_nsec + (long)((left - floor(left)) * 1e9);
@@ -244,8 +238,8 @@ static void wait_until(struct bpf_alloc *a, double deadline)
 static void *cycle_main(void *arg)
 {
 	struct bpf_alloc *a = arg;
-	unsigned int seed = (unsigned int)(mono_now() * 1e6) ^ (unsigned int)a->pid;
-	double cycle = mono_now(), len = a->opts.period_s;
+	unsigned int seed = (unsigned int)(clock_mono() * 1e6) ^ (unsigned int)a->pid;
+	double cycle = clock_mono(), len = a->opts.period_s;
 	int ret;
 
 	pthread_mutex_lock(&a->lock);
@@ -267,16 +261,16 @@ static void *cycle_main(void *arg)
 			return NULL;
 		}
 		__atomic_store_n(&a->skel->bss->recording, 1, __ATOMIC_SEQ_CST);
-		a->on_since = mono_now();
+		a->on_since = clock_mono();
 		wait_until(a, cycle + a->opts.duty * len);
 		__atomic_store_n(&a->skel->bss->recording, 0, __ATOMIC_SEQ_CST);
-		a->on_total += mono_now() - a->on_since;
+		a->on_total += clock_mono() - a->on_since;
 		a->on_since = 0;
 		detach_async(a, a->cycled, &a->ncycled);
 		/* A cycle that overran (a slow attach, a late wake-up) starts late, not bunched. */
 		cycle += len;
-		if (cycle < mono_now())
-			cycle = mono_now();
+		if (cycle < clock_mono())
+			cycle = clock_mono();
 		wait_until(a, cycle);
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -364,7 +358,7 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
 		goto fail;
 	}
-	a->start_mono = mono_now();
+	a->start_mono = clock_mono();
 	a->since_unix = (double)time(NULL);
 	a->skel->bss->recording = a->exact;
 	ret = attach_always(a);
@@ -422,7 +416,7 @@ static double duty_measured(struct bpf_alloc *a)
 	if (a->exact)
 		return 1;
 	pthread_mutex_lock(&a->lock);
-	now = mono_now();
+	now = clock_mono();
 	on = a->on_total + (a->on_since > 0 ? now - a->on_since : 0);
 	pthread_mutex_unlock(&a->lock);
 	total = now - a->start_mono;

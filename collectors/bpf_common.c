@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* What every BPF collector needs first: privileges, and libbpf's output routed to the logger. */
 #include "collectors/bpf_common.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/proc.h"
 
 #include <errno.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* User side of the growth probes: load, attach to one process, turn records into stacks. */
 #include "collectors/bpf_growth.h"
-#include "analyzer/idmap.h"
+#include "lib/idmap.h"
 #include "collectors/bpf_common.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/rangemap.h"
 #include "collectors/stackres.h"
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Stops every thread of a target briefly with ptrace, and always lets it go again. */
 #include "collectors/freeze.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
+#include "lib/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,13 +39,6 @@ struct freezer {
 	bool masked;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct freezer *freezer_new(int pid)
 {
@@ -165,7 +159,7 @@ static size_t poll_stops(struct freezer *fz)
 static void release(struct freezer *fz)
 {
 	struct timespec nap = { 0, 50 * 1000 };
-	double deadline = mono() + RELEASE_WAIT_S;
+	double deadline = clock_mono() + RELEASE_WAIT_S;
 	size_t i, kept;
 
 	for (;;) {
@@ -180,7 +174,7 @@ static void release(struct freezer *fz)
 				fz->t[kept++] = *t;
 		}
 		fz->n = kept;
-		if (!fz->n || mono() >= deadline)
+		if (!fz->n || clock_mono() >= deadline)
 			break;
 		nanosleep(&nap, NULL);
 	}
@@ -206,7 +200,7 @@ static void block_signals(struct freezer *fz)
 int freezer_stop(struct freezer *fz, double timeout_s, int *tracer)
 {
 	struct timespec nap = { 0, 50 * 1000 };
-	double deadline = mono() + timeout_s;
+	double deadline = clock_mono() + timeout_s;
 	int round, ret = 0;
 
 	*tracer = 0;
@@ -222,7 +216,7 @@ int freezer_stop(struct freezer *fz, double timeout_s, int *tracer)
 		if (ret < 0)
 			goto fail;
 		while (poll_stops(fz)) {
-			if (mono() > deadline) {
+			if (clock_mono() > deadline) {
 				ret = -ETIMEDOUT;
 				goto fail;
 			}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The modules (executable, shared libraries, vDSO) mapped by one process, as one libdwfl session. */
 #include "collectors/modmap.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/proc.h"
+#include "lib/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -32,13 +33,6 @@ struct modmap {
  */
 static __thread struct modmap *reading;
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Opens a regular file only: a device or FIFO could block or have side effects. */
 static int open_regular(const char *path)
@@ -203,7 +197,7 @@ static int modmap_read(struct modmap *m)
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", m->pid);
 	ret = file_read(path, &buf, &len, 0);
-	m->last_read = mono_now();
+	m->last_read = clock_mono();
 	m->stale = false;
 	if (ret)
 		return proc_errno_gone(-ret) ? -ESRCH : ret;
@@ -330,7 +324,7 @@ Dwfl_Module *modmap_find(struct modmap *m, uint64_t pc)
 		mod = modmap_known(m, pc);
 	if (mod)
 		return mod;
-	if (mono_now() - m->last_read >= MODMAP_REFRESH_MS / 1000.0)
+	if (clock_mono() - m->last_read >= MODMAP_REFRESH_MS / 1000.0)
 		modmap_read(m);
 	return modmap_known(m, pc);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Access to one target process through a /proc/PID directory fd. */
 #include "collectors/proc.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Reads a target's memory (process_vm_readv, never a write) and page residency (pagemap). */
 #include "collectors/procmem.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,13 +41,6 @@ struct procmem {
 	struct block *blocks;
 };
 
-double procmem_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct procmem *procmem_new(int pid)
 {
@@ -174,7 +168,7 @@ int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	struct procmem *pm = ctx;
 	uint8_t *out = buf;
 
-	if (pm->deadline > 0 && procmem_now() > pm->deadline)
+	if (pm->deadline > 0 && clock_mono() > pm->deadline)
 		return -ETIMEDOUT;
 	if (len > BLOCK)
 		return vm_read(pm->pid, addr, buf, len);

@@ -39,7 +39,4 @@ void procmem_set_deadline(struct procmem *pm, double deadline);
  */
 long procmem_resident(struct procmem *pm, uint64_t lo, uint64_t hi, uint64_t *bits);
 
-/* CLOCK_MONOTONIC in seconds. */
-double procmem_now(void);
-
 #endif

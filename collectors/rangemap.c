@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Address ranges mapped since attach, each owned by the stack that mapped it. */
 #include "collectors/rangemap.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include "collectors/bpf_growth.h"
 #include "collectors/exe_allocator.h"
 #include "collectors/fds.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/memlimit.h"
 #include "collectors/proc.h"
 #include "collectors/smaps.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Parser for /proc/PID/smaps and smaps_rollup text, live or saved to a file. */
 #include "collectors/smaps.h"
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdarg.h>

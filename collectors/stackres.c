@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* From a stack copied by a probe to a stack id: one process's modules, unwinder, symbols, stacks. */
 #include "collectors/stackres.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "collectors/symbols.h"
 
 #include <inttypes.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Per-stack figures kept by a collector across ticks, and copied into each sample. */
 #include "collectors/stacktab.h"
-#include "analyzer/idmap.h"
-#include "analyzer/vec.h"
+#include "lib/idmap.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -328,23 +328,6 @@ void line_spark(struct line *l, enum style st, const double *v, size_t n, int w)
 	l->col += (int)cols;
 }
 
-const char *fmt_duration(char *buf, size_t len, double seconds)
-{
-	long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
-
-	if (s < 60)
-		snprintf(buf, len, "%lds", s);
-	else if (s < 3600 && s % 60 == 0)
-		snprintf(buf, len, "%ldm", s / 60);
-	else if (s < 3600)
-		snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%ldh%02ldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, len, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
-	return buf;
-}
-
 enum style style_delta(int64_t v)
 {
 	if (v >= PAGE_BYTES)

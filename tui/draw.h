@@ -76,8 +76,6 @@ void line_spark(struct line *l, enum style st, const double *v, size_t n, int w)
 /* Display columns `s` takes once sanitised. */
 int text_width(const char *s);
 
-/* Short human durations: "45s", "12m03s", "3h02m", "5d04h". `buf` needs 16 bytes. */
-const char *fmt_duration(char *buf, size_t len, double seconds);
 
 /* The selected row is drawn in one style, whatever its cells would use. */
 static inline enum style sel_style(bool selected, enum style st)

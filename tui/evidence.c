@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A finding's evidence written for people: each figure as measured, and in units where it has them. */
 #include "tui/evidence.h"
-#include "cli/util.h"
+#include "lib/units.h"
 #include "tui/draw.h"
 
 #include <inttypes.h>
@@ -69,7 +69,7 @@ void evidence_format(const char *kind, const struct evidence *e, char *buf, size
 	else if (u == U_SHARE && isfinite(v))
 		snprintf(human, sizeof(human), "%.0f%%", v * 100);
 	else if (u == U_SECONDS && isfinite(v) && v >= 0)
-		fmt_duration(human, sizeof(human), v);
+		units_duration(human, sizeof(human), v);
 	if (human[0])
 		snprintf(buf, len, "%s: %s (%s)", e->key, raw, human);
 	else

@@ -2,7 +2,7 @@
 /* The live view's header: who the target is, what is measured, and four figures with sparklines. */
 #include "tui/chrome.h"
 #include "analyzer/arenas.h"
-#include "cli/util.h"
+#include "lib/units.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,16 +34,16 @@ static void title_line(const struct model *m, struct line *l)
 	line_put(l, ST_TITLE, s->comm ? s->comm : "?");
 	line_putf(l, ST_TITLE, "  %s", allocator_name((enum allocator_kind)s->allocator));
 	if (meta->replay)
-		line_putf(l, ST_TITLE, "  at %s of %s", fmt_duration(a, sizeof(a), s->t - meta->first_t),
-			  fmt_duration(b, sizeof(b), meta->last_t - meta->first_t));
+		line_putf(l, ST_TITLE, "  at %s of %s", units_duration(a, sizeof(a), s->t - meta->first_t),
+			  units_duration(b, sizeof(b), meta->last_t - meta->first_t));
 	else if (meta->target_started > 0)
-		line_putf(l, ST_TITLE, "  up %s", fmt_duration(a, sizeof(a), s->t - meta->target_started));
+		line_putf(l, ST_TITLE, "  up %s", units_duration(a, sizeof(a), s->t - meta->target_started));
 	/* A window still filling says how much of it there is. */
 	if (w && w->window_s < target * 0.98)
-		line_putf(l, ST_TITLE, "  window %s/%s", fmt_duration(a, sizeof(a), w->window_s),
-			  fmt_duration(b, sizeof(b), target));
+		line_putf(l, ST_TITLE, "  window %s/%s", units_duration(a, sizeof(a), w->window_s),
+			  units_duration(b, sizeof(b), target));
 	else
-		line_putf(l, ST_TITLE, "  window %s", fmt_duration(a, sizeof(a), target));
+		line_putf(l, ST_TITLE, "  window %s", units_duration(a, sizeof(a), target));
 	line_putf(l, s->lost_events ? ST_CRIT : ST_TITLE, "  lost %" PRIu64, s->lost_events);
 	/* The least needed figure goes when it does not fit whole. */
 	if (s->threads && line_left(l) >= 14)

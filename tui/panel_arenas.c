@@ -2,7 +2,7 @@
 /* The Arenas panel: each glibc arena's size, free space and fragmentation, and its growth. */
 #include "tui/panel.h"
 #include "analyzer/arenas.h"
-#include "cli/util.h"
+#include "lib/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The FDs panel: open descriptors by type, their change over the window, and time to the limit. */
 #include "tui/panel.h"
-#include "cli/util.h"
+#include "lib/units.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -93,12 +93,12 @@ static void summary(const struct window *w, struct line *l)
 		line_putf(l, ST_NORMAL, " of %" PRIu64 " allowed (%.0f%%)", f->limit,
 			  100.0 * (double)f->total / (double)f->limit);
 	line_putf(l, style_delta(w->fds_delta * 4096), ", %+" PRId64 " in %s", w->fds_delta,
-		  fmt_duration(a, sizeof(a), w->window_s));
+		  units_duration(a, sizeof(a), w->window_s));
 	if (limited && w->fds_delta > 0 && w->window_s > 0 && f->total < f->limit) {
 		double rate = (double)w->fds_delta / w->window_s;
 
 		line_putf(l, ST_WARN, ": the limit in %s at this rate",
-			  fmt_duration(b, sizeof(b), (double)(f->limit - f->total) / rate));
+			  units_duration(b, sizeof(b), (double)(f->limit - f->total) / rate));
 	}
 }
 

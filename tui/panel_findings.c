@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The Findings panel and strip: what the analyzer concluded, most severe first, with evidence. */
 #include "tui/panel.h"
-#include "cli/util.h"
+#include "lib/units.h"
 #include "tui/evidence.h"
 
 #include <stdio.h>
@@ -149,14 +149,14 @@ static void describe(const struct model *m, char *buf, size_t len)
 
 	if (fs)
 		n = snprintf(buf, len, "window #%u (%s%s)", fs->window_index,
-			     fmt_duration(a, sizeof(a), fs->window_s), fs->partial ? ", partial" : "");
+			     units_duration(a, sizeof(a), fs->window_s), fs->partial ? ", partial" : "");
 	else
 		n = snprintf(buf, len, "no window analysed yet");
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (s && meta->analysis_due > 0 && !meta->ended)
 		snprintf(buf + n, len - (size_t)n, "; next in %s",
-			 fmt_duration(b, sizeof(b), meta->analysis_due - s->t));
+			 units_duration(b, sizeof(b), meta->analysis_due - s->t));
 }
 
 static int rows(const struct model *m)

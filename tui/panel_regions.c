@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The Regions panel: every region of the target with its change over the sliding window. */
 #include "tui/panel.h"
-#include "cli/util.h"
+#include "lib/units.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The Growth stacks panel: which code grew memory or fds in the window, expandable to all frames. */
 #include "tui/panel.h"
-#include "cli/util.h"
+#include "lib/units.h"
 #include "analyzer/frames.h"
 
 #include <inttypes.h>

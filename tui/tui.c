@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The live view: a curses screen that draws the model and turns keys into actions. */
 #include "tui/tui.h"
-#include "collectors/log.h"
+#include "lib/log.h"
 #include "tui/chrome.h"
 #include "tui/curses.h"
 #include "tui/terminfo.h"

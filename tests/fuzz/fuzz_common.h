@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "analyzer/text_safe.h"
+#include "lib/text_safe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include "analyzer/analyze.h"
 #include "analyzer/timeline.h"
 #include "cli/print.h"
-#include "cli/recording.h"
+#include "recording/recording.h"
 #include "fuzz_common.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A growable map from 64-bit ids (stack ids, addresses) to array positions. */
-#include "analyzer/idmap.h"
+#include "lib/idmap.h"
 
 #include <errno.h>
 #include <stdlib.h>

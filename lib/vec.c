@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Growable arrays: one helper shared by every module that appends to a buffer. */
-#include "analyzer/vec.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdint.h>

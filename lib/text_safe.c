@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Strings from the target made safe to show: valid UTF-8, no terminal control bytes. */
-#include "analyzer/text_safe.h"
+#include "lib/text_safe.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth's logger: one-line messages on stderr, libbpf's output routed through it. */
-#include "collectors/log.h"
-#include "analyzer/text_safe.h"
+#include "lib/log.h"
+#include "lib/text_safe.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Recordings, the reader: JSON Lines back into samples, each line checked before use. */
-#include "cli/recording.h"
-#include "cli/recording_columns.h"
-#include "analyzer/idmap.h"
+#include "recording/recording.h"
+#include "recording/recording_columns.h"
+#include "lib/idmap.h"
 #include "analyzer/regions.h"
-#include "analyzer/text_safe.h"
-#include "analyzer/vec.h"
-#include "cli/util.h"
+#include "lib/text_safe.h"
+#include "lib/vec.h"
+#include "lib/json_text.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A fixed-capacity string-keyed index: key to position in the caller's array. */
-#include "analyzer/strmap.h"
+#include "lib/strmap.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Recordings, the writer: samples as JSON Lines, for `report` to re-derive the same windows. */
-#include "cli/recording.h"
-#include "cli/recording_columns.h"
-#include "analyzer/idmap.h"
-#include "cli/print.h"
-#include "cli/util.h"
+#include "recording/recording.h"
+#include "recording/recording_columns.h"
+#include "lib/idmap.h"
+#include "lib/clock.h"
+#include "lib/json_text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,9 +68,9 @@ int recorder_open(const char *path, const struct recording_header *h, struct rec
 		json_array_append_new(cols, json_string(recording_region_columns[i]));
 	j = json_pack("{s:s, s:i, s:f, s:i, s:o, s:f, s:f, s:b, s:b, s:o, s:o, s:o}", "format",
 		      RECORDING_FORMAT, "version", RECORDING_VERSION, "created", h->created, "pid",
-		      h->pid, "comm", json_str(h->comm), "window_s", h->window_s, "tick_s",
-		      h->tick_s, "bpf", h->bpf, "alloc", h->alloc, "host", json_str(uts.nodename),
-		      "kernel", json_str(uts.release), "region_columns", cols);
+		      h->pid, "comm", json_text(h->comm), "window_s", h->window_s, "tick_s",
+		      h->tick_s, "bpf", h->bpf, "alloc", h->alloc, "host", json_text(uts.nodename),
+		      "kernel", json_text(uts.release), "region_columns", cols);
 	ret = write_line(r, j);
 	if (ret) {
 		snprintf(err, errlen, "cannot write recording %s: %s", path, strerror(-ret));
@@ -91,7 +91,7 @@ static json_t *regions_rows(const struct sample *s)
 		const struct region *r = &s->regions[i];
 
 		json_array_append_new(
-			a, json_pack("[o, s, I, I, I, I, I, I, I]", json_str(r->name),
+			a, json_pack("[o, s, I, I, I, I, I, I, I]", json_text(r->name),
 				     region_kind_name((enum region_kind)r->kind), (json_int_t)r->nvmas,
 				     (json_int_t)r->size, (json_int_t)r->rss, (json_int_t)r->pss,
 				     (json_int_t)r->anon, (json_int_t)r->private_dirty,
@@ -174,7 +174,7 @@ static int write_stack_defs(struct recorder *r, const struct sample *s)
 			continue;
 		frames = json_array();
 		for (k = 0; frames && k < st->nframes; k++)
-			json_array_append_new(frames, json_str(st->frames[k]));
+			json_array_append_new(frames, json_text(st->frames[k]));
 		ret = write_line(r, json_pack("{s:s, s:I, s:o}", "type", "stack", "id",
 					      (json_int_t)st->id, "frames", frames));
 		if (ret)
@@ -216,7 +216,14 @@ static json_t *alloc_object(const struct sample *s)
 								(json_int_t)a->arenas[i].bytes,
 								(json_int_t)a->arenas[i].count));
 	}
-	j = alloc_counts_json(a, arenas);
+	/* The recording's own keys: the --json printer's may change without changing recordings. */
+	j = json_pack("{s:b, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+		      "estimated", a->estimated, "sample_bytes", (json_int_t)a->sample_bytes,
+		      "duty", a->duty, "share", a->share, "since", a->since,
+		      "calls", (json_int_t)a->calls, "frees", (json_int_t)a->frees,
+		      "recorded", (json_int_t)a->recorded, "missed_frees", (json_int_t)a->missed_frees,
+		      "lost", (json_int_t)a->lost, "lost_live", (json_int_t)a->lost_live,
+		      "live_cap", (json_int_t)a->live_cap, "arenas", arenas);
 	if (j)
 		json_object_update_new(j, json_pack("{s:I, s:I, s:b, s:o}", "unmatched_frees",
 						    (json_int_t)a->unmatched_frees,
@@ -241,7 +248,7 @@ int recorder_write(struct recorder *r, const struct sample *s)
 			return ret;
 	}
 	j = json_pack("{s:s, s:f, s:i, s:o, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:b, s:I}",
-		      "type", "sample", "t", s->t, "pid", s->pid, "comm", json_str(s->comm),
+		      "type", "sample", "t", s->t, "pid", s->pid, "comm", json_text(s->comm),
 		      "allocator", allocator_name((enum allocator_kind)s->allocator), "threads",
 		      (json_int_t)s->threads, "totals", "rss", (json_int_t)s->totals.rss, "pss",
 		      (json_int_t)s->totals.pss, "anon", (json_int_t)s->totals.anon, "swap",
@@ -294,7 +301,7 @@ int recorder_close(struct recorder *r, const char *reason)
 	if (!r)
 		return 0;
 	if (!r->error)
-		write_line(r, json_pack("{s:s, s:f, s:s}", "type", "end", "t", now_unix(), "reason",
+		write_line(r, json_pack("{s:s, s:f, s:s}", "type", "end", "t", clock_unix(), "reason",
 					reason ? reason : "stopped"));
 	ret = r->error;
 	if (fclose(r->f) && !ret)
