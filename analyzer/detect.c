@@ -71,16 +71,12 @@ void detect_begin(struct analyzer *a, const struct window *w)
 		forget_stacks(a);
 	}
 	memset(&a->cur, 0, sizeof(a->cur));
-	a->cur.index = w->index;
 	a->cur.pid = w->end->pid;
 	a->cur.window_s = w->window_s;
-	a->cur.rss = w->end->totals.rss;
 	a->cur.rss_delta = w->delta.rss;
 	a->cur.has_fds = w->start->has_fds && w->end->has_fds;
-	a->cur.fds = w->end->fds.total;
 	a->cur.fds_delta = a->cur.has_fds ? w->fds_delta : 0;
 	if (arena_s) {
-		a->cur.has_arenas = true;
 		for (i = 0; i < arena_s->narenas && i < HIST_ARENAS; i++) {
 			a->cur.arenas[i].addr = arena_s->arenas[i].addr;
 			a->cur.arenas[i].free = arena_s->arenas[i].walked ? arena_s->arenas[i].free

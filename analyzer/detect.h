@@ -23,21 +23,16 @@
 
 /* What one window left for the windows after it. */
 struct win_record {
-	uint32_t index;
 	int32_t pid;
 	double window_s;
-	uint64_t rss;
 	int64_t rss_delta;
 	bool rss_grew;			/* rss_growth's threshold was met */
 	bool has_fds;
-	uint64_t fds;
 	int64_t fds_delta;
 	int64_t outside_delta;		/* growth outside malloc (mmap_growth) */
 	bool outside_grew;
 	bool steps;			/* the chunk_steps pattern held */
-	uint64_t steps_quantum;
-	bool has_arenas;		/* free bytes per arena at its last arena reading */
-	size_t narenas;
+	size_t narenas;			/* free bytes per arena at its last arena reading */
 	struct { uint64_t addr, free; } arenas[HIST_ARENAS];
 };
 
@@ -51,7 +46,6 @@ struct stack_trend {
 };
 
 struct analyzer {
-	unsigned long windows;
 	struct win_record hist[HIST_WINDOWS];	/* hist[0] is the newest */
 	size_t nhist;
 	struct win_record cur;			/* filled by the detectors for this window */

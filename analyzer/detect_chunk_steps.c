@@ -10,8 +10,7 @@
 
 /*
  * The quantum is the most common exact growth size of the window (mmap
- * lengths, mremap growth, allocation sizes with --alloc) when
- * it occurs at least STEP_MIN_STEPS times and carries half of that growth;
+ * lengths, mremap growth) when it occurs at least STEP_MIN_STEPS times and carries half of that growth;
  * else STEP_QUANTUM (64 KiB). The RSS of each malloc-area region (heap,
  * arenas, anonymous maps) is then cut at every tick: a tick that grew by n
  * quanta, give or take one page (a chunk's header spilling into the next
@@ -67,7 +66,7 @@ struct size_count {
  */
 static bool growth_kind(uint8_t k)
 {
-	return k == GROWTH_MMAP || k == GROWTH_MREMAP || k == GROWTH_ALLOC;
+	return k == GROWTH_MMAP || k == GROWTH_MREMAP;
 }
 
 /* The exact quantum from events, with its net count and a stack; 0 when none stands out. */
@@ -300,7 +299,6 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 		return 0;
 	st.exact = q != 0;
 	a->cur.steps = true;
-	a->cur.steps_quantum = (uint64_t)st.common;
 	if (!p || !p->steps)
 		return 0;
 	f = detect_add(w, "chunk_steps", SEV_WARN);

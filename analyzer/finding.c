@@ -118,13 +118,3 @@ const char *severity_name(enum severity s)
 {
 	return (unsigned int)s < 3 ? severity_names[s] : "?";
 }
-
-int severity_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (name && strcmp(name, severity_names[i]) == 0)
-			return i;
-	return -1;
-}

@@ -42,6 +42,5 @@ int finding_set_frames(struct finding *f, char *const *frames, uint32_t n);
 void finding_clear(struct finding *f);
 
 const char *severity_name(enum severity s);
-int severity_parse(const char *name);
 
 #endif

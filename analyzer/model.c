@@ -11,7 +11,6 @@ struct model {
 	struct sample *ring[MODEL_SAMPLES_MAX];	/* held, oldest first */
 	size_t nring;
 	uint64_t dropped;
-	double first_t;
 
 	struct window *win;		/* published sliding window */
 
@@ -151,7 +150,6 @@ void model_reset(struct model *m)
 	window_free(m->win);
 	m->win = NULL;
 	m->hist_head = m->hist_n = 0;
-	m->first_t = 0;
 }
 
 void model_free(struct model *m)
@@ -218,8 +216,6 @@ int model_push(struct model *m, struct sample *s)
 		prev = &m->hist[(m->hist_head + m->hist_n - 1) % MODEL_HISTORY_MAX];
 	model_point_of(s, prev, &p);
 	model_push_point(m, &p);
-	if (!m->first_t)
-		m->first_t = s->t;
 
 	if (m->nring == MODEL_SAMPLES_MAX) {
 		trim(m, 1);
@@ -330,11 +326,6 @@ const struct findings_set *model_findings(const struct model *m)
 uint64_t model_dropped(const struct model *m)
 {
 	return m->dropped;
-}
-
-double model_first_t(const struct model *m)
-{
-	return m->first_t;
 }
 
 size_t model_series(const struct model *m, enum model_series k, double *out, size_t max)

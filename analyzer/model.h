@@ -113,8 +113,6 @@ const struct sample *model_latest(const struct model *m);
 const struct findings_set *model_findings(const struct model *m);
 /* Samples dropped from the window by MODEL_SAMPLES_MAX since the model was made. */
 uint64_t model_dropped(const struct model *m);
-/* Time of the first sample ever pushed since the last reset; 0 before. */
-double model_first_t(const struct model *m);
 
 /*
  * Copies the last `max` points of series `k` up to the shown sample, oldest

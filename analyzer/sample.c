@@ -125,7 +125,7 @@ static const char *const allocator_names[] = {
 
 static const char *const growth_event_names[] = {
 	[GROWTH_BRK] = "brk",	    [GROWTH_MMAP] = "mmap", [GROWTH_MUNMAP] = "munmap",
-	[GROWTH_MREMAP] = "mremap", [GROWTH_ALLOC] = "alloc",
+	[GROWTH_MREMAP] = "mremap",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

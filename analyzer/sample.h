@@ -180,7 +180,6 @@ enum growth_event_kind {
 	GROWTH_MMAP,
 	GROWTH_MUNMAP,
 	GROWTH_MREMAP,
-	GROWTH_ALLOC,
 };
 
 /* One exact growth event since the previous tick (for step detection). */

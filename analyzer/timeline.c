@@ -11,7 +11,6 @@ struct timeline {
 	double window_s;
 	struct sample **open;	/* samples of the window being filled; open[0] is its start */
 	size_t nopen, open_cap;
-	size_t nsamples;
 	size_t nwindows;
 	uint32_t thinned;	/* samples dropped from the open window by the cap */
 };
@@ -140,7 +139,6 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 		return -ENOMEM;
 	}
 	tl->open[tl->nopen++] = s;
-	tl->nsamples++;
 	if (*out)
 		return ret;	/* the restart closed a window; the new one has just begun */
 
@@ -158,14 +156,4 @@ int timeline_flush(struct timeline *tl, struct window **out)
 	if (tl->nopen < 2)
 		return 0;
 	return close_window(tl, true, out);
-}
-
-size_t timeline_samples(const struct timeline *tl)
-{
-	return tl->nsamples;
-}
-
-size_t timeline_windows(const struct timeline *tl)
-{
-	return tl->nwindows;
 }

@@ -39,8 +39,4 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out);
  */
 int timeline_flush(struct timeline *tl, struct window **out);
 
-/* Samples pushed so far, and the number of windows closed. */
-size_t timeline_samples(const struct timeline *tl);
-size_t timeline_windows(const struct timeline *tl);
-
 #endif

@@ -167,11 +167,6 @@ fail:
 	return ret;
 }
 
-const struct recording_header *replay_header(const struct replay *r)
-{
-	return &r->h;
-}
-
 size_t replay_count(const struct replay *r)
 {
 	return r->n;

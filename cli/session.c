@@ -70,7 +70,6 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	const char *nodebug = getenv("MEMSLEUTH_NO_DEBUGINFO");
 	struct sampler_opts so = {
 		.bpf = o->bpf,
-		.bpf_required = o->bpf_required,
 		.arenas = !o->no_arenas,
 		.freeze = !o->no_freeze,
 		/* MEMSLEUTH_NO_DEBUGINFO=1 forces the path taken where libc6-dbg is absent. */

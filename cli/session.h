@@ -16,7 +16,6 @@ struct session_opts {
 	double tick_s;
 	bool bpf;
 	bool no_bpf;		/* --no-bpf given (bpf may also be off for want of root) */
-	bool bpf_required;
 	bool alloc;
 	bool no_arenas;		/* do not read glibc arenas */
 	bool no_freeze;		/* read arenas' fixed fields only, never stop the target */

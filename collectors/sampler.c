@@ -68,11 +68,6 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		char why[256];
 
 		ret = bpf_growth_open(pid, &opts->growth, &s->growth, why, sizeof(why));
-		if (ret && opts->bpf_required) {
-			snprintf(err, errlen, "%s", why);
-			sampler_close(s);
-			return ret;
-		}
 		/* Unless --alloc, which needs the same privileges, is about to fail on them. */
 		if (ret && !(opts->alloc && !opts->alloc_opts.optional &&
 			     bpf_common_check_privileges(why, sizeof(why))))

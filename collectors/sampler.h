@@ -12,7 +12,6 @@
 
 struct sampler_opts {
 	bool bpf;		/* attach the eBPF growth probes */
-	bool bpf_required;	/* fail instead of falling back when they cannot attach */
 	bool arenas;		/* read glibc's arenas from outside (collectors/arena.c) */
 	bool freeze;		/* freeze the target briefly to walk free lists */
 	bool debuginfo;		/* use libc's debug info when installed */
