@@ -92,17 +92,6 @@ static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, i
 	return true;
 }
 
-static int64_t heap_rss_delta(const struct window *w)
-{
-	int64_t d = 0;
-	size_t i;
-
-	for (i = 0; i < w->nregions; i++)
-		if (w->regions[i].kind == REGION_HEAP || w->regions[i].kind == REGION_ARENA)
-			d += w->regions[i].rss_delta;
-	return d;
-}
-
 int detect_verdict(struct analyzer *a, struct window *w)
 {
 	const struct finding *growth = detect_get(w, "rss_growth");
@@ -142,7 +131,7 @@ int detect_verdict(struct analyzer *a, struct window *w)
 		bytes[C_LIVE] = pos(dlive - leak_alloc - leak_in_heap);
 		bytes[C_HEAP] = pos(dheap);
 	} else {
-		bytes[C_HEAP] = pos(heap_rss_delta(w) - leak_alloc);
+		bytes[C_HEAP] = pos(window_heap_delta(w) - leak_alloc);
 	}
 	bytes[C_OUTSIDE] = pos(a->cur.outside_delta - leak_map);
 	for (c = 0; c < C_OTHER; c++)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The view model: recent samples, a sliding window over them, history and the latest findings. */
 #include "analyzer/model.h"
+#include "analyzer/timeline.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,23 +30,14 @@ struct model {
 void model_point_of(const struct sample *s, const struct model_point *prev,
 		    struct model_point *out)
 {
-	size_t i;
-
 	memset(out, 0, sizeof(*out));
 	if (prev)
 		memcpy(out->v, prev->v, sizeof(out->v));
 	out->t = s->t;
 	out->v[SERIES_RSS] = (double)s->totals.rss;
 	out->v[SERIES_ANON] = (double)s->totals.anon;
-	if (s->has_regions) {
-		uint64_t heap = 0;
-
-		/* The malloc heap is the brk area plus every non-main arena's heaps. */
-		for (i = 0; i < s->nregions; i++)
-			if (s->regions[i].kind == REGION_HEAP || s->regions[i].kind == REGION_ARENA)
-				heap += s->regions[i].rss;
-		out->v[SERIES_HEAP] = (double)heap;
-	}
+	if (s->has_regions)
+		out->v[SERIES_HEAP] = (double)sample_heap_rss(s);
 	if (s->has_fds)
 		out->v[SERIES_FDS] = (double)s->fds.total;
 }
@@ -162,20 +154,39 @@ void model_free(struct model *m)
 	free(m);
 }
 
-/*
- * The newest held sample at least a window older than the newest, or the
- * oldest held of the same process (a recording may hold a restarted target).
- */
+size_t model_window_first(size_t end, double window_s,
+			  void (*at)(const void *ctx, size_t i, double *t, int32_t *pid),
+			  const void *ctx)
+{
+	double end_t, t;
+	int32_t end_pid, pid;
+	size_t i = end;
+
+	at(ctx, end, &end_t, &end_pid);
+	while (i > 0) {
+		at(ctx, i, &t, &pid);
+		if (timeline_span_full(end_t - t, window_s))
+			break;
+		at(ctx, i - 1, &t, &pid);
+		if (pid != end_pid)
+			break;
+		i--;
+	}
+	return i;
+}
+
+static void ring_at(const void *ctx, size_t i, double *t, int32_t *pid)
+{
+	const struct model *m = ctx;
+
+	*t = m->ring[i]->t;
+	*pid = m->ring[i]->pid;
+}
+
+/* The first held sample of the window that ends at the newest. */
 static size_t window_start(const struct model *m)
 {
-	const struct sample *end = m->ring[m->nring - 1];
-	/* Ticks jitter a little around their schedule, as the timeline allows too. */
-	double limit = end->t - m->window_s + m->window_s * 0.02;
-	size_t i = m->nring - 1;
-
-	while (i > 0 && m->ring[i]->t > limit && m->ring[i - 1]->pid == end->pid)
-		i--;
-	return i;
+	return model_window_first(m->nring - 1, m->window_s, ring_at, m);
 }
 
 static void trim(struct model *m, size_t start)

@@ -115,6 +115,18 @@ const struct findings_set *model_findings(const struct model *m);
 uint64_t model_dropped(const struct model *m);
 
 /*
+ * The first sample of the sliding window that ends at sample `end`: the
+ * newest sample a whole window older (timeline_span_full), else the oldest
+ * before `end` of the same process (a recording may hold a restarted
+ * target). `at(ctx, i, &t, &pid)` gives the time and pid of sample i, for i
+ * up to `end`. The model cuts its window so; a replay asks where the window
+ * it will show starts, to read only that.
+ */
+size_t model_window_first(size_t end, double window_s,
+			  void (*at)(const void *ctx, size_t i, double *t, int32_t *pid),
+			  const void *ctx);
+
+/*
  * Copies the last `max` points of series `k` up to the shown sample, oldest
  * first, into `out`; returns how many were copied.
  */

@@ -99,6 +99,22 @@ struct alloc_free_stat *sample_add_free_class(struct sample *s)
 	return VEC_PUSH(s->alloc.free_classes, s->alloc.nfree_classes, s->alloc.free_classes_cap);
 }
 
+bool region_kind_is_heap(uint8_t kind)
+{
+	return kind == REGION_HEAP || kind == REGION_ARENA;
+}
+
+uint64_t sample_heap_rss(const struct sample *s)
+{
+	uint64_t heap = 0;
+	size_t i;
+
+	for (i = 0; i < s->nregions; i++)
+		if (region_kind_is_heap(s->regions[i].kind))
+			heap += s->regions[i].rss;
+	return heap;
+}
+
 static const char *const region_kind_names[REGION_NKINDS] = {
 	[REGION_HEAP] = "heap",   [REGION_ARENA] = "arena", [REGION_STACK] = "stack",
 	[REGION_ANON] = "anon",   [REGION_FILE] = "file",   [REGION_SHMEM] = "shmem",

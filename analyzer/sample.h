@@ -265,6 +265,14 @@ struct growth_event *sample_add_event(struct sample *s);
 struct alloc_arena *sample_add_alloc_arena(struct sample *s);
 struct alloc_free_stat *sample_add_free_class(struct sample *s);
 
+/*
+ * The malloc heap: the brk area ([heap], glibc's main arena) plus every
+ * non-main arena's heaps. sample_heap_rss() is its resident bytes; 0 without
+ * regions.
+ */
+bool region_kind_is_heap(uint8_t kind);
+uint64_t sample_heap_rss(const struct sample *s);
+
 /* Copies `n` frames into st->frames (st owns the copies). Returns 0 or -ENOMEM. */
 int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);
 

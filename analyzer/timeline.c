@@ -4,6 +4,7 @@
 #include "lib/vec.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,18 @@ struct timeline {
 	size_t nwindows;
 	uint32_t thinned;	/* samples dropped from the open window by the cap */
 };
+
+bool timeline_span_full(double span_s, double window_s)
+{
+	return span_s + window_s * TIMELINE_TOLERANCE >= window_s;
+}
+
+bool timeline_whole_ticks(double window_s, double tick_s, double *ticks)
+{
+	/* The least whole number of ticks that timeline_span_full() accepts. */
+	*ticks = ceil((1 - TIMELINE_TOLERANCE) * window_s / tick_s - 1e-9);
+	return fabs(*ticks * tick_s - window_s) > TIMELINE_TOLERANCE * window_s;
+}
 
 struct timeline *timeline_new(double window_s)
 {
@@ -115,7 +128,6 @@ static int close_window(struct timeline *tl, bool partial, struct window **out)
 
 int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 {
-	double elapsed, tolerance;
 	int ret = 0;
 
 	*out = NULL;
@@ -142,10 +154,7 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 	if (*out)
 		return ret;	/* the restart closed a window; the new one has just begun */
 
-	elapsed = s->t - tl->open[0]->t;
-	/* Ticks are scheduled on exact multiples; allow for a little jitter. */
-	tolerance = tl->window_s * TIMELINE_TOLERANCE;
-	if (tl->nopen >= 2 && elapsed + tolerance >= tl->window_s)
+	if (tl->nopen >= 2 && timeline_span_full(s->t - tl->open[0]->t, tl->window_s))
 		return close_window(tl, false, out);
 	return 0;
 }

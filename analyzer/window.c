@@ -221,6 +221,17 @@ void window_free(struct window *w)
 	free(w);
 }
 
+int64_t window_heap_delta(const struct window *w)
+{
+	int64_t d = 0;
+	size_t i;
+
+	for (i = 0; i < w->nregions; i++)
+		if (region_kind_is_heap(w->regions[i].kind))
+			d += w->regions[i].rss_delta;
+	return d;
+}
+
 struct finding *window_add_finding(struct window *w)
 {
 	return VEC_PUSH(w->findings, w->nfindings, w->findings_cap);

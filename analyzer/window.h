@@ -66,6 +66,9 @@ struct window {
 struct window *window_build(struct sample *const *ticks, size_t n);
 void window_free(struct window *w);
 
+/* The change of the malloc heap's RSS (region_kind_is_heap) over the window. */
+int64_t window_heap_delta(const struct window *w);
+
 /* Appends an empty finding; NULL on ENOMEM. */
 struct finding *window_add_finding(struct window *w);
 /* Orders findings most severe first (stable). */

@@ -74,8 +74,7 @@ int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t err
 		o->tick_s = o->window_s / ceil(o->window_s / o->tick_s - 1e-9);
 		return 0;
 	}
-	ticks = ceil((1 - TIMELINE_TOLERANCE) * o->window_s / o->tick_s - 1e-9);
-	if (fabs(ticks * o->tick_s - o->window_s) > TIMELINE_TOLERANCE * o->window_s) {
+	if (timeline_whole_ticks(o->window_s, o->tick_s, &ticks)) {
 		log_info("windows of %g s: %g ticks of %g s (-i %g s is not a whole number of "
 			 "ticks)", ticks * o->tick_s, ticks, o->tick_s, o->window_s);
 		o->window_s = ticks * o->tick_s;

@@ -187,15 +187,12 @@ size_t replay_first_window_end(const struct replay *r)
 	return r->nfound ? r->found[0].end : r->n - 1;
 }
 
-/* The first sample of the sliding window ending at `pos`, as the model will choose it. */
-static size_t window_first(const struct replay *r, size_t pos)
+static void index_at(const void *ctx, size_t i, double *t, int32_t *pid)
 {
-	double limit = r->idx[pos].point.t - r->window_s + r->window_s * 0.02;
-	size_t i = pos;
+	const struct replay *r = ctx;
 
-	while (i > 0 && r->idx[i].point.t > limit && r->idx[i - 1].pid == r->idx[pos].pid)
-		i--;
-	return i;
+	*t = r->idx[i].point.t;
+	*pid = r->idx[i].pid;
 }
 
 static int read_into(struct replay *r, size_t i, struct model *m, char *err, size_t errlen)
@@ -277,7 +274,7 @@ int replay_show(struct replay *r, size_t pos, struct model *m, char *err, size_t
 		ret = read_into(r, pos, m, err, errlen);
 	} else {
 		model_reset(m);
-		first = window_first(r, pos);
+		first = model_window_first(pos, r->window_s, index_at, r);
 		/* The sparklines' history before the window comes from the index. */
 		for (i = first > MODEL_HISTORY_MAX ? first - MODEL_HISTORY_MAX : 0; i < first; i++)
 			model_push_point(m, &r->idx[i].point);

@@ -4,6 +4,7 @@
 #include "collectors/bpf_common.h"
 #include "analyzer/allocator.h"
 #include "analyzer/regions.h"
+#include "analyzer/timeline.h"
 #include "collectors/arena.h"
 #include "collectors/arena_live.h"
 #include "collectors/bpf_alloc.h"
@@ -131,7 +132,7 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	free(sps);
 	/* Arenas are read on their own, slower schedule: the default is once per window. */
 	if (!ret && s->arenas && smp->allocator == ALLOC_GLIBC &&
-	    (!s->arena_last || smp->t - s->arena_last >= s->arena_every_s * 0.98)) {
+	    (!s->arena_last || timeline_span_full(smp->t - s->arena_last, s->arena_every_s))) {
 		s->arena_last = smp->t;
 		ret = arena_reader_read(s->arenas, &vmas, smp);
 	} else if (s->arenas) {
