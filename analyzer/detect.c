@@ -23,35 +23,15 @@ size_t detect_run(const struct analyzer *a, bool (*rose)(const struct win_record
 	return i + 1;
 }
 
-struct finding *detect_add(struct window *w, const char *kind, enum severity sev)
+struct finding *detect_add(struct window *w, enum finding_kind kind, enum severity sev)
 {
 	struct finding *f = window_add_finding(w);
 
 	if (f) {
-		f->kind = kind;
+		f->kind = (uint8_t)kind;
 		f->severity = (uint8_t)sev;
 	}
 	return f;
-}
-
-const struct finding *detect_get(const struct window *w, const char *kind)
-{
-	size_t i;
-
-	for (i = 0; i < w->nfindings; i++)
-		if (strcmp(w->findings[i].kind, kind) == 0)
-			return &w->findings[i];
-	return NULL;
-}
-
-int64_t detect_ev_int(const struct finding *f, const char *key, int64_t dflt)
-{
-	size_t i;
-
-	for (i = 0; f && i < f->nev; i++)
-		if (f->ev[i].type == EV_INT && strcmp(f->ev[i].key, key) == 0)
-			return f->ev[i].i;
-	return dflt;
 }
 
 static void forget_stacks(struct analyzer *a)

@@ -34,6 +34,13 @@ struct win_record {
 	bool steps;			/* the chunk_steps pattern held */
 	size_t narenas;			/* free bytes per arena at its last arena reading */
 	struct { uint64_t addr, free; } arenas[HIST_ARENAS];
+
+	/* What this window's detectors reported, which the verdict weighs. */
+	bool rss_growth;		/* an rss_growth finding, of this severity: */
+	uint8_t rss_growth_severity;	/* enum severity */
+	bool steps_reported;		/* a chunk_steps finding */
+	int64_t leak_bytes;		/* leak findings' rise beyond pre-attach frees */
+	int64_t leak_alloc_bytes;	/* of which on alloc (malloc) stacks */
 };
 
 /* Per-stack trend for the leak detector. */
@@ -65,12 +72,8 @@ const struct win_record *detect_prev(const struct analyzer *a, size_t i);
 size_t detect_run(const struct analyzer *a, bool (*rose)(const struct win_record *),
 		  int64_t (*bytes)(const struct win_record *), int64_t *sum, double *span);
 
-/* Adds a finding of `kind` (static) at `sev` to w; NULL on ENOMEM. */
-struct finding *detect_add(struct window *w, const char *kind, enum severity sev);
-/* The first finding of `kind` in w, or NULL. */
-const struct finding *detect_get(const struct window *w, const char *kind);
-/* An evidence integer of a finding, or `dflt`. */
-int64_t detect_ev_int(const struct finding *f, const char *key, int64_t dflt);
+/* Adds a finding of `kind` at `sev` to w; NULL on ENOMEM. */
+struct finding *detect_add(struct window *w, enum finding_kind kind, enum severity sev);
 
 /* The detectors (analyzer/detect_*.c), in the order analyze.c runs them. Each returns 0 or -ENOMEM. */
 int detect_chunk_steps(struct analyzer *a, struct window *w);

@@ -301,9 +301,10 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 	a->cur.steps = true;
 	if (!p || !p->steps)
 		return 0;
-	f = detect_add(w, "chunk_steps", SEV_WARN);
+	f = detect_add(w, FINDING_CHUNK_STEPS, SEV_WARN);
 	if (!f)
 		return -ENOMEM;
+	a->cur.steps_reported = true;
 	finding_set_summary(f, "%s grew %s in %lld steps of %s (%lld bursts; quantum from %s); a loop "
 			       "filling fresh %s chunks? Use one growable buffer or reuse the chunks",
 			    region, units_bytes(b1, sizeof(b1), (double)st.step_bytes),
@@ -311,13 +312,13 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 			    units_bytes(b2, sizeof(b2), (double)st.common), (long long)st.bursts,
 			    st.exact ? "exact growth sizes" : "region RSS",
 			    units_bytes(b3, sizeof(b3), (double)st.common));
-	if (!f->summary || finding_add_int(f, "quantum", st.common) ||
-	    finding_add_int(f, "steps", st.step_bytes / st.common) ||
-	    finding_add_int(f, "bursts", st.bursts) || finding_add_int(f, "tries", st.tries) ||
-	    finding_add_real(f, "chance", st.chance) || finding_add_int(f, "bytes", st.step_bytes) ||
-	    finding_add_int(f, "growth", st.growth) ||
-	    finding_add_str(f, "quantum_source", st.exact ? "events" : "rss") ||
-	    finding_add_str(f, "region", region))
+	if (!f->summary || finding_add_int(f, EVK_QUANTUM, st.common) ||
+	    finding_add_int(f, EVK_STEPS, st.step_bytes / st.common) ||
+	    finding_add_int(f, EVK_BURSTS, st.bursts) || finding_add_int(f, EVK_TRIES, st.tries) ||
+	    finding_add_real(f, EVK_CHANCE, st.chance) || finding_add_int(f, EVK_BYTES, st.step_bytes) ||
+	    finding_add_int(f, EVK_GROWTH, st.growth) ||
+	    finding_add_str(f, EVK_QUANTUM_SOURCE, st.exact ? "events" : "rss") ||
+	    finding_add_str(f, EVK_REGION, region))
 		return -ENOMEM;
 	stack = stack_by_id(w->end, stack_id);
 	if (stack && finding_set_frames(f, stack->frames, stack->nframes))

@@ -44,33 +44,6 @@ void model_point_of(const struct sample *s, const struct model_point *prev,
 
 /* ---- findings sets ---- */
 
-static int finding_copy(struct finding *dst, const struct finding *src)
-{
-	size_t i;
-	int ret = 0;
-
-	memset(dst, 0, sizeof(*dst));
-	dst->kind = src->kind;
-	dst->severity = src->severity;
-	if (src->summary)
-		ret = finding_set_summary(dst, "%s", src->summary);
-	for (i = 0; !ret && i < src->nev; i++) {
-		const struct evidence *e = &src->ev[i];
-
-		if (e->type == EV_INT)
-			ret = finding_add_int(dst, e->key, e->i);
-		else if (e->type == EV_REAL)
-			ret = finding_add_real(dst, e->key, e->d);
-		else
-			ret = finding_add_str(dst, e->key, e->s ? e->s : "");
-	}
-	if (!ret && src->nframes)
-		ret = finding_set_frames(dst, src->frames, src->nframes);
-	if (ret)
-		finding_clear(dst);
-	return ret;
-}
-
 static int copy_items(struct findings_set *dst, const struct finding *items, size_t n)
 {
 	size_t i;

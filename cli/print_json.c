@@ -190,12 +190,13 @@ static json_t *findings_json(const struct window *w)
 		for (j = 0; ev && j < f->nev; j++) {
 			const struct evidence *e = &f->ev[j];
 
-			json_object_set_new(ev, e->key,
+			json_object_set_new(ev, ev_key_name((enum ev_key)e->key),
 					    e->type == EV_INT    ? json_integer(e->i)
 					    : e->type == EV_REAL ? json_real(e->d)
 								 : json_text(e->s));
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind", f->kind,
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind",
+						   finding_kind_name((enum finding_kind)f->kind),
 						   "severity",
 						   severity_name((enum severity)f->severity),
 						   "summary", json_text(f->summary), "evidence", ev,

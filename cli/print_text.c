@@ -349,7 +349,7 @@ static void print_findings(FILE *f, const struct window *w)
 		int col;
 
 		col = fprintf(f, "  %-8s %s: ", severity_name((enum severity)fd->severity),
-			      fd->kind);
+			      finding_kind_name((enum finding_kind)fd->kind));
 		put_wrapped(f, fd->summary ? fd->summary : "", col, 11);
 		for (j = 0; j < fd->nframes && j < 3; j++) {
 			fputs("           at ", f);
