@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A window: the changes between two samples a window apart, and the findings on them. */
 #include "analyzer/window.h"
+#include "analyzer/preattach.h"
 #include "lib/strmap.h"
 #include "lib/vec.h"
 
@@ -150,6 +151,18 @@ static int build_stacks(struct window *w)
 	return 0;
 }
 
+static void preattach_figures(struct window *w)
+{
+	struct preattach now, in;
+
+	preattach_at(w->end, &now);
+	preattach_window(w, &in);
+	w->preattach.frees = preattach_sum(now.count);
+	w->preattach.free_bytes = preattach_sum(now.bytes);
+	w->preattach.frees_delta = preattach_sum(in.count);
+	w->preattach.free_bytes_delta = preattach_sum(in.bytes);
+}
+
 struct window *window_build(struct sample *const *ticks, size_t n)
 {
 	struct window *w;
@@ -194,6 +207,7 @@ struct window *window_build(struct sample *const *ticks, size_t n)
 	/* Events that reached user space but did not fit in a sample are lost too. */
 	for (i = 1; i < n; i++)
 		w->lost_events += ticks[i]->events_dropped;
+	preattach_figures(w);
 	if (build_regions(w) || build_stacks(w)) {
 		window_free(w);
 		errno = ENOMEM;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* JSON printer for windows and diffs: the contract of README.md ("JSON output"), one object per line. */
 #include "analyzer/arenas.h"
-#include "analyzer/preattach.h"
 #include "cli/print.h"
 #include "cli/util.h"
 #include "analyzer/regions.h"
@@ -251,23 +250,21 @@ static json_t *alloc_counts_json(const struct alloc_summary *a, json_t *arenas)
 static json_t *alloc_json(const struct window *w)
 {
 	const struct alloc_summary *a = &w->end->alloc;
-	struct preattach now, win;
 	json_t *j;
 
 	j = alloc_counts_json(a, a->has_arenas ? alloc_arenas_json(w) : json_null());
 	if (!j)
 		return NULL;
 	/* Frees of no record, and the memory from before attach they are estimated to free. */
-	preattach_at(w->end, &now);
-	preattach_window(w, &win);
 	json_object_update_new(
 		j, json_pack("{s:I, s:o, s:I, s:I, s:I}", "unmatched_frees",
 			     (json_int_t)a->unmatched_frees, "unmatched_free_bytes",
 			     a->unmatched_sized ? json_integer((json_int_t)a->unmatched_free_bytes)
 						: json_null(),
-			     "preattach_frees", (json_int_t)llround(preattach_sum(now.count)),
-			     "preattach_free_bytes", (json_int_t)llround(preattach_sum(now.bytes)),
-			     "preattach_free_bytes_delta", (json_int_t)llround(preattach_sum(win.bytes))));
+			     "preattach_frees", (json_int_t)llround(w->preattach.frees),
+			     "preattach_free_bytes", (json_int_t)llround(w->preattach.free_bytes),
+			     "preattach_free_bytes_delta",
+			     (json_int_t)llround(w->preattach.free_bytes_delta)));
 	return j;
 }
 
