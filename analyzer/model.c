@@ -110,7 +110,7 @@ void model_reset(struct model *m)
 	size_t i;
 
 	for (i = 0; i < m->nring; i++)
-		sample_free(m->ring[i]);
+		sample_unref(m->ring[i]);
 	m->nring = 0;
 	window_free(m->win);
 	m->win = NULL;
@@ -169,7 +169,7 @@ static void trim(struct model *m, size_t start)
 	if (!start)
 		return;
 	for (i = 0; i < start; i++)
-		sample_free(m->ring[i]);
+		sample_unref(m->ring[i]);
 	memmove(m->ring, m->ring + start, (m->nring - start) * sizeof(m->ring[0]));
 	m->nring -= start;
 }
@@ -205,7 +205,7 @@ int model_push(struct model *m, struct sample *s)
 		trim(m, 1);
 		m->dropped++;
 	}
-	m->ring[m->nring++] = sample_hold(s);
+	m->ring[m->nring++] = s;
 	/* The published window holds its own references, so trimming is safe while frozen. */
 	trim(m, window_start(m));
 	return m->frozen ? 0 : rebuild(m);

@@ -73,10 +73,11 @@ struct model *model_new(double window_s);
 void model_free(struct model *m);
 
 /*
- * Adds the newest sample (the model takes a reference of its own) and, unless
- * frozen, rebuilds the sliding window ending at it. Samples older than the
- * window are dropped; past MODEL_SAMPLES_MAX the oldest go and are counted.
- * Returns 0 or -ENOMEM (the model then still shows the previous window).
+ * Adds the newest sample, taking over the caller's reference (also on
+ * failure), and, unless frozen, rebuilds the sliding window ending at it.
+ * Samples older than the window are dropped; past MODEL_SAMPLES_MAX the
+ * oldest go and are counted. Returns 0 or -ENOMEM (the model then still
+ * shows the previous window).
  */
 int model_push(struct model *m, struct sample *s);
 

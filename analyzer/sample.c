@@ -18,13 +18,13 @@ struct sample *sample_new(void)
 	return s;
 }
 
-struct sample *sample_hold(struct sample *s)
+struct sample *sample_ref(struct sample *s)
 {
 	s->refs++;
 	return s;
 }
 
-void sample_free(struct sample *s)
+void sample_unref(struct sample *s)
 {
 	size_t i, j;
 

@@ -42,7 +42,7 @@ static void drop_open(struct timeline *tl)
 	size_t i;
 
 	for (i = 0; i < tl->nopen; i++)
-		sample_free(tl->open[i]);
+		sample_unref(tl->open[i]);
 	tl->nopen = 0;
 }
 
@@ -98,7 +98,7 @@ static int thin_open(struct timeline *tl)
 		}
 		if (merge_events(tl->open[i], tl->open[i + 1]))
 			return -ENOMEM;
-		sample_free(tl->open[i]);
+		sample_unref(tl->open[i]);
 		tl->thinned++;
 	}
 	tl->open[kept++] = tl->open[tl->nopen - 1];
@@ -119,7 +119,7 @@ static int close_window(struct timeline *tl, bool partial, struct window **out)
 	w->index = (uint32_t)++tl->nwindows;
 	w->samples_thinned = tl->thinned;
 	tl->thinned = 0;
-	last = sample_hold(tl->open[tl->nopen - 1]);
+	last = sample_ref(tl->open[tl->nopen - 1]);
 	drop_open(tl);
 	tl->open[tl->nopen++] = last;
 	*out = w;
@@ -135,7 +135,7 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 		if (tl->nopen >= 2) {
 			ret = close_window(tl, true, out);
 			if (ret < 0) {
-				sample_free(s);
+				sample_unref(s);
 				return ret;
 			}
 		}
@@ -143,11 +143,11 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 		tl->thinned = 0;
 	}
 	if (tl->nopen >= TIMELINE_MAX_SAMPLES && thin_open(tl)) {
-		sample_free(s);
+		sample_unref(s);
 		return -ENOMEM;
 	}
 	if (vec_reserve((void **)&tl->open, &tl->open_cap, tl->nopen + 1, sizeof(*tl->open))) {
-		sample_free(s);
+		sample_unref(s);
 		return -ENOMEM;
 	}
 	tl->open[tl->nopen++] = s;

@@ -42,11 +42,11 @@ struct timeline *timeline_new(double window_s);
 void timeline_free(struct timeline *tl);
 
 /*
- * Adds a sample (the timeline takes the caller's reference). When the sample
- * closes a window, returns 1 and stores it in *out (the caller frees it with
- * window_free); returns 0 otherwise, -ENOMEM on failure. A sample from another
- * process (PID reuse, a restarted target in a recording) closes the current
- * window early and starts a new one.
+ * Adds a sample, taking over the caller's reference (also on failure). When
+ * the sample closes a window, returns 1 and stores it in *out (the caller
+ * frees it with window_free); returns 0 otherwise, -ENOMEM on failure. A
+ * sample from another process (PID reuse, a restarted target in a recording)
+ * closes the current window early and starts a new one.
  */
 int timeline_push(struct timeline *tl, struct sample *s, struct window **out);
 

@@ -183,10 +183,10 @@ struct window *window_build(struct sample *const *ticks, size_t n)
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
-		w->ticks[i] = sample_hold(ticks[i]);
+		w->ticks[i] = sample_ref(ticks[i]);
 	w->nticks = n;
-	w->start = sample_hold(ticks[0]);
-	w->end = sample_hold(ticks[n - 1]);
+	w->start = sample_ref(ticks[0]);
+	w->end = sample_ref(ticks[n - 1]);
 	s0 = w->start;
 	s1 = w->end;
 	w->window_s = s1->t - s0->t;
@@ -223,10 +223,10 @@ void window_free(struct window *w)
 	if (!w)
 		return;
 	for (i = 0; i < w->nticks; i++)
-		sample_free(w->ticks[i]);
+		sample_unref(w->ticks[i]);
 	free(w->ticks);
-	sample_free(w->start);
-	sample_free(w->end);
+	sample_unref(w->start);
+	sample_unref(w->end);
 	free(w->regions);
 	free(w->stacks);
 	for (i = 0; i < w->nfindings; i++)

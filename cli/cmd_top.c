@@ -221,14 +221,15 @@ struct live {
 /* Shows the newest sample, and the findings when a window closed. Returns 0 or -ENOMEM. */
 static int live_update(struct live *l, struct window *w)
 {
-	struct sample *smp = session_latest_hold(l->s);
+	struct sample *smp = session_latest_ref(l->s);
 	int ret = 0;
 
 	if (smp) {
+		double t = smp->t;
+
 		ret = model_push(l->m, smp);
 		if (!w && !model_findings(l->m) && !l->meta.analysis_due)
-			l->meta.analysis_due = smp->t + l->window_s;
-		sample_free(smp);
+			l->meta.analysis_due = t + l->window_s;
 	}
 	if (!ret && w) {
 		ret = model_set_findings(l->m, w);

@@ -94,13 +94,13 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 
 			if (r->n == REPLAY_MAX_SAMPLES) {
 				r->truncated = true;
-				sample_free(s);
+				sample_unref(s);
 				ret = 0;
 				break;
 			}
 			e = VEC_PUSH(r->idx, r->n, r->idx_cap);
 			if (!e) {
-				sample_free(s);
+				sample_unref(s);
 				ret = -ENOMEM;
 				break;
 			}
@@ -108,12 +108,12 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 			e->pid = s->pid;
 			model_point_of(s, r->n > 1 ? &r->idx[r->n - 2].point : NULL, &e->point);
 		}
-		sample_hold(s);
+		sample_ref(s);
 		ret = timeline_push(tl, s, &w);
 		if (ret == 1 && !(ret = analyzer_window(an, w)))
 			/* A restarted target closes the window at the sample before this one. */
 			ret = keep_findings(r, w, w->end == s ? i : i - 1);
-		sample_free(s);
+		sample_unref(s);
 		window_free(w);
 		w = NULL;
 		i++;
@@ -216,7 +216,6 @@ static int read_into(struct replay *r, size_t i, struct model *m, char *err, siz
 		return ret;
 	r->next_read = i + 1;
 	ret = model_push(m, s);
-	sample_free(s);
 	if (ret)
 		snprintf(err, errlen, "out of memory");
 	return ret;

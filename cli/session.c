@@ -49,11 +49,11 @@ static int take(struct session *s, struct window **w, char *err, size_t errlen)
 	if (s->recorder && recorder_write(s->recorder, smp)) {
 		snprintf(err, errlen, "cannot write the recording %s: %s", s->opts.record_path,
 			 strerror(EIO));
-		sample_free(smp);
+		sample_unref(smp);
 		return -EIO;
 	}
-	sample_free(s->latest);
-	s->latest = sample_hold(smp);
+	sample_unref(s->latest);
+	s->latest = sample_ref(smp);
 	ret = timeline_push(s->timeline, smp, w);
 	if (ret == 1 && analyzer_window(s->analyzer, *w))
 		ret = -ENOMEM;
@@ -163,9 +163,9 @@ const struct sample *session_latest(const struct session *s)
 	return s->latest;
 }
 
-struct sample *session_latest_hold(struct session *s)
+struct sample *session_latest_ref(struct session *s)
 {
-	return s->latest ? sample_hold(s->latest) : NULL;
+	return s->latest ? sample_ref(s->latest) : NULL;
 }
 
 int session_set_window(struct session *s, double window_s)
@@ -174,7 +174,7 @@ int session_set_window(struct session *s, double window_s)
 	struct analyzer *an = analyzer_new();
 	struct window *w = NULL;
 
-	if (!tl || !an || (s->latest && timeline_push(tl, sample_hold(s->latest), &w) < 0)) {
+	if (!tl || !an || (s->latest && timeline_push(tl, sample_ref(s->latest), &w) < 0)) {
 		timeline_free(tl);
 		analyzer_free(an);
 		return -ENOMEM;
@@ -208,7 +208,7 @@ void session_close(struct session *s)
 		return;
 	if (s->recorder)
 		recorder_close(s->recorder, "stopped");
-	sample_free(s->latest);
+	sample_unref(s->latest);
 	timeline_free(s->timeline);
 	analyzer_free(s->analyzer);
 	sampler_close(s->sampler);

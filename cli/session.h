@@ -51,8 +51,8 @@ int session_finish(struct session *s, const char *reason, struct window **w);
 double session_next_tick(const struct session *s);
 /* The newest sample (borrowed), for live views between windows. */
 const struct sample *session_latest(const struct session *s);
-/* The newest sample with a reference for the caller (freed with sample_free), or NULL. */
-struct sample *session_latest_hold(struct session *s);
+/* The newest sample with a reference for the caller (freed with sample_unref), or NULL. */
+struct sample *session_latest_ref(struct session *s);
 
 /*
  * Starts windows of `window_s` from the newest sample on, with a fresh

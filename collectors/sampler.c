@@ -215,7 +215,7 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 	*out = smp;
 	return 0;
 fail:
-	sample_free(smp);
+	sample_unref(smp);
 	return ret;
 }
 
