@@ -86,16 +86,15 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
 	bool live_only = false, tick_set = false;
 	char err[256];
 	int c, ret;
 
 	memset(a, 0, sizeof(*a));
+	live_opts_init(&a->s);
 	a->s.window_s = DEFAULT_WINDOW_S;
 	a->s.tick_s = REFRESH_S;
 	a->s.bpf = geteuid() == 0;
-	a->s.alloc_opts = alloc_defaults;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {

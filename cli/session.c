@@ -70,8 +70,8 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	const char *nodebug = getenv("MEMSLEUTH_NO_DEBUGINFO");
 	struct sampler_opts so = {
 		.bpf = o->bpf,
-		.arenas = !o->no_arenas,
-		.freeze = !o->no_freeze,
+		.arenas = o->arenas,
+		.freeze = o->freeze,
 		/* MEMSLEUTH_NO_DEBUGINFO=1 forces the path taken where libc6-dbg is absent. */
 		.debuginfo = !(nodebug && *nodebug && strcmp(nodebug, "0") != 0),
 		/* Freezing costs the target a pause: once per window, at its boundary. */

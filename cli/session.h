@@ -17,8 +17,8 @@ struct session_opts {
 	bool bpf;
 	bool no_bpf;		/* --no-bpf given (bpf may also be off for want of root) */
 	bool alloc;
-	bool no_arenas;		/* do not read glibc arenas */
-	bool no_freeze;		/* read arenas' fixed fields only, never stop the target */
+	bool arenas;		/* read glibc arenas */
+	bool freeze;		/* stop the target briefly to walk the arenas' free lists */
 	double freeze_max_s;	/* bound on one freeze; 0 the default */
 	struct bpf_growth_opts growth;
 	struct bpf_alloc_opts alloc_opts;
