@@ -237,13 +237,10 @@ void window_free(struct window *w)
 
 int64_t window_heap_delta(const struct window *w)
 {
-	int64_t d = 0;
-	size_t i;
-
-	for (i = 0; i < w->nregions; i++)
-		if (region_kind_is_heap(w->regions[i].kind))
-			d += w->regions[i].rss_delta;
-	return d;
+	/* As the region deltas: none unless both ends read their regions. */
+	if (!w->start->has_regions || !w->end->has_regions)
+		return 0;
+	return sub(sample_heap_rss(w->end), sample_heap_rss(w->start));
 }
 
 struct finding *window_add_finding(struct window *w)

@@ -77,7 +77,7 @@ struct window {
 struct window *window_build(struct sample *const *ticks, size_t n);
 void window_free(struct window *w);
 
-/* The change of the malloc heap's RSS (region_kind_is_heap) over the window. */
+/* The change of sample_heap_rss() over the window; 0 unless both ends read their regions. */
 int64_t window_heap_delta(const struct window *w);
 
 /* Appends an empty finding; NULL on ENOMEM. */
