@@ -174,27 +174,49 @@ static uint64_t key(const struct model *m, const struct list_state *st, int row)
 	return (uint64_t)row;
 }
 
-static void draw(const struct model *m, struct list_state *st, struct rect r)
+/*
+ * Draws the FINDINGS title on the first line of `r` (the strip dims what it
+ * says of the window) and, when there is nothing to list, says so below.
+ * Returns the findings to list, or NULL.
+ */
+static const struct findings_set *draw_title(const struct model *m, struct rect r, bool strip)
 {
 	const struct findings_set *fs = model_findings(m);
-	struct findings_ctx c = { .fs = fs, .st = st };
-	struct list_rows lr = { .height = height, .draw = draw_row, .ctx = &c };
 	char what[160];
 	struct line l;
+
+	describe(m, what, sizeof(what));
+	line_start(&l, r.y, r.x, r.w);
+	line_skip(&l, 1);
+	if (strip) {
+		line_put(&l, ST_HEAD, "FINDINGS");
+		line_skip(&l, 2);
+		line_put(&l, ST_DIM, what);
+	} else {
+		line_putf(&l, ST_HEAD, "FINDINGS  %s", what);
+	}
+	line_end(&l, ST_NORMAL);
+	if (fs && fs->n)
+		return fs;
+	rect_message((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, ST_DIM,
+		     !fs     ? " waiting for the first window"
+		     : strip ? " nothing found in the last window"
+			     : " nothing found in this window");
+	return NULL;
+}
+
+static void draw(const struct model *m, struct list_state *st, struct rect r)
+{
+	const struct findings_set *fs;
+	struct findings_ctx c = { .st = st };
+	struct list_rows lr = { .height = height, .draw = draw_row, .ctx = &c };
 	size_t i;
 
 	if (r.h <= 0)
 		return;
-	describe(m, what, sizeof(what));
-	line_start(&l, r.y, r.x, r.w);
-	line_skip(&l, 1);
-	line_putf(&l, ST_HEAD, "FINDINGS  %s", what);
-	line_end(&l, ST_NORMAL);
-	if (!fs || fs->n == 0) {
-		rect_message((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, ST_DIM,
-			     fs ? " nothing found in this window" : " waiting for the first window");
+	fs = c.fs = draw_title(m, r, false);
+	if (!fs)
 		return;
-	}
 	c.kind_cols = KIND_MIN_COLS;
 	for (i = 0; i < fs->n; i++)
 		c.kind_cols = kind_cols(finding_kind_name((enum finding_kind)fs->items[i].kind),
@@ -252,27 +274,18 @@ int findings_strip_height(const struct model *m, int max)
 
 void findings_strip_draw(const struct model *m, struct rect r)
 {
-	const struct findings_set *fs = model_findings(m);
+	const struct findings_set *fs;
 	struct kind_line lines[FINDING_NKINDS];
-	char what[160], label[48];
+	char label[48];
 	struct line l;
 	int i, shown, cols = KIND_MIN_COLS;
 	size_t n;
 
 	if (r.h <= 0)
 		return;
-	describe(m, what, sizeof(what));
-	line_start(&l, r.y, r.x, r.w);
-	line_skip(&l, 1);
-	line_put(&l, ST_HEAD, "FINDINGS");
-	line_skip(&l, 2);
-	line_put(&l, ST_DIM, what);
-	line_end(&l, ST_NORMAL);
-	if (!fs || fs->n == 0) {
-		rect_message((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, ST_DIM,
-			     fs ? " nothing found in the last window" : " waiting for the first window");
+	fs = draw_title(m, r, true);
+	if (!fs)
 		return;
-	}
 	n = kind_lines(fs, lines);
 	shown = r.h - 1;
 	if ((size_t)shown > n)
