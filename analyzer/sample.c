@@ -18,13 +18,13 @@ struct sample *sample_new(void)
 	return s;
 }
 
-struct sample *sample_hold(struct sample *s)
+struct sample *sample_ref(struct sample *s)
 {
 	s->refs++;
 	return s;
 }
 
-void sample_free(struct sample *s)
+void sample_unref(struct sample *s)
 {
 	size_t i, j;
 
@@ -99,6 +99,22 @@ struct alloc_free_stat *sample_add_free_class(struct sample *s)
 	return VEC_PUSH(s->alloc.free_classes, s->alloc.nfree_classes, s->alloc.free_classes_cap);
 }
 
+bool region_kind_is_heap(uint8_t kind)
+{
+	return kind == REGION_HEAP || kind == REGION_ARENA;
+}
+
+uint64_t sample_heap_rss(const struct sample *s)
+{
+	uint64_t heap = 0;
+	size_t i;
+
+	for (i = 0; i < s->nregions; i++)
+		if (region_kind_is_heap(s->regions[i].kind))
+			heap += s->regions[i].rss;
+	return heap;
+}
+
 static const char *const region_kind_names[REGION_NKINDS] = {
 	[REGION_HEAP] = "heap",   [REGION_ARENA] = "arena", [REGION_STACK] = "stack",
 	[REGION_ANON] = "anon",   [REGION_FILE] = "file",   [REGION_SHMEM] = "shmem",
@@ -125,7 +141,7 @@ static const char *const allocator_names[] = {
 
 static const char *const growth_event_names[] = {
 	[GROWTH_BRK] = "brk",	    [GROWTH_MMAP] = "mmap", [GROWTH_MUNMAP] = "munmap",
-	[GROWTH_MREMAP] = "mremap", [GROWTH_ALLOC] = "alloc",
+	[GROWTH_MREMAP] = "mremap",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

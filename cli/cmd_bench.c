@@ -56,7 +56,7 @@ int cmd_bench_smaps(int argc, char **argv)
 			close(fd);
 		if (ret || regions_build(&l, NULL, 0, s)) {
 			vma_list_free(&l);
-			sample_free(s);
+			sample_unref(s);
 			goto fail;
 		}
 		full += clock_mono() - t0;
@@ -64,7 +64,7 @@ int cmd_bench_smaps(int argc, char **argv)
 		vmas = l.n;
 		nregions = s->nregions;
 		vma_list_free(&l);
-		sample_free(s);
+		sample_unref(s);
 	}
 	printf("{\"rounds\": %ld, \"bytes\": %zu, \"vmas\": %zu, \"regions\": %zu, "
 	       "\"raw_read_s\": %.6f, \"read_parse_s\": %.6f}\n",

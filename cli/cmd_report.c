@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,9 +103,9 @@ int cmd_report(int argc, char **argv)
 		return runtime_error("report", json, err);
 	if (window_s > 0 && h.tick_s > 0) {
 		/* Windows are cut at the recorded samples: a whole number of ticks. */
-		double ticks = ceil((1 - TIMELINE_TOLERANCE) * window_s / h.tick_s - 1e-9);
+		double ticks;
 
-		if (fabs(ticks * h.tick_s - window_s) > TIMELINE_TOLERANCE * window_s)
+		if (timeline_whole_ticks(window_s, h.tick_s, &ticks))
 			log_info("windows of about %g s: %g of the recording's %g s ticks (-i %g s is "
 				 "not a whole number of them)", ticks * h.tick_s, ticks, h.tick_s,
 				 window_s);

@@ -86,16 +86,15 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
 	bool live_only = false, tick_set = false;
 	char err[256];
 	int c, ret;
 
 	memset(a, 0, sizeof(*a));
+	live_opts_init(&a->s);
 	a->s.window_s = DEFAULT_WINDOW_S;
 	a->s.tick_s = REFRESH_S;
 	a->s.bpf = geteuid() == 0;
-	a->s.alloc_opts = alloc_defaults;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
@@ -221,14 +220,15 @@ struct live {
 /* Shows the newest sample, and the findings when a window closed. Returns 0 or -ENOMEM. */
 static int live_update(struct live *l, struct window *w)
 {
-	struct sample *smp = session_latest_hold(l->s);
+	struct sample *smp = session_latest_ref(l->s);
 	int ret = 0;
 
 	if (smp) {
+		double t = smp->t;
+
 		ret = model_push(l->m, smp);
 		if (!w && !model_findings(l->m) && !l->meta.analysis_due)
-			l->meta.analysis_due = smp->t + l->window_s;
-		sample_free(smp);
+			l->meta.analysis_due = t + l->window_s;
 	}
 	if (!ret && w) {
 		ret = model_set_findings(l->m, w);

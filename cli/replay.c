@@ -94,13 +94,13 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 
 			if (r->n == REPLAY_MAX_SAMPLES) {
 				r->truncated = true;
-				sample_free(s);
+				sample_unref(s);
 				ret = 0;
 				break;
 			}
 			e = VEC_PUSH(r->idx, r->n, r->idx_cap);
 			if (!e) {
-				sample_free(s);
+				sample_unref(s);
 				ret = -ENOMEM;
 				break;
 			}
@@ -108,12 +108,12 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 			e->pid = s->pid;
 			model_point_of(s, r->n > 1 ? &r->idx[r->n - 2].point : NULL, &e->point);
 		}
-		sample_hold(s);
+		sample_ref(s);
 		ret = timeline_push(tl, s, &w);
 		if (ret == 1 && !(ret = analyzer_window(an, w)))
 			/* A restarted target closes the window at the sample before this one. */
 			ret = keep_findings(r, w, w->end == s ? i : i - 1);
-		sample_free(s);
+		sample_unref(s);
 		window_free(w);
 		w = NULL;
 		i++;
@@ -167,11 +167,6 @@ fail:
 	return ret;
 }
 
-const struct recording_header *replay_header(const struct replay *r)
-{
-	return &r->h;
-}
-
 size_t replay_count(const struct replay *r)
 {
 	return r->n;
@@ -192,15 +187,12 @@ size_t replay_first_window_end(const struct replay *r)
 	return r->nfound ? r->found[0].end : r->n - 1;
 }
 
-/* The first sample of the sliding window ending at `pos`, as the model will choose it. */
-static size_t window_first(const struct replay *r, size_t pos)
+static void index_at(const void *ctx, size_t i, double *t, int32_t *pid)
 {
-	double limit = r->idx[pos].point.t - r->window_s + r->window_s * 0.02;
-	size_t i = pos;
+	const struct replay *r = ctx;
 
-	while (i > 0 && r->idx[i].point.t > limit && r->idx[i - 1].pid == r->idx[pos].pid)
-		i--;
-	return i;
+	*t = r->idx[i].point.t;
+	*pid = r->idx[i].pid;
 }
 
 static int read_into(struct replay *r, size_t i, struct model *m, char *err, size_t errlen)
@@ -224,7 +216,6 @@ static int read_into(struct replay *r, size_t i, struct model *m, char *err, siz
 		return ret;
 	r->next_read = i + 1;
 	ret = model_push(m, s);
-	sample_free(s);
 	if (ret)
 		snprintf(err, errlen, "out of memory");
 	return ret;
@@ -282,7 +273,7 @@ int replay_show(struct replay *r, size_t pos, struct model *m, char *err, size_t
 		ret = read_into(r, pos, m, err, errlen);
 	} else {
 		model_reset(m);
-		first = window_first(r, pos);
+		first = model_window_first(pos, r->window_s, index_at, r);
 		/* The sparklines' history before the window comes from the index. */
 		for (i = first > MODEL_HISTORY_MAX ? first - MODEL_HISTORY_MAX : 0; i < first; i++)
 			model_push_point(m, &r->idx[i].point);

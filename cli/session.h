@@ -16,10 +16,9 @@ struct session_opts {
 	double tick_s;
 	bool bpf;
 	bool no_bpf;		/* --no-bpf given (bpf may also be off for want of root) */
-	bool bpf_required;
 	bool alloc;
-	bool no_arenas;		/* do not read glibc arenas */
-	bool no_freeze;		/* read arenas' fixed fields only, never stop the target */
+	bool arenas;		/* read glibc arenas */
+	bool freeze;		/* stop the target briefly to walk the arenas' free lists */
 	double freeze_max_s;	/* bound on one freeze; 0 the default */
 	struct bpf_growth_opts growth;
 	struct bpf_alloc_opts alloc_opts;
@@ -52,8 +51,8 @@ int session_finish(struct session *s, const char *reason, struct window **w);
 double session_next_tick(const struct session *s);
 /* The newest sample (borrowed), for live views between windows. */
 const struct sample *session_latest(const struct session *s);
-/* The newest sample with a reference for the caller (freed with sample_free), or NULL. */
-struct sample *session_latest_hold(struct session *s);
+/* The newest sample with a reference for the caller (freed with sample_unref), or NULL. */
+struct sample *session_latest_ref(struct session *s);
 
 /*
  * Starts windows of `window_s` from the newest sample on, with a fresh

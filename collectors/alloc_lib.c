@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The allocator a target uses: which file defines its malloc, and where to probe each function. */
 #include "collectors/alloc_lib.h"
-#include "analyzer/sample.h"
+#include "analyzer/allocator.h"
 #include "collectors/proc.h"
 
 #include <errno.h>
@@ -223,31 +223,24 @@ static void cxx_resolve(struct alloc_file *f)
 	close(fd);
 }
 
-static bool base_is(const char *path, const char *stem)
-{
-	const char *base = strrchr(path, '/');
-	size_t n = strlen(stem);
-
-	base = base ? base + 1 : path;
-	return strncmp(base, stem, n) == 0 && (base[n] == '.' || base[n] == '_' || base[n] == '-');
-}
-
-/* Ranks a mapped file as the provider of malloc: lower is tried first. */
+/*
+ * Ranks a mapped file as the provider of malloc (lower is tried first): an
+ * allocator that replaces libc's, the executable (it may link one
+ * statically), libc; libstdc++ is ranked apart, for operator new.
+ */
 static int rank_of(const char *path, const char *exe, uint8_t *kind)
 {
-	if (base_is(path, "libjemalloc"))
-		return *kind = ALLOC_JEMALLOC, 0;
-	if (base_is(path, "libtcmalloc") || base_is(path, "libtcmalloc_minimal"))
-		return *kind = ALLOC_TCMALLOC, 0;
-	if (base_is(path, "libmimalloc"))
-		return *kind = ALLOC_MIMALLOC, 0;
+	enum allocator_kind k = allocator_of_file(path);
+
+	*kind = ALLOC_UNKNOWN;
+	if (k == ALLOC_JEMALLOC || k == ALLOC_TCMALLOC || k == ALLOC_MIMALLOC)
+		return *kind = k, 0;
 	if (exe && strcmp(path, exe) == 0)
-		return *kind = ALLOC_UNKNOWN, 1;
-	if (base_is(path, "libstdc++"))
-		return *kind = ALLOC_UNKNOWN, 3;
-	if (base_is(path, "libc") || strncmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
-					     "ld-musl-", 8) == 0)
-		return *kind = strstr(path, "musl") ? ALLOC_MUSL : ALLOC_GLIBC, 2;
+		return 1;
+	if (allocator_lib_is(path, "libstdc++"))
+		return 3;
+	if (k == ALLOC_GLIBC || k == ALLOC_MUSL)
+		return *kind = k, 2;
 	return -1;
 }
 

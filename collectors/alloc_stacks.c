@@ -158,9 +158,10 @@ int alloc_stacks_new(int pid, int stackmap_fd, int ring_fd, struct alloc_stacks 
 	s->stackmap_fd = stackmap_fd;
 	/* Without symbols the frames are printed as addresses: degraded, not fatal. */
 	if (modmap_open(pid, &s->mods, why, sizeof(why)))
-		log_warn("--alloc: frames will be addresses: %s", why);
+		log_warn("malloc probes: frames will be addresses: %s", why);
 	else if (symbols_new(s->mods, &s->syms) || (ring_fd >= 0 && unwinder_new(s->mods, &s->unw)))
-		log_warn("--alloc: frames will be addresses or stop early: no symbolizer or unwinder");
+		log_warn("malloc probes: frames will be addresses or stop early: no symbolizer or "
+			 "unwinder");
 	if (ring_fd >= 0) {
 		s->ring = ring_buffer__new(ring_fd, on_capture, s, NULL);
 		if (!s->ring) {

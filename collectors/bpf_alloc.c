@@ -10,7 +10,6 @@
 #include "collectors/uprobe_multi.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -56,7 +55,6 @@ struct bpf_alloc {
 
 	struct stacktab *tab;
 	struct alloc_stacks *stacks;
-	bool warned_full;	/* the live map filled up, and the user was told */
 };
 
 
@@ -290,6 +288,15 @@ static void live_cap_shrink(struct alloc_bpf *skel)
 		bpf_map__set_max_entries(skel->maps.live, (__u32)cap);
 }
 
+int bpf_alloc_check_privileges(char *err, size_t errlen)
+{
+	int ret = bpf_common_check_privileges(err, errlen);
+
+	if (ret == -EPERM)
+		strncat(err, " for the malloc probes", errlen - strlen(err) - 1);
+	return ret;
+}
+
 int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **out, char *err,
 		   size_t errlen)
 {
@@ -297,14 +304,12 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 	int ret;
 
 	*out = NULL;
-	ret = bpf_common_check_privileges(err, errlen);
-	if (ret == -EPERM)
-		strncat(err, " for the malloc probes of --alloc (run as root, or drop --alloc)",
-			errlen - strlen(err) - 1);
+	ret = bpf_alloc_check_privileges(err, errlen);
 	if (ret)
 		return ret;
 	if (!(o->duty > 0 && o->duty <= 1) || !(o->period_s > 0)) {
-		snprintf(err, errlen, "--alloc: the duty must be in (0, 1] and the period positive");
+		snprintf(err, errlen, "malloc probes: the duty must be in (0, 1] and the period "
+			 "positive");
 		return -EINVAL;
 	}
 	a = calloc(1, sizeof(*a));
@@ -534,7 +539,7 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 	ret = a->cycle_error;
 	pthread_mutex_unlock(&a->lock);
 	if (ret) {
-		log_error("--alloc: cannot attach the malloc probes: %s", strerror(-ret));
+		log_error("cannot attach the malloc probes: %s", strerror(-ret));
 		return ret;
 	}
 	/* Before the first attach completes nothing was seen: nothing to scale. */
@@ -562,12 +567,6 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 		    __atomic_load_n(&c[ALLOC_CNT_LOST_PENDING], __ATOMIC_RELAXED);
 	sum->lost_live = __atomic_load_n(&c[ALLOC_CNT_LOST_LIVE], __ATOMIC_RELAXED);
 	sum->live_cap = bpf_map__max_entries(a->skel->maps.live);
-	if (sum->lost_live && !a->warned_full) {
-		a->warned_full = true;
-		log_warn("--alloc: the live map is full at %" PRIu64 " allocations: newer ones are "
-			 "counted, not tracked, and outstanding figures are lower bounds from now "
-			 "on (--alloc-sample BYTES tracks fewer)", sum->live_cap);
-	}
 	return 0;
 }
 

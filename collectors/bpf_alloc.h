@@ -33,17 +33,24 @@ struct bpf_alloc_opts {
 struct bpf_alloc;
 
 /*
+ * Whether this process may load the malloc probes: 0, or -EPERM with the
+ * missing capabilities named in `err` ("... for the malloc probes").
+ */
+int bpf_alloc_check_privileges(char *err, size_t errlen);
+
+/*
  * Finds the target's allocator, loads the probes and attaches them to
  * process `pid` only. Returns 0 with *out, or a negative errno with a
- * one-line reason in `err`.
+ * one-line reason in `err` (-EPERM: as bpf_alloc_check_privileges).
  */
 int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **out, char *err,
 		   size_t errlen);
 
 /*
  * Adds the outstanding allocations by stack (kind alloc) and the allocation
- * summary (s->alloc) to `s`. Returns 0 or a negative errno (-ENOMEM; or the
- * error that stopped the attach cycle, with the reason logged).
+ * summary (s->alloc) to `s`; s->alloc.lost_live says when the live map is
+ * full. Returns 0 or a negative errno (-ENOMEM; or the error that stopped the
+ * attach cycle, with the reason logged).
  */
 int bpf_alloc_read(struct bpf_alloc *a, struct sample *s);
 

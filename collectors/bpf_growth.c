@@ -421,8 +421,6 @@ int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth 
 
 	*out = NULL;
 	ret = bpf_common_check_privileges(err, errlen);
-	if (ret == -EPERM)
-		strncat(err, " (run as root, or use --no-bpf)", errlen - strlen(err) - 1);
 	if (!ret)
 		ret = check_abi(pid, err, errlen);
 	if (ret)

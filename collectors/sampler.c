@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The sampler: reads every source for one target and hands out one sample per tick. */
 #include "collectors/sampler.h"
-#include "collectors/bpf_common.h"
 #include "analyzer/allocator.h"
 #include "analyzer/regions.h"
+#include "analyzer/timeline.h"
 #include "collectors/arena.h"
 #include "collectors/arena_live.h"
 #include "collectors/bpf_alloc.h"
@@ -33,6 +33,10 @@ struct sampler {
 	double arena_last;	/* time of the last arena read; 0 none */
 	int exe_allocator;	/* judged from the executable once; -1 not yet */
 	bool fds_warned;	/* the fd table could not be listed: said once */
+	int growth_error;	/* why probes asked for are off: sampler_growth_off() */
+	char growth_why[256];
+	int alloc_error;
+	char alloc_why[256];
 };
 
 int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
@@ -64,24 +68,14 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		}
 		s->arena_every_s = opts->arena_every_s;
 	}
-	if (opts->bpf) {
-		char why[256];
-
-		ret = bpf_growth_open(pid, &opts->growth, &s->growth, why, sizeof(why));
-		if (ret && opts->bpf_required) {
-			snprintf(err, errlen, "%s", why);
-			sampler_close(s);
-			return ret;
-		}
-		/* Unless --alloc, which needs the same privileges, is about to fail on them. */
-		if (ret && !(opts->alloc && !opts->alloc_opts.optional &&
-			     bpf_common_check_privileges(why, sizeof(why))))
-			log_warn("eBPF probes off: %s; using /proc only", why);
-	}
+	if (opts->bpf)
+		s->growth_error = bpf_growth_open(pid, &opts->growth, &s->growth, s->growth_why,
+						  sizeof(s->growth_why));
 	if (opts->alloc) {
 		ret = bpf_alloc_open(pid, &opts->alloc_opts, &s->alloc, err, errlen);
 		if (ret && opts->alloc_opts.optional && ret != -ESRCH) {
-			log_warn("malloc probes off: %s", err);
+			s->alloc_error = ret;
+			snprintf(s->alloc_why, sizeof(s->alloc_why), "%s", err);
 		} else if (ret) {
 			sampler_close(s);
 			return ret;
@@ -136,7 +130,7 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	free(sps);
 	/* Arenas are read on their own, slower schedule: the default is once per window. */
 	if (!ret && s->arenas && smp->allocator == ALLOC_GLIBC &&
-	    (!s->arena_last || smp->t - s->arena_last >= s->arena_every_s * 0.98)) {
+	    (!s->arena_last || timeline_span_full(smp->t - s->arena_last, s->arena_every_s))) {
 		s->arena_last = smp->t;
 		ret = arena_reader_read(s->arenas, &vmas, smp);
 	} else if (s->arenas) {
@@ -219,7 +213,7 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 	*out = smp;
 	return 0;
 fail:
-	sample_free(smp);
+	sample_unref(smp);
 	return ret;
 }
 
@@ -231,6 +225,18 @@ const char *sampler_comm(const struct sampler *s)
 bool sampler_has_bpf(const struct sampler *s)
 {
 	return s->growth != NULL;
+}
+
+int sampler_growth_off(const struct sampler *s, const char **why)
+{
+	*why = s->growth_why;
+	return s->growth_error;
+}
+
+int sampler_alloc_off(const struct sampler *s, const char **why)
+{
+	*why = s->alloc_why;
+	return s->alloc_error;
 }
 
 const char *sampler_alloc_library(const struct sampler *s)

@@ -43,7 +43,7 @@ static const struct {
 	uint64_t id;
 	const char *frame;
 } synthetic[] = {
-	{ STACK_ID_UNCAPTURED, "[no stack: capture budget spent, see --stack-rate]" },
+	{ STACK_ID_UNCAPTURED, "[no stack: capture budget spent]" },
 	{ STACK_ID_LOST, "[no stack: lost, the probe ring buffer was full]" },
 	{ STACK_ID_OTHER, "[other stacks: over the per-kind limit]" },
 };

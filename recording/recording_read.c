@@ -545,7 +545,7 @@ static int read_sample(struct recording_reader *r, json_t *j, struct sample **ou
 fail:
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", r->path);
-	sample_free(s);
+	sample_unref(s);
 	return ret;
 }
 
