@@ -9,6 +9,7 @@
 #include "collectors/unwind.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -120,23 +121,17 @@ static int on_capture(void *ctx, void *data, size_t size)
 	struct unwind_input in;
 	int n, i;
 
-	if (size < sizeof(*c) || idmap_get(&s->index, c->id) != SIZE_MAX)
+	if (size < offsetof(struct alloc_capture, stack) || idmap_get(&s->index, c->id) != SIZE_MAX)
 		return 0;
 	if (s->unw) {
-		memset(&in, 0, sizeof(in));
-		in.tid = (int)c->tid;
-		memcpy(in.regs, c->regs, sizeof(in.regs));
-		in.stack_base = c->stack_base;
-		in.stack = c->stack;
-		in.chunk = ALLOC_STACK_CHUNK;
-		in.nchunks = ALLOC_STACK_CHUNKS;
-		in.valid = c->stack_valid;
+		unwind_input_capture(&in, (int)c->tid, &c->cap, c->stack,
+				     size - offsetof(struct alloc_capture, stack));
 		n = unwind_frames(s->unw, &in, frames, ALLOC_STACK_DEPTH);
 	} else {
 		n = -EINVAL;
 	}
 	if (n <= 0) {
-		frames[0].pc = c->regs[ALLOC_NREGS - 1];
+		frames[0].pc = c->cap.regs[CAPTURE_REG_IP];
 		n = 1;
 	}
 	for (i = 0; i < n; i++)

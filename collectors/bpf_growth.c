@@ -75,16 +75,8 @@ static uint64_t stack_of(struct bpf_growth *g, const struct growth_rec *r, size_
 {
 	struct unwind_input in;
 
-	memset(&in, 0, sizeof(in));
-	in.tid = (int)r->ev.tid;
-	memcpy(in.regs, r->cap.regs, sizeof(in.regs));
-	in.stack_base = r->cap.stack_base;
-	in.stack = r->stack;
-	in.chunk = GROWTH_STACK_CHUNK;
-	in.nchunks = (size - offsetof(struct growth_rec, stack)) / GROWTH_STACK_CHUNK;
-	if (in.nchunks > GROWTH_STACK_CHUNKS)
-		in.nchunks = GROWTH_STACK_CHUNKS;
-	in.valid = r->cap.stack_valid;
+	unwind_input_capture(&in, (int)r->ev.tid, &r->cap, r->stack,
+			     size - offsetof(struct growth_rec, stack));
 	return stackres_resolve(g->res, &in);
 }
 
