@@ -141,7 +141,8 @@ static int on_capture(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int alloc_stacks_new(int pid, int stackmap_fd, int ring_fd, struct alloc_stacks **out)
+int alloc_stacks_new(const struct proc_target *t, int stackmap_fd, int ring_fd,
+		     struct alloc_stacks **out)
 {
 	struct alloc_stacks *s;
 	char why[256];
@@ -152,7 +153,7 @@ int alloc_stacks_new(int pid, int stackmap_fd, int ring_fd, struct alloc_stacks 
 		return -ENOMEM;
 	s->stackmap_fd = stackmap_fd;
 	/* Without symbols the frames are printed as addresses: degraded, not fatal. */
-	if (modmap_open(pid, &s->mods, why, sizeof(why)))
+	if (modmap_open(t, &s->mods, why, sizeof(why)))
 		log_warn("--alloc: frames will be addresses: %s", why);
 	else if (symbols_new(s->mods, &s->syms) || (ring_fd >= 0 && unwinder_new(s->mods, &s->unw)))
 		log_warn("--alloc: frames will be addresses or stop early: no symbolizer or unwinder");

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/proc.h"
+
 /*
  * A stack id of the malloc probes is either a frame-pointer walk in the BPF
  * stack map, or (ALLOC_CAPTURE_BIT set) a copy of registers and stack that
@@ -21,11 +23,12 @@ struct alloc_frames {
 struct alloc_stacks;
 
 /*
- * Opens the target's modules for `pid`; `stackmap_fd` is the BPF stack map,
+ * Opens the modules of target `t` (borrowed: it must outlive `out`); `stackmap_fd` is the BPF stack map,
  * `ring_fd` the capture ring buffer (-1: none). Without the modules, frames
  * are addresses (logged once). Returns 0 with *out, or -ENOMEM.
  */
-int alloc_stacks_new(int pid, int stackmap_fd, int ring_fd, struct alloc_stacks **out);
+int alloc_stacks_new(const struct proc_target *t, int stackmap_fd, int ring_fd,
+		     struct alloc_stacks **out);
 
 /* Unwinds every capture waiting in the ring buffer. Returns 0 or a negative errno. */
 int alloc_stacks_drain(struct alloc_stacks *s);

@@ -290,8 +290,8 @@ static void live_cap_shrink(struct alloc_bpf *skel)
 		bpf_map__set_max_entries(skel->maps.live, (__u32)cap);
 }
 
-int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **out, char *err,
-		   size_t errlen)
+int bpf_alloc_open(const struct proc_target *t, const struct bpf_alloc_opts *o, struct bpf_alloc **out,
+		   char *err, size_t errlen)
 {
 	struct bpf_alloc *a;
 	int ret;
@@ -312,10 +312,10 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		return -ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
-	a->pid = pid;
+	a->pid = t->pid;
 	a->opts = *o;
 	a->exact = o->duty >= 1;
-	ret = alloc_lib_find(pid, &a->lib, err, errlen);
+	ret = alloc_lib_find(t, &a->lib, err, errlen);
 	if (ret)
 		goto fail;
 	a->tab = stacktab_new(MAX_STACKS);
@@ -352,7 +352,7 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		snprintf(err, errlen, "cannot load the malloc probes: %s", strerror(-ret));
 		goto fail;
 	}
-	ret = alloc_stacks_new(pid, bpf_map__fd(a->skel->maps.stacks),
+	ret = alloc_stacks_new(t, bpf_map__fd(a->skel->maps.stacks),
 			       o->sample_bytes ? bpf_map__fd(a->skel->maps.captures) : -1, &a->stacks);
 	if (ret) {
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));

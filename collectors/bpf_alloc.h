@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "analyzer/sample.h"
+#include "collectors/proc.h"
 
 /*
  * How much of the allocator traffic is watched. A uprobe costs a trap per
@@ -33,12 +34,12 @@ struct bpf_alloc_opts {
 struct bpf_alloc;
 
 /*
- * Finds the target's allocator, loads the probes and attaches them to
- * process `pid` only. Returns 0 with *out, or a negative errno with a
+ * Finds the allocator of target `t` (borrowed: it must outlive the probes),
+ * loads the probes and attaches them to that process only. Returns 0 with *out, or a negative errno with a
  * one-line reason in `err`.
  */
-int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **out, char *err,
-		   size_t errlen);
+int bpf_alloc_open(const struct proc_target *t, const struct bpf_alloc_opts *o, struct bpf_alloc **out,
+		   char *err, size_t errlen);
 
 /*
  * Adds the outstanding allocations by stack (kind alloc) and the allocation

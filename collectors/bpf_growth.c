@@ -383,30 +383,28 @@ static int configure(struct bpf_growth *g, int pid, const struct bpf_growth_opts
  * makes other syscalls under the same numbers. Returns 0, -ENOTSUP with a
  * reason, or -ESRCH.
  */
-static int check_abi(int pid, char *err, size_t errlen)
+static int check_abi(const struct proc_target *t, char *err, size_t errlen)
 {
 	Elf64_Ehdr eh;
-	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(t->dirfd, "exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return errno == ENOENT ? -ESRCH : -errno;
+		snprintf(err, errlen, "cannot read /proc/%d/exe: %s", t->pid, strerror(errno));
+		return proc_errno_gone(errno) ? -ESRCH : -errno;
 	}
 	n = read(fd, &eh, sizeof(eh));
 	close(fd);
 	if (n == (ssize_t)sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
 	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64)
 		return 0;
-	snprintf(err, errlen, "process %d is not an x86_64 program: the eBPF probes need one", pid);
+	snprintf(err, errlen, "process %d is not an x86_64 program: the eBPF probes need one", t->pid);
 	return -ENOTSUP;
 }
 
-int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth **out, char *err,
-		    size_t errlen)
+int bpf_growth_open(const struct proc_target *t, const struct bpf_growth_opts *o,
+		    struct bpf_growth **out, char *err, size_t errlen)
 {
 	struct bpf_growth *g;
 	int ret;
@@ -416,7 +414,7 @@ int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth 
 	if (ret == -EPERM)
 		strncat(err, " (run as root, or use --no-bpf)", errlen - strlen(err) - 1);
 	if (!ret)
-		ret = check_abi(pid, err, errlen);
+		ret = check_abi(t, err, errlen);
 	if (ret)
 		return ret;
 	g = calloc(1, sizeof(*g));
@@ -427,7 +425,7 @@ int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth 
 	g->fault_rate = o->fault_rate ? o->fault_rate : BPF_GROWTH_FAULT_RATE;
 	g->ranges.max = MAX_RANGES;
 	/* The module list first: a target gone by now needs no probes. */
-	ret = stackres_open(pid, MAX_STACKS_PER_KIND, &g->res, err, errlen);
+	ret = stackres_open(t, MAX_STACKS_PER_KIND, &g->res, err, errlen);
 	if (ret)
 		goto fail;
 	g->map = stackres_modmap(g->res);
@@ -438,7 +436,7 @@ int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth 
 		snprintf(err, errlen, "cannot open the growth probes: %s", strerror(errno));
 		goto fail;
 	}
-	ret = configure(g, pid, o, err, errlen);
+	ret = configure(g, t->pid, o, err, errlen);
 	if (ret)
 		goto fail;
 	ret = growth_bpf__load(g->skel);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "analyzer/sample.h"
+#include "collectors/proc.h"
 
 /*
  * What the probes give each sample (all figures cumulative since attach):
@@ -39,13 +40,14 @@ struct bpf_growth_opts {
 struct bpf_growth;
 
 /*
- * Loads and attaches the probes for process `pid` (all its threads, also
- * those created later) and reads its module list. Returns 0 with *out set, or
+ * Loads and attaches the probes for target `t` (borrowed: it must outlive
+ * the probes; all its threads, also those created later) and reads its
+ * module list. Returns 0 with *out set, or
  * a negative errno with a one-line reason in `err` (-EPERM: the missing
  * capability is named; -EINVAL: a bad option).
  */
-int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth **out, char *err,
-		    size_t errlen);
+int bpf_growth_open(const struct proc_target *t, const struct bpf_growth_opts *o,
+		    struct bpf_growth **out, char *err, size_t errlen);
 
 /*
  * Moves what happened since the last call into `s`: growth events, stacks,

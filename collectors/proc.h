@@ -29,6 +29,24 @@ void proc_close(struct proc_target *t);
 int proc_read(const struct proc_target *t, const char *name, char **buf, size_t *len);
 
 /*
+ * A path to `name` below /proc/PID that goes through the directory fd
+ * ("/proc/self/fd/N/name"), for calls that take a path rather than a
+ * descriptor (uprobe attach, libdwfl's debug-file search): like openat, it
+ * fails once the process is gone instead of reaching another process given
+ * the same PID. The target's files are under "root/" (its root directory, so
+ * that targets in other mount namespaces work). The caller frees; NULL on
+ * ENOMEM.
+ */
+char *proc_path(const struct proc_target *t, const char *name);
+
+/*
+ * Opens `name` below /proc/PID read-only if it is a regular file: a device or
+ * FIFO named by the target could block or have side effects. Returns the fd,
+ * or -1 with errno set (EINVAL: not a regular file).
+ */
+int proc_open_regular(const struct proc_target *t, const char *name);
+
+/*
  * A read buffer kept across ticks. Reading a large /proc file into fresh memory
  * costs more in page faults than the kernel spends producing the text, so the
  * sampler reuses one buffer for smaps.

@@ -67,7 +67,7 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 	if (opts->bpf) {
 		char why[256];
 
-		ret = bpf_growth_open(pid, &opts->growth, &s->growth, why, sizeof(why));
+		ret = bpf_growth_open(&s->proc, &opts->growth, &s->growth, why, sizeof(why));
 		if (ret && opts->bpf_required) {
 			snprintf(err, errlen, "%s", why);
 			sampler_close(s);
@@ -79,7 +79,7 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 			log_warn("eBPF probes off: %s; using /proc only", why);
 	}
 	if (opts->alloc) {
-		ret = bpf_alloc_open(pid, &opts->alloc_opts, &s->alloc, err, errlen);
+		ret = bpf_alloc_open(&s->proc, &opts->alloc_opts, &s->alloc, err, errlen);
 		if (ret && opts->alloc_opts.optional && ret != -ESRCH) {
 			log_warn("malloc probes off: %s", err);
 		} else if (ret) {

@@ -18,7 +18,8 @@ struct stackres {
 	uint64_t resolved;
 };
 
-int stackres_open(int pid, size_t max_per_kind, struct stackres **out, char *err, size_t errlen)
+int stackres_open(const struct proc_target *t, size_t max_per_kind, struct stackres **out, char *err,
+		  size_t errlen)
 {
 	struct stackres *r;
 	int ret;
@@ -27,12 +28,12 @@ int stackres_open(int pid, size_t max_per_kind, struct stackres **out, char *err
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	ret = modmap_open(pid, &r->map, err, errlen);
+	ret = modmap_open(t, &r->map, err, errlen);
 	if (ret)
 		goto fail;
 	ret = unwinder_new(r->map, &r->unwinder);
 	if (ret) {
-		snprintf(err, errlen, "cannot unwind the stacks of process %d: %s", pid,
+		snprintf(err, errlen, "cannot unwind the stacks of process %d: %s", t->pid,
 			 strerror(-ret));
 		goto fail;
 	}

@@ -20,11 +20,12 @@
 struct stackres;
 
 /*
- * Reads the module list of `pid` (see modmap_open) and prepares a stack
+ * Reads the module list of target `t` (borrowed; see modmap_open) and prepares a stack
  * table holding at most `max_per_kind` stacks per kind. Returns 0 with *out
  * set, or a negative errno with a one-line reason in `err`.
  */
-int stackres_open(int pid, size_t max_per_kind, struct stackres **out, char *err, size_t errlen);
+int stackres_open(const struct proc_target *t, size_t max_per_kind, struct stackres **out, char *err,
+		  size_t errlen);
 
 /*
  * Unwinds and symbolizes one copy and interns its frames. Returns the stack
