@@ -213,6 +213,25 @@ static int modmap_read(struct modmap *m)
 	return ret;
 }
 
+static int count_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+			void *arg)
+{
+	(void)mod;
+	(void)userdata;
+	(void)name;
+	(void)start;
+	(*(unsigned *)arg)++;
+	return DWARF_CB_OK;
+}
+
+static unsigned modmap_count(struct modmap *m)
+{
+	unsigned n = 0;
+
+	dwfl_getmodules(m->dwfl, count_module, &n, 0);
+	return n;
+}
+
 int modmap_open(const struct proc_target *t, struct modmap **out, char *err, size_t errlen)
 {
 	int pid = t->pid, ret;
@@ -253,6 +272,8 @@ int modmap_open(const struct proc_target *t, struct modmap **out, char *err, siz
 			 strerror(-ret));
 		goto fail;
 	}
+	/* Tests count these lines: one per target however many probe families it has. */
+	log_debug("stacks: process %d: module map opened, %u modules", pid, modmap_count(m));
 	*out = m;
 	return 0;
 fail:
