@@ -9,6 +9,7 @@
 
 #include "analyzer/sample.h"
 #include "collectors/proc.h"
+#include "collectors/stackres.h"
 
 /*
  * How much of the allocator traffic is watched. A uprobe costs a trap per
@@ -34,16 +35,19 @@ struct bpf_alloc_opts {
 struct bpf_alloc;
 
 /*
- * Finds the allocator of target `t` (borrowed: it must outlive the probes),
- * loads the probes and attaches them to that process only. Returns 0 with *out, or a negative errno with a
+ * Finds the allocator of target `t`, loads the probes and attaches them to
+ * that process only; their stacks go through `res`, the target's stack
+ * pipeline (whose modules it loads, see stackres_load). `t` and `res` are
+ * borrowed: they must outlive the probes. Returns 0 with *out, or a negative errno with a
  * one-line reason in `err`.
  */
-int bpf_alloc_open(const struct proc_target *t, const struct bpf_alloc_opts *o, struct bpf_alloc **out,
-		   char *err, size_t errlen);
+int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const struct bpf_alloc_opts *o,
+		   struct bpf_alloc **out, char *err, size_t errlen);
 
 /*
- * Adds the outstanding allocations by stack (kind alloc) and the allocation
- * summary (s->alloc) to `s`. Returns 0 or a negative errno (-ENOMEM; or the
+ * Credits the outstanding allocations by stack (kind alloc) to the stack
+ * table (exported by the caller) and adds the allocation summary (s->alloc)
+ * to `s`. Returns 0 or a negative errno (-ENOMEM; or the
  * error that stopped the attach cycle, with the reason logged).
  */
 int bpf_alloc_read(struct bpf_alloc *a, struct sample *s);

@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "collectors/rangemap.h"
 #include "collectors/stackres.h"
+#include "lib/clock.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -27,8 +27,6 @@
 
 /* Events kept per sample; the rest are counted in events_dropped, never silently. */
 #define MAX_EVENTS_PER_SAMPLE 65536
-/* Stacks kept per kind; figures of further stacks go to STACK_ID_OTHER. */
-#define MAX_STACKS_PER_KIND 256
 /* mmap'd ranges tracked at once; further ones are counted as lost. */
 #define MAX_RANGES (1U << 18)
 /* Key/value pairs read per batch from the fd table. */
@@ -39,8 +37,7 @@
 struct bpf_growth {
 	struct growth_bpf *skel;
 	struct ring_buffer *rb;
-	struct stackres *res;
-	struct modmap *map;		/* borrowed from res */
+	struct stackres *res;		/* borrowed */
 	struct stacktab *stacks;	/* borrowed from res */
 	struct rangemap ranges;
 	struct idmap seq_young;		/* fd opener seq -> stack id, seen this tick */
@@ -56,15 +53,6 @@ struct bpf_growth {
 	double mono_to_unix;		/* add to CLOCK_MONOTONIC seconds to get unix time */
 };
 
-static double clock_offset(void)
-{
-	struct timespec rt, mono;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	return (double)(rt.tv_sec - mono.tv_sec) + (double)(rt.tv_nsec - mono.tv_nsec) / 1e9;
-}
-
 static uint64_t page_round(const struct bpf_growth *g, uint64_t len)
 {
 	return (len + g->page_size - 1) & ~(g->page_size - 1);
@@ -73,11 +61,8 @@ static uint64_t page_round(const struct bpf_growth *g, uint64_t len)
 /* Unwinds and symbolizes a copied stack; returns its id, or 0 on ENOMEM. */
 static uint64_t stack_of(struct bpf_growth *g, const struct growth_rec *r, size_t size)
 {
-	struct unwind_input in;
-
-	unwind_input_capture(&in, (int)r->ev.tid, &r->cap, r->stack,
-			     size - offsetof(struct growth_rec, stack));
-	return stackres_resolve(g->res, &in);
+	return stackres_capture(g->res, (int)r->ev.tid, &r->cap, r->stack,
+				size - offsetof(struct growth_rec, stack), false);
 }
 
 static void on_range_removed(void *arg, uint64_t owner, uint64_t bytes, int ranges)
@@ -111,8 +96,7 @@ static uint64_t map_range(struct bpf_growth *g, uint64_t start, uint64_t len, ui
 
 static void unmap_range(struct bpf_growth *g, uint64_t start, uint64_t len, uint64_t *owner)
 {
-	if (modmap_overlaps(g->map, start, start + len))
-		modmap_invalidate(g->map);
+	stackres_unmapped(g->res, start, start + len);
 	if (rangemap_remove(&g->ranges, start, start + len, on_range_removed, g, owner))
 		g->user_lost++;
 }
@@ -157,7 +141,7 @@ static void on_mem(struct bpf_growth *g, const struct growth_ev *ev, uint64_t id
 	case GROWTH_EV_MMAP:
 		len = page_round(g, ev->len);
 		if (!(ev->old & MAP_ANONYMOUS))
-			modmap_invalidate(g->map);
+			stackres_mapped_file(g->res);
 		eff = map_range(g, ev->addr, len, id);
 		add_event(g, ev, GROWTH_MMAP, (int64_t)len, eff);
 		break;
@@ -335,8 +319,6 @@ int bpf_growth_drain(struct bpf_growth *g, struct sample *s)
 	ret = fds_count(g);
 	if (!ret)
 		ret = faults_credit(g);
-	if (!ret)
-		ret = stacktab_export(g->stacks, s);
 	if (ret)
 		return ret;
 	s->has_bpf = true;
@@ -403,8 +385,8 @@ static int check_abi(const struct proc_target *t, char *err, size_t errlen)
 	return -ENOTSUP;
 }
 
-int bpf_growth_open(const struct proc_target *t, const struct bpf_growth_opts *o,
-		    struct bpf_growth **out, char *err, size_t errlen)
+int bpf_growth_open(const struct proc_target *t, struct stackres *res,
+		    const struct bpf_growth_opts *o, struct bpf_growth **out, char *err, size_t errlen)
 {
 	struct bpf_growth *g;
 	int ret;
@@ -420,16 +402,16 @@ int bpf_growth_open(const struct proc_target *t, const struct bpf_growth_opts *o
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	g->mono_to_unix = clock_offset();
+	g->mono_to_unix = clock_unix() - clock_mono();
 	g->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	g->fault_rate = o->fault_rate ? o->fault_rate : BPF_GROWTH_FAULT_RATE;
 	g->ranges.max = MAX_RANGES;
+	g->res = res;
+	g->stacks = stackres_table(res);
 	/* The module list first: a target gone by now needs no probes. */
-	ret = stackres_open(t, MAX_STACKS_PER_KIND, &g->res, err, errlen);
+	ret = stackres_load(res, err, errlen);
 	if (ret)
 		goto fail;
-	g->map = stackres_modmap(g->res);
-	g->stacks = stackres_table(g->res);
 	g->skel = growth_bpf__open();
 	if (!g->skel) {
 		ret = -errno;
@@ -473,7 +455,6 @@ void bpf_growth_close(struct bpf_growth *g)
 			  (uint64_t)g->skel->bss->budget_refused);
 	ring_buffer__free(g->rb);
 	growth_bpf__destroy(g->skel);
-	stackres_free(g->res);
 	rangemap_free(&g->ranges);
 	idmap_free(&g->seq_young);
 	idmap_free(&g->seq_old);

@@ -14,6 +14,7 @@
 #include "collectors/memlimit.h"
 #include "collectors/proc.h"
 #include "collectors/smaps.h"
+#include "collectors/stackres.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 struct sampler {
 	struct proc_target proc;
 	char *comm;
+	struct stackres *stacks;	/* shared by the probe families; NULL without probes */
 	struct bpf_growth *growth;
 	struct bpf_alloc *alloc;
 	struct arena_reader *arenas;
@@ -64,10 +66,14 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		}
 		s->arena_every_s = opts->arena_every_s;
 	}
+	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, &s->stacks)) {
+		sampler_close(s);
+		return -ENOMEM;
+	}
 	if (opts->bpf) {
 		char why[256];
 
-		ret = bpf_growth_open(&s->proc, &opts->growth, &s->growth, why, sizeof(why));
+		ret = bpf_growth_open(&s->proc, s->stacks, &opts->growth, &s->growth, why, sizeof(why));
 		if (ret && opts->bpf_required) {
 			snprintf(err, errlen, "%s", why);
 			sampler_close(s);
@@ -79,13 +85,18 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 			log_warn("eBPF probes off: %s; using /proc only", why);
 	}
 	if (opts->alloc) {
-		ret = bpf_alloc_open(&s->proc, &opts->alloc_opts, &s->alloc, err, errlen);
+		ret = bpf_alloc_open(&s->proc, s->stacks, &opts->alloc_opts, &s->alloc, err, errlen);
 		if (ret && opts->alloc_opts.optional && ret != -ESRCH) {
 			log_warn("malloc probes off: %s", err);
 		} else if (ret) {
 			sampler_close(s);
 			return ret;
 		}
+	}
+	/* No probe family is attached: no stack to resolve. */
+	if (!s->growth && !s->alloc) {
+		stackres_free(s->stacks);
+		s->stacks = NULL;
 	}
 	*out = s;
 	return 0;
@@ -206,6 +217,14 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 			goto fail;
 		}
 	}
+	/* Once both families have credited their stacks. */
+	if (s->stacks) {
+		ret = stackres_export(s->stacks, smp);
+		if (ret) {
+			snprintf(err, errlen, "cannot read the probes' stacks: %s", strerror(-ret));
+			goto fail;
+		}
+	}
 	if (s->live && arena_live_fill(s->live, smp)) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -244,6 +263,7 @@ void sampler_close(struct sampler *s)
 		return;
 	bpf_alloc_close(s->alloc);
 	bpf_growth_close(s->growth);
+	stackres_free(s->stacks);
 	arena_live_free(s->live);
 	arena_reader_free(s->arenas);
 	proc_close(&s->proc);
