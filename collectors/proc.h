@@ -47,9 +47,10 @@ char *proc_path(const struct proc_target *t, const char *name);
 int proc_open_regular(const struct proc_target *t, const char *name);
 
 /*
- * A read buffer kept across ticks. Reading a large /proc file into fresh memory
- * costs more in page faults than the kernel spends producing the text, so the
- * sampler reuses one buffer for smaps.
+ * A read buffer kept across reads. Reading a large /proc file into fresh
+ * memory costs more in page faults than the kernel spends producing the text,
+ * so the smaps benchmark's raw read (memsleuth bench) reuses one; the sampler
+ * streams smaps instead (smaps_read_fd).
  */
 struct readbuf {
 	char *data;
