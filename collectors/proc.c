@@ -310,6 +310,27 @@ int proc_alive(const struct proc_target *t)
 	return state && state != 'Z' && state != 'X';
 }
 
+int proc_started(const struct proc_target *t, double *unix_start)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long long btime;
+	char *buf = NULL, *p;
+	size_t len;
+	int ret;
+
+	if (hz <= 0)
+		return -EINVAL;
+	ret = file_read("/proc/stat", &buf, &len, 0);
+	if (ret)
+		return ret;
+	p = strstr(buf, "\nbtime ");
+	ret = p && sscanf(p + 7, "%llu", &btime) == 1 ? 0 : -EINVAL;
+	free(buf);
+	if (!ret)
+		*unix_start = (double)btime + (double)t->start_time / (double)hz;
+	return ret;
+}
+
 char *proc_comm(const struct proc_target *t)
 {
 	char *buf = NULL;

@@ -66,6 +66,13 @@ int file_read(const char *path, char **buf, size_t *len, size_t max);
 /* Reads what an open descriptor (standard input, a pipe, a socket) holds up to EOF. */
 int fd_read_all(int fd, char **buf, size_t *len, size_t max);
 
+/*
+ * When the process started, as unix time: its start (clock ticks after boot,
+ * read by proc_open) plus the boot time in /proc/stat. Returns 0 with
+ * *unix_start, or a negative errno (-EINVAL: /proc/stat unreadable as such).
+ */
+int proc_started(const struct proc_target *t, double *unix_start);
+
 /* Returns 1 while the same process lives, 0 when it has exited or the PID was reused. */
 int proc_alive(const struct proc_target *t);
 

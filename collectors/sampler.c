@@ -252,6 +252,11 @@ bool sampler_has_bpf(const struct sampler *s)
 	return s->growth != NULL;
 }
 
+int sampler_started(const struct sampler *s, double *unix_start)
+{
+	return proc_started(&s->proc, unix_start);
+}
+
 const char *sampler_alloc_library(const struct sampler *s)
 {
 	return s->alloc ? bpf_alloc_library(s->alloc) : NULL;

@@ -45,6 +45,8 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 const char *sampler_comm(const struct sampler *s);
 /* Whether the eBPF probes are attached. */
 bool sampler_has_bpf(const struct sampler *s);
+/* When the target started, as unix time (see proc_started). 0 or a negative errno. */
+int sampler_started(const struct sampler *s, double *unix_start);
 /* The file whose malloc is probed (--alloc), or NULL. */
 const char *sampler_alloc_library(const struct sampler *s);
 
