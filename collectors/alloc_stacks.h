@@ -3,7 +3,6 @@
 #ifndef MEMSLEUTH_ALLOC_STACKS_H
 #define MEMSLEUTH_ALLOC_STACKS_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "collectors/stackres.h"
