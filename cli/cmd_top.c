@@ -7,7 +7,6 @@
 #include "cli/session.h"
 #include "cli/signals.h"
 #include "cli/util.h"
-#include "collectors/proc_start.h"
 #include "tui/tui.h"
 #include "lib/clock.h"
 
@@ -310,7 +309,7 @@ static int run_live(const struct top_args *a)
 	/* --alloc-optional may have gone on without the malloc probes. */
 	l.meta.alloc = session_alloc_library(l.s) != NULL;
 	l.meta.tick_s = a->s.tick_s;
-	if (proc_start_read(a->s.pid, &l.meta.target_started))
+	if (session_target_started(l.s, &l.meta.target_started))
 		l.meta.target_started = 0;
 	if (!l.m || live_update(&l, NULL)) {
 		status = fail("out of memory");

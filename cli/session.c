@@ -241,6 +241,11 @@ const char *session_alloc_library(const struct session *s)
 	return sampler_alloc_library(s->sampler);
 }
 
+int session_target_started(const struct session *s, double *unix_start)
+{
+	return sampler_started(s->sampler, unix_start);
+}
+
 void session_close(struct session *s)
 {
 	if (!s)

@@ -63,6 +63,8 @@ const char *session_comm(const struct session *s);
 bool session_has_bpf(const struct session *s);
 /* The file whose malloc is probed (--alloc), or NULL. */
 const char *session_alloc_library(const struct session *s);
+/* When the target started, as unix time. 0 or a negative errno. */
+int session_target_started(const struct session *s, double *unix_start);
 
 /* Detaches from the target and frees; NULL is accepted. */
 void session_close(struct session *s);

@@ -6,7 +6,6 @@
 #include "collectors/alloc_stacks.h"
 #include "collectors/bpf_common.h"
 #include "lib/log.h"
-#include "collectors/stacktab.h"
 #include "collectors/uprobe_multi.h"
 
 #include <errno.h>
@@ -25,8 +24,6 @@
 #include "alloc.skel.h"
 #include "lib/clock.h"
 
-/* Alloc stacks kept per sample; the rest are summed under one "other" stack. */
-#define MAX_STACKS 1024
 #define MAX_LINKS 6
 
 struct bpf_alloc {
@@ -53,7 +50,7 @@ struct bpf_alloc {
 	double on_total;	/* seconds they were attached, closed cycles */
 	double since_unix;
 
-	struct stacktab *tab;
+	struct stackres *res;		/* borrowed */
 	struct alloc_stacks *stacks;
 };
 
@@ -297,10 +294,11 @@ int bpf_alloc_check_privileges(char *err, size_t errlen)
 	return ret;
 }
 
-int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **out, char *err,
-		   size_t errlen)
+int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const struct bpf_alloc_opts *o,
+		   struct bpf_alloc **out, char *err, size_t errlen)
 {
 	struct bpf_alloc *a;
+	char why[256];
 	int ret;
 
 	*out = NULL;
@@ -317,18 +315,13 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		return -ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
-	a->pid = pid;
+	a->pid = t->pid;
+	a->res = res;
 	a->opts = *o;
 	a->exact = o->duty >= 1;
-	ret = alloc_lib_find(pid, &a->lib, err, errlen);
+	ret = alloc_lib_find(t, &a->lib, err, errlen);
 	if (ret)
 		goto fail;
-	a->tab = stacktab_new(MAX_STACKS);
-	if (!a->tab) {
-		ret = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	a->skel = alloc_bpf__open();
 	if (!a->skel) {
 		ret = -errno;
@@ -357,7 +350,10 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		snprintf(err, errlen, "cannot load the malloc probes: %s", strerror(-ret));
 		goto fail;
 	}
-	ret = alloc_stacks_new(pid, bpf_map__fd(a->skel->maps.stacks),
+	/* Without the modules the frames are addresses: degraded, not fatal. */
+	if (stackres_load(res, why, sizeof(why)))
+		log_warn("malloc probes: frames will be addresses: %s", why);
+	ret = alloc_stacks_new(res, bpf_map__fd(a->skel->maps.stacks),
 			       o->sample_bytes ? bpf_map__fd(a->skel->maps.captures) : -1, &a->stacks);
 	if (ret) {
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
@@ -430,6 +426,7 @@ static double duty_measured(struct bpf_alloc *a)
 
 static int read_stacks(struct bpf_alloc *a, double scale)
 {
+	struct stacktab *tab = stackres_table(a->res);
 	int fd = bpf_map__fd(a->skel->maps.stack_stats);
 	uint32_t key, next, *done = NULL;
 	size_t i, ndone = 0, done_cap = 0;
@@ -439,9 +436,8 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 
 	if (ret)
 		return ret;
-	stacktab_zero_kind(a->tab, STACK_ALLOC);
+	stacktab_zero_kind(tab, STACK_ALLOC);
 	while (!ret && bpf_map_get_next_key(fd, prev, &next) == 0) {
-		const struct alloc_frames *f;
 		uint64_t id;
 
 		key = next;
@@ -456,9 +452,8 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 				done[ndone - 1] = key;
 			continue;
 		}
-		f = alloc_stacks_frames(a->stacks, key);
-		id = f ? stacktab_intern(a->tab, (const char *const *)f->v, f->n) : 0;
-		if (!id || !stacktab_add(a->tab, id, STACK_ALLOC, llround((double)v.bytes / scale),
+		id = alloc_stacks_id(a->stacks, key);
+		if (!id || !stacktab_add(tab, id, STACK_ALLOC, llround((double)v.bytes / scale),
 					 llround((double)v.count256 / 256.0 / scale)))
 			ret = -ENOMEM;
 	}
@@ -544,8 +539,6 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 	}
 	/* Before the first attach completes nothing was seen: nothing to scale. */
 	ret = read_stacks(a, share > 0 ? share : 1);
-	if (!ret)
-		ret = stacktab_export(a->tab, s);
 	if (!ret && a->skel->rodata->track_arenas)
 		ret = read_arenas(a, s);
 	if (!ret)
@@ -594,7 +587,6 @@ void bpf_alloc_close(struct bpf_alloc *a)
 	detach_all(a->always, &a->nalways);
 	alloc_bpf__destroy(a->skel);
 	alloc_stacks_free(a->stacks);
-	stacktab_free(a->tab);
 	alloc_lib_clear(&a->lib);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);

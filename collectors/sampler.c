@@ -14,6 +14,7 @@
 #include "collectors/memlimit.h"
 #include "collectors/proc.h"
 #include "collectors/smaps.h"
+#include "collectors/stackres.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 struct sampler {
 	struct proc_target proc;
 	char *comm;
+	struct stackres *stacks;	/* shared by the probe families; NULL without probes */
 	struct bpf_growth *growth;
 	struct bpf_alloc *alloc;
 	struct arena_reader *arenas;
@@ -68,11 +70,15 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		}
 		s->arena_every_s = opts->arena_every_s;
 	}
+	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, &s->stacks)) {
+		sampler_close(s);
+		return -ENOMEM;
+	}
 	if (opts->bpf)
-		s->growth_error = bpf_growth_open(pid, &opts->growth, &s->growth, s->growth_why,
-						  sizeof(s->growth_why));
+		s->growth_error = bpf_growth_open(&s->proc, s->stacks, &opts->growth, &s->growth,
+						  s->growth_why, sizeof(s->growth_why));
 	if (opts->alloc) {
-		ret = bpf_alloc_open(pid, &opts->alloc_opts, &s->alloc, err, errlen);
+		ret = bpf_alloc_open(&s->proc, s->stacks, &opts->alloc_opts, &s->alloc, err, errlen);
 		if (ret && opts->alloc_opts.optional && ret != -ESRCH) {
 			s->alloc_error = ret;
 			snprintf(s->alloc_why, sizeof(s->alloc_why), "%s", err);
@@ -80,6 +86,11 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 			sampler_close(s);
 			return ret;
 		}
+	}
+	/* No probe family is attached: no stack to resolve. */
+	if (!s->growth && !s->alloc) {
+		stackres_free(s->stacks);
+		s->stacks = NULL;
 	}
 	*out = s;
 	return 0;
@@ -200,6 +211,14 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 			goto fail;
 		}
 	}
+	/* Once both families have credited their stacks. */
+	if (s->stacks) {
+		ret = stackres_export(s->stacks, smp);
+		if (ret) {
+			snprintf(err, errlen, "cannot read the probes' stacks: %s", strerror(-ret));
+			goto fail;
+		}
+	}
 	if (s->live && arena_live_fill(s->live, smp)) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -239,6 +258,11 @@ int sampler_alloc_off(const struct sampler *s, const char **why)
 	return s->alloc_error;
 }
 
+int sampler_started(const struct sampler *s, double *unix_start)
+{
+	return proc_started(&s->proc, unix_start);
+}
+
 const char *sampler_alloc_library(const struct sampler *s)
 {
 	return s->alloc ? bpf_alloc_library(s->alloc) : NULL;
@@ -250,6 +274,7 @@ void sampler_close(struct sampler *s)
 		return;
 	bpf_alloc_close(s->alloc);
 	bpf_growth_close(s->growth);
+	stackres_free(s->stacks);
 	arena_live_free(s->live);
 	arena_reader_free(s->arenas);
 	proc_close(&s->proc);

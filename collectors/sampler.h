@@ -54,6 +54,8 @@ bool sampler_has_bpf(const struct sampler *s);
  */
 int sampler_growth_off(const struct sampler *s, const char **why);
 int sampler_alloc_off(const struct sampler *s, const char **why);
+/* When the target started, as unix time (see proc_started). 0 or a negative errno. */
+int sampler_started(const struct sampler *s, double *unix_start);
 /* The file whose malloc is probed (--alloc), or NULL. */
 const char *sampler_alloc_library(const struct sampler *s);
 
