@@ -4,11 +4,15 @@
 set -eu
 
 # g++: libstdc++ (the C++ demangler); libc6-dbg: names of libc's internal functions
-# (malloc internals) in stacks; util-linux: unshare, for the mount namespace test.
+# (malloc internals) in stacks; util-linux: unshare, for the mount namespace test;
+# libmicrohttpd-dev: the /metrics and /debug/pprof server; libzstd-dev: compressed
+# recordings; prometheus (with promtool) and golang-go (go tool pprof): the real
+# consumers the fleet tests feed.
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
-      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest python3-pytest-xdist tmux procps
+      libncurses-dev libjansson-dev zlib1g-dev libmicrohttpd-dev libzstd-dev
+      python3 python3-pytest python3-pytest-xdist tmux procps
       g++ libc6-dbg redis-server strace util-linux libjemalloc2
-      libclang-rt-14-dev"
+      libclang-rt-14-dev prometheus golang-go"
 # `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
 # which bench_alloc.py compares --alloc with.
 if [ "${1:-}" = bench ]; then
