@@ -37,8 +37,14 @@ void sample_unref(struct sample *s)
 		for (j = 0; j < s->stacks[i].nframes; j++)
 			free(s->stacks[i].frames[j]);
 		free(s->stacks[i].frames);
+		free(s->stacks[i].pcs);
 	}
 	free(s->stacks);
+	for (i = 0; i < s->nmodules; i++) {
+		free(s->modules[i].path);
+		free(s->modules[i].build_id);
+	}
+	free(s->modules);
 	free(s->arenas);
 	free(s->events);
 	free(s->alloc.arenas);
@@ -87,6 +93,37 @@ int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t 
 		st->nframes++;
 	}
 	return 0;
+}
+
+int stack_stat_copy_pcs(struct stack_stat *st, const struct stack_pc *pcs, uint32_t n)
+{
+	if (!n)
+		return 0;
+	st->pcs = malloc(n * sizeof(*pcs));
+	if (!st->pcs)
+		return -ENOMEM;
+	memcpy(st->pcs, pcs, n * sizeof(*pcs));
+	st->npcs = n;
+	return 0;
+}
+
+int sample_add_module(struct sample *s, const struct code_module *m)
+{
+	struct code_module *c = VEC_PUSH(s->modules, s->nmodules, s->modules_cap);
+
+	if (!c)
+		return -ENOMEM;
+	c->start = m->start;
+	c->end = m->end;
+	c->path = strdup(m->path);
+	c->build_id = strdup(m->build_id);
+	if (!c->path || !c->build_id) {
+		free(c->path);
+		free(c->build_id);
+		s->nmodules--;
+		return -ENOMEM;
+	}
+	return (int)(s->nmodules - 1);
 }
 
 struct alloc_arena *sample_add_alloc_arena(struct sample *s)

@@ -81,6 +81,27 @@ enum stack_kind {
 };
 
 /*
+ * A file mapped by the target that stack addresses fall in: what a profile
+ * format (pprof's Mapping) needs to name the code an address belongs to.
+ */
+struct code_module {
+	uint64_t start, end;	/* [start, end) of the module in the target */
+	char *path;		/* the file as the target mapped it */
+	char *build_id;		/* lowercase hex; "" when the file has none */
+};
+
+/*
+ * One address of a stack and the frames it stands for: `nframes`
+ * consecutive entries of the stack's frames (the functions inlined there
+ * first, the function holding the code last).
+ */
+struct stack_pc {
+	uint64_t pc;		/* a return address, except at an activation frame */
+	uint32_t nframes;	/* >= 1 */
+	int32_t module;		/* index into the sample's modules; -1 none */
+};
+
+/*
  * Per-stack state at the tick, cumulative since attach: outstanding bytes and
  * count for alloc/mmap/fd, running totals for brk/fault. Window figures are
  * differences between two samples.
@@ -92,6 +113,14 @@ struct stack_stat {
 	int64_t count;
 	uint32_t nframes;
 	char **frames;		/* symbolized, outermost last */
+	/*
+	 * The addresses the frames came from, innermost first, their frames
+	 * adding up to at most nframes; NULL (npcs 0) where they are not known:
+	 * the stacks standing for figures without one, recordings that did not
+	 * keep them.
+	 */
+	struct stack_pc *pcs;
+	uint32_t npcs;
 };
 
 enum arena_live_source {
@@ -241,6 +270,8 @@ struct sample {
 	bool has_stacks;
 	struct stack_stat *stacks;
 	size_t nstacks, stacks_cap;
+	struct code_module *modules;	/* the modules stack_pc.module points at */
+	size_t nmodules, modules_cap;
 
 	struct growth_event *events;	/* at most SAMPLE_MAX_EVENTS */
 	size_t nevents, events_cap;
@@ -278,6 +309,13 @@ uint64_t sample_heap_rss(const struct sample *s);
 
 /* Copies `n` frames into st->frames (st owns the copies). Returns 0 or -ENOMEM. */
 int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);
+/* Copies `n` addresses into st->pcs. Returns 0 or -ENOMEM. */
+int stack_stat_copy_pcs(struct stack_stat *st, const struct stack_pc *pcs, uint32_t n);
+/*
+ * Appends a copy of module `m` to s->modules and returns its index, or -ENOMEM.
+ * The strings are copied.
+ */
+int sample_add_module(struct sample *s, const struct code_module *m);
 
 const char *region_kind_name(enum region_kind k);
 /* Returns the kind for a name, or -1 when the name is not a kind. */

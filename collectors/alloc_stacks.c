@@ -107,7 +107,7 @@ static uint64_t lost(struct alloc_stacks *s)
 {
 	static const char *const frame[] = { "[stack lost]" };
 
-	return stacktab_intern(stackres_table(s->res), frame, 1);
+	return stacktab_intern(stackres_table(s->res), frame, 1, NULL, 0);
 }
 
 /* The stack of frame-pointer walk `id`, from the stack map; lost when it is not there. */

@@ -5,6 +5,7 @@
 #include "collectors/symbols.h"
 #include "collectors/unwind.h"
 #include "lib/log.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,12 +26,21 @@ static const size_t max_per_kind[STACK_NKINDS] = {
 	[STACK_FD] = 256,
 };
 
+/*
+ * Modules stack addresses were found in, for profiles (struct code_module):
+ * a process maps tens; one that loads and unloads libraries forever stops
+ * being given new ones here (their addresses then have no module).
+ */
+#define MAX_MODULES 1024
+
 struct stackres {
 	const struct proc_target *proc;	/* borrowed */
 	struct modmap *map;		/* NULL before stackres_load or after it failed */
 	struct unwinder *unwinder;	/* NULL: a capture gives its first frame only */
 	struct symbols *syms;		/* NULL: frames are addresses */
 	struct stacktab *stacks;
+	struct code_module *mods;	/* owned strings */
+	size_t nmods, mods_cap;
 	bool loaded;
 	int load_ret;
 	char load_err[256];
@@ -83,14 +93,69 @@ int stackres_load(struct stackres *r, char *err, size_t errlen)
 	return r->load_ret;
 }
 
+static int add_module(struct stackres *r, Dwfl_Module *m, const char *name, uint64_t start,
+		      uint64_t end)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *bits;
+	struct code_module *c;
+	GElf_Addr vaddr;
+	int len, i;
+
+	c = VEC_PUSH(r->mods, r->nmods, r->mods_cap);
+	if (!c)
+		return -1;
+	len = dwfl_module_build_id(m, &bits, &vaddr);
+	c->start = start;
+	c->end = end;
+	c->path = strdup(name);
+	c->build_id = malloc(len > 0 ? 2 * (size_t)len + 1 : 1);
+	if (!c->path || !c->build_id) {
+		free(c->path);
+		free(c->build_id);
+		r->nmods--;
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		c->build_id[2 * i] = hex[bits[i] >> 4];
+		c->build_id[2 * i + 1] = hex[bits[i] & 15];
+	}
+	c->build_id[len > 0 ? 2 * len : 0] = '\0';
+	return (int)(r->nmods - 1);
+}
+
+/* The index in r->mods of the module holding `pc`, added on first sight; -1 none. */
+static int32_t module_of(struct stackres *r, uint64_t pc)
+{
+	Dwfl_Module *m = r->map ? modmap_known(r->map, pc) : NULL;
+	Dwarf_Addr start, end;
+	const char *name;
+	size_t i;
+
+	if (!m)
+		return -1;
+	name = dwfl_module_info(m, NULL, &start, &end, NULL, NULL, NULL, NULL);
+	if (!name)
+		return -1;
+	/* A library unloaded and another loaded at its address is a new module. */
+	for (i = r->nmods; i-- > 0;)
+		if (r->mods[i].start == start && strcmp(r->mods[i].path, name) == 0)
+			return (int32_t)i;
+	if (r->nmods >= MAX_MODULES)
+		return -1;
+	return add_module(r, m, name, start, end);
+}
+
 /*
  * Where frames become a stack: each pc symbolized into its frames (the
  * functions inlined there first), the first STACKTAB_MAX_FRAMES of them
- * interned. Returns the stack id, or 0 on ENOMEM.
+ * interned with the addresses they came from. Returns the stack id, or 0 on
+ * ENOMEM.
  */
 static uint64_t intern(struct stackres *r, const struct unwind_frame *frames, size_t n)
 {
 	char *text[STACKTAB_MAX_FRAMES] = { NULL };
+	struct stack_pc pcs[STACKTAB_MAX_FRAMES];
 	uint64_t id = 0;
 	size_t i, k = 0;
 	int j, nf;
@@ -114,8 +179,11 @@ static uint64_t intern(struct stackres *r, const struct unwind_frame *frames, si
 				goto out;
 			k++;
 		}
+		pcs[i].pc = frames[i].pc;
+		pcs[i].nframes = (uint32_t)j;
+		pcs[i].module = module_of(r, frames[i].pc);
 	}
-	id = stacktab_intern(r->stacks, (const char *const *)text, k);
+	id = stacktab_intern(r->stacks, (const char *const *)text, k, pcs, i);
 out:
 	for (i = 0; i < k; i++)
 		free(text[i]);
@@ -179,11 +247,13 @@ void stackres_unmapped(struct stackres *r, uint64_t start, uint64_t end)
 
 int stackres_export(struct stackres *r, struct sample *s)
 {
-	return stacktab_export(r->stacks, s);
+	return stacktab_export(r->stacks, s, r->mods, r->nmods);
 }
 
 void stackres_free(struct stackres *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
 	if (r->map && r->syms) {
@@ -201,5 +271,10 @@ void stackres_free(struct stackres *r)
 	symbols_free(r->syms);
 	modmap_free(r->map);
 	stacktab_free(r->stacks);
+	for (i = 0; i < r->nmods; i++) {
+		free(r->mods[i].path);
+		free(r->mods[i].build_id);
+	}
+	free(r->mods);
 	free(r);
 }

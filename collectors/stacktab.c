@@ -18,6 +18,8 @@ struct stack_def {
 	uint64_t last_used;	/* export generation */
 	uint32_t nframes;
 	char **frames;
+	uint32_t npcs;
+	struct stack_pc *pcs;	/* module: an index into the exporter's module table */
 };
 
 struct stack_fig {
@@ -37,6 +39,8 @@ struct stacktab {
 	size_t per_kind[STACK_NKINDS];
 	uint64_t gen;
 	uint64_t collisions;
+	int32_t *remap;		/* export: module table index -> sample module index */
+	size_t remap_cap;
 };
 
 static const struct {
@@ -60,10 +64,11 @@ static void def_free(struct stack_def *d)
 	for (i = 0; i < d->nframes; i++)
 		free(d->frames[i]);
 	free(d->frames);
+	free(d->pcs);
 }
 
 static struct stack_def *def_add(struct stacktab *t, uint64_t id, const char *const *frames,
-				 size_t n)
+				 size_t n, const struct stack_pc *pcs, size_t npcs)
 {
 	struct stack_def *d;
 	size_t i;
@@ -81,6 +86,13 @@ static struct stack_def *def_add(struct stacktab *t, uint64_t id, const char *co
 		if (!d->frames[i])
 			goto fail;
 		d->nframes++;
+	}
+	if (npcs) {
+		d->pcs = malloc(npcs * sizeof(*pcs));
+		if (!d->pcs)
+			goto fail;
+		memcpy(d->pcs, pcs, npcs * sizeof(*pcs));
+		d->npcs = (uint32_t)npcs;
 	}
 	if (idmap_put(&t->def_index, id, t->ndefs - 1))
 		goto fail;
@@ -100,7 +112,7 @@ struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS])
 		return NULL;
 	memcpy(t->max_per_kind, max_per_kind, sizeof(t->max_per_kind));
 	for (i = 0; i < sizeof(synthetic) / sizeof(synthetic[0]); i++) {
-		if (!def_add(t, synthetic[i].id, &synthetic[i].frame, 1)) {
+		if (!def_add(t, synthetic[i].id, &synthetic[i].frame, 1, NULL, 0)) {
 			stacktab_free(t);
 			errno = ENOMEM;
 			return NULL;
@@ -137,7 +149,18 @@ static bool same_frames(const struct stack_def *d, const char *const *frames, si
 	return true;
 }
 
-uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n)
+/* The addresses that give exactly the first n frames; 0 when they give other frames. */
+static size_t pcs_for_frames(const struct stack_pc *pcs, size_t npcs, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < npcs && k + pcs[i].nframes <= n; i++)
+		k += pcs[i].nframes;
+	return k == n ? i : 0;
+}
+
+uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n,
+			 const struct stack_pc *pcs, size_t npcs)
 {
 	uint64_t id;
 	size_t at;
@@ -157,7 +180,7 @@ uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n
 		t->collisions++;
 		return STACK_ID_OTHER;
 	}
-	return def_add(t, id, frames, n) ? id : 0;
+	return def_add(t, id, frames, n, pcs, pcs_for_frames(pcs, npcs, n)) ? id : 0;
 }
 
 bool stacktab_touch(struct stacktab *t, uint64_t id)
@@ -217,9 +240,29 @@ void stacktab_zero_kind(struct stacktab *t, uint8_t kind)
 			t->figs[i].bytes = t->figs[i].count = 0;
 }
 
-static int export_one(struct sample *s, const struct stack_fig *f, const struct stack_def *d)
+/* The sample's index of module `m` of the exporter's table, copying it on first use. */
+static int32_t export_module(struct stacktab *t, struct sample *s, int32_t m,
+			     const struct code_module *mods, size_t nmods)
+{
+	int ret;
+
+	if (m < 0 || (size_t)m >= nmods)
+		return -1;
+	if (t->remap[m] == -2) {
+		ret = sample_add_module(s, &mods[m]);
+		if (ret < 0)
+			return -2;
+		t->remap[m] = ret;
+	}
+	return t->remap[m];
+}
+
+static int export_one(struct stacktab *t, struct sample *s, const struct stack_fig *f,
+		      const struct stack_def *d, const struct code_module *mods, size_t nmods)
 {
 	struct stack_stat *st = sample_add_stack(s);
+	uint32_t i;
+	int ret;
 
 	if (!st)
 		return -ENOMEM;
@@ -227,7 +270,15 @@ static int export_one(struct sample *s, const struct stack_fig *f, const struct 
 	st->kind = f->kind;
 	st->bytes = f->bytes;
 	st->count = f->count;
-	return stack_stat_copy_frames(st, d->frames, d->nframes);
+	ret = stack_stat_copy_frames(st, d->frames, d->nframes);
+	if (ret || stack_stat_copy_pcs(st, d->pcs, d->npcs))
+		return -ENOMEM;
+	for (i = 0; i < st->npcs; i++) {
+		st->pcs[i].module = export_module(t, s, d->pcs[i].module, mods, nmods);
+		if (st->pcs[i].module == -2)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static bool fig_live(const struct stack_fig *f)
@@ -284,11 +335,22 @@ nomem:
 	return -ENOMEM;
 }
 
-int stacktab_export(struct stacktab *t, struct sample *s)
+int stacktab_export(struct stacktab *t, struct sample *s, const struct code_module *mods,
+		    size_t nmods)
 {
 	size_t i, at;
 	int ret;
 
+	if (nmods > t->remap_cap) {
+		int32_t *r = realloc(t->remap, nmods * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		t->remap = r;
+		t->remap_cap = nmods;
+	}
+	for (i = 0; i < nmods; i++)
+		t->remap[i] = -2;	/* not in the sample yet */
 	s->has_stacks = true;
 	for (i = 0; i < t->nfigs; i++) {
 		const struct stack_fig *f = &t->figs[i];
@@ -299,7 +361,7 @@ int stacktab_export(struct stacktab *t, struct sample *s)
 		if (at == SIZE_MAX)
 			continue;
 		t->defs[at].last_used = t->gen;
-		ret = export_one(s, f, &t->defs[at]);
+		ret = export_one(t, s, f, &t->defs[at], mods, nmods);
 		if (ret)
 			return ret;
 	}
@@ -327,6 +389,7 @@ void stacktab_free(struct stacktab *t)
 		def_free(&t->defs[i]);
 	free(t->defs);
 	free(t->figs);
+	free(t->remap);
 	idmap_free(&t->def_index);
 	idmap_free(&t->fig_index);
 	free(t);

@@ -36,8 +36,13 @@ struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS]);
  * STACKTAB_MAX_FRAMES are kept), copying them on first sight; 0 on ENOMEM.
  * Should two stacks ever hash alike, the later one is given STACK_ID_OTHER
  * and counted (stacktab_collisions): an id never changes its frames.
+ * `pcs` (may be NULL) are the addresses the frames came from, each standing
+ * for pcs[i].nframes frames, whose `module` indexes the table later given to
+ * stacktab_export; they are kept with the stack on first sight, as far as
+ * they give whole frames among the first n.
  */
-uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n);
+uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n,
+			 const struct stack_pc *pcs, size_t npcs);
 
 /*
  * Whether stack `id` is still known (the table forgets a stack that had no
@@ -58,10 +63,13 @@ void stacktab_zero_kind(struct stacktab *t, uint8_t kind);
 
 /*
  * Copies every stack with a non-zero figure into `s` (s->stacks, has_stacks),
- * then forgets stacks whose figures are all zero and that were not interned
- * in the last few exports. Returns 0 or -ENOMEM.
+ * with the modules its addresses lie in, from mods[0..nmods) (indexed by the
+ * stack_pc.module given to stacktab_intern), into s->modules; then forgets
+ * stacks whose figures are all zero and that were not interned in the last
+ * few exports. Returns 0 or -ENOMEM.
  */
-int stacktab_export(struct stacktab *t, struct sample *s);
+int stacktab_export(struct stacktab *t, struct sample *s, const struct code_module *mods,
+		    size_t nmods);
 
 /* Stacks given STACK_ID_OTHER because their hash was taken (counted as lost). */
 uint64_t stacktab_collisions(const struct stacktab *t);
