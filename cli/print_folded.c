@@ -1,23 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Folded stacks ("root;caller;leaf BYTES"), the input of flame graph tools. */
 #include "cli/print_folded.h"
+#include "analyzer/frames.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
-/* One frame: the function name of "func+0x1a (file.c:42)"; other forms as they are. */
+/* One frame: its function's name (analyzer/frames.h), inlined functions too. */
 static void put_frame(FILE *f, const char *frame)
 {
-	const char *paren = strstr(frame, " (");
-	const char *plus = strchr(frame, '+');
-	size_t n = strlen(frame), i;
+	struct frame_parts p;
+	size_t i;
 
-	if (paren && plus && plus < paren && plus > frame)
-		n = (size_t)(plus - frame);
+	frame_parse(frame, &p);
 	/* ';' separates frames and a newline ends the line: neither may come from the target. */
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)frame[i];
+	for (i = 0; i < p.func_len; i++) {
+		unsigned char c = (unsigned char)p.func[i];
 
 		fputc(c == ';' ? ':' : c < 0x20 || c == 0x7f ? '?' : c, f);
 	}
