@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +128,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool tick_set = false;
-	char err[256];
+	char err[256], cgdir[PATH_MAX];
 	int c, pid, ret;
 
 	live_opts_init(&a->s);
@@ -156,6 +157,11 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 				goto nomem;
 			break;
 		case OPT_CGROUP:
+			if (targets_cgroup_dir(optarg, targets_cgroup_root(), cgdir, sizeof(cgdir))) {
+				snprintf(err, sizeof(err), "--cgroup '%s': a group of the cgroup v2 "
+					 "hierarchy, without '..'", optarg);
+				goto usage;
+			}
 			if (add_spec(a, TARGET_CGROUP, 0, optarg))
 				goto nomem;
 			break;
@@ -290,6 +296,8 @@ static int watch_new(struct agent *ag, const struct target_proc *p, const struct
 		ag->ntargets--;
 		return -ENOMEM;
 	}
+	/* The baseline sample: served from the next publish on. */
+	exporter_tick(t->slot, session_latest_ref(t->s), 0, session_alloc_library(t->s) != NULL);
 	log_info("watching PID %d (%s) for %s", p->pid, p->comm, spec_text(spec, why, sizeof(why)));
 	return 0;
 }
@@ -439,6 +447,8 @@ static int run(struct agent *ag)
 		if (clock_mono() >= resolve_at) {
 			if (resolve(ag))
 				return runtime_error("agent", false, "out of memory");
+			if (exporter_publish(ag->ex, false, err, sizeof(err)))
+				return runtime_error("agent", false, err);
 			resolve_at = clock_mono() + RESOLVE_EVERY_S;
 			if (!ag->ntargets && only_pids(ag->a)) {
 				log_info("agent: no target left");

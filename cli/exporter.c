@@ -298,7 +298,9 @@ int exporter_open_session(const struct exporter_opts *o, struct session *s, int 
 	if (exporter_url(*e))
 		log_info("serving %s/metrics and %s/debug/pprof/heap", exporter_url(*e),
 			 exporter_url(*e));
-	return 0;
+	/* The baseline sample is there already: served from the start. */
+	exporter_tick(*slot, session_latest_ref(s), 0, session_alloc_library(s) != NULL);
+	return exporter_publish(*e, false, err, errlen);
 }
 
 int exporter_opt_parse(int c, const char *arg, struct exporter_opts *o)

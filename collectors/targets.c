@@ -183,13 +183,35 @@ int targets_cgroup_dir(const char *path, const char *root, char *out, size_t len
 	return 0;
 }
 
+const char *targets_cgroup_root(void)
+{
+	static char root[PATH_MAX];
+	char *buf = NULL, *line, *save = NULL, dev[64], mnt[PATH_MAX], type[64];
+	size_t len;
+
+	if (root[0])
+		return root;
+	snprintf(root, sizeof(root), "%s", CGROUP_ROOT);
+	/* A hybrid hierarchy mounts cgroup v2 beside the v1 controllers (/sys/fs/cgroup/unified). */
+	if (file_read("/proc/self/mounts", &buf, &len, READ_MAX))
+		return root;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%63s %4095s %63s", dev, mnt, type) == 3 &&
+		    strcmp(type, "cgroup2") == 0) {
+			snprintf(root, sizeof(root), "%s", mnt);
+			break;
+		}
+	free(buf);
+	return root;
+}
+
 static int by_cgroup(const char *path, struct target_list *out)
 {
 	char dir[PATH_MAX], file[PATH_MAX + 16], *buf = NULL, *line, *save = NULL;
 	size_t len;
 	int ret;
 
-	ret = targets_cgroup_dir(path, CGROUP_ROOT, dir, sizeof(dir));
+	ret = targets_cgroup_dir(path, targets_cgroup_root(), dir, sizeof(dir));
 	if (ret)
 		return ret;
 	snprintf(file, sizeof(file), "%s/cgroup.procs", dir);

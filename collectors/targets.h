@@ -55,8 +55,14 @@ struct target_list {
 bool targets_name_matches(int pid, const char *comm, const char *name);
 
 /*
+ * Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup, or where a
+ * hybrid system put it (/sys/fs/cgroup/unified). Read once (borrowed).
+ */
+const char *targets_cgroup_root(void);
+
+/*
  * The directory of cgroup `path` in the cgroup v2 hierarchy: an absolute
- * path under `root` (normally /sys/fs/cgroup) is kept, anything else is taken
+ * path under `root` (targets_cgroup_root()) is kept, anything else is taken
  * relative to `root` ("/system.slice/x.service", as /proc/PID/cgroup spells
  * it, and "system.slice/x.service" both work). Returns 0, -ENAMETOOLONG, or
  * -EINVAL for a path with a ".." component.
