@@ -30,6 +30,15 @@ if SANITIZED:
 def pytest_configure(config):
     config.addinivalue_line("markers", "bpf: needs root and working eBPF")
     config.addinivalue_line("markers", "nosan: skipped in the sanitizer run (timing or cost)")
+    config.addinivalue_line("markers", "soak: long runs, only with -m soak (make soak)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if "soak" in (config.getoption("markexpr") or ""):
+        return
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="a soak test: run it with 'make soak'"))
 
 
 def require_root(reason="needs root"):
