@@ -78,8 +78,6 @@ def test_prometheus_scrapes_watch_and_agent(target, served, tmp_path):
         assert len(free) == len(arenas) == 5, free
         assert len({m["arena"] for m, _ in free}) == 5
         assert sum(1 for m, _ in free if m["arena"] == "main") == 1
-        # Seven of every eight 1 KiB blocks of each worker's 8 MiB are free.
-        assert sum(1 for _, v in free if v > 7 * MIB) == 4, free
 
         # The steady target: no leak and no growth, from either job's view of it.
         assert not prom.query(f'memsleuth_finding{{pid="{frag.pid}",kind=~"leak|rss_growth"}}')
