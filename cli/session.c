@@ -102,7 +102,6 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	}
 	if (o->record_path) {
 		struct recording_header h = {
-			.version = RECORDING_VERSION,
 			.pid = o->pid,
 			.comm = (char *)sampler_comm(s->sampler),
 			.window_s = o->window_s,
