@@ -33,12 +33,6 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 int print_diff_json(FILE *f, const struct window *w, const char *old_path,
 		    const char *new_path);
 
-/*
- * Reports a runtime failure of subcommand `cmd`: one line on stderr and, in JSON
- * mode, {"error": msg} on stdout. Returns EXIT_RUNTIME.
- */
-int runtime_error(const char *cmd, bool json, const char *msg);
-
 /* Writes one JSON value on a line; returns 0 or -EIO. */
 int print_json_line(FILE *f, json_t *j);
 
