@@ -3,7 +3,6 @@
 #ifndef MEMSLEUTH_PRINT_H
 #define MEMSLEUTH_PRINT_H
 
-#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
