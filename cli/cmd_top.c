@@ -199,12 +199,6 @@ static double window_step(double cur, int dir)
 	return cur;
 }
 
-static int fail(const char *msg)
-{
-	fprintf(stderr, "memsleuth top: %s\n", msg);
-	return EXIT_RUNTIME;
-}
-
 /* ---- live ---- */
 
 struct live {
@@ -304,7 +298,7 @@ static int run_live(const struct top_args *a)
 	signals_install();
 	ret = session_open(&a->s, &l.s, err, sizeof(err));
 	if (ret)
-		return fail(err);
+		return runtime_error("top", false, err);
 	l.m = model_new(a->s.window_s);
 	/* --alloc-optional may have gone on without the malloc probes. */
 	l.meta.alloc = session_alloc_library(l.s) != NULL;
@@ -312,12 +306,12 @@ static int run_live(const struct top_args *a)
 	if (session_target_started(l.s, &l.meta.target_started))
 		l.meta.target_started = 0;
 	if (!l.m || live_update(&l, NULL)) {
-		status = fail("out of memory");
+		status = runtime_error("top", false, "out of memory");
 		goto out;
 	}
 	ret = tui_open(&to, &l.t, err, sizeof(err));
 	if (ret) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	next_frame = clock_mono() + a->s.tick_s;
@@ -367,7 +361,7 @@ static int run_live(const struct top_args *a)
 	}
 	tui_close(l.t);
 	if (status != EXIT_OK)
-		fail(err);
+		runtime_error("top", false, err);
 	else if (l.ended)
 		fprintf(stderr, "memsleuth top: target %d exited\n", a->s.pid);
 out:
@@ -451,15 +445,15 @@ static int run_replay(const struct top_args *a)
 	signals_install();
 	ret = replay_open(a->replay, a->window_set ? a->s.window_s : 0, &r, err, sizeof(err));
 	if (ret)
-		return fail(err);
+		return runtime_error("top", false, err);
 	m = model_new(replay_window(r));
 	if (!m) {
-		status = fail("out of memory");
+		status = runtime_error("top", false, "out of memory");
 		goto out;
 	}
 	if (replay_show(r, replay_first_window_end(r), m, err, sizeof(err)) ||
 	    tui_open(&to, &t, err, sizeof(err))) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	next_frame = clock_mono() + REFRESH_S;
@@ -493,7 +487,7 @@ static int run_replay(const struct top_args *a)
 	}
 	tui_close(t);
 	if (ret < 0)
-		status = fail(err);
+		status = runtime_error("top", false, err);
 out:
 	model_free(m);
 	replay_close(r);
