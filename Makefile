@@ -102,6 +102,7 @@ $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 
 # The no-frame-pointer variant includes the source of the target it varies.
 $(BUILD)/tests/alloc_leak_nofp: tests/targets/alloc_leak.c
+$(BUILD)/tests/relay_nofp: tests/targets/relay.c
 
 $(BUILD)/tests/%: tests/targets/%.cc tests/targets/target.h
 	@mkdir -p $(@D)
