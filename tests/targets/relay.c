@@ -34,8 +34,8 @@
  *
  * Before "ready" the ring and the cache are filled and the service runs
  * WARMUP_S seconds (default 5), so every bounded structure is full, and
- * turning over, when a tool attaches. After "go" it runs SECONDS more, then
- * prints "done frames=N leaked=BYTES leaked_blocks=N errors=N mallocs=N
+ * turning over, when a tool attaches. After "go" it runs SECONDS more (or
+ * until the test writes another line), then prints "done frames=N leaked=BYTES leaked_blocks=N errors=N mallocs=N
  * late_frames=N" (figures since "go"; late frames are those a reader sent
  * more than 100 ms after their time, when the machine could not keep up).
  */
@@ -412,7 +412,7 @@ int main(int argc, char **argv)
 	atomic_store(&late_frames, 0);
 	if (leak)
 		atomic_store(&leaking, 1);
-	sleep_until(target_now() + secs);
+	target_sleep_until(target_now() + secs);
 	atomic_store(&leaking, 0);
 	atomic_store(&stopping, 1);
 	for (i = 0; i < WORKERS; i++) {

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Test target: a render loop whose concatenations overflow a 64 KiB chunk pool by the same chunks every request, or (the control) one buffer that doubles. */
 #include <stdint.h>
-#include <time.h>
 
 #include "target.h"
 
 /*
  * usage: render_pool staircase|doubling SECONDS
- * After "go", one request a second (paced on the clock) for SECONDS:
+ * After "go", one request a second (paced on the clock) for SECONDS, or until
+ * the test writes another line:
  *   staircase  render_page() builds a page of PIECES pieces of PIECE bytes by
  *              concatenation, every step a fresh copy from a long-lived
  *              pool (render_concat() -> pool_alloc()); the pool frees nothing
@@ -142,19 +142,10 @@ __attribute__((noinline)) static size_t builder_grow(struct builder *b)
 	return grown;
 }
 
-static void sleep_until(double t)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
 int main(int argc, char **argv)
 {
 	struct builder b = { NULL, 0 };
-	size_t requests, i, chunks0, last = 0, bytes = 0;
+	size_t requests, i, chunks0, last = 0, bytes = 0, served = 0;
 	double secs, t0;
 	int staircase;
 
@@ -175,10 +166,11 @@ int main(int argc, char **argv)
 	target_ready();
 	target_wait();
 	t0 = target_now();
-	for (i = 0; i < requests; i++) {
+	for (i = 0; i < requests; i++, served++) {
 		size_t before = page_pool.chunks;
 
-		sleep_until(t0 + (double)i);
+		if (target_sleep_until(t0 + (double)i))
+			break;
 		if (staircase) {
 			render_page(&page_pool, i + 1);
 			last = page_pool.chunks - before;
@@ -187,7 +179,7 @@ int main(int argc, char **argv)
 			bytes += builder_grow(&b);
 		}
 	}
-	target_done("requests=%zu chunks=%zu chunks_per_request=%zu bytes=%zu", requests,
+	target_done("requests=%zu chunks=%zu chunks_per_request=%zu bytes=%zu", served,
 		    page_pool.chunks - chunks0, last, bytes);
 	target_wait();
 	return 0;
