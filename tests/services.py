@@ -396,6 +396,7 @@ def postgres_backend(rate=50, scale=5, max_s=None):
     `pgbench -S` at `rate` transactions a second: the backend is watched from its start,
     touching shared buffers other backends filled."""
     initdb, postgres, pgbench = pg_bin("initdb"), pg_bin("postgres"), pg_bin("pgbench")
+    isready = pg_bin("pg_isready")
 
     def setup(svc):
         data = f"{svc.tmpdir}/data"
@@ -410,6 +411,12 @@ def postgres_backend(rate=50, scale=5, max_s=None):
                           "-c", "shared_buffers=128MB"], stop_signal=signal.SIGINT)
         wait_port(port, proc)
         db = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
+        # The port opens before the cluster accepts connections ("starting up").
+        deadline = time.monotonic() + 60
+        while subprocess.run([isready, "-q", *db], timeout=30).returncode != 0:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("postgres did not accept connections in 60 s")
+            time.sleep(0.1)
         subprocess.run([pgbench, "-i", "-q", "-s", str(scale), *db, "postgres"], check=True,
                        capture_output=True, timeout=300)
         seconds = int(max_s or LOAD_MAX_S)

@@ -23,9 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import services  # noqa: E402
 from conftest import Target, Watch  # noqa: E402
+from watch_many import MODES  # noqa: E402
 
-MODES = {"default": (), "alloc": ("--alloc",), "exact": ("--alloc-exact",),
-         "sample": ("--alloc-sample", "65536")}
 ARENA_MAX_2 = dict(os.environ, MALLOC_ARENA_MAX="2")
 
 
