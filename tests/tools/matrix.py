@@ -5,11 +5,14 @@ one run at a time, and print every finding as a table row (target, mode, window,
 severity, summary).
 
 usage: python3 tests/tools/matrix.py [-i SECONDS] [-n COUNT] [--only NAME,...]
-                                     [--modes MODE,...] [--save DIR] [--markdown]
+                                     [--modes MODE,...] [--save DIR | --load DIR]
+                                     [--markdown] [--summary]
 Runs `memsleuth watch PID -i 10 -n 6 --json` with no probe option (default), --alloc,
 --alloc-exact and --alloc-sample 65536. Needs root, `make all test-targets`, and the
 Debian packages of scripts/deps.sh. --save keeps each run's JSON windows as
-DIR/NAME.MODE.jsonl. Each run is bounded (the watch, its target and the load stop by
+DIR/NAME.MODE.jsonl; --load DIR reads them back instead of running; --summary prints
+one row per target and mode (each finding kind and severity with the windows it was in)
+instead of one per finding. Each run is bounded (the watch, its target and the load stop by
 themselves); the whole matrix takes about 70 s a run.
 """
 import argparse
@@ -32,7 +35,7 @@ def target(name, *args, env=None):
     """A test target as a subject: started, then told to go once memsleuth watches."""
     def start(seconds):
         t = Target(name, *args, seconds, env=env, timeout=30)
-        return t, t.pid, lambda: t.proc.stdin.write("go\n") or t.proc.stdin.flush(), t.kill
+        return t, t.pid, lambda: t.send("go"), t.kill
     return start
 
 
@@ -79,6 +82,17 @@ def run_one(name, mode, interval, count, save):
     return windows
 
 
+def summary_rows(name, mode, windows, width):
+    """One row: every (kind, severity) with the windows it was raised in."""
+    seen = {}
+    for i, w in enumerate(windows, 1):
+        for f in w["findings"]:
+            seen.setdefault((f["kind"], f["severity"]), set()).add(i)
+    cells = [f"{sev} {kind} w{','.join(map(str, sorted(ws)))}"
+             for (kind, sev), ws in sorted(seen.items(), key=lambda kv: min(kv[1]))]
+    return [(name, mode, str(len(windows)), short("; ".join(cells) or "none", width))]
+
+
 def rows(name, mode, windows, width):
     out = []
     for w in windows:
@@ -96,13 +110,17 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated subjects: " + ",".join(SUBJECTS))
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--save")
+    ap.add_argument("--load", help="read DIR/NAME.MODE.jsonl instead of running")
+    ap.add_argument("--summary", action="store_true", help="one row per target and mode")
     ap.add_argument("--markdown", action="store_true", help="rows as a Markdown table")
     ap.add_argument("--width", type=int, default=110, help="summary width")
     args = ap.parse_args()
     names = args.only.split(",") if args.only else list(SUBJECTS)
     if args.save:
         os.makedirs(args.save, exist_ok=True)
-    head = ("target", "mode", "window", "kind", "severity", "summary")
+    head = (("target", "mode", "windows", "findings (severity kind, windows)") if args.summary
+            else ("target", "mode", "window", "kind", "severity", "summary"))
+    to_rows = summary_rows if args.summary else rows
     if args.markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
@@ -111,12 +129,17 @@ def main():
     for name in names:
         for mode in args.modes.split(","):
             t0 = time.monotonic()
+            saved = Path(args.load or ".", f"{name}.{mode}.jsonl")
             try:
-                windows = run_one(name, mode, args.i, args.n, args.save)
-            except (services.Missing, AssertionError, RuntimeError) as e:
+                if args.load:
+                    windows = [json.loads(line) for line in saved.read_text().splitlines()
+                               if line.strip()]
+                else:
+                    windows = run_one(name, mode, args.i, args.n, args.save)
+            except (services.Missing, AssertionError, RuntimeError, OSError) as e:
                 print(f"# {name} {mode}: not run: {short(str(e), 300)}", file=sys.stderr)
                 continue
-            for r in rows(name, mode, windows, args.width):
+            for r in to_rows(name, mode, windows, args.width):
                 r = [c.replace("|", "\\|") for c in r] if args.markdown else r
                 print(("| " + " | ".join(r) + " |") if args.markdown else "\t".join(r),
                       flush=True)
