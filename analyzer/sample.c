@@ -176,11 +176,6 @@ static const char *const allocator_names[] = {
 	[ALLOC_MIMALLOC] = "mimalloc", [ALLOC_MUSL] = "musl",
 };
 
-static const char *const growth_event_names[] = {
-	[GROWTH_BRK] = "brk",	    [GROWTH_MMAP] = "mmap", [GROWTH_MUNMAP] = "munmap",
-	[GROWTH_MREMAP] = "mremap",
-};
-
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *name_of(const char *const *names, size_t n, unsigned int v)
@@ -188,28 +183,13 @@ static const char *name_of(const char *const *names, size_t n, unsigned int v)
 	return v < n && names[v] ? names[v] : "?";
 }
 
-static int parse_name(const char *const *names, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < n; i++)
-		if (names[i] && strcmp(names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-#define NAME_FUNCS(fn, type, table)                                  \
+#define NAME_FUNC(fn, type, table)                                   \
 	const char *fn##_name(type v)                                \
 	{                                                            \
 		return name_of(table, ARRAY_LEN(table), v);          \
-	}                                                            \
-	int fn##_parse(const char *name)                             \
-	{                                                            \
-		return parse_name(table, ARRAY_LEN(table), name);    \
 	}
 
-NAME_FUNCS(region_kind, enum region_kind, region_kind_names)
-NAME_FUNCS(fd_type, enum fd_type, fd_type_names)
-NAME_FUNCS(stack_kind, enum stack_kind, stack_kind_names)
-NAME_FUNCS(allocator, enum allocator_kind, allocator_names)
-NAME_FUNCS(growth_event_kind, enum growth_event_kind, growth_event_names)
+NAME_FUNC(region_kind, enum region_kind, region_kind_names)
+NAME_FUNC(fd_type, enum fd_type, fd_type_names)
+NAME_FUNC(stack_kind, enum stack_kind, stack_kind_names)
+NAME_FUNC(allocator, enum allocator_kind, allocator_names)

@@ -15,6 +15,9 @@
  * reference; a `*_push` function takes over the caller's (the caller passes
  * sample_ref(s) to keep its own). Absent sources are flagged with the has_*
  * fields so that "not measured" is never confused with "zero".
+ *
+ * Recordings spell the values of these enumerations in recording/format.c:
+ * a new value needs its spelling there too, or recordings cannot hold it.
  */
 
 enum region_kind {
@@ -317,16 +320,10 @@ int stack_stat_copy_pcs(struct stack_stat *st, const struct stack_pc *pcs, uint3
  */
 int sample_add_module(struct sample *s, const struct code_module *m);
 
+/* The names shown to people (the text and JSON reports); recordings spell values their own way. */
 const char *region_kind_name(enum region_kind k);
-/* Returns the kind for a name, or -1 when the name is not a kind. */
-int region_kind_parse(const char *name);
 const char *fd_type_name(enum fd_type t);
-int fd_type_parse(const char *name);
 const char *stack_kind_name(enum stack_kind k);
-int stack_kind_parse(const char *name);
 const char *allocator_name(enum allocator_kind a);
-int allocator_parse(const char *name);
-const char *growth_event_kind_name(enum growth_event_kind k);
-int growth_event_kind_parse(const char *name);
 
 #endif

@@ -212,12 +212,6 @@ static double window_step(double cur, int dir)
 	return cur;
 }
 
-static int fail(const char *msg)
-{
-	fprintf(stderr, "memsleuth top: %s\n", msg);
-	return EXIT_RUNTIME;
-}
-
 /* ---- live ---- */
 
 struct live {
@@ -319,10 +313,10 @@ static int run_live(const struct top_args *a)
 	signals_install();
 	ret = session_open(&a->s, &l.s, err, sizeof(err));
 	if (ret)
-		return fail(err);
+		return runtime_error("top", false, err);
 	ret = exporter_open_session(&a->ex, l.s, a->s.pid, &l.ex, &l.slot, err, sizeof(err));
 	if (ret) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	l.m = model_new(a->s.window_s);
@@ -332,12 +326,12 @@ static int run_live(const struct top_args *a)
 	if (session_target_started(l.s, &l.meta.target_started))
 		l.meta.target_started = 0;
 	if (!l.m || live_update(&l, NULL)) {
-		status = fail("out of memory");
+		status = runtime_error("top", false, "out of memory");
 		goto out;
 	}
 	ret = tui_open(&to, &l.t, err, sizeof(err));
 	if (ret) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	next_frame = clock_mono() + a->s.tick_s;
@@ -391,7 +385,7 @@ static int run_live(const struct top_args *a)
 	}
 	tui_close(l.t);
 	if (status != EXIT_OK)
-		fail(err);
+		runtime_error("top", false, err);
 	else if (l.ended)
 		fprintf(stderr, "memsleuth top: target %d exited\n", a->s.pid);
 out:
@@ -476,15 +470,15 @@ static int run_replay(const struct top_args *a)
 	signals_install();
 	ret = replay_open(a->replay, a->window_set ? a->s.window_s : 0, &r, err, sizeof(err));
 	if (ret)
-		return fail(err);
+		return runtime_error("top", false, err);
 	m = model_new(replay_window(r));
 	if (!m) {
-		status = fail("out of memory");
+		status = runtime_error("top", false, "out of memory");
 		goto out;
 	}
 	if (replay_show(r, replay_first_window_end(r), m, err, sizeof(err)) ||
 	    tui_open(&to, &t, err, sizeof(err))) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	next_frame = clock_mono() + REFRESH_S;
@@ -518,7 +512,7 @@ static int run_replay(const struct top_args *a)
 	}
 	tui_close(t);
 	if (ret < 0)
-		status = fail(err);
+		status = runtime_error("top", false, err);
 out:
 	model_free(m);
 	replay_close(r);

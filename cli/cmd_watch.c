@@ -272,10 +272,15 @@ int cmd_watch(int argc, char **argv)
 			}
 		}
 	}
+	ret = session_finish(s, reason, &w);
 	/* A last, partial window: what happened since the last report is not lost. */
-	if (session_finish(s, reason, &w) == 1 && status == EXIT_OK &&
-	    strcmp(reason, "count reached") != 0 && strncmp(reason, "output", 6) != 0)
-		emit(&a, w);
+	if (status == EXIT_OK && strcmp(reason, "count reached") != 0 &&
+	    strncmp(reason, "output", 6) != 0) {
+		if (ret < 0)
+			status = runtime_error("watch", a.json, "out of memory");
+		else if (ret == 1)
+			emit(&a, w);
+	}
 	window_free(w);
 	exporter_close(ex);
 	session_close(s);

@@ -321,14 +321,6 @@ int print_json_line(FILE *f, json_t *j)
 	return ret;
 }
 
-int runtime_error(const char *cmd, bool json, const char *msg)
-{
-	fprintf(stderr, "memsleuth %s: %s\n", cmd, msg);
-	if (json)
-		print_json_line(stdout, json_pack("{s:o}", "error", json_text(msg)));
-	return EXIT_RUNTIME;
-}
-
 int print_window_json(FILE *f, const struct window *w)
 {
 	return print_json_line(f, window_to_json(w));

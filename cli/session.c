@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* A live session: sampler, timeline and recorder run together on a tick schedule. */
+/* A live session: sampler, pipeline and recorder run together on a tick schedule. */
 #include "cli/session.h"
-#include "analyzer/analyze.h"
-#include "analyzer/timeline.h"
+#include "analyzer/pipeline.h"
 #include "recording/recording.h"
 #include "lib/log.h"
 #include "collectors/sampler.h"
@@ -18,8 +17,7 @@
 struct session {
 	struct session_opts opts;
 	struct sampler *sampler;
-	struct timeline *timeline;
-	struct analyzer *analyzer;
+	struct pipeline *pipeline;
 	struct recorder *recorder;
 	struct sample *latest;	/* held */
 	double start_mono;
@@ -87,14 +85,9 @@ static int take(struct session *s, struct window **w, char *err, size_t errlen)
 	}
 	sample_unref(s->latest);
 	s->latest = sample_ref(smp);
-	ret = timeline_push(s->timeline, smp, w);
-	if (ret == 1 && analyzer_window(s->analyzer, *w))
-		ret = -ENOMEM;
-	if (ret < 0) {
-		window_free(*w);
-		*w = NULL;
+	ret = pipeline_push(s->pipeline, smp, w);
+	if (ret < 0)
 		snprintf(err, errlen, "out of memory");
-	}
 	return ret;
 }
 
@@ -132,15 +125,13 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	if (ret)
 		goto fail;
 	warn_probes_off(s);
-	s->timeline = timeline_new(o->window_s);
-	s->analyzer = analyzer_new();
-	if (!s->timeline || !s->analyzer) {
+	s->pipeline = pipeline_new(o->window_s);
+	if (!s->pipeline) {
 		ret = -ENOMEM;
 		goto fail;
 	}
 	if (o->record_path) {
 		struct recording_header h = {
-			.version = RECORDING_VERSION,
 			.pid = o->pid,
 			.comm = (char *)sampler_comm(s->sampler),
 			.window_s = o->window_s,
@@ -175,21 +166,16 @@ int session_tick(struct session *s, struct window **w, char *err, size_t errlen)
 
 int session_finish(struct session *s, const char *reason, struct window **w)
 {
-	int ret = timeline_flush(s->timeline, w);
+	int ret = pipeline_flush(s->pipeline, w);
 
-	if (ret == 1 && analyzer_window(s->analyzer, *w)) {
-		window_free(*w);
-		*w = NULL;
-		ret = 0;
-	}
-
+	/* Ended whatever the flush did: the recording is what outlives the run. */
 	if (s->recorder) {
 		if (recorder_close(s->recorder, reason))
 			log_error("the recording %s may be incomplete: write error",
 				  s->opts.record_path);
 		s->recorder = NULL;
 	}
-	return ret < 0 ? 0 : ret;
+	return ret;
 }
 
 double session_next_tick(const struct session *s)
@@ -209,19 +195,15 @@ struct sample *session_latest_ref(struct session *s)
 
 int session_set_window(struct session *s, double window_s)
 {
-	struct timeline *tl = timeline_new(window_s);
-	struct analyzer *an = analyzer_new();
+	struct pipeline *p = pipeline_new(window_s);
 	struct window *w = NULL;
 
-	if (!tl || !an || (s->latest && timeline_push(tl, sample_ref(s->latest), &w) < 0)) {
-		timeline_free(tl);
-		analyzer_free(an);
+	if (!p || (s->latest && pipeline_push(p, sample_ref(s->latest), &w) < 0)) {
+		pipeline_free(p);
 		return -ENOMEM;
 	}
-	timeline_free(s->timeline);
-	analyzer_free(s->analyzer);
-	s->timeline = tl;
-	s->analyzer = an;
+	pipeline_free(s->pipeline);
+	s->pipeline = p;
 	s->opts.window_s = window_s;
 	return 0;
 }
@@ -253,8 +235,7 @@ void session_close(struct session *s)
 	if (s->recorder)
 		recorder_close(s->recorder, "stopped");
 	sample_unref(s->latest);
-	timeline_free(s->timeline);
-	analyzer_free(s->analyzer);
+	pipeline_free(s->pipeline);
 	sampler_close(s->sampler);
 	free(s);
 }

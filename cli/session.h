@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* A live session: sampler, timeline and recorder run together on a tick schedule. */
+/* A live session: sampler, pipeline and recorder run together on a tick schedule. */
 #ifndef MEMSLEUTH_SESSION_H
 #define MEMSLEUTH_SESSION_H
 
@@ -43,7 +43,9 @@ int session_tick(struct session *s, struct window **w, char *err, size_t errlen)
 
 /*
  * Closes the partial window (when it holds at least two samples) into *w and
- * ends the recording with `reason`. Returns 1 with *w, 0 without.
+ * ends the recording with `reason`. Returns 1 with *w (the caller frees it), 0
+ * without, -ENOMEM when the window could not be made (the recording is ended
+ * all the same).
  */
 int session_finish(struct session *s, const char *reason, struct window **w);
 

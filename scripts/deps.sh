@@ -4,7 +4,9 @@
 set -eu
 
 # g++: libstdc++ (the C++ demangler); libc6-dbg: names of libc's internal functions
-# (malloc internals) in stacks; util-linux: unshare, for the mount namespace test;
+# (malloc internals) in stacks; util-linux: unshare, for the mount namespace test, and
+# setpriv; redis-server, memcached, nginx, postgresql (initdb, pgbench): real services
+# the tests run on loopback (tests/services.py), loaded from Python or pgbench;
 # libmicrohttpd-dev: the /metrics and /debug/pprof server; libzstd-dev: compressed
 # recordings; prometheus (with promtool) and golang-go (go tool pprof): the real
 # consumers the fleet tests feed.
@@ -12,7 +14,7 @@ PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
       libncurses-dev libjansson-dev zlib1g-dev libmicrohttpd-dev libzstd-dev
       python3 python3-pytest python3-pytest-xdist tmux procps
       g++ libc6-dbg redis-server strace util-linux libjemalloc2
-      libclang-rt-14-dev prometheus golang-go"
+      libclang-rt-14-dev memcached nginx postgresql prometheus golang-go"
 # `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
 # which bench_alloc.py compares --alloc with.
 if [ "${1:-}" = bench ]; then

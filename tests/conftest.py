@@ -111,8 +111,16 @@ class Target:
 
     def go(self, timeout=30):
         """Lets the target misbehave and waits for its 'done' line; returns its fields."""
-        self.proc.stdin.write("go\n")
+        self.send("go")
+        return self.wait_done(timeout)
+
+    def send(self, line):
+        """Writes one line to the target: "go", or "stop" to a target that ends early."""
+        self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
+
+    def wait_done(self, timeout=30):
+        """Waits for the target's 'done' line; returns its fields."""
         line = self._readline(timeout)
         if not line.startswith("done"):
             raise AssertionError(f"expected 'done', got {line!r}")
