@@ -18,6 +18,7 @@ enum {
 	LIVE_OPT_NO_FREEZE,
 	LIVE_OPT_FREEZE_MAX,
 	LIVE_OPT_NO_ARENAS,
+	LIVE_OPT_ROTATE,
 };
 
 /* Entries for a subcommand's getopt_long table: these, the growth and the --alloc families. */
@@ -27,6 +28,7 @@ enum {
 	{ "no-freeze", no_argument, NULL, LIVE_OPT_NO_FREEZE },                \
 	{ "freeze-max", required_argument, NULL, LIVE_OPT_FREEZE_MAX },        \
 	{ "no-arenas", no_argument, NULL, LIVE_OPT_NO_ARENAS },                \
+	{ "rotate", required_argument, NULL, LIVE_OPT_ROTATE },                \
 	GROWTH_LONGOPTS,                                                       \
 	ALLOC_LONGOPTS
 
@@ -41,6 +43,8 @@ enum {
 	"      --freeze-max MS     longest the target may be stopped for one arena read\n"  \
 	"                          (default 200)\n"                                          \
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
+	"      --rotate SIZE|AGE   with -o: start a new recording past SIZE (64M, 1G) or\n" \
+	"                          AGE (30m, 1d); the full ones become FILE.1, FILE.2, ...\n" \
 	GROWTH_OPTS_HELP
 
 /* Sets what these options change to its default: arenas read, with freezes; --alloc's family. */

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analyzer/window.h"
 #include "collectors/bpf_growth.h"
@@ -23,6 +24,8 @@ struct session_opts {
 	struct bpf_growth_opts growth;
 	struct bpf_alloc_opts alloc_opts;
 	const char *record_path;	/* NULL: no recording */
+	uint64_t rotate_bytes;		/* --rotate SIZE; 0 never */
+	double rotate_s;		/* --rotate DURATION; 0 never */
 };
 
 struct session;
