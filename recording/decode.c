@@ -25,7 +25,7 @@ int rec_fail(const struct rec_decoder *d, char *err, size_t errlen, const char *
 	return -EINVAL;
 }
 
-static int out_of_memory(const struct rec_decoder *d, char *err, size_t errlen)
+int rec_nomem(const struct rec_decoder *d, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: out of memory", d->path);
 	return -ENOMEM;
@@ -86,19 +86,19 @@ int rec_decode_stack(struct rec_decoder *d, json_t *j, char *err, size_t errlen)
 		return 0;
 	def = VEC_PUSH(d->stacks, d->nstacks, d->stacks_cap);
 	if (!def || idmap_put(&d->stack_index, id, d->nstacks - 1))
-		return out_of_memory(d, err, errlen);
+		return rec_nomem(d, err, errlen);
 	def->frames = calloc(json_array_size(frames) + 1, sizeof(char *));
 	if (!def->frames)
-		return out_of_memory(d, err, errlen);
+		return rec_nomem(d, err, errlen);
 	json_array_foreach(frames, i, fr) {
 		const char *frame = json_string_value(fr);
 
 		def->frames[def->nframes] = strdup(frame ? frame : "?");
 		if (!def->frames[def->nframes])
-			return out_of_memory(d, err, errlen);
+			return rec_nomem(d, err, errlen);
 		def->nframes++;
 	}
-	return 0;
+	return rec_decode_pcs(d, json_object_get(j, REC_STACK_PCS), def, err, errlen);
 }
 
 /* Cell `col` of a row as a count; a column the header does not have leaves *out alone. */
@@ -291,7 +291,8 @@ static int read_stacks(const struct rec_decoder *d, json_t *a, struct sample *s,
 			return rec_fail(d, err, errlen,
 					"stack id used before its \"" REC_TYPE_STACK "\" line");
 		def = &d->stacks[at];
-		if (stack_stat_copy_frames(st, def->frames, def->nframes))
+		if (stack_stat_copy_frames(st, def->frames, def->nframes) ||
+		    rec_sample_pcs(d, def, st, s))
 			return -ENOMEM;
 	}
 	s->has_stacks = true;
@@ -467,7 +468,7 @@ int rec_decode_sample(const struct rec_decoder *d, json_t *j, struct sample **ou
 
 	*out = NULL;
 	if (!s)
-		return out_of_memory(d, err, errlen);
+		return rec_nomem(d, err, errlen);
 	if (!read_core(j, s)) {
 		sample_unref(s);
 		return rec_fail(d, err, errlen, "sample lacks " REC_S_T ", " REC_S_PID " or "
@@ -489,7 +490,7 @@ int rec_decode_sample(const struct rec_decoder *d, json_t *j, struct sample **ou
 		ret = read_alloc(d, v, s, err, errlen);
 	if (ret) {
 		sample_unref(s);
-		return ret == -ENOMEM ? out_of_memory(d, err, errlen) : ret;
+		return ret == -ENOMEM ? rec_nomem(d, err, errlen) : ret;
 	}
 	*out = s;
 	return 1;
@@ -504,8 +505,10 @@ void rec_decoder_clear(struct rec_decoder *d)
 		for (k = 0; k < d->stacks[i].nframes; k++)
 			free(d->stacks[i].frames[k]);
 		free(d->stacks[i].frames);
+		free(d->stacks[i].pcs);
 	}
 	free(d->stacks);
 	idmap_free(&d->stack_index);
+	rec_modules_clear(d);
 	memset(d, 0, sizeof(*d));
 }

@@ -22,7 +22,11 @@
  *   "sample"  one per tick: the raw measurements, REC_S_* keys; figures are
  *             cumulative since attach, so a window is the difference of two
  *   "stack"   the frames of a stack id, written once, before the first sample
- *             whose "stacks" rows use the id
+ *             whose "stacks" rows use the id; since issue 15 also the addresses
+ *             the frames came from ("pcs"), where they were known
+ *   "module"  a file that stack addresses lie in (path, build-id, range), once,
+ *             before the first stack line whose "pcs" name it (issue 15; older
+ *             readers skip both, as they skip any key and type they do not know)
  *   "end"     why recording stopped; absent when the run was cut off
  */
 #define RECORDING_FORMAT "memsleuth-recording"
@@ -47,9 +51,18 @@
 #define REC_TYPE_SAMPLE "sample"
 #define REC_TYPE_STACK "stack"
 #define REC_TYPE_END "end"
+#define REC_TYPE_MODULE "module"
 
 #define REC_STACK_ID "id"
 #define REC_STACK_FRAMES "frames"	/* symbolized, outermost last */
+#define REC_STACK_PCS "pcs"		/* rows, REC_PC_*: absent when not known */
+
+/* A module line: the id its stacks' pcs rows use (within the file), and the file. */
+#define REC_MOD_ID "id"
+#define REC_MOD_START "start"
+#define REC_MOD_END "end"
+#define REC_MOD_PATH "path"
+#define REC_MOD_BUILD_ID "build_id"	/* lowercase hex; "" when the file has none */
 #define REC_END_T "t"
 #define REC_END_REASON "reason"
 
@@ -156,6 +169,8 @@ extern const char *const rec_region_columns[REC_NCOLS];
 
 enum rec_stack_row { REC_STACK_ROW_ID, REC_STACK_ROW_KIND, REC_STACK_ROW_BYTES,
 		     REC_STACK_ROW_COUNT, REC_STACK_ROW_LEN };
+/* An address of a stack: its frames are the next `nframes`; module -1: none known. */
+enum rec_pc_row { REC_PC_ADDR, REC_PC_NFRAMES, REC_PC_MODULE, REC_PC_ROW_LEN };
 enum rec_event_row { REC_EVENT_T, REC_EVENT_KIND, REC_EVENT_BYTES, REC_EVENT_ADDR,
 		     REC_EVENT_STACK, REC_EVENT_ROW_LEN };
 enum rec_alloc_arena_row { REC_AAR_ADDR, REC_AAR_BYTES, REC_AAR_COUNT,

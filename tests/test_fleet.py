@@ -158,11 +158,16 @@ def test_pprof_file_http_and_report(target, served, tmp_path):
         fn, flat = own_first(rows, LEAK_OWN)
         assert fn == "leak_slowly", out
         assert abs(flat - leaked) <= 0.3 * leaked, (path.name, flat, leaked, out)
-    # Every location has its mapping: the program, with its build-id (go tool pprof -raw).
-    raw = subprocess.run(["go", "tool", "pprof", "-raw", str(final)], capture_output=True,
-                         text=True, timeout=120, env=dict(os.environ, HOME=str(tmp_path)))
-    mappings = raw.stdout.split("Mappings", 1)[1]
-    assert "alloc_leak" in mappings and "libc.so.6" in mappings, raw.stdout
+    # Every location has its mapping: the program, with its build-id (go tool pprof -raw),
+    # live and from the recording, which keeps the addresses and the modules.
+    build_id = subprocess.run(["readelf", "-n", str(TARGETS / "alloc_leak")], text=True,
+                              capture_output=True).stdout.split("Build ID:")[1].split()[0]
+    for path in (final, tmp_path / "report.pb.gz"):
+        raw = subprocess.run(["go", "tool", "pprof", "-raw", str(path)], capture_output=True,
+                             text=True, timeout=120, env=dict(os.environ, HOME=str(tmp_path)))
+        mappings = raw.stdout.split("Mappings", 1)[1]
+        assert f"alloc_leak {build_id}" in mappings and "libc.so.6" in mappings, raw.stdout
+        assert "[unknown]" not in mappings, raw.stdout
 
 
 def test_http_is_read_only_bounded_and_says_why(target, served):
