@@ -46,7 +46,7 @@ static void help(FILE *f)
 		"      --name NAME         every process whose command name is NAME, those\n"
 		"                          started later too\n"
 		"      --cgroup PATH       every process in cgroup v2 group PATH\n"
-		"                          (/sys/fs/cgroup/PATH, or as /proc/PID/cgroup writes it)\n"
+		"                          (under /sys/fs/cgroup, or as /proc/PID/cgroup says)\n"
 		"\n"
 		"options:\n"
 		EXPORT_OPTS_HELP
@@ -129,7 +129,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 	};
 	bool tick_set = false;
 	char err[256], cgdir[PATH_MAX];
-	int c, pid, ret;
+	int c, pid;
 
 	live_opts_init(&a->s);
 	a->s.window_s = DEFAULT_WINDOW_S;
@@ -191,14 +191,9 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			if (exporter_opt_parse(c, optarg, &a->ex))
-				continue;
-			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
-			if (ret == 1)
-				continue;
-			if (ret == 0)
-				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
-			goto usage;
+			if (live_opt_parse_rest(c, optarg, argv[optind - 1], &a->s, &a->ex, err,
+						sizeof(err)))
+				goto usage;
 		}
 	}
 	for (; optind < argc; optind++) {

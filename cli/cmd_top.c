@@ -93,7 +93,7 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 	};
 	bool live_only = false, tick_set = false;
 	char err[256];
-	int c, ret;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	live_opts_init(&a->s);
@@ -140,15 +140,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			if (exporter_opt_parse(c, optarg, &a->ex))
-				continue;
-			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
-			if (ret < 0)
+			if (live_opt_parse_rest(c, optarg, argv[optind - 1], &a->s, &a->ex, err,
+						sizeof(err)))
 				goto usage;
-			if (ret == 0) {
-				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
-				goto usage;
-			}
 		}
 	}
 	if (a->s.window_s > MAX_WINDOW_S) {

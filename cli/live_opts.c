@@ -61,6 +61,19 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 	return ret;
 }
 
+int live_opt_parse_rest(int c, const char *arg, const char *opt, struct session_opts *o,
+			struct exporter_opts *ex, char *err, size_t errlen)
+{
+	int ret;
+
+	if (ex && exporter_opt_parse(c, arg, ex))
+		return 0;
+	ret = live_opt_parse(c, arg, o, err, errlen);
+	if (ret == 0)
+		snprintf(err, errlen, "unknown option '%s'", opt);
+	return ret == 1 ? 0 : -1;
+}
+
 int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t errlen)
 {
 	double ticks;

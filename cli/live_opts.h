@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cli/alloc_opts.h"
+#include "cli/exporter.h"
 #include "cli/growth_opts.h"
 #include "cli/session.h"
 
@@ -44,7 +45,7 @@ enum {
 	"                          (default 200)\n"                                          \
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
 	"      --rotate SIZE|AGE   with -o: start a new recording past SIZE (64M, 1G) or\n" \
-	"                          AGE (30m, 1d); the full ones become FILE.1, FILE.2, ...\n" \
+	"                          AGE (30m, 1d); full ones become FILE.1, FILE.2, ...\n"  \
 	GROWTH_OPTS_HELP
 
 /* Sets what these options change to its default: arenas read, with freezes; --alloc's family. */
@@ -55,6 +56,15 @@ void live_opts_init(struct session_opts *o);
  * of these, 0 when it is not, -1 with a reason in `err` on a bad value.
  */
 int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, size_t errlen);
+
+/*
+ * What a live subcommand does with an option its own switch does not know:
+ * the exports (`ex`, may be NULL for none) and then these. Returns 0 when
+ * one took it, or -1 with a reason in `err` (a bad value, or "unknown option
+ * 'OPT'" naming `opt` as written).
+ */
+int live_opt_parse_rest(int c, const char *arg, const char *opt, struct session_opts *o,
+			struct exporter_opts *ex, char *err, size_t errlen);
 
 /*
  * Checks the options together once parsed (--alloc needs the probes, a tick
