@@ -58,12 +58,35 @@ bool targets_name_matches(int pid, const char *comm, const char *name)
 	return strncmp(comm, name, 15) == 0 && strlen(comm) == 15 && program_called(pid, name);
 }
 
+/* /proc/PID/comm without its newline. 0 or a negative errno. */
+static int read_comm(int pid, char comm[16])
+{
+	char path[64], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	n = (ssize_t)strcspn(buf, "\n");
+	/* The kernel keeps 15 bytes of a name. */
+	if (n > 15)
+		n = 15;
+	memcpy(comm, buf, (size_t)n);
+	comm[n] = '\0';
+	return 0;
+}
+
 int targets_stat(int pid, uint64_t *start_time, char comm[16])
 {
-	char path[64], *buf = NULL;
 	unsigned long flags = 0;
-	char state = 0;
-	size_t len;
+	char path[64], state = 0;
 	int dirfd, ret;
 
 	snprintf(path, sizeof(path), "/proc/%d", pid);
@@ -77,15 +100,7 @@ int targets_stat(int pid, uint64_t *start_time, char comm[16])
 	/* A kernel thread has no user memory; a zombie has none left. */
 	if ((flags & PF_KTHREAD) || state == 'Z' || state == 'X')
 		return -ESRCH;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	ret = file_read(path, &buf, &len, 64);
-	if (ret)
-		return ret;
-	if (len && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	snprintf(comm, 16, "%s", buf);
-	free(buf);
-	return 0;
+	return read_comm(pid, comm);
 }
 
 bool target_list_has(const struct target_list *l, int pid, uint64_t start_time)
@@ -142,8 +157,9 @@ static int by_name(const char *name, bool all, struct target_list *out)
 
 		if (*end || pid <= 0 || pid > INT_MAX)
 			continue;
-		if (targets_stat((int)pid, &start, comm) ||
-		    !targets_name_matches((int)pid, comm, name))
+		/* The name first: one read per process of the host, the rest for matches only. */
+		if (read_comm((int)pid, comm) || !targets_name_matches((int)pid, comm, name) ||
+		    targets_stat((int)pid, &start, comm))
 			continue;
 		if (all) {
 			ret = add(out, (int)pid, start, comm);
