@@ -98,7 +98,10 @@ def test_rotated_pieces_each_read_and_lose_no_sample(target, tmp_path):
         if times:
             gaps.append(piece[0] - times[-1])
         times += piece
-        report_json(p)
+        # Each piece reads on its own (one that caught a single tick under load says so).
+        res = run(["report", p, "--json"])
+        assert res.returncode == 0 or (len(piece) < 2 and "a window needs two" in res.stderr), \
+            res.stderr
     assert ends[:-1] == ["rotated"] * (len(pieces) - 1) and ends[-1] == "count reached"
     assert times == sorted(times) and len(set(times)) == len(times)
     # The sample after a rotation is the next tick: none is lost between two pieces (a tick
