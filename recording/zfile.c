@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* zstd-compressed recordings: a stdio stream that compresses as it writes, and the way back. */
 #include "recording/zfile.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+
+/*
+ * How often compressed data reaches the file. Every line a block of its own
+ * would cost a third of the compression (each block restates its tables);
+ * a run that is killed loses at most this much of its end.
+ */
+#define FLUSH_EVERY_S 10.0
 
 struct zwriter {
 	FILE *raw;
@@ -13,6 +21,7 @@ struct zwriter {
 	uint64_t *out_bytes;
 	size_t cap;
 	char *buf;
+	double flushed;		/* monotonic time of the last flush */
 };
 
 /* Runs the compressor over `in` with directive `d` until it has taken (and, for flush and end, written) it all. */
@@ -34,16 +43,19 @@ static int pump(struct zwriter *w, ZSTD_inBuffer *in, ZSTD_EndDirective d)
 	return 0;
 }
 
-/* Each stdio flush of the writer reaches here: one block, flushed to the file. */
+/* Each stdio flush of the writer (a line) reaches here; the file gets a block every FLUSH_EVERY_S. */
 static ssize_t zw_write(void *cookie, const char *data, size_t n)
 {
 	struct zwriter *w = cookie;
 	ZSTD_inBuffer in = { data, n, 0 };
+	bool flush = clock_mono() - w->flushed >= FLUSH_EVERY_S;
 
-	if (pump(w, &in, ZSTD_e_flush) || fflush(w->raw)) {
+	if (pump(w, &in, flush ? ZSTD_e_flush : ZSTD_e_continue) || (flush && fflush(w->raw))) {
 		errno = EIO;
 		return -1;
 	}
+	if (flush)
+		w->flushed = clock_mono();
 	return (ssize_t)n;
 }
 
@@ -71,6 +83,8 @@ FILE *zfile_writer(FILE *raw, int level, uint64_t *out_bytes)
 		goto fail;
 	w->raw = raw;
 	w->out_bytes = out_bytes;
+	/* The header reaches the file at once: a reader sees a recording from the start. */
+	w->flushed = -FLUSH_EVERY_S;
 	w->cap = ZSTD_CStreamOutSize();
 	w->buf = malloc(w->cap);
 	w->z = ZSTD_createCCtx();

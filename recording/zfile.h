@@ -9,13 +9,13 @@
 #include <stdio.h>
 
 /*
- * A recording compresses to about a thirteenth with zstd: its lines repeat
- * the same keys, regions and stack rows tick after tick. The writer keeps
+ * A recording compresses to a tenth or less with zstd: its lines repeat the
+ * same keys, regions and stack rows tick after tick. The writer keeps
  * writing JSON Lines to a FILE; the stream under it compresses into one zstd
- * frame and flushes a block at every flush of the FILE (the writer flushes
- * each line), so a run that is killed leaves every line it wrote readable:
- * the frame just has no end. The reader inflates into an unlinked temporary
- * file, so that replays can seek as in a plain file.
+ * frame and flushes a block to the file at most every 10 s (and at the
+ * first line), so a run that is killed leaves every line written up to
+ * then readable: the frame just has no end. The reader inflates into an
+ * unlinked temporary file, so that replays can seek as in a plain file.
  */
 
 /*
