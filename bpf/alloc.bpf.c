@@ -27,6 +27,10 @@ const volatile __u64 sample_bytes = 0;
 const volatile __u32 track_arenas = 0;
 /* Copy registers and stack for DWARF unwinding instead of walking frame pointers. */
 const volatile __u32 capture_stacks = 0;
+/* Walk code without frame pointers by rules (see alloc.h) instead of by frame pointers. */
+const volatile __u32 rule_walks = 0;
+/* Stacks copied per second at most to learn the rules of new return addresses. */
+const volatile __u32 capture_rate = 100;
 /* The allocator is glibc: a block's usable size can be read from its chunk header. */
 const volatile __u32 read_chunks = 0;
 
@@ -40,6 +44,11 @@ __u64 phase = 0;
 __u32 recording = 0;
 __u64 counters[ALLOC_NCOUNTERS] = {};
 __u32 capture_seq = 0;
+/* Ranges of alloc_range in `fp_ranges` in use; user space rewrites them when modules change. */
+__u32 nfp_ranges = 0;
+/* The second and the count of learning copies in it (the capture_rate budget). */
+__u64 learn_second = 0;
+__u64 learn_count = 0;
 /* Frees that matched no record, whenever made; by size class while recording. */
 __u64 unmatched_frees = 0;
 __u64 unmatched_free_bytes = 0;
@@ -88,7 +97,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 16);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, struct alloc_stack_val);
 } stack_stats SEC(".maps");
 
@@ -105,6 +114,46 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, ALLOC_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* Walks by rules, by id: 400 bytes each, as many as the frame-pointer stack map holds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 15);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct alloc_walk);
+} walks SEC(".maps");
+
+/* Unwinding rules by return address, learned by user space; LRU: a full table forgets the coldest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);
+	__type(value, struct alloc_unwind_rule);
+} rules SEC(".maps");
+
+/* When a copy was last asked for a return address without a rule (ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} learn_asked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ALLOC_MAX_FP_RANGES);
+	__type(key, __u32);
+	__type(value, struct alloc_range);
+} fp_ranges SEC(".maps");
+
+/* The walk being built (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct alloc_walk);
+} walk_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -238,7 +287,7 @@ static __always_inline void arena_add(__u64 arena, __s64 bytes, __s64 n)
 	__sync_fetch_and_add(&v->count, n);
 }
 
-static __always_inline void stack_add(__u32 id, __s64 bytes, __s64 count256)
+static __always_inline void stack_add(__u64 id, __s64 bytes, __s64 count256)
 {
 	struct alloc_stack_val zero = {}, *v;
 
@@ -355,12 +404,12 @@ int BPF_KPROBE(alloc_enter)
  * (capture.bpf.h). Returns the stack id for the record, ALLOC_NO_STACK when
  * the ring is full.
  */
-static __always_inline __u32 capture(struct pt_regs *ctx)
+static __always_inline __u64 capture(struct pt_regs *ctx)
 {
 	struct alloc_capture *c;
 	struct capture_pos pos;
 	struct bpf_dynptr rec;
-	__u32 id;
+	__u64 id;
 
 	if (capture_reserve(&captures, CAPTURE_HDR, ctx, &rec, &pos))
 		return ALLOC_NO_STACK;
@@ -369,18 +418,155 @@ static __always_inline __u32 capture(struct pt_regs *ctx)
 		bpf_ringbuf_discard_dynptr(&rec, 0);
 		return ALLOC_NO_STACK;
 	}
-	id = ALLOC_CAPTURE_BIT | (__sync_fetch_and_add(&capture_seq, 1) & ~ALLOC_CAPTURE_BIT);
+	id = ALLOC_CAPTURE_BIT | __sync_fetch_and_add(&capture_seq, 1);
 	c->id = id;
 	c->tid = tid_of();
+	c->pad = 0;
 	capture_fill(&rec, CAPTURE_HDR, &c->cap, ctx, &pos);
 	bpf_ringbuf_submit_dynptr(&rec, 0);
 	return id;
 }
 
+/* Whether the allocator returned into code that keeps frame pointers. */
+static __always_inline bool in_fp_code(__u64 ip)
+{
+	__u32 i, n = nfp_ranges;
+
+	for (i = 0; i < ALLOC_MAX_FP_RANGES && i < n; i++) {
+		__u32 k = i;
+		struct alloc_range *r = bpf_map_lookup_elem(&fp_ranges, &k);
+
+		if (r && ip >= r->start && ip < r->end)
+			return true;
+	}
+	return false;
+}
+
+struct walk_ctx {
+	struct alloc_walk *w;
+	__u64 pc, sp, bp;
+	__u64 missing;		/* the return address that had no rule; 0 none */
+};
+
+/* One frame of a walk by rules: records pc, steps to the caller. Returns 1 to stop. */
+static long walk_step(__u64 i, struct walk_ctx *c)
+{
+	struct alloc_walk *w = c->w;
+	struct alloc_unwind_rule *r;
+	__u64 cfa, ra = 0, bp = c->bp;
+	__u32 n = w->n;
+
+	if (n >= ALLOC_STACK_DEPTH) {
+		w->end = ALLOC_WALK_CUT;
+		return 1;
+	}
+	w->pcs[n] = c->pc;
+	w->n = n + 1;
+	r = bpf_map_lookup_elem(&rules, &c->pc);
+	if (!r) {
+		c->missing = c->pc;
+		w->end = ALLOC_WALK_CUT;
+		return 1;
+	}
+	if (r->kind == ALLOC_RULE_END) {
+		w->end = ALLOC_WALK_WHOLE;
+		return 1;
+	}
+	cfa = (r->kind == ALLOC_RULE_BP ? c->bp : c->sp) + (__s64)r->cfa_off;
+	if (bpf_probe_read_user(&ra, sizeof(ra), (const void *)(cfa - 8)) ||
+	    (r->bp_off && bpf_probe_read_user(&bp, sizeof(bp), (const void *)(cfa + (__s64)r->bp_off)))) {
+		w->end = ALLOC_WALK_CUT;
+		return 1;
+	}
+	if (!ra) {
+		w->end = ALLOC_WALK_WHOLE;
+		return 1;
+	}
+	c->pc = ra;
+	c->sp = cfa;
+	c->bp = bp;
+	return 0;
+}
+
+/* Whether to copy the stack to learn the rule of `pc`: once a second per address, within the budget. */
+static __always_inline bool learn(__u64 pc)
+{
+	__u64 now = bpf_ktime_get_ns(), second = now / 1000000000ull, *asked;
+
+	asked = bpf_map_lookup_elem(&learn_asked, &pc);
+	if (asked && now - *asked < 1000000000ull)
+		return false;
+	if (*(volatile __u64 *)&learn_second != second) {
+		learn_second = second;
+		learn_count = 0;
+	}
+	if (__sync_fetch_and_add(&learn_count, 1) >= capture_rate)
+		return false;
+	bpf_map_update_elem(&learn_asked, &pc, &now, BPF_ANY);
+	return true;
+}
+
+/* A walk's id: its pcs hashed (FNV-1a), with ALLOC_WALK_BIT. */
+static __always_inline __u64 walk_id(const struct alloc_walk *w)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+	__u32 i;
+
+	for (i = 0; i < ALLOC_STACK_DEPTH && i < w->n; i++) {
+		h ^= w->pcs[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= w->end;
+	h = ALLOC_WALK_BIT | (h >> 1);
+	return h == ALLOC_NO_STACK ? h ^ 1 : h;
+}
+
+/* Walks by rules from the allocator's return; a copy instead when a rule is missing and may be learned. */
+static __always_inline __u64 walk_by_rules(struct pt_regs *ctx)
+{
+	__u32 zero = 0;
+	struct alloc_walk *w = bpf_map_lookup_elem(&walk_scratch, &zero);
+	struct walk_ctx c = { .w = w, .pc = ctx->ip, .sp = ctx->sp, .bp = ctx->bp };
+	__u64 id;
+
+	if (!w)
+		return ALLOC_NO_STACK;
+	w->n = 0;
+	w->end = 0;
+	bpf_loop(ALLOC_STACK_DEPTH + 1, walk_step, &c, 0);
+	count(ALLOC_CNT_WALKS);
+	if (c.missing) {
+		count(ALLOC_CNT_WALKS_CUT);
+		if (learn(c.missing)) {
+			count(ALLOC_CNT_LEARN);
+			id = capture(ctx);
+			if (id != ALLOC_NO_STACK)
+				return id;
+		}
+	}
+	id = walk_id(w);
+	if (bpf_map_update_elem(&walks, &id, w, BPF_NOEXIST) && !bpf_map_lookup_elem(&walks, &id))
+		return ALLOC_NO_STACK;
+	return id;
+}
+
+/* The stack of an allocation at the allocator's return (see alloc.h for the three kinds). */
+static __always_inline __u64 stack_of(struct pt_regs *ctx)
+{
+	long id;
+
+	if (capture_stacks)
+		return capture(ctx);
+	if (rule_walks && !in_fp_code(ctx->ip))
+		return walk_by_rules(ctx);
+	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	return id < 0 ? ALLOC_NO_STACK : (__u64)id;
+}
+
 static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)
 {
 	struct alloc_rec r = {}, old;
-	long id;
+	__u64 id;
 
 	count(ALLOC_CNT_ALLOCS);
 	if (track_arenas) {
@@ -395,13 +581,10 @@ static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)
 		count(ALLOC_CNT_REUSED);
 	if (!sample(size, &r))
 		return;
-	id = capture_stacks ? (long)capture(ctx) : bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	if (id < 0 || id == ALLOC_NO_STACK) {
+	id = stack_of(ctx);
+	if (id == ALLOC_NO_STACK)
 		count(ALLOC_CNT_LOST_STACK);
-		r.stack_id = ALLOC_NO_STACK;
-	} else {
-		r.stack_id = (__u32)id;
-	}
+	r.stack_id = id;
 	if (bpf_map_update_elem(&live, &addr, &r, BPF_ANY)) {
 		count(ALLOC_CNT_LOST_LIVE);
 		free_account(addr, &r, true);

@@ -9,6 +9,7 @@
 #include "collectors/uprobe_multi.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -52,6 +53,11 @@ struct bpf_alloc {
 
 	struct stackres *res;		/* borrowed */
 	struct alloc_stacks *stacks;
+	unsigned fp_reads;		/* the module list read the frame-pointer ranges are of */
+	struct modmap_range fp[ALLOC_MAX_FP_RANGES];	/* as last written to the kernel */
+	size_t nfp;
+	struct modmap_range *exec_seen;	/* the executable ranges when rules were last checked */
+	size_t nexec_seen;
 };
 
 
@@ -285,6 +291,79 @@ static void live_cap_shrink(struct alloc_bpf *skel)
 		bpf_map__set_max_entries(skel->maps.live, (__u32)cap);
 }
 
+/*
+ * MEMSLEUTH_ALLOC_FP_ONLY=1: frame-pointer walks everywhere, as before rules
+ * existed; `make bench` measures what the rules cost beside them.
+ */
+static bool rule_walks_off(void)
+{
+	const char *env = getenv("MEMSLEUTH_ALLOC_FP_ONLY");
+
+	return env && *env && strcmp(env, "0") != 0;
+}
+
+/*
+ * Whether an executable range seen when rules were last checked is gone (a
+ * library unloaded): its rules may now be wrong for whatever is mapped there.
+ */
+static bool exec_range_gone(const struct bpf_alloc *a, const struct modmap_range *now, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < a->nexec_seen; i++) {
+		for (k = 0; k < n; k++)
+			if (now[k].start == a->exec_seen[i].start && now[k].end == a->exec_seen[i].end)
+				break;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Tells the kernel side where frame-pointer walks are right (modfp.h), when
+ * the module list was read again since, and drops the rules learned when a
+ * code mapping went away. Returns 0 or -ENOMEM.
+ */
+static int update_fp_ranges(struct bpf_alloc *a)
+{
+	struct modmap_range fp[ALLOC_MAX_FP_RANGES], *seen;
+	const struct modmap_range *exec;
+	unsigned reads;
+	size_t n, nexec;
+	__u32 i;
+
+	if (!a->skel->rodata->rule_walks)
+		return 0;
+	n = stackres_fp_ranges(a->res, fp, ALLOC_MAX_FP_RANGES, &reads);
+	if (reads == a->fp_reads && a->fp_reads)
+		return 0;
+	a->fp_reads = reads;
+	nexec = stackres_exec_ranges(a->res, &exec);
+	if (exec_range_gone(a, exec, nexec))
+		alloc_stacks_forget_rules(a->stacks);
+	seen = malloc((nexec ? nexec : 1) * sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	memcpy(seen, exec, nexec * sizeof(*seen));
+	free(a->exec_seen);
+	a->exec_seen = seen;
+	a->nexec_seen = nexec;
+	if (n == a->nfp && memcmp(fp, a->fp, n * sizeof(*fp)) == 0)
+		return 0;
+	/* Shrink the count first, so that no walk reads a range being rewritten. */
+	a->skel->bss->nfp_ranges = 0;
+	for (i = 0; i < n; i++) {
+		struct alloc_range r = { .start = fp[i].start, .end = fp[i].end };
+
+		bpf_map_update_elem(bpf_map__fd(a->skel->maps.fp_ranges), &i, &r, BPF_ANY);
+	}
+	__atomic_store_n(&a->skel->bss->nfp_ranges, (__u32)n, __ATOMIC_RELEASE);
+	memcpy(a->fp, fp, n * sizeof(*fp));
+	a->nfp = n;
+	return 0;
+}
+
 int bpf_alloc_check_privileges(char *err, size_t errlen)
 {
 	int ret = bpf_common_check_privileges(err, errlen);
@@ -297,6 +376,7 @@ int bpf_alloc_check_privileges(char *err, size_t errlen)
 int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const struct bpf_alloc_opts *o,
 		   struct bpf_alloc **out, char *err, size_t errlen)
 {
+	struct alloc_stacks_maps maps;
 	struct bpf_alloc *a;
 	char why[256];
 	int ret;
@@ -334,16 +414,22 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 	a->skel->rodata->sample_bytes = o->sample_bytes;
 	/* Sampled records are rare enough to copy their stacks for DWARF unwinding. */
 	a->skel->rodata->capture_stacks = o->sample_bytes > 0;
+	/* Others walk by frame pointers where the code keeps them, by learned rules elsewhere. */
+	a->skel->rodata->rule_walks = o->sample_bytes == 0 && !rule_walks_off();
 	a->skel->rodata->track_arenas = a->exact && a->lib.allocator == ALLOC_GLIBC;
 	live_cap_shrink(a->skel);
 	/*
-	 * Each mode uses one of the two ways to keep a stack: the other gets the
-	 * least kernel memory it can have (8 MiB of ring, 12 MiB of stack map).
+	 * Sampled mode copies every stack (8 MiB of ring); the others copy only
+	 * to learn rules, a few a second (1 MiB: 64 copies of 16 KiB between two
+	 * ticks), and keep walks (12 MiB of stack map, walks as they come).
 	 */
-	if (!o->sample_bytes)
-		bpf_map__set_max_entries(a->skel->maps.captures, (__u32)sysconf(_SC_PAGESIZE));
-	else
+	if (!o->sample_bytes) {
+		bpf_map__set_max_entries(a->skel->maps.captures, 1u << 20);
+	} else {
 		bpf_map__set_max_entries(a->skel->maps.stacks, 1);
+		bpf_map__set_max_entries(a->skel->maps.walks, 1);
+		bpf_map__set_max_entries(a->skel->maps.rules, 1);
+	}
 	a->skel->rodata->read_chunks = a->lib.allocator == ALLOC_GLIBC;
 	ret = alloc_bpf__load(a->skel);
 	if (ret) {
@@ -353,8 +439,14 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 	/* Without the modules the frames are addresses: degraded, not fatal. */
 	if (stackres_load(res, why, sizeof(why)))
 		log_warn("malloc probes: frames will be addresses: %s", why);
-	ret = alloc_stacks_new(res, bpf_map__fd(a->skel->maps.stacks),
-			       o->sample_bytes ? bpf_map__fd(a->skel->maps.captures) : -1, &a->stacks);
+	maps.stackmap = bpf_map__fd(a->skel->maps.stacks);
+	maps.walks = bpf_map__fd(a->skel->maps.walks);
+	maps.rules = a->skel->rodata->rule_walks ? bpf_map__fd(a->skel->maps.rules) : -1;
+	maps.ring = o->sample_bytes || a->skel->rodata->rule_walks
+			    ? bpf_map__fd(a->skel->maps.captures) : -1;
+	ret = alloc_stacks_new(res, &maps, &a->stacks);
+	if (!ret)
+		ret = update_fp_ranges(a);
 	if (ret) {
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
 		goto fail;
@@ -428,7 +520,7 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 {
 	struct stacktab *tab = stackres_table(a->res);
 	int fd = bpf_map__fd(a->skel->maps.stack_stats);
-	uint32_t key, next, *done = NULL;
+	uint64_t key, next, *done = NULL;
 	size_t i, ndone = 0, done_cap = 0;
 	struct alloc_stack_val v;
 	void *prev = NULL;
@@ -446,7 +538,7 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 			continue;
 		if (!v.bytes && !v.count256) {
 			/* A capture stands for one record: once freed, nothing uses it again. */
-			if (!(key & ALLOC_CAPTURE_BIT))
+			if (!ALLOC_IS_CAPTURE(key))
 				continue;
 			if (VEC_PUSH(done, ndone, done_cap))
 				done[ndone - 1] = key;
@@ -537,8 +629,10 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 		log_error("cannot attach the malloc probes: %s", strerror(-ret));
 		return ret;
 	}
+	ret = update_fp_ranges(a);
 	/* Before the first attach completes nothing was seen: nothing to scale. */
-	ret = read_stacks(a, share > 0 ? share : 1);
+	if (!ret)
+		ret = read_stacks(a, share > 0 ? share : 1);
 	if (!ret && a->skel->rodata->track_arenas)
 		ret = read_arenas(a, s);
 	if (!ret)
@@ -585,8 +679,20 @@ void bpf_alloc_close(struct bpf_alloc *a)
 	pthread_mutex_unlock(&a->lock);
 	detach_all(a->cycled, &a->ncycled);
 	detach_all(a->always, &a->nalways);
+	if (a->stacks && a->skel) {
+		uint64_t taught, refused;
+		const __u64 *c = a->skel->bss->counters;
+
+		alloc_stacks_rule_stats(a->stacks, &taught, &refused);
+		log_debug("malloc probes: %llu stacks walked by rules, %llu of them cut at an address "
+			  "without one, %llu copied to learn; %" PRIu64 " rules taught, %" PRIu64
+			  " return addresses without a rule the kernel can follow",
+			  (unsigned long long)c[ALLOC_CNT_WALKS], (unsigned long long)c[ALLOC_CNT_WALKS_CUT],
+			  (unsigned long long)c[ALLOC_CNT_LEARN], taught, refused);
+	}
 	alloc_bpf__destroy(a->skel);
 	alloc_stacks_free(a->stacks);
+	free(a->exec_seen);
 	alloc_lib_clear(&a->lib);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);

@@ -70,7 +70,7 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		}
 		s->arena_every_s = opts->arena_every_s;
 	}
-	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, &s->stacks)) {
+	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, opts->sites, &s->stacks)) {
 		sampler_close(s);
 		return -ENOMEM;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Recordings, the writer: samples as JSON Lines, for `report` to re-derive the same windows. */
 #include "recording/recording.h"
+#include "recording/stack_json.h"
 #include "recording/recording_columns.h"
 #include "lib/idmap.h"
 #include "lib/clock.h"
@@ -168,15 +169,20 @@ static int write_stack_defs(struct recorder *r, const struct sample *s)
 
 	for (i = 0; i < s->nstacks; i++) {
 		const struct stack_stat *st = &s->stacks[i];
-		json_t *frames;
+		json_t *frames, *line;
 
 		if (idmap_get(&r->written, st->id) != SIZE_MAX)
 			continue;
 		frames = json_array();
 		for (k = 0; frames && k < st->nframes; k++)
 			json_array_append_new(frames, json_text(st->frames[k]));
-		ret = write_line(r, json_pack("{s:s, s:I, s:o}", "type", "stack", "id",
-					      (json_int_t)st->id, "frames", frames));
+		line = json_pack("{s:s, s:I, s:o}", "type", "stack", "id", (json_int_t)st->id,
+				 "frames", frames);
+		if (line && st->def && stack_json_add(line, st->def)) {
+			json_decref(line);
+			line = NULL;
+		}
+		ret = write_line(r, line);
 		if (ret)
 			return ret;
 		if (idmap_put(&r->written, st->id, 1))

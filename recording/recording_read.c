@@ -2,6 +2,7 @@
 /* Recordings, the reader: JSON Lines back into samples, each line checked before use. */
 #include "recording/recording.h"
 #include "recording/recording_columns.h"
+#include "recording/stack_json.h"
 #include "lib/idmap.h"
 #include "analyzer/regions.h"
 #include "lib/text_safe.h"
@@ -19,11 +20,6 @@
 /* A line longer than this is not something memsleuth wrote. */
 #define MAX_LINE (256u << 20)
 
-struct stack_def {
-	char **frames;
-	uint32_t nframes;
-};
-
 struct recording_reader {
 	FILE *f;
 	char *path;
@@ -32,8 +28,9 @@ struct recording_reader {
 	size_t lineno;
 	int col[RECORDING_NCOLS];		/* column positions from the header; -1 absent */
 	struct idmap stack_index;
-	struct stack_def *stacks;
+	struct stack_frames **stacks;	/* a reference each */
 	size_t nstacks, stacks_cap;
+	const struct site_rules *sites;	/* borrowed; NULL: the built-in rules */
 	char *end_reason;
 	size_t unknown, unknown_lineno;	/* lines of other types skipped; the last one's number */
 };
@@ -195,29 +192,32 @@ fail:
 
 static int read_stack_def(struct recording_reader *r, json_t *j, char *err, size_t errlen)
 {
-	json_t *frames = json_object_get(j, "frames"), *fr;
-	struct stack_def *d;
+	struct stack_frames **d, *f;
+	const char *why;
 	uint64_t id;
-	size_t i;
 
-	if (!json_is_integer(json_object_get(j, "id")) || !json_is_array(frames))
+	if (!json_is_integer(json_object_get(j, "id")) || !json_is_array(json_object_get(j, "frames")))
 		return fail(err, errlen, r, "stack line lacks id or frames");
 	id = (uint64_t)json_integer_value(json_object_get(j, "id"));
 	if (idmap_get(&r->stack_index, id) != SIZE_MAX)
 		return 0;
+	f = stack_json_read(j, r->sites, &why);
+	if (!f)
+		return errno == ENOMEM ? -ENOMEM : fail(err, errlen, r, "%s", why);
 	d = VEC_PUSH(r->stacks, r->nstacks, r->stacks_cap);
-	if (!d || idmap_put(&r->stack_index, id, r->nstacks - 1))
+	if (!d || idmap_put(&r->stack_index, id, r->nstacks - 1)) {
+		if (d)
+			r->nstacks--;
+		stack_frames_unref(f);
 		return -ENOMEM;
-	d->frames = calloc(json_array_size(frames) + 1, sizeof(char *));
-	if (!d->frames)
-		return -ENOMEM;
-	json_array_foreach(frames, i, fr) {
-		d->frames[d->nframes] = strdup(json_is_string(fr) ? json_string_value(fr) : "?");
-		if (!d->frames[d->nframes])
-			return -ENOMEM;
-		d->nframes++;
 	}
+	*d = f;
 	return 0;
+}
+
+void recording_set_site_rules(struct recording_reader *r, const struct site_rules *rules)
+{
+	r->sites = rules;
 }
 
 static int row_u64(json_t *row, int col, uint64_t *out)
@@ -388,8 +388,7 @@ static int read_stacks(struct recording_reader *r, json_t *a, struct sample *s, 
 		def = idmap_get(&r->stack_index, st->id);
 		if (def == SIZE_MAX)
 			return fail(err, errlen, r, "stack id used before its \"stack\" line");
-		if (stack_stat_copy_frames(st, r->stacks[def].frames, r->stacks[def].nframes))
-			return -ENOMEM;
+		stack_stat_set_frames(st, r->stacks[def]);
 	}
 	s->has_stacks = true;
 	return 0;
@@ -641,17 +640,13 @@ const char *recording_end_reason(const struct recording_reader *r)
 void recording_close(struct recording_reader *r)
 {
 	size_t i;
-	uint32_t k;
 
 	if (!r)
 		return;
 	if (r->f)
 		fclose(r->f);
-	for (i = 0; i < r->nstacks; i++) {
-		for (k = 0; k < r->stacks[i].nframes; k++)
-			free(r->stacks[i].frames[k]);
-		free(r->stacks[i].frames);
-	}
+	for (i = 0; i < r->nstacks; i++)
+		stack_frames_unref(r->stacks[i]);
 	free(r->stacks);
 	idmap_free(&r->stack_index);
 	free(r->line);
