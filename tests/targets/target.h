@@ -61,6 +61,16 @@ static inline double target_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Sleeps until monotonic time `t` (target_now's clock); a late caller returns at once. */
+static inline void target_sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
 /* Touches every page so that the bytes count in RSS. */
 static inline void target_touch(void *p, size_t len)
 {
