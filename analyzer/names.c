@@ -3,10 +3,13 @@
 #include "analyzer/names.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libiberty/demangle.h>
 
 /* Characters an operator's symbol is made of ("operator<<=", "operator->*"). */
 #define OPERATOR_SYMBOLS "<>=!+-*/%^&|~,"
@@ -33,8 +36,24 @@ static bool ident_char(char c)
 /* Whether a '<' written now would open a path (Rust's "<T as Trait>::f"), not template arguments. */
 static bool at_segment_start(const char *out, size_t n)
 {
-	return n == 0 || out[n - 1] == '<' || out[n - 1] == ' ' ||
-	       (n >= 2 && out[n - 1] == ':' && out[n - 2] == ':');
+	return n == 0 || out[n - 1] == '<' || (n >= 2 && out[n - 1] == ':' && out[n - 2] == ':');
+}
+
+/* "<core::fmt::Formatter>::pad" -> "core::fmt::Formatter::pad": brackets with no trait say nothing. */
+static void unwrap_path(char *out, size_t *n)
+{
+	size_t close = 1;
+	int depth = 1;
+
+	if (*n < 2 || out[0] != '<')
+		return;
+	for (; close < *n && depth; close++)
+		depth += out[close] == '<' ? 1 : out[close] == '>' ? -1 : 0;
+	if (depth || strncmp(out + close, "::", 2) != 0 || memmem(out, close, " as ", 4))
+		return;
+	memmove(out + close - 1, out + close, *n - close + 1);
+	memmove(out, out + 1, *n - 1);
+	*n -= 2;
 }
 
 /* The length of the operator token at s ("operator()" -> 10, "operator<<" -> 10); 0 if none. */
@@ -133,7 +152,27 @@ static size_t shorten(const char *in, char *out)
 	out[n] = '\0';
 	trim_qualifiers(out, &n);
 	trim_rust_hash(out, &n);
+	unwrap_path(out, &n);
 	return n;
+}
+
+int names_of_symbol(const char *raw, char **full, char **brief)
+{
+	char *dem = cplus_demangle(raw, DMGL_PARAMS | DMGL_ANSI);
+	char *bare = cplus_demangle(raw, DMGL_ANSI | DMGL_RET_DROP);
+	char shortened[1024];
+
+	*full = dem ? dem : strdup(raw);
+	*brief = strdup(names_shorten(bare ? bare : *full ? *full : raw, shortened,
+				      sizeof(shortened)));
+	free(bare);
+	if (!*full || !*brief) {
+		free(*full);
+		free(*brief);
+		*full = *brief = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 char *names_shorten(const char *in, char *out, size_t len)

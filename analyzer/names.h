@@ -24,4 +24,14 @@
  */
 char *names_shorten(const char *in, char *out, size_t len);
 
+/*
+ * Names a function from its raw symbol (a linkage name, without its
+ * "@VERSION"): *full is the demangled name with parameters (C++ Itanium
+ * ABI, Rust legacy and v0, D, by libiberty; the symbol itself for a plain C
+ * or Zig name), *brief the short one (names_shorten of the demangled name
+ * without parameters or return type). The caller frees both. Returns 0 or
+ * -ENOMEM.
+ */
+int names_of_symbol(const char *raw, char **full, char **brief);
+
 #endif

@@ -138,6 +138,11 @@ int alloc_stacks_drain(struct alloc_stacks *s)
 	return ret < 0 ? ret : s->error;
 }
 
+int alloc_stacks_epoll_fd(const struct alloc_stacks *s)
+{
+	return s->ring ? ring_buffer__epoll_fd(s->ring) : -EINVAL;
+}
+
 static uint64_t lost(struct alloc_stacks *s)
 {
 	static const char *const frame[] = { "[stack lost]" };

@@ -37,6 +37,9 @@ int alloc_stacks_new(struct stackres *res, const struct alloc_stacks_maps *maps,
 /* Resolves every capture waiting in the ring buffer. Returns 0 or a negative errno. */
 int alloc_stacks_drain(struct alloc_stacks *s);
 
+/* An epoll fd that is readable when captures wait in the ring (-EINVAL: no ring). */
+int alloc_stacks_epoll_fd(const struct alloc_stacks *s);
+
 /*
  * The stack id (in stackres_table) of BPF stack `id`, marked as in use for
  * alloc_stacks_sweep. A capture that never arrived (the ring buffer was

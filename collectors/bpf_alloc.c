@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,10 @@ struct bpf_alloc {
 	size_t nfp;
 	struct modmap_range *exec_seen;	/* the executable ranges when rules were last checked */
 	size_t nexec_seen;
+
+	pthread_t learner;		/* unwinds copies as they arrive (learn_main) */
+	bool learner_started;
+	int learn_epoll;		/* the capture ring's epoll fd (libbpf's) */
 };
 
 
@@ -279,6 +284,35 @@ static void *cycle_main(void *arg)
 }
 
 /*
+ * Copies taken to learn rules are unwound as soon as they arrive, not at the
+ * next tick: until then every stack through the new return address is cut
+ * in the kernel (marked truncated, a few hundred in a busy second). The ring
+ * is waited on without the lock; only draining it takes the resolver's.
+ */
+#define LEARN_WAIT_MS 50
+
+static void *learn_main(void *arg)
+{
+	struct bpf_alloc *a = arg;
+	struct epoll_event ev;
+	bool stop = false;
+
+	while (!stop) {
+		int n = epoll_wait(a->learn_epoll, &ev, 1, LEARN_WAIT_MS);
+
+		if (n > 0) {
+			stackres_lock(a->res);
+			alloc_stacks_drain(a->stacks);
+			stackres_unlock(a->res);
+		}
+		pthread_mutex_lock(&a->lock);
+		stop = a->stop;
+		pthread_mutex_unlock(&a->lock);
+	}
+	return NULL;
+}
+
+/*
  * Test hook (MEMSLEUTH_TEST_ALLOC_LIVE_CAP): a smaller live map, so that a
  * test fills it in a moment. It can only shrink the map, never grow it.
  */
@@ -327,10 +361,10 @@ static bool exec_range_gone(const struct bpf_alloc *a, const struct modmap_range
  */
 static int update_fp_ranges(struct bpf_alloc *a)
 {
-	struct modmap_range fp[ALLOC_MAX_FP_RANGES], *seen;
-	const struct modmap_range *exec;
+	struct modmap_range fp[ALLOC_MAX_FP_RANGES], *exec;
 	unsigned reads;
-	size_t n, nexec;
+	ssize_t nexec;
+	size_t n;
 	__u32 i;
 
 	if (!a->skel->rodata->rule_walks)
@@ -340,15 +374,15 @@ static int update_fp_ranges(struct bpf_alloc *a)
 		return 0;
 	a->fp_reads = reads;
 	nexec = stackres_exec_ranges(a->res, &exec);
-	if (exec_range_gone(a, exec, nexec))
+	if (nexec < 0)
+		return (int)nexec;
+	if (exec_range_gone(a, exec, (size_t)nexec)) {
+		log_debug("malloc probes: a code mapping went away: unwinding rules learned anew");
 		alloc_stacks_forget_rules(a->stacks);
-	seen = malloc((nexec ? nexec : 1) * sizeof(*seen));
-	if (!seen)
-		return -ENOMEM;
-	memcpy(seen, exec, nexec * sizeof(*seen));
+	}
 	free(a->exec_seen);
-	a->exec_seen = seen;
-	a->nexec_seen = nexec;
+	a->exec_seen = exec;
+	a->nexec_seen = (size_t)nexec;
 	if (n == a->nfp && memcmp(fp, a->fp, n * sizeof(*fp)) == 0)
 		return 0;
 	/* Shrink the count first, so that no walk reads a range being rewritten. */
@@ -450,6 +484,16 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 	if (ret) {
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
 		goto fail;
+	}
+	if (a->skel->rodata->rule_walks) {
+		a->learn_epoll = alloc_stacks_epoll_fd(a->stacks);
+		ret = a->learn_epoll < 0 ? a->learn_epoll
+					 : -pthread_create(&a->learner, NULL, learn_main, a);
+		if (ret) {
+			snprintf(err, errlen, "cannot start the stack learner: %s", strerror(-ret));
+			goto fail;
+		}
+		a->learner_started = true;
 	}
 	a->start_mono = clock_mono();
 	a->since_unix = (double)time(NULL);
@@ -666,13 +710,14 @@ void bpf_alloc_close(struct bpf_alloc *a)
 {
 	if (!a)
 		return;
-	if (a->thread_started) {
-		pthread_mutex_lock(&a->lock);
-		a->stop = true;
-		pthread_cond_broadcast(&a->cond);
-		pthread_mutex_unlock(&a->lock);
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	if (a->thread_started)
 		pthread_join(a->thread, NULL);
-	}
+	if (a->learner_started)
+		pthread_join(a->learner, NULL);
 	pthread_mutex_lock(&a->lock);
 	while (a->nclosing)
 		pthread_cond_wait(&a->cond, &a->lock);

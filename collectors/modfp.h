@@ -22,7 +22,7 @@
  * functions could be read (treated as "none" by callers: the safe choice).
  */
 #define MODFP_SAMPLE 512
-#define MODFP_MIN 8
+#define MODFP_MIN 4
 
 int modfp_detect(Dwfl_Module *mod);
 

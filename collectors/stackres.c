@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct stackres {
 	struct symbols *syms;		/* NULL: frames are addresses */
 	struct stacktab *stacks;
 	struct idmap fp;		/* module path hash -> 1 + modfp_detect() */
+	pthread_mutex_t lock;
 	bool loaded;
 	int load_ret;
 	char load_err[256];
@@ -50,6 +52,7 @@ int stackres_new(const struct proc_target *t, const struct site_rules *rules,
 		return -ENOMEM;
 	r->proc = t;
 	r->rules = rules;
+	pthread_mutex_init(&r->lock, NULL);
 	r->stacks = stacktab_new(max_per_kind);
 	if (!r->stacks) {
 		free(r);
@@ -330,10 +333,26 @@ static bool keeps_fp(struct stackres *r, Dwfl_Module *mod)
 	return v == 2;
 }
 
-size_t stackres_exec_ranges(const struct stackres *r, const struct modmap_range **out)
+ssize_t stackres_exec_ranges(const struct stackres *r, struct modmap_range **out)
 {
-	*out = NULL;
-	return r->map ? modmap_exec_ranges(r->map, out) : 0;
+	const struct modmap_range *exec = NULL;
+	size_t n = r->map ? modmap_exec_ranges(r->map, &exec) : 0;
+
+	*out = malloc((n ? n : 1) * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, exec, n * sizeof(**out));
+	return (ssize_t)n;
+}
+
+void stackres_lock(struct stackres *r)
+{
+	pthread_mutex_lock(&r->lock);
+}
+
+void stackres_unlock(struct stackres *r)
+{
+	pthread_mutex_unlock(&r->lock);
 }
 
 size_t stackres_fp_ranges(struct stackres *r, struct modmap_range *out, size_t max,
@@ -397,5 +416,6 @@ void stackres_free(struct stackres *r)
 	modmap_free(r->map);
 	stacktab_free(r->stacks);
 	idmap_free(&r->fp);
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

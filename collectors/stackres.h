@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/types.h>
 
@@ -38,7 +39,10 @@
  * is found with the rules given to stackres_new.
  *
  * One per target process, owned by the sampler, borrowed by the collectors.
- * Not thread-safe: one thread uses it.
+ * Two threads use it: the sampler's, and the malloc probes' learning thread
+ * (bpf_alloc.c), which unwinds copied stacks as they arrive. Each holds
+ * stackres_lock() while it uses the resolver, its table or anything that
+ * calls into them (the probe families' reads); nothing here takes it.
  */
 struct stackres;
 
@@ -105,8 +109,11 @@ int stackres_unwind_rule(struct stackres *r, uint64_t pc, struct unwind_rule *ou
 size_t stackres_fp_ranges(struct stackres *r, struct modmap_range *out, size_t max,
 			  unsigned *reads);
 
-/* The executable mappings as last read (modmap_exec_ranges); 0 without modules. */
-size_t stackres_exec_ranges(const struct stackres *r, const struct modmap_range **out);
+/*
+ * The executable mappings as last read (modmap_exec_ranges): a copy the
+ * caller frees in *out, their count returned; 0 without modules, -ENOMEM.
+ */
+ssize_t stackres_exec_ranges(const struct stackres *r, struct modmap_range **out);
 
 /* The stack table the ids belong to, for the collectors' figures (borrowed). */
 struct stacktab *stackres_table(const struct stackres *r);
@@ -121,6 +128,10 @@ void stackres_unmapped(struct stackres *r, uint64_t start, uint64_t end);
 
 /* Copies every stack with figures into `s` (stacktab_export). Returns 0 or -ENOMEM. */
 int stackres_export(struct stackres *r, struct sample *s);
+
+/* The lock every user of the resolver holds (see above). */
+void stackres_lock(struct stackres *r);
+void stackres_unlock(struct stackres *r);
 
 /* Frees; NULL is accepted. With -v, says what was resolved and how much the cache saved. */
 void stackres_free(struct stackres *r);

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libiberty/demangle.h>
-
 /* Entries kept before the cache is emptied: a few MiB at most. */
 #define CACHE_MAX (1U << 16)
 
@@ -198,19 +196,11 @@ static void module_name(const char *name, char *out, size_t outlen)
 static int name_function(struct sym_own *o, const char *raw)
 {
 	const char *at = strchr(raw, '@');
-	char *full, *bare, *brief, shortened[1024];
 
 	o->symbol = at ? strndup(raw, (size_t)(at - raw)) : strdup(raw);
 	if (!o->symbol)
 		return -ENOMEM;
-	/* libiberty: C++ (Itanium ABI), Rust (legacy and v0), D; NULL for a plain C name. */
-	full = cplus_demangle(o->symbol, DMGL_PARAMS | DMGL_ANSI);
-	bare = cplus_demangle(o->symbol, DMGL_ANSI | DMGL_RET_DROP);
-	o->function = full ? full : strdup(o->symbol);
-	brief = bare ? bare : full ? full : o->symbol;
-	o->name = strdup(names_shorten(brief, shortened, sizeof(shortened)));
-	free(bare);
-	return o->function && o->name ? 0 : -ENOMEM;
+	return names_of_symbol(o->symbol, &o->function, &o->name);
 }
 
 struct src_loc {
