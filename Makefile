@@ -108,6 +108,7 @@ $(BUILD)/tests/site_jemalloc_nofp: tests/targets/site_jemalloc_nofp.c tests/targ
 
 # The no-frame-pointer variant includes the source of the target it varies.
 $(BUILD)/tests/alloc_leak_nofp: tests/targets/alloc_leak.c
+$(BUILD)/tests/alloc_bench_nofp: tests/targets/alloc_bench.c
 
 $(BUILD)/tests/%: tests/targets/%.cc tests/targets/target.h
 	@mkdir -p $(@D)

@@ -42,13 +42,8 @@ void stack_frames_unref(struct stack_frames *d)
 
 	if (!d || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	for (i = 0; d->f && i < d->n; i++) {
-		free(d->f[i].text);
-		free(d->f[i].name);
-		free(d->f[i].function);
-		free(d->f[i].symbol);
-		free(d->f[i].file);
-	}
+	for (i = 0; d->f && i < d->n; i++)
+		stack_frame_clear(&d->f[i]);
 	for (i = 0; d->modules && i < d->nmodules; i++) {
 		free(d->modules[i].path);
 		free(d->modules[i].build_id);
@@ -57,6 +52,16 @@ void stack_frames_unref(struct stack_frames *d)
 	free(d->text);
 	free(d->modules);
 	free(d);
+}
+
+void stack_frame_clear(struct stack_frame *f)
+{
+	free(f->text);
+	free(f->name);
+	free(f->function);
+	free(f->symbol);
+	free(f->file);
+	f->text = f->name = f->function = f->symbol = f->file = NULL;
 }
 
 int stack_frames_seal(struct stack_frames *d)

@@ -82,6 +82,9 @@ struct stack_frames *stack_frames_from_text(char *const *text, uint32_t n, bool 
  */
 int stack_frames_seal(struct stack_frames *d);
 
+/* Frees the strings a frame owns (not the frame), leaving them NULL. */
+void stack_frame_clear(struct stack_frame *f);
+
 /* The path of the module of frame i, or NULL. */
 const char *stack_frame_module(const struct stack_frames *d, uint32_t i);
 

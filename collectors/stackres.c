@@ -101,13 +101,8 @@ static void building_clear(struct building *b)
 {
 	uint32_t i;
 
-	for (i = 0; i < b->n; i++) {
-		free(b->f[i].text);
-		free(b->f[i].name);
-		free(b->f[i].function);
-		free(b->f[i].symbol);
-		free(b->f[i].file);
-	}
+	for (i = 0; i < b->n; i++)
+		stack_frame_clear(&b->f[i]);
 	b->n = 0;
 }
 

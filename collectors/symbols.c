@@ -248,14 +248,20 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, struct src_loc *loc)
 		loc->line = (int)line;
 }
 
-/* An inlined function's raw name from its DWARF entry: the linkage name, else the plain name. */
+/*
+ * An inlined function's raw name from its DWARF entry: a mangled linkage name
+ * (C++, Rust), else the plain name: a C function's linkage name is an alias
+ * ("__GI___mmap64" for __mmap64) that says less than its name.
+ */
 static const char *die_name(Dwarf_Die *die)
 {
 	Dwarf_Attribute a;
 	const char *link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
 	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
 
-	return link ? link : name ? name : "??";
+	if (link && (strncmp(link, "_Z", 2) == 0 || strncmp(link, "_R", 2) == 0))
+		return link;
+	return name ? name : link ? link : "??";
 }
 
 /* The functions inlined at `at`, innermost first, each at its line; `loc` ends at the holder's. */

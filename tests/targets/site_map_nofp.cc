@@ -41,26 +41,16 @@ __attribute__((noinline)) static uint64_t churn_containers(long id)
 	return v;
 }
 
+static void serve(long i)
+{
+	sink += churn_containers(i);
+	remember_session(i);
+}
+
 int main(int argc, char **argv)
 {
-	double rate, seconds, t0;
-	long i, n;
-	uint64_t acc = 0;
-
-	if (argc < 3)
+	if (target_serve(argc, argv, serve) < 0)
 		return 2;
-	rate = strtod(argv[1], NULL);
-	seconds = strtod(argv[2], NULL);
-	n = (long)(rate * seconds);
-	target_ready();
-	target_wait();
-	t0 = target_now();
-	for (i = 0; i < n; i++) {
-		target_sleep_until(t0 + (double)i / rate);
-		acc += churn_containers(i);
-		remember_session(i);
-	}
-	sink = acc;
 	target_done("sessions=%zu", sessions.size());
 	target_wait();
 	return 0;

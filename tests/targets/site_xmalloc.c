@@ -49,29 +49,21 @@ __attribute__((noinline)) static uint64_t handle_request(long id)
 	return v;
 }
 
+static void serve(long i)
+{
+	sink ^= handle_request(i);
+	store_record(i);
+}
+
 int main(int argc, char **argv)
 {
-	double rate, seconds, t0;
-	long i, n;
-	uint64_t acc = 0;
-
-	if (argc < 3)
-		return 2;
-	rate = strtod(argv[1], NULL);
-	seconds = strtod(argv[2], NULL);
-	n = (long)(rate * seconds);
-	records = malloc(((size_t)n + 1) * sizeof(*records));
+	/* Room for every record: RATE * SECONDS of them. */
+	records = malloc(((size_t)(argc < 3 ? 0 : strtod(argv[1], NULL) * strtod(argv[2], NULL)) + 1) *
+			 sizeof(*records));
 	if (!records)
 		return 1;
-	target_ready();
-	target_wait();
-	t0 = target_now();
-	for (i = 0; i < n; i++) {
-		target_sleep_until(t0 + (double)i / rate);
-		acc ^= handle_request(i);
-		store_record(i);
-	}
-	sink = acc;
+	if (target_serve(argc, argv, serve) < 0)
+		return 2;
 	target_done("leaked=%zu", nrecords * RECORD_BYTES);
 	target_wait();
 	return 0;
