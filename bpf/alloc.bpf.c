@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "alloc.h"
+#include "alloc_walk.bpf.h"
 #include "capture.bpf.h"
 
 /*
@@ -27,10 +28,8 @@ const volatile __u64 sample_bytes = 0;
 const volatile __u32 track_arenas = 0;
 /* Copy registers and stack for DWARF unwinding instead of walking frame pointers. */
 const volatile __u32 capture_stacks = 0;
-/* Walk code without frame pointers by rules (see alloc.h) instead of by frame pointers. */
+/* Walk code without frame pointers by rules (alloc_walk.bpf.h) instead of by frame pointers. */
 const volatile __u32 rule_walks = 0;
-/* Stacks copied per second at most to learn the rules of new return addresses. */
-const volatile __u32 capture_rate = 100;
 /* The allocator is glibc: a block's usable size can be read from its chunk header. */
 const volatile __u32 read_chunks = 0;
 
@@ -44,11 +43,6 @@ __u64 phase = 0;
 __u32 recording = 0;
 __u64 counters[ALLOC_NCOUNTERS] = {};
 __u32 capture_seq = 0;
-/* Ranges of alloc_range in `fp_ranges` in use; user space rewrites them when modules change. */
-__u32 nfp_ranges = 0;
-/* The second and the count of learning copies in it (the capture_rate budget). */
-__u64 learn_second = 0;
-__u64 learn_count = 0;
 /* Frees that matched no record, whenever made; by size class while recording. */
 __u64 unmatched_frees = 0;
 __u64 unmatched_free_bytes = 0;
@@ -114,51 +108,6 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, ALLOC_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
-
-/* Walks by rules, by id: 400 bytes each, as many as the frame-pointer stack map holds. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 15);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct alloc_walk);
-} walks SEC(".maps");
-
-/*
- * Unwinding rules by return address, learned by user space: 65,536 return
- * addresses, 32 bytes each when used. Not an LRU map: its per-CPU free lists
- * evicted rules long before it was full, and each eviction cost a copy.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 16);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct alloc_unwind_rule);
-} rules SEC(".maps");
-
-/* When a copy was last asked for a return address without a rule (ns). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, __u64);
-} learn_asked SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ALLOC_MAX_FP_RANGES);
-	__type(key, __u32);
-	__type(value, struct alloc_range);
-} fp_ranges SEC(".maps");
-
-/* The walk being built (too large for the BPF stack). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct alloc_walk);
-} walk_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -432,126 +381,22 @@ static __always_inline __u64 capture(struct pt_regs *ctx)
 	return id;
 }
 
-/* Whether the allocator returned into code that keeps frame pointers. */
-static __always_inline bool in_fp_code(__u64 ip)
-{
-	__u32 i, n = nfp_ranges;
-
-	for (i = 0; i < ALLOC_MAX_FP_RANGES && i < n; i++) {
-		__u32 k = i;
-		struct alloc_range *r = bpf_map_lookup_elem(&fp_ranges, &k);
-
-		if (r && ip >= r->start && ip < r->end)
-			return true;
-	}
-	return false;
-}
-
-struct walk_ctx {
-	struct alloc_walk *w;
-	__u64 pc, sp, bp;
-	__u64 missing;		/* the return address that had no rule; 0 none */
-};
-
-/* One frame of a walk by rules: records pc, steps to the caller. Returns 1 to stop. */
-static long walk_step(__u64 i, struct walk_ctx *c)
-{
-	struct alloc_walk *w = c->w;
-	struct alloc_unwind_rule *r;
-	__u64 cfa, ra = 0, bp = c->bp;
-	__u32 n = w->n;
-
-	if (n >= ALLOC_STACK_DEPTH) {
-		w->end = ALLOC_WALK_CUT;
-		return 1;
-	}
-	w->pcs[n] = c->pc;
-	w->n = n + 1;
-	r = bpf_map_lookup_elem(&rules, &c->pc);
-	if (!r) {
-		c->missing = c->pc;
-		w->end = ALLOC_WALK_CUT;
-		return 1;
-	}
-	if (r->kind == ALLOC_RULE_END) {
-		w->end = ALLOC_WALK_WHOLE;
-		return 1;
-	}
-	cfa = (r->kind == ALLOC_RULE_BP ? c->bp : c->sp) + (__s64)r->cfa_off;
-	if (bpf_probe_read_user(&ra, sizeof(ra), (const void *)(cfa - 8)) ||
-	    (r->bp_off && bpf_probe_read_user(&bp, sizeof(bp), (const void *)(cfa + (__s64)r->bp_off)))) {
-		w->end = ALLOC_WALK_CUT;
-		return 1;
-	}
-	if (!ra) {
-		w->end = ALLOC_WALK_WHOLE;
-		return 1;
-	}
-	c->pc = ra;
-	c->sp = cfa;
-	c->bp = bp;
-	return 0;
-}
-
-/* Whether to copy the stack to learn the rule of `pc`: once a second per address, within the budget. */
-static __always_inline bool learn(__u64 pc)
-{
-	__u64 now = bpf_ktime_get_ns(), second = now / 1000000000ull, *asked;
-
-	asked = bpf_map_lookup_elem(&learn_asked, &pc);
-	if (asked && now - *asked < 1000000000ull)
-		return false;
-	if (*(volatile __u64 *)&learn_second != second) {
-		learn_second = second;
-		learn_count = 0;
-	}
-	if (__sync_fetch_and_add(&learn_count, 1) >= capture_rate)
-		return false;
-	bpf_map_update_elem(&learn_asked, &pc, &now, BPF_ANY);
-	return true;
-}
-
-/* A walk's id: its pcs hashed (FNV-1a), with ALLOC_WALK_BIT. */
-static __always_inline __u64 walk_id(const struct alloc_walk *w)
-{
-	__u64 h = 0xcbf29ce484222325ull;
-	__u32 i;
-
-	for (i = 0; i < ALLOC_STACK_DEPTH && i < w->n; i++) {
-		h ^= w->pcs[i];
-		h *= 0x100000001b3ull;
-	}
-	h ^= w->end;
-	h = ALLOC_WALK_BIT | (h >> 1);
-	return h == ALLOC_NO_STACK ? h ^ 1 : h;
-}
-
 /* Walks by rules from the allocator's return; a copy instead when a rule is missing and may be learned. */
 static __always_inline __u64 walk_by_rules(struct pt_regs *ctx)
 {
-	__u32 zero = 0;
-	struct alloc_walk *w = bpf_map_lookup_elem(&walk_scratch, &zero);
-	struct walk_ctx c = { .w = w, .pc = ctx->ip, .sp = ctx->sp, .bp = ctx->bp };
-	__u64 id;
+	__u64 missing = 0, id = walk_rules(ctx, &missing);
 
-	if (!w)
-		return ALLOC_NO_STACK;
-	w->n = 0;
-	w->end = 0;
-	bpf_loop(ALLOC_STACK_DEPTH + 1, walk_step, &c, 0);
 	count(ALLOC_CNT_WALKS);
-	if (c.missing) {
+	if (missing) {
 		count(ALLOC_CNT_WALKS_CUT);
-		if (learn(c.missing)) {
+		if (learn(missing)) {
+			__u64 copy = capture(ctx);
+
 			count(ALLOC_CNT_LEARN);
-			id = capture(ctx);
-			if (id != ALLOC_NO_STACK)
-				return id;
+			if (copy != ALLOC_NO_STACK)
+				return copy;
 		}
 	}
-	id = walk_id(w);
-	if (bpf_map_update_elem(&walks, &id, w, BPF_NOEXIST) && !bpf_map_lookup_elem(&walks, &id))
-		return ALLOC_NO_STACK;
 	return id;
 }
 

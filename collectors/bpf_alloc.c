@@ -3,16 +3,15 @@
 #include "collectors/bpf_alloc.h"
 #include "lib/vec.h"
 #include "collectors/alloc_lib.h"
+#include "collectors/alloc_rules.h"
 #include "collectors/alloc_stacks.h"
 #include "collectors/bpf_common.h"
 #include "lib/log.h"
 #include "collectors/uprobe_multi.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
-#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,15 +53,7 @@ struct bpf_alloc {
 
 	struct stackres *res;		/* borrowed */
 	struct alloc_stacks *stacks;
-	unsigned fp_reads;		/* the module list read the frame-pointer ranges are of */
-	struct modmap_range fp[ALLOC_MAX_FP_RANGES];	/* as last written to the kernel */
-	size_t nfp;
-	struct modmap_range *exec_seen;	/* the executable ranges when rules were last checked */
-	size_t nexec_seen;
-
-	pthread_t learner;		/* unwinds copies as they arrive (learn_main) */
-	bool learner_started;
-	int learn_epoll;		/* the capture ring's epoll fd (libbpf's) */
+	struct alloc_rules *rules;	/* walks by rules (alloc_rules.h); NULL when not used */
 };
 
 
@@ -284,35 +275,6 @@ static void *cycle_main(void *arg)
 }
 
 /*
- * Copies taken to learn rules are unwound as soon as they arrive, not at the
- * next tick: until then every stack through the new return address is cut
- * in the kernel (marked truncated, a few hundred in a busy second). The ring
- * is waited on without the lock; only draining it takes the resolver's.
- */
-#define LEARN_WAIT_MS 50
-
-static void *learn_main(void *arg)
-{
-	struct bpf_alloc *a = arg;
-	struct epoll_event ev;
-	bool stop = false;
-
-	while (!stop) {
-		int n = epoll_wait(a->learn_epoll, &ev, 1, LEARN_WAIT_MS);
-
-		if (n > 0) {
-			stackres_lock(a->res);
-			alloc_stacks_drain(a->stacks);
-			stackres_unlock(a->res);
-		}
-		pthread_mutex_lock(&a->lock);
-		stop = a->stop;
-		pthread_mutex_unlock(&a->lock);
-	}
-	return NULL;
-}
-
-/*
  * Test hook (MEMSLEUTH_TEST_ALLOC_LIVE_CAP): a smaller live map, so that a
  * test fills it in a moment. It can only shrink the map, never grow it.
  */
@@ -323,79 +285,6 @@ static void live_cap_shrink(struct alloc_bpf *skel)
 
 	if (cap > 0 && cap < (long)bpf_map__max_entries(skel->maps.live))
 		bpf_map__set_max_entries(skel->maps.live, (__u32)cap);
-}
-
-/*
- * MEMSLEUTH_ALLOC_FP_ONLY=1: frame-pointer walks everywhere, as before rules
- * existed; `make bench` measures what the rules cost beside them.
- */
-static bool rule_walks_off(void)
-{
-	const char *env = getenv("MEMSLEUTH_ALLOC_FP_ONLY");
-
-	return env && *env && strcmp(env, "0") != 0;
-}
-
-/*
- * Whether an executable range seen when rules were last checked is gone (a
- * library unloaded): its rules may now be wrong for whatever is mapped there.
- */
-static bool exec_range_gone(const struct bpf_alloc *a, const struct modmap_range *now, size_t n)
-{
-	size_t i, k;
-
-	for (i = 0; i < a->nexec_seen; i++) {
-		for (k = 0; k < n; k++)
-			if (now[k].start == a->exec_seen[i].start && now[k].end == a->exec_seen[i].end)
-				break;
-		if (k == n)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Tells the kernel side where frame-pointer walks are right (modfp.h), when
- * the module list was read again since, and drops the rules learned when a
- * code mapping went away. Returns 0 or -ENOMEM.
- */
-static int update_fp_ranges(struct bpf_alloc *a)
-{
-	struct modmap_range fp[ALLOC_MAX_FP_RANGES], *exec;
-	unsigned reads;
-	ssize_t nexec;
-	size_t n;
-	__u32 i;
-
-	if (!a->skel->rodata->rule_walks)
-		return 0;
-	n = stackres_fp_ranges(a->res, fp, ALLOC_MAX_FP_RANGES, &reads);
-	if (reads == a->fp_reads && a->fp_reads)
-		return 0;
-	a->fp_reads = reads;
-	nexec = stackres_exec_ranges(a->res, &exec);
-	if (nexec < 0)
-		return (int)nexec;
-	if (exec_range_gone(a, exec, (size_t)nexec)) {
-		log_debug("malloc probes: a code mapping went away: unwinding rules learned anew");
-		alloc_stacks_forget_rules(a->stacks);
-	}
-	free(a->exec_seen);
-	a->exec_seen = exec;
-	a->nexec_seen = (size_t)nexec;
-	if (n == a->nfp && memcmp(fp, a->fp, n * sizeof(*fp)) == 0)
-		return 0;
-	/* Shrink the count first, so that no walk reads a range being rewritten. */
-	a->skel->bss->nfp_ranges = 0;
-	for (i = 0; i < n; i++) {
-		struct alloc_range r = { .start = fp[i].start, .end = fp[i].end };
-
-		bpf_map_update_elem(bpf_map__fd(a->skel->maps.fp_ranges), &i, &r, BPF_ANY);
-	}
-	__atomic_store_n(&a->skel->bss->nfp_ranges, (__u32)n, __ATOMIC_RELEASE);
-	memcpy(a->fp, fp, n * sizeof(*fp));
-	a->nfp = n;
-	return 0;
 }
 
 int bpf_alloc_check_privileges(char *err, size_t errlen)
@@ -449,7 +338,7 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 	/* Sampled records are rare enough to copy their stacks for DWARF unwinding. */
 	a->skel->rodata->capture_stacks = o->sample_bytes > 0;
 	/* Others walk by frame pointers where the code keeps them, by learned rules elsewhere. */
-	a->skel->rodata->rule_walks = o->sample_bytes == 0 && !rule_walks_off();
+	a->skel->rodata->rule_walks = o->sample_bytes == 0 && !alloc_rules_off();
 	a->skel->rodata->track_arenas = a->exact && a->lib.allocator == ALLOC_GLIBC;
 	live_cap_shrink(a->skel);
 	/*
@@ -479,21 +368,18 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 	maps.ring = o->sample_bytes || a->skel->rodata->rule_walks
 			    ? bpf_map__fd(a->skel->maps.captures) : -1;
 	ret = alloc_stacks_new(res, &maps, &a->stacks);
-	if (!ret)
-		ret = update_fp_ranges(a);
 	if (ret) {
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
 		goto fail;
 	}
 	if (a->skel->rodata->rule_walks) {
-		a->learn_epoll = alloc_stacks_epoll_fd(a->stacks);
-		ret = a->learn_epoll < 0 ? a->learn_epoll
-					 : -pthread_create(&a->learner, NULL, learn_main, a);
+		ret = alloc_rules_start(res, a->stacks, bpf_map__fd(a->skel->maps.fp_ranges),
+					&a->skel->bss->nfp_ranges, &a->rules);
 		if (ret) {
-			snprintf(err, errlen, "cannot start the stack learner: %s", strerror(-ret));
+			snprintf(err, errlen, "cannot start walking stacks by rules: %s",
+				 strerror(-ret));
 			goto fail;
 		}
-		a->learner_started = true;
 	}
 	a->start_mono = clock_mono();
 	a->since_unix = (double)time(NULL);
@@ -673,7 +559,7 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 		log_error("cannot attach the malloc probes: %s", strerror(-ret));
 		return ret;
 	}
-	ret = update_fp_ranges(a);
+	ret = a->rules ? alloc_rules_update(a->rules) : 0;
 	/* Before the first attach completes nothing was seen: nothing to scale. */
 	if (!ret)
 		ret = read_stacks(a, share > 0 ? share : 1);
@@ -716,28 +602,25 @@ void bpf_alloc_close(struct bpf_alloc *a)
 	pthread_mutex_unlock(&a->lock);
 	if (a->thread_started)
 		pthread_join(a->thread, NULL);
-	if (a->learner_started)
-		pthread_join(a->learner, NULL);
+	if (a->rules) {
+		const __u64 *c = a->skel->bss->counters;
+
+		log_debug("malloc probes: %llu stacks walked by rules, %llu of them cut at an "
+			  "address without one, %llu copied to learn",
+			  (unsigned long long)c[ALLOC_CNT_WALKS],
+			  (unsigned long long)c[ALLOC_CNT_WALKS_CUT],
+			  (unsigned long long)c[ALLOC_CNT_LEARN]);
+	}
+	/* Its learner drains the stacks' ring: it stops before they go. */
+	alloc_rules_stop(a->rules);
 	pthread_mutex_lock(&a->lock);
 	while (a->nclosing)
 		pthread_cond_wait(&a->cond, &a->lock);
 	pthread_mutex_unlock(&a->lock);
 	detach_all(a->cycled, &a->ncycled);
 	detach_all(a->always, &a->nalways);
-	if (a->stacks && a->skel) {
-		uint64_t taught, refused;
-		const __u64 *c = a->skel->bss->counters;
-
-		alloc_stacks_rule_stats(a->stacks, &taught, &refused);
-		log_debug("malloc probes: %llu stacks walked by rules, %llu of them cut at an address "
-			  "without one, %llu copied to learn; %" PRIu64 " rules taught, %" PRIu64
-			  " return addresses without a rule the kernel can follow",
-			  (unsigned long long)c[ALLOC_CNT_WALKS], (unsigned long long)c[ALLOC_CNT_WALKS_CUT],
-			  (unsigned long long)c[ALLOC_CNT_LEARN], taught, refused);
-	}
 	alloc_bpf__destroy(a->skel);
 	alloc_stacks_free(a->stacks);
-	free(a->exec_seen);
 	alloc_lib_clear(&a->lib);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
