@@ -49,8 +49,8 @@ def test_leak_summary_names_the_programs_function(target, watch, name, leaker, c
     operator new or the std::map and std::string internals, not the wrapper; the churn
     beside it is never blamed; the full stack stays in the finding."""
     require_root("uprobes")
-    t = target(name, 1000, 10)
-    windows, _ = watch_windows(watch, t, "-i", "2", *MODES[mode])
+    t = target(name, 500, 10)
+    windows, _ = watch_windows(watch, t, "-i", "2", *MODES[mode], go_timeout=180)
     leaks = leak_findings(windows)
     named = [f for f in leaks if f"from {leaker}+" in f["summary"]]
     assert named, [f["summary"] for f in leaks]
