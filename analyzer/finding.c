@@ -96,6 +96,17 @@ int finding_set_frames(struct finding *f, char *const *frames, uint32_t n)
 	return 0;
 }
 
+int finding_set_stack(struct finding *f, const struct stack_stat *st)
+{
+	int ret = finding_set_frames(f, st->frames, st->nframes);
+
+	if (!ret && st->def) {
+		f->site = st->def->site < st->nframes ? st->def->site : 0;
+		f->truncated = st->def->truncated;
+	}
+	return ret;
+}
+
 int finding_copy(struct finding *dst, const struct finding *src)
 {
 	size_t i;
@@ -118,6 +129,8 @@ int finding_copy(struct finding *dst, const struct finding *src)
 	}
 	if (!ret && src->nframes)
 		ret = finding_set_frames(dst, src->frames, src->nframes);
+	dst->site = src->site;
+	dst->truncated = src->truncated;
 	if (ret)
 		finding_clear(dst);
 	return ret;

@@ -134,6 +134,8 @@ struct finding {
 	size_t nev, ev_cap;
 	char **frames;		/* the stack that explains it, when there is one */
 	uint32_t nframes;
+	uint32_t site;		/* the frame that names the program's code (stack_site.h) */
+	bool truncated;		/* the stack was cut before its root */
 };
 
 /* Appends evidence; returns 0 or -ENOMEM. */
@@ -145,6 +147,8 @@ int finding_set_summary(struct finding *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Copies `n` frames into the finding; returns 0 or -ENOMEM. */
 int finding_set_frames(struct finding *f, char *const *frames, uint32_t n);
+/* Copies a stack's frames, its site and whether it was cut; returns 0 or -ENOMEM. */
+int finding_set_stack(struct finding *f, const struct stack_stat *st);
 /* Deep-copies `src` into `dst` (which owns nothing yet). Returns 0 or -ENOMEM (dst then empty). */
 int finding_copy(struct finding *dst, const struct finding *src);
 /* Frees what the finding owns (not the struct itself). */

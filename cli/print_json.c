@@ -6,6 +6,7 @@
 #include "analyzer/regions.h"
 #include "analyzer/timeline.h"
 #include "lib/json_text.h"
+#include "recording/stack_json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -149,6 +150,13 @@ static json_t *mem_limit_json(const struct sample *s)
 			 s->mem_limit_cgroup ? "cgroup" : "ram");
 }
 
+/* The --json output's spelling of a stack's identity (README "JSON output"). */
+static const struct stack_json_keys json_stack_keys = {
+	.frames = "frames", .site = "site", .site_index = "site_index", .truncated = "truncated",
+	.modules = "modules", .frame_info = "frame_info", .path = "path", .build_id = "build_id",
+	.start = "start", .end = "end", .addr = "addr", .module = "module", .function = "function",
+	.symbol = "symbol", .file = "file", .line = "line", .inlined = "inlined",
+};
 static json_t *stacks_json(const struct window *w)
 {
 	json_t *a = json_array();
@@ -162,17 +170,21 @@ static json_t *stacks_json(const struct window *w)
 				 w->end->alloc.estimated;
 		/* And so do figures that miss allocations a full map could not record. */
 		bool lower = s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost;
+		json_t *o = json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o}", "kind",
+				      stack_kind_name((enum stack_kind)s->kind), "estimated",
+				      estimated, "lower_bound", lower, "bytes",
+				      (json_int_t)(d->cur ? d->cur->bytes : 0), "count",
+				      (json_int_t)(d->cur ? d->cur->count : 0), "bytes_delta",
+				      (json_int_t)d->bytes_delta, "count_delta",
+				      (json_int_t)d->count_delta, "frames",
+				      frames_json(s->frames, s->nframes));
 
-		json_array_append_new(
-			a, json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o}", "kind",
-				     stack_kind_name((enum stack_kind)s->kind), "estimated", estimated,
-				     "lower_bound", lower,
-				     "bytes",
-				     (json_int_t)(d->cur ? d->cur->bytes : 0), "count",
-				     (json_int_t)(d->cur ? d->cur->count : 0), "bytes_delta",
-				     (json_int_t)d->bytes_delta, "count_delta",
-				     (json_int_t)d->count_delta, "frames",
-				     frames_json(s->frames, s->nframes)));
+		/* The site, whether the stack was cut, and each frame's address, module and names. */
+		if (o && s->def && stack_json_add(o, s->def, &json_stack_keys)) {
+			json_decref(o);
+			o = NULL;
+		}
+		json_array_append_new(a, o);
 	}
 	return a;
 }
@@ -194,12 +206,15 @@ static json_t *findings_json(const struct window *w)
 					    : e->type == EV_REAL ? json_real(e->d)
 								 : json_text(e->s));
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b}", "kind",
 						   finding_kind_name((enum finding_kind)f->kind),
 						   "severity",
 						   severity_name((enum severity)f->severity),
 						   "summary", json_text(f->summary), "evidence", ev,
-						   "frames", frames_json(f->frames, f->nframes)));
+						   "frames", frames_json(f->frames, f->nframes),
+						   "site", f->nframes ? json_text(f->frames[f->site])
+								      : json_null(),
+						   "truncated", f->truncated));
 	}
 	return a;
 }

@@ -2,6 +2,7 @@
 /* Recordings, the writer: samples as JSON Lines in the format of recording/format.h. */
 #include "recording/recording.h"
 #include "recording/format.h"
+#include "recording/stack_json.h"
 #include "lib/idmap.h"
 #include "lib/clock.h"
 #include "lib/json_text.h"
@@ -264,6 +265,9 @@ static int write_stack_defs(struct recorder *r, const struct sample *s)
 				l.oom = true;
 		l.j = json_pack("{s:s, s:I, s:o}", REC_TYPE, REC_TYPE_STACK, REC_STACK_ID,
 				(json_int_t)st->id, REC_STACK_FRAMES, frames);
+		/* Where each frame came from, for report --pprof and the site rules of report --skip. */
+		if (l.j && st->def && stack_json_add(l.j, st->def, &rec_stack_keys))
+			l.oom = true;
 		ret = write_line(r, &l);
 		if (ret)
 			return ret;
