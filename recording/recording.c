@@ -149,9 +149,12 @@ static void sample_extras(json_t *j, const struct sample *s)
 {
 	if (s->has_arenas)
 		json_object_set_new(j, "arena_read",
-				    json_pack("{s:b, s:b, s:I, s:b, s:i, s:I}", "frozen",
-					      s->arenas_frozen, "complete", s->arenas_complete,
-					      "freeze_us", (json_int_t)s->freeze_us, "debuginfo",
+				    json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:b, s:i, s:I}",
+					      "frozen", s->arenas_frozen, "complete",
+					      s->arenas_complete, "freeze_us", (json_int_t)s->freeze_us,
+					      "cpu_us", (json_int_t)s->arenas_cpu_us, "rereads",
+					      (json_int_t)s->arenas_rereads, "unread",
+					      (json_int_t)s->arenas_unread, "debuginfo",
 					      s->arenas_debuginfo, "glibc_minor", (int)s->glibc_minor,
 					      "malloc_mmapped", (json_int_t)s->malloc_mmapped));
 	if (s->mem_limit)

@@ -352,6 +352,11 @@ static void read_extras(json_t *j, struct sample *s)
 		s->arenas_debuginfo = json_is_true(json_object_get(ar, "debuginfo"));
 		if (get_u64(ar, "freeze_us", &v))
 			s->freeze_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		if (get_u64(ar, "cpu_us", &v))
+			s->arenas_cpu_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		if (get_u64(ar, "rereads", &v))
+			s->arenas_rereads = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		get_u64(ar, "unread", &s->arenas_unread);
 		if (get_u64(ar, "glibc_minor", &v) && v < 1000)
 			s->glibc_minor = (uint16_t)v;
 		if (get_u64(ar, "malloc_mmapped", &v) && v <= INT64_MAX)
