@@ -25,9 +25,9 @@
  * machine to the tool that reads it.
  *
  * `race` (one thread only): on "mutate" the thread frees everything and
- * takes back its arena's memory as one block that it fills with 0xa5, which
- * overwrites every chunk header a reader may have planned to visit; it then
- * answers "mutated".
+ * takes its arena's memory back in 64 KiB blocks that it fills with 0xa5,
+ * which overwrites the chunk headers a reader may have planned to visit; it
+ * then answers "mutated".
  *
  * "info" writes malloc_info() to INFO_PATH (opened at start with a static
  * buffer, so writing it allocates nothing) and answers "info fordblks=N
@@ -38,6 +38,7 @@
 #define MAX_THREADS 64
 #define RING 256
 #define BURST 64		/* ring operations between pauses in busy mode */
+#define MUTATE_BLOCK (64u << 10)
 
 enum mode { IDLE, BUSY, RACE };
 
@@ -93,18 +94,18 @@ static void churn(uint64_t *seed)
 
 static void mutate(void **small, size_t pairs)
 {
-	size_t i, whole = 0;
-	void *p;
+	size_t i, filled;
 
-	for (i = 0; i < pairs; i++) {
-		whole += malloc_usable_size(small[i]);
+	for (i = 0; i < pairs; i++)
 		free(small[i]);
+	/* Blocks under the mmap threshold: they take the arena's memory back from its start. */
+	for (filled = 0; filled < per_thread; filled += MUTATE_BLOCK) {
+		void *p = malloc(MUTATE_BLOCK);
+
+		if (!p)
+			abort();
+		memset(p, 0xa5, MUTATE_BLOCK);
 	}
-	/* Everything merged back into top: one block takes most of it back. */
-	p = malloc(whole / 2);
-	if (!p)
-		abort();
-	memset(p, 0xa5, whole / 2);
 }
 
 static void *worker(void *arg)
