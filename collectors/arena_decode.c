@@ -386,7 +386,9 @@ static int tcache_read(const struct arena_layout *l, const struct mem_reader *m,
 		counts[i] = l->tcache_count_width == 2
 				    ? (uint16_t)(raw[2 * i] | (uint16_t)raw[2 * i + 1] << 8)
 				    : raw[i];
-		if ((counts[i] == 0) != (entries[i] == 0) || entries[i] % CHUNK_ALIGN)
+		/* An entry is a chunk's user memory, 16 bytes into it: no chunk is at 0. */
+		if ((counts[i] == 0) != (entries[i] == 0) || entries[i] % CHUNK_ALIGN ||
+		    entries[i] == 16)
 			return -EINVAL;
 	}
 	return 0;

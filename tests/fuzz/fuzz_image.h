@@ -154,7 +154,7 @@ static int image_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
-/* A mem_readv_fn over the image: stops at the first piece it cannot read. */
+/* A mem_readv_fn over the image: stops at the first piece it cannot read, or at the deadline. */
 static long image_readv(void *ctx, const struct mem_piece *p, size_t n)
 {
 	size_t i;
@@ -163,7 +163,8 @@ static long image_readv(void *ctx, const struct mem_piece *p, size_t n)
 		int ret = p[i].addr + p[i].len < p[i].addr ? -EFAULT
 			  : image_read(ctx, p[i].addr, p[i].buf, p[i].len);
 
-		if (ret == INJECTED && i == 0)
+		/* As a deadline is: it ends the whole read. */
+		if (ret == INJECTED)
 			return ret;
 		if (ret)
 			break;
