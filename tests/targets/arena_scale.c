@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include "malloc_report.h"
 #include "target.h"
 
 /*
@@ -50,7 +51,6 @@ static pthread_mutex_t hold = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t mutate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t mutate_cond = PTHREAD_COND_INITIALIZER;
 static int mutate_asked, mutate_done;
-static char info_buf[1 << 20];
 
 static uint64_t next_rand(uint64_t *s)
 {
@@ -154,30 +154,26 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void ask_mutation(void)
+/* Answers "mutate" once the worker has rewritten its arena; 0 for any other line. */
+static int mutation(const char *line)
 {
+	if (strncmp(line, "mutate", 6) != 0)
+		return 0;
 	pthread_mutex_lock(&mutate_lock);
 	mutate_asked = 1;
 	pthread_cond_broadcast(&mutate_cond);
 	while (!mutate_done)
 		pthread_cond_wait(&mutate_cond, &mutate_lock);
 	pthread_mutex_unlock(&mutate_lock);
-}
-
-/* mallinfo2 sums every arena with flag bits masked, where malloc_info's "rest" keeps them. */
-static void report_mallinfo(void)
-{
-	struct mallinfo2 mi = mallinfo2();
-
-	printf("info fordblks=%zu fsmblks=%zu arena=%zu\n", mi.fordblks, mi.fsmblks, mi.arena);
+	fputs("mutated\n", stdout);
 	fflush(stdout);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	pthread_t tids[MAX_THREADS];
 	FILE *info;
-	char line[64];
 	intptr_t i;
 
 	if (argc < 4)
@@ -189,8 +185,8 @@ int main(int argc, char **argv)
 							  : IDLE;
 	if (nthreads < 1 || nthreads > MAX_THREADS || (mode == RACE && nthreads != 1))
 		return 2;
-	info = fopen(argv[3], "w");
-	if (!info || setvbuf(info, info_buf, _IOFBF, sizeof(info_buf)))
+	info = malloc_report_open(argv[3]);
+	if (!info)
 		return 1;
 	pthread_barrier_init(&done_barrier, NULL, (unsigned int)nthreads + 1);
 	pthread_mutex_lock(&hold);
@@ -201,22 +197,8 @@ int main(int argc, char **argv)
 			return 1;
 	pthread_barrier_wait(&done_barrier);
 	target_done("threads=%d bytes_per_thread=%zu", nthreads, per_thread);
-	while (fgets(line, sizeof(line), stdin)) {
-		if (mode == RACE && strncmp(line, "mutate", 6) == 0) {
-			ask_mutation();
-			fputs("mutated\n", stdout);
-			fflush(stdout);
-			continue;
-		}
-		if (strncmp(line, "info", 4) != 0)
-			break;
-		rewind(info);
-		if (ftruncate(fileno(info), 0))
-			return 1;
-		malloc_info(0, info);
-		fflush(info);
-		report_mallinfo();
-	}
+	if (malloc_report_serve(info, mode == RACE ? mutation : NULL))
+		return 1;
 	/* The threads block on `hold` (or churn) forever; exiting the process ends them. */
 	_exit(0);
 }

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "malloc_report.h"
 #include "target.h"
 
 /*
@@ -32,7 +33,6 @@ static size_t per_thread;
 static int control;
 static pthread_barrier_t done_barrier;
 static pthread_mutex_t hold = PTHREAD_MUTEX_INITIALIZER;
-static char info_buf[1 << 20];
 
 static void *worker(void *arg)
 {
@@ -55,20 +55,10 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* mallinfo2 sums every arena with flag bits masked, where malloc_info's "rest" keeps them. */
-static void report_mallinfo(void)
-{
-	struct mallinfo2 mi = mallinfo2();
-
-	printf("info fordblks=%zu fsmblks=%zu arena=%zu\n", mi.fordblks, mi.fsmblks, mi.arena);
-	fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
 	pthread_t tids[64];
 	FILE *info;
-	char line[64];
 	int i;
 
 	if (argc < 4)
@@ -78,8 +68,8 @@ int main(int argc, char **argv)
 	control = argc > 4 && strcmp(argv[4], "control") == 0;
 	if (nthreads < 1 || nthreads > 64)
 		return 2;
-	info = fopen(argv[3], "w");
-	if (!info || setvbuf(info, info_buf, _IOFBF, sizeof(info_buf)))
+	info = malloc_report_open(argv[3]);
+	if (!info)
 		return 1;
 	pthread_barrier_init(&done_barrier, NULL, (unsigned int)nthreads + 1);
 	pthread_mutex_lock(&hold);
@@ -92,16 +82,8 @@ int main(int argc, char **argv)
 	if (control)
 		malloc_trim(0);
 	target_done("threads=%d bytes_per_thread=%zu", nthreads, per_thread);
-	while (fgets(line, sizeof(line), stdin)) {
-		if (strncmp(line, "info", 4) != 0)
-			break;
-		rewind(info);
-		if (ftruncate(fileno(info), 0))
-			return 1;
-		malloc_info(0, info);
-		fflush(info);
-		report_mallinfo();
-	}
+	if (malloc_report_serve(info, NULL))
+		return 1;
 	/* The threads block on `hold` forever; exiting the process ends them. */
 	_exit(0);
 }
