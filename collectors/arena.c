@@ -386,7 +386,9 @@ static int capture(struct arena_reader *r, const struct vma_list *vmas, uint64_t
 	if (ret == 0)
 		ret = walk_lists(r, budget);
 	freezer_thaw(r->fz);
-	took = clock_mono() - t0;
+	/* The target ran again at the last release, however long memsleuth then waited. */
+	took = freezer_released_at(r->fz) > t0 ? freezer_released_at(r->fz) - t0
+					       : clock_mono() - t0;
 	procmem_set_deadline(r->mem, 0);
 	procmem_forget(r->mem);
 	s->freeze_us += (uint32_t)(took * 1e6);
