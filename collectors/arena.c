@@ -49,7 +49,7 @@ struct arena_reader {
 	bool tcache_ok;			/* every thread's tcache was walked to its end */
 };
 
-struct arena_reader *arena_reader_new(int pid, const struct arena_opts *o)
+struct arena_reader *arena_reader_new(int pid, int dirfd, const struct arena_opts *o)
 {
 	struct arena_reader *r = calloc(1, sizeof(*r));
 	const char *hold = getenv("MEMSLEUTH_TEST_FREEZE_HOLD_MS");
@@ -61,8 +61,8 @@ struct arena_reader *arena_reader_new(int pid, const struct arena_opts *o)
 	r->o = *o;
 	if (r->o.freeze_max_s <= 0)
 		r->o.freeze_max_s = ARENA_FREEZE_MAX_S;
-	r->mem = procmem_new(pid);
-	r->fz = freezer_new(pid);
+	r->mem = procmem_new(pid, dirfd);
+	r->fz = freezer_new(pid, dirfd);
 	if (!r->mem || !r->fz) {
 		arena_reader_free(r);
 		return NULL;

@@ -30,8 +30,12 @@ struct arena_opts {
 
 struct arena_reader;
 
-/* Creates a reader for process `pid`; NULL on ENOMEM. Nothing is read yet. */
-struct arena_reader *arena_reader_new(int pid, const struct arena_opts *o);
+/*
+ * Creates a reader for process `pid`, whose /proc/PID directory is open as
+ * `dirfd` (borrowed: it must stay open while the reader lives); NULL on
+ * ENOMEM. Nothing is read yet.
+ */
+struct arena_reader *arena_reader_new(int pid, int dirfd, const struct arena_opts *o);
 
 /*
  * Reads every arena into `s` (s->arenas, has_arenas, arenas_frozen,

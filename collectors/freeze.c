@@ -34,6 +34,7 @@ struct fthread {
 
 struct freezer {
 	int pid;
+	int dirfd;		/* /proc/PID, borrowed */
 	struct fthread *t;
 	size_t n, cap;
 	sigset_t saved_mask;
@@ -43,12 +44,14 @@ struct freezer {
 };
 
 
-struct freezer *freezer_new(int pid)
+struct freezer *freezer_new(int pid, int dirfd)
 {
 	struct freezer *fz = calloc(1, sizeof(*fz));
 
-	if (fz)
+	if (fz) {
 		fz->pid = pid;
+		fz->dirfd = dirfd;
+	}
 	return fz;
 }
 
@@ -62,15 +65,15 @@ static bool known(const struct freezer *fz, int tid)
 	return false;
 }
 
-static int tracer_of(int tid)
+static int tracer_of(const struct freezer *fz, int tid)
 {
 	char path[64], buf[4096];
 	const char *p;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "task/%d/status", tid);
+	fd = openat(fz->dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -85,15 +88,18 @@ static int tracer_of(int tid)
 /* Seizes and interrupts threads not yet held. Returns how many were new, or -errno. */
 static int seize_new(struct freezer *fz, int *tracer)
 {
-	char path[64];
 	struct dirent *de;
 	DIR *dir;
-	int added = 0, ret = 0;
+	int added = 0, ret = 0, fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", fz->pid);
-	dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? -ESRCH : -errno;
+	fd = openat(fz->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir) {
+		ret = errno == ENOENT ? -ESRCH : -errno;
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
 	while ((de = readdir(dir))) {
 		struct fthread *t;
 		int tid = atoi(de->d_name);
@@ -104,7 +110,7 @@ static int seize_new(struct freezer *fz, int *tracer)
 			if (errno == ESRCH)
 				continue;	/* the thread exited meanwhile */
 			ret = -errno;
-			if (ret == -EPERM && (*tracer = tracer_of(tid)) != 0)
+			if (ret == -EPERM && (*tracer = tracer_of(fz, tid)) != 0)
 				ret = -EBUSY;
 			break;
 		}

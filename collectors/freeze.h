@@ -21,8 +21,11 @@
 /* One freezer per target; it remembers threads that did not stop in time. */
 struct freezer;
 
-/* Creates a freezer for process `pid`; NULL on ENOMEM. */
-struct freezer *freezer_new(int pid);
+/*
+ * Creates a freezer for process `pid`, whose /proc/PID directory is open as
+ * `dirfd` (borrowed: it must stay open while the freezer lives); NULL on ENOMEM.
+ */
+struct freezer *freezer_new(int pid, int dirfd);
 /* Resumes anything still attached and frees; NULL is accepted. */
 void freezer_free(struct freezer *fz);
 

@@ -37,6 +37,7 @@ struct block {
 
 struct procmem {
 	int pid;
+	int dirfd;		/* /proc/PID, borrowed */
 	int pagemap_fd;
 	double deadline;
 	struct block *blocks;
@@ -44,7 +45,7 @@ struct procmem {
 };
 
 
-struct procmem *procmem_new(int pid)
+struct procmem *procmem_new(int pid, int dirfd)
 {
 	struct procmem *pm = calloc(1, sizeof(*pm));
 
@@ -56,6 +57,7 @@ struct procmem *procmem_new(int pid)
 		return NULL;
 	}
 	pm->pid = pid;
+	pm->dirfd = dirfd;
 	pm->pagemap_fd = -1;
 	return pm;
 }
@@ -104,12 +106,9 @@ static int vm_read(int pid, uint64_t addr, void *buf, size_t len)
 
 static int open_pagemap(struct procmem *pm)
 {
-	char path[64];
-
 	if (pm->pagemap_fd >= 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pm->pid);
-	pm->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	pm->pagemap_fd = openat(pm->dirfd, "pagemap", O_RDONLY | O_CLOEXEC);
 	return pm->pagemap_fd < 0 ? -errno : 0;
 }
 

@@ -17,8 +17,11 @@
  */
 struct procmem;
 
-/* Creates a reader for process `pid`; NULL on ENOMEM. */
-struct procmem *procmem_new(int pid);
+/*
+ * Creates a reader for process `pid`, whose /proc/PID directory is open as
+ * `dirfd` (borrowed: it must stay open while the reader lives); NULL on ENOMEM.
+ */
+struct procmem *procmem_new(int pid, int dirfd);
 void procmem_free(struct procmem *pm);
 
 /*
