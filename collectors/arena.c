@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Reads a glibc target's arenas into a sample: frozen for the free lists, or fixed fields only. */
 #include "collectors/arena.h"
+#include "collectors/arena_chain.h"
 #include "collectors/arena_decode.h"
 #include "collectors/arena_locate.h"
 #include "collectors/arena_parse.h"
@@ -103,7 +104,7 @@ void arena_reader_free(struct arena_reader *r)
 	free(r);
 }
 
-static int add_range(struct arena_acc *a, uint64_t lo, uint64_t hi)
+static int add_range(struct arena_acc *a, uint64_t lo, uint64_t hi, uint64_t first)
 {
 	struct arena_range *g;
 
@@ -114,6 +115,7 @@ static int add_range(struct arena_acc *a, uint64_t lo, uint64_t hi)
 		return -ENOMEM;
 	g->lo = lo;
 	g->hi = hi;
+	g->first = first;
 	return 0;
 }
 
@@ -122,7 +124,7 @@ static void on_heap(void *ctx, uint64_t start, uint64_t size)
 	struct arena_acc *a = ctx;
 
 	/* Only ENOMEM fails: the heap is then missing, and its chain never reached. */
-	if (add_range(a, start, start + size))
+	if (add_range(a, start, start + size, 0))
 		a->unread += size;
 }
 
@@ -154,7 +156,9 @@ static int map_heaps(struct arena_reader *r, struct arena_acc *a, const struct v
 		mapped = mapped_bytes(vmas);
 		if (mapped && len > mapped)
 			len = mapped;
-		return add_range(a, (end - len) & ~(uint64_t)(PAGE - 1), end);
+		/* Pagemap is read by page; the chain starts at mp_.sbrk_base, which need not be one. */
+		return add_range(a, (end - len) & ~(uint64_t)(PAGE - 1), end,
+				 arena_heap_first(&r->tgt.layout, end - len, a->fx.addr, true));
 	}
 	n = arena_heaps(&r->tgt.layout, &r->mr, &a->fx, ARENA_MAX_HEAPS, on_heap, a);
 	if (a->unread)

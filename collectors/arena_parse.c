@@ -134,7 +134,8 @@ static int parse_heap(struct arena_parser *p, struct arena_acc *a, const struct 
 	struct heap_ctx hc = { .p = p, .a = a };
 	struct chain_calls cb = { .free_chunk = on_free, .link = on_link, .ctx = &hc };
 	struct chain_heap h = {
-		.first = arena_heap_first(p->layout, g->lo, a->fx.addr, a->main),
+		.first = g->first ? g->first
+				  : arena_heap_first(p->layout, g->lo, a->fx.addr, a->main),
 		.end = g->hi,
 		.top = a->fx.top >= g->lo && a->fx.top < g->hi,
 		.main = a->main,

@@ -9,6 +9,7 @@
 /* A heap's committed memory and which of its pages are in RAM. */
 struct arena_range {
 	uint64_t lo, hi;
+	uint64_t first;		/* its first chunk when known apart from lo (the main arena's); else 0 */
 	uint64_t *bits;		/* residency, one bit per page; NULL until read */
 };
 

@@ -40,6 +40,7 @@
 
 struct range {
 	uint64_t lo, hi;
+	uint64_t first;		/* the main arena's first chunk; 0: from the heap's start */
 };
 
 /* One arena as the reader sees it during a read. */
@@ -118,13 +119,13 @@ static void check_fixed(int ret, const struct arena_fixed *fx, uint64_t addr)
 	FUZZ_CHECK(fx->top_size <= fx->system && fx->top_size % 16 == 0);
 }
 
-static void add_range(struct seen *s, uint64_t lo, uint64_t hi)
+static void add_range(struct seen *s, uint64_t lo, uint64_t hi, uint64_t first)
 {
 	if (npool >= MAX_RANGES || hi <= lo)
 		return;
 	if (!s->ranges)
 		s->ranges = &pool[npool];
-	pool[npool++] = (struct range){ lo, hi };
+	pool[npool++] = (struct range){ lo, hi, first };
 	s->nranges++;
 }
 
@@ -138,7 +139,7 @@ static void on_heap(void *ctx, uint64_t start, uint64_t size)
 	if (s->nranges == 0)
 		FUZZ_CHECK(start == (s->fx.top & ~(ARENA_HEAP_SIZE - 1)) &&
 			   s->fx.top + s->fx.top_size == start + size);
-	add_range(s, start, start + size);
+	add_range(s, start, start + size, 0);
 }
 
 static int check_heaps(const struct arena_layout *l, const struct mem_reader *m, struct seen *s)
@@ -204,7 +205,8 @@ static size_t list_arenas(const struct arena_layout *l, const struct mem_reader 
 			if (in.heap_hi > in.heap_lo && len > in.heap_hi - in.heap_lo)
 				len = in.heap_hi - in.heap_lo;
 			add_range(s, (s->fx.top + s->fx.top_size - len) & ~(uint64_t)(PAGE - 1),
-				  s->fx.top + s->fx.top_size);
+				  s->fx.top + s->fx.top_size,
+				  arena_heap_first(l, s->fx.top + s->fx.top_size - len, addr, true));
 		}
 		if (n > 0)
 			s->heaps = check_heaps(l, m, s);
@@ -349,7 +351,7 @@ static void parse_heap(const struct arena_layout *l, struct seen *s, const struc
 	struct call call;
 	int ret;
 
-	h.first = arena_heap_first(l, g->lo, s->fx.addr, h.main);
+	h.first = g->first ? g->first : arena_heap_first(l, g->lo, s->fx.addr, h.main);
 	ps.first = h.first;
 	ps.end = h.end;
 	call = call_begin();
