@@ -173,10 +173,12 @@ static int link_cmp(const void *key, const void *elem)
 static int lookup(void *ctx, uint64_t chunk, uint64_t *raw, uint64_t *stored)
 {
 	struct arena_parser *p = ctx;
-	const struct arena_link *k = bsearch(&chunk, p->links, p->nlinks, sizeof(*k), link_cmp);
+	const struct arena_link *k = NULL;
 	uint64_t w[3];
 	int ret;
 
+	if (p->nlinks)
+		k = bsearch(&chunk, p->links, p->nlinks, sizeof(*k), link_cmp);
 	if (k) {
 		*raw = k->raw;
 		*stored = k->stored;
@@ -219,7 +221,8 @@ int arena_parse(struct arena_parser *p, struct arena_acc *a, uint64_t *budget)
 	if (ret)
 		return ret;
 	/* Heaps in address order: the links come out sorted. */
-	qsort(a->ranges, a->nranges, sizeof(*a->ranges), range_cmp);
+	if (a->nranges > 1)
+		qsort(a->ranges, a->nranges, sizeof(*a->ranges), range_cmp);
 	for (i = 0; i < a->nranges; i++) {
 		ret = parse_heap(p, a, &a->ranges[i]);
 		if (ret == -ENOMEM || ret == -ESRCH)
