@@ -38,7 +38,6 @@ int analyzer_window(struct analyzer *a, struct window *w)
 			return ret;
 	}
 	detect_commit(a);
-	a->windows++;
 	window_sort_findings(w);
 	return 0;
 }

@@ -23,35 +23,15 @@ size_t detect_run(const struct analyzer *a, bool (*rose)(const struct win_record
 	return i + 1;
 }
 
-struct finding *detect_add(struct window *w, const char *kind, enum severity sev)
+struct finding *detect_add(struct window *w, enum finding_kind kind, enum severity sev)
 {
 	struct finding *f = window_add_finding(w);
 
 	if (f) {
-		f->kind = kind;
+		f->kind = (uint8_t)kind;
 		f->severity = (uint8_t)sev;
 	}
 	return f;
-}
-
-const struct finding *detect_get(const struct window *w, const char *kind)
-{
-	size_t i;
-
-	for (i = 0; i < w->nfindings; i++)
-		if (strcmp(w->findings[i].kind, kind) == 0)
-			return &w->findings[i];
-	return NULL;
-}
-
-int64_t detect_ev_int(const struct finding *f, const char *key, int64_t dflt)
-{
-	size_t i;
-
-	for (i = 0; f && i < f->nev; i++)
-		if (f->ev[i].type == EV_INT && strcmp(f->ev[i].key, key) == 0)
-			return f->ev[i].i;
-	return dflt;
 }
 
 static void forget_stacks(struct analyzer *a)
@@ -71,16 +51,12 @@ void detect_begin(struct analyzer *a, const struct window *w)
 		forget_stacks(a);
 	}
 	memset(&a->cur, 0, sizeof(a->cur));
-	a->cur.index = w->index;
 	a->cur.pid = w->end->pid;
 	a->cur.window_s = w->window_s;
-	a->cur.rss = w->end->totals.rss;
 	a->cur.rss_delta = w->delta.rss;
 	a->cur.has_fds = w->start->has_fds && w->end->has_fds;
-	a->cur.fds = w->end->fds.total;
 	a->cur.fds_delta = a->cur.has_fds ? w->fds_delta : 0;
 	if (arena_s) {
-		a->cur.has_arenas = true;
 		for (i = 0; i < arena_s->narenas && i < HIST_ARENAS; i++) {
 			a->cur.arenas[i].addr = arena_s->arenas[i].addr;
 			a->cur.arenas[i].free = arena_s->arenas[i].walked ? arena_s->arenas[i].free

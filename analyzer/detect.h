@@ -23,22 +23,24 @@
 
 /* What one window left for the windows after it. */
 struct win_record {
-	uint32_t index;
 	int32_t pid;
 	double window_s;
-	uint64_t rss;
 	int64_t rss_delta;
 	bool rss_grew;			/* rss_growth's threshold was met */
 	bool has_fds;
-	uint64_t fds;
 	int64_t fds_delta;
 	int64_t outside_delta;		/* growth outside malloc (mmap_growth) */
 	bool outside_grew;
 	bool steps;			/* the chunk_steps pattern held */
-	uint64_t steps_quantum;
-	bool has_arenas;		/* free bytes per arena at its last arena reading */
-	size_t narenas;
+	size_t narenas;			/* free bytes per arena at its last arena reading */
 	struct { uint64_t addr, free; } arenas[HIST_ARENAS];
+
+	/* What this window's detectors reported, which the verdict weighs. */
+	bool rss_growth;		/* an rss_growth finding, of this severity: */
+	uint8_t rss_growth_severity;	/* enum severity */
+	bool steps_reported;		/* a chunk_steps finding */
+	int64_t leak_bytes;		/* leak findings' rise beyond pre-attach frees */
+	int64_t leak_alloc_bytes;	/* of which on alloc (malloc) stacks */
 };
 
 /* Per-stack trend for the leak detector. */
@@ -51,7 +53,6 @@ struct stack_trend {
 };
 
 struct analyzer {
-	unsigned long windows;
 	struct win_record hist[HIST_WINDOWS];	/* hist[0] is the newest */
 	size_t nhist;
 	struct win_record cur;			/* filled by the detectors for this window */
@@ -71,12 +72,8 @@ const struct win_record *detect_prev(const struct analyzer *a, size_t i);
 size_t detect_run(const struct analyzer *a, bool (*rose)(const struct win_record *),
 		  int64_t (*bytes)(const struct win_record *), int64_t *sum, double *span);
 
-/* Adds a finding of `kind` (static) at `sev` to w; NULL on ENOMEM. */
-struct finding *detect_add(struct window *w, const char *kind, enum severity sev);
-/* The first finding of `kind` in w, or NULL. */
-const struct finding *detect_get(const struct window *w, const char *kind);
-/* An evidence integer of a finding, or `dflt`. */
-int64_t detect_ev_int(const struct finding *f, const char *key, int64_t dflt);
+/* Adds a finding of `kind` at `sev` to w; NULL on ENOMEM. */
+struct finding *detect_add(struct window *w, enum finding_kind kind, enum severity sev);
 
 /* The detectors (analyzer/detect_*.c), in the order analyze.c runs them. Each returns 0 or -ENOMEM. */
 int detect_chunk_steps(struct analyzer *a, struct window *w);

@@ -82,7 +82,7 @@ static int report(struct analyzer *a, struct window *w, const struct sample *s,
 	uint64_t held = resident_free(ar);
 	bool critical = held >= FRAG_CRITICAL_FREE ||
 			(ar->fragmentation >= 0.5 && held >= FRAG_CRITICAL_HALF);
-	struct finding *f = detect_add(w, "arena_fragmentation", critical ? SEV_CRITICAL : SEV_WARN);
+	struct finding *f = detect_add(w, FINDING_ARENA_FRAGMENTATION, critical ? SEV_CRITICAL : SEV_WARN);
 
 	if (!f)
 		return -ENOMEM;
@@ -100,18 +100,18 @@ static int report(struct analyzer *a, struct window *w, const struct sample *s,
 			    units_bytes(b2, sizeof(b2), (double)ar->system), ar->fragmentation * 100,
 			    units_bytes(b3, sizeof(b3), (double)ar->reclaimable), b4,
 			    advice(ar, s->narenas));
-	if (!f->summary || finding_add_str(f, "arena", addr) ||
-	    finding_add_int(f, "main", ar->main) || finding_add_int(f, "threads", ar->threads) ||
-	    finding_add_int(f, "system", (int64_t)ar->system) ||
-	    finding_add_int(f, "top", (int64_t)ar->top) ||
-	    finding_add_int(f, "free", (int64_t)ar->free) ||
-	    finding_add_int(f, "free_resident", (int64_t)held) ||
-	    finding_add_int(f, "reclaimable", (int64_t)ar->reclaimable) ||
-	    finding_add_int(f, "rss", (int64_t)ar->rss) ||
-	    finding_add_real(f, "fragmentation", ar->fragmentation) ||
-	    finding_add_int(f, "arenas", (int64_t)s->narenas) ||
-	    finding_add_int(f, "partial_read", !s->arenas_complete) ||
-	    (before >= 0 && finding_add_int(f, "free_delta", (int64_t)ar->free - before)))
+	if (!f->summary || finding_add_str(f, EVK_ARENA, addr) ||
+	    finding_add_int(f, EVK_MAIN, ar->main) || finding_add_int(f, EVK_THREADS, ar->threads) ||
+	    finding_add_int(f, EVK_SYSTEM, (int64_t)ar->system) ||
+	    finding_add_int(f, EVK_TOP, (int64_t)ar->top) ||
+	    finding_add_int(f, EVK_FREE, (int64_t)ar->free) ||
+	    finding_add_int(f, EVK_FREE_RESIDENT, (int64_t)held) ||
+	    finding_add_int(f, EVK_RECLAIMABLE, (int64_t)ar->reclaimable) ||
+	    finding_add_int(f, EVK_RSS, (int64_t)ar->rss) ||
+	    finding_add_real(f, EVK_FRAGMENTATION, ar->fragmentation) ||
+	    finding_add_int(f, EVK_ARENAS, (int64_t)s->narenas) ||
+	    finding_add_int(f, EVK_PARTIAL_READ, !s->arenas_complete) ||
+	    (before >= 0 && finding_add_int(f, EVK_FREE_DELTA, (int64_t)ar->free - before)))
 		return -ENOMEM;
 	return 0;
 }

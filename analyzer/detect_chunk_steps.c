@@ -10,8 +10,7 @@
 
 /*
  * The quantum is the most common exact growth size of the window (mmap
- * lengths, mremap growth, allocation sizes with --alloc) when
- * it occurs at least STEP_MIN_STEPS times and carries half of that growth;
+ * lengths, mremap growth) when it occurs at least STEP_MIN_STEPS times and carries half of that growth;
  * else STEP_QUANTUM (64 KiB). The RSS of each malloc-area region (heap,
  * arenas, anonymous maps) is then cut at every tick: a tick that grew by n
  * quanta, give or take one page (a chunk's header spilling into the next
@@ -67,7 +66,7 @@ struct size_count {
  */
 static bool growth_kind(uint8_t k)
 {
-	return k == GROWTH_MMAP || k == GROWTH_MREMAP || k == GROWTH_ALLOC;
+	return k == GROWTH_MMAP || k == GROWTH_MREMAP;
 }
 
 /* The exact quantum from events, with its net count and a stack; 0 when none stands out. */
@@ -300,12 +299,12 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 		return 0;
 	st.exact = q != 0;
 	a->cur.steps = true;
-	a->cur.steps_quantum = (uint64_t)st.common;
 	if (!p || !p->steps)
 		return 0;
-	f = detect_add(w, "chunk_steps", SEV_WARN);
+	f = detect_add(w, FINDING_CHUNK_STEPS, SEV_WARN);
 	if (!f)
 		return -ENOMEM;
+	a->cur.steps_reported = true;
 	finding_set_summary(f, "%s grew %s in %lld steps of %s (%lld bursts; quantum from %s); a loop "
 			       "filling fresh %s chunks? Use one growable buffer or reuse the chunks",
 			    region, units_bytes(b1, sizeof(b1), (double)st.step_bytes),
@@ -313,13 +312,13 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 			    units_bytes(b2, sizeof(b2), (double)st.common), (long long)st.bursts,
 			    st.exact ? "exact growth sizes" : "region RSS",
 			    units_bytes(b3, sizeof(b3), (double)st.common));
-	if (!f->summary || finding_add_int(f, "quantum", st.common) ||
-	    finding_add_int(f, "steps", st.step_bytes / st.common) ||
-	    finding_add_int(f, "bursts", st.bursts) || finding_add_int(f, "tries", st.tries) ||
-	    finding_add_real(f, "chance", st.chance) || finding_add_int(f, "bytes", st.step_bytes) ||
-	    finding_add_int(f, "growth", st.growth) ||
-	    finding_add_str(f, "quantum_source", st.exact ? "events" : "rss") ||
-	    finding_add_str(f, "region", region))
+	if (!f->summary || finding_add_int(f, EVK_QUANTUM, st.common) ||
+	    finding_add_int(f, EVK_STEPS, st.step_bytes / st.common) ||
+	    finding_add_int(f, EVK_BURSTS, st.bursts) || finding_add_int(f, EVK_TRIES, st.tries) ||
+	    finding_add_real(f, EVK_CHANCE, st.chance) || finding_add_int(f, EVK_BYTES, st.step_bytes) ||
+	    finding_add_int(f, EVK_GROWTH, st.growth) ||
+	    finding_add_str(f, EVK_QUANTUM_SOURCE, st.exact ? "events" : "rss") ||
+	    finding_add_str(f, EVK_REGION, region))
 		return -ENOMEM;
 	stack = stack_by_id(w->end, stack_id);
 	if (stack && finding_set_frames(f, stack->frames, stack->nframes))

@@ -44,11 +44,11 @@ static int add_stacks(struct finding *f, const struct window *w)
 	if (!best[0])
 		return 0;
 	if (finding_set_frames(f, best[0]->cur->frames, best[0]->cur->nframes) ||
-	    finding_add_int(f, "top_stack_new_fds", best[0]->count_delta) ||
-	    finding_add_int(f, "top_stack_open_fds", best[0]->cur->count))
+	    finding_add_int(f, EVK_TOP_STACK_NEW_FDS, best[0]->count_delta) ||
+	    finding_add_int(f, EVK_TOP_STACK_OPEN_FDS, best[0]->cur->count))
 		return -ENOMEM;
 	for (k = 1; k < FD_MAX_STACKS && best[k]; k++)
-		if (finding_add_str(f, k == 1 ? "second_stack" : "third_stack",
+		if (finding_add_str(f, k == 1 ? EVK_SECOND_STACK : EVK_THIRD_STACK,
 				    best[k]->cur->nframes
 					    ? best[k]->cur->frames[frames_first_caller(
 						      best[k]->cur->frames, best[k]->cur->nframes)]
@@ -93,7 +93,7 @@ int detect_fd_growth(struct analyzer *a, struct window *w)
 					      n ? ", " : "", fd_type_name((enum fd_type)t),
 					      (long long)w->fds_type_delta[t]);
 	}
-	f = detect_add(w, "fd_growth", left < FD_CRITICAL_S ? SEV_CRITICAL : SEV_WARN);
+	f = detect_add(w, FINDING_FD_GROWTH, left < FD_CRITICAL_S ? SEV_CRITICAL : SEV_WARN);
 	if (!f)
 		return -ENOMEM;
 	if (isfinite(left))
@@ -108,18 +108,18 @@ int detect_fd_growth(struct analyzer *a, struct window *w)
 				       "the top opener opens",
 				    (unsigned long long)s->fds.total, rate * 60, run,
 				    n ? types : "no type grew this window");
-	if (!f->summary || finding_add_int(f, "fds", (int64_t)s->fds.total) ||
-	    finding_add_int(f, "delta", w->fds_delta) || finding_add_int(f, "run_rise", rise) ||
-	    finding_add_int(f, "windows", (int64_t)run) ||
-	    finding_add_real(f, "fds_per_s", rate) ||
-	    finding_add_str(f, "top_type", fd_type_name((enum fd_type)top)))
+	if (!f->summary || finding_add_int(f, EVK_FDS, (int64_t)s->fds.total) ||
+	    finding_add_int(f, EVK_DELTA, w->fds_delta) || finding_add_int(f, EVK_RUN_RISE, rise) ||
+	    finding_add_int(f, EVK_WINDOWS, (int64_t)run) ||
+	    finding_add_real(f, EVK_FDS_PER_S, rate) ||
+	    finding_add_str(f, EVK_TOP_TYPE, fd_type_name((enum fd_type)top)))
 		return -ENOMEM;
 	for (t = 0; t < FD_NTYPES; t++)
-		if (w->fds_type_delta[t] && finding_add_int(f, fd_type_name((enum fd_type)t),
+		if (w->fds_type_delta[t] && finding_add_int(f, (enum ev_key)(EVK_FD_TYPE + t),
 							    w->fds_type_delta[t]))
 			return -ENOMEM;
-	if (isfinite(left) && (finding_add_int(f, "limit", (int64_t)s->fds.limit) ||
-			       finding_add_real(f, "seconds_to_limit", left)))
+	if (isfinite(left) && (finding_add_int(f, EVK_FD_LIMIT, (int64_t)s->fds.limit) ||
+			       finding_add_real(f, EVK_SECONDS_TO_LIMIT, left)))
 		return -ENOMEM;
 	return add_stacks(f, w);
 }

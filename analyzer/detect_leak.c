@@ -87,8 +87,9 @@ static int prune(struct analyzer *a, uint32_t window)
 	return ret;
 }
 
-static int report(struct window *w, const struct stack_delta *d, const struct stack_trend *t,
-		  int64_t preattach)
+/* Reports stack `d` as a leak, and adds what it holds to the verdict's figures in a->cur. */
+static int report(struct analyzer *a, struct window *w, const struct stack_delta *d,
+		  const struct stack_trend *t, int64_t preattach)
 {
 	const struct stack_stat *s = d->cur;
 	double rate = t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
@@ -96,8 +97,9 @@ static int report(struct window *w, const struct stack_delta *d, const struct st
 	bool lower = s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost;
 	char b1[24], b2[24], b3[24];
 	struct finding *f;
+	int64_t held;
 
-	f = detect_add(w, "leak", rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN);
+	f = detect_add(w, FINDING_LEAK, rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN);
 	if (!f)
 		return -ENOMEM;
 	finding_set_summary(f, "%s from %s holds %s%s more over %u windows (%s/min, %s and %lld "
@@ -111,16 +113,21 @@ static int report(struct window *w, const struct stack_delta *d, const struct st
 			    units_bytes(b2, sizeof(b2), rate * 60),
 			    units_bytes(b3, sizeof(b3), (double)s->bytes), (long long)s->count);
 	if (!f->summary || finding_set_frames(f, s->frames, s->nframes) ||
-	    finding_add_str(f, "stack_kind", stack_kind_name((enum stack_kind)s->kind)) ||
-	    finding_add_int(f, "alloc", s->kind == STACK_ALLOC) ||
-	    finding_add_int(f, "lower_bound", lower) ||
-	    finding_add_int(f, "stack_id", (int64_t)s->id) ||
-	    finding_add_int(f, "bytes", s->bytes) || finding_add_int(f, "count", s->count) ||
-	    finding_add_int(f, "bytes_delta", d->bytes_delta) ||
-	    finding_add_int(f, "preattach_bytes", preattach) ||
-	    finding_add_int(f, "run_bytes", t->run_bytes) ||
-	    finding_add_int(f, "windows", t->run) || finding_add_real(f, "bytes_per_s", rate))
+	    finding_add_str(f, EVK_STACK_KIND, stack_kind_name((enum stack_kind)s->kind)) ||
+	    finding_add_int(f, EVK_ALLOC, s->kind == STACK_ALLOC) ||
+	    finding_add_int(f, EVK_LOWER_BOUND, lower) ||
+	    finding_add_int(f, EVK_STACK_ID, (int64_t)s->id) ||
+	    finding_add_int(f, EVK_BYTES, s->bytes) || finding_add_int(f, EVK_COUNT, s->count) ||
+	    finding_add_int(f, EVK_BYTES_DELTA, d->bytes_delta) ||
+	    finding_add_int(f, EVK_PREATTACH_BYTES, preattach) ||
+	    finding_add_int(f, EVK_RUN_BYTES, t->run_bytes) ||
+	    finding_add_int(f, EVK_WINDOWS, t->run) || finding_add_real(f, EVK_BYTES_PER_S, rate))
 		return -ENOMEM;
+	/* What pre-attach memory freed balances is not the leak's. */
+	held = d->bytes_delta - preattach > 0 ? d->bytes_delta - preattach : 0;
+	a->cur.leak_bytes += held;
+	if (s->kind == STACK_ALLOC)
+		a->cur.leak_alloc_bytes += held;
 	return 0;
 }
 
@@ -184,6 +191,6 @@ int detect_leak(struct analyzer *a, struct window *w)
 	}
 	free(explained);
 	for (k = 0; k < nhits && !ret; k++)
-		ret = report(w, hits[k], &a->stacks[trends[k]], pre[k]);
+		ret = report(a, w, hits[k], &a->stacks[trends[k]], pre[k]);
 	return ret ? ret : prune(a, w->index);
 }

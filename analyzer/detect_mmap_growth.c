@@ -50,7 +50,7 @@ static int add_stack(struct finding *f, const struct window *w)
 	if (!best)
 		return 0;
 	if (finding_set_frames(f, best->cur->frames, best->cur->nframes) ||
-	    finding_add_int(f, "top_stack_bytes_delta", best->bytes_delta))
+	    finding_add_int(f, EVK_TOP_STACK_BYTES_DELTA, best->bytes_delta))
 		return -ENOMEM;
 	return 0;
 }
@@ -82,7 +82,7 @@ int detect_mmap_growth(struct analyzer *a, struct window *w)
 	rate = (double)run_bytes / run_s;
 	/* glibc's big blocks are mmap'd too; other allocators map their whole heap. */
 	with_malloc = !known_mm;
-	f = detect_add(w, "mmap_growth", SEV_WARN);
+	f = detect_add(w, FINDING_MMAP_GROWTH, SEV_WARN);
 	if (!f)
 		return -ENOMEM;
 	finding_set_summary(f, "memory outside malloc's heaps grew %s (%s/min over %zu windows): "
@@ -97,13 +97,13 @@ int detect_mmap_growth(struct analyzer *a, struct window *w)
 						     "(glibc's own figure was not read)"
 						   : "; mmap stacks, when collected, show who maps it")
 				    : "; includes malloc: this allocator maps its heap anonymously");
-	if (!f->summary || finding_add_int(f, "bytes_delta", outside) ||
-	    finding_add_int(f, "run_bytes", run_bytes) ||
-	    finding_add_int(f, "windows", (int64_t)run) || finding_add_real(f, "bytes_per_s", rate) ||
-	    finding_add_int(f, "anon_delta", by_kind[REGION_ANON]) ||
-	    finding_add_int(f, "shmem_delta", by_kind[REGION_SHMEM]) ||
-	    finding_add_int(f, "stack_delta", by_kind[REGION_STACK]) ||
-	    (known_mm && finding_add_int(f, "malloc_mmapped_delta", mm)))
+	if (!f->summary || finding_add_int(f, EVK_BYTES_DELTA, outside) ||
+	    finding_add_int(f, EVK_RUN_BYTES, run_bytes) ||
+	    finding_add_int(f, EVK_WINDOWS, (int64_t)run) || finding_add_real(f, EVK_BYTES_PER_S, rate) ||
+	    finding_add_int(f, EVK_ANON_DELTA, by_kind[REGION_ANON]) ||
+	    finding_add_int(f, EVK_SHMEM_DELTA, by_kind[REGION_SHMEM]) ||
+	    finding_add_int(f, EVK_STACK_DELTA, by_kind[REGION_STACK]) ||
+	    (known_mm && finding_add_int(f, EVK_MALLOC_MMAPPED_DELTA, mm)))
 		return -ENOMEM;
 	return add_stack(f, w);
 }

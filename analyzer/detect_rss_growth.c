@@ -50,9 +50,11 @@ int detect_rss_growth(struct analyzer *a, struct window *w)
 	if (s->mem_limit)
 		left = s->mem_limit > s->totals.rss ? (double)(s->mem_limit - s->totals.rss) / slope
 						    : 0;
-	f = detect_add(w, "rss_growth", left < RSS_CRITICAL_S ? SEV_CRITICAL : SEV_WARN);
+	f = detect_add(w, FINDING_RSS_GROWTH, left < RSS_CRITICAL_S ? SEV_CRITICAL : SEV_WARN);
 	if (!f)
 		return -ENOMEM;
+	a->cur.rss_growth = true;
+	a->cur.rss_growth_severity = f->severity;
 	if (s->mem_limit)
 		finding_set_summary(f,
 				    "RSS grows %s/min over %zu windows (now %s); at this rate it "
@@ -67,16 +69,16 @@ int detect_rss_growth(struct analyzer *a, struct window *w)
 				       "verdict for the cause",
 				    units_bytes(b1, sizeof(b1), slope * 60), run,
 				    units_bytes(b2, sizeof(b2), (double)s->totals.rss));
-	if (!f->summary || finding_add_real(f, "bytes_per_s", slope) ||
-	    finding_add_int(f, "windows", (int64_t)run) ||
-	    finding_add_int(f, "rss", (int64_t)s->totals.rss) ||
-	    finding_add_int(f, "rss_delta", w->delta.rss) ||
-	    finding_add_int(f, "run_bytes", run_bytes))
+	if (!f->summary || finding_add_real(f, EVK_BYTES_PER_S, slope) ||
+	    finding_add_int(f, EVK_WINDOWS, (int64_t)run) ||
+	    finding_add_int(f, EVK_RSS, (int64_t)s->totals.rss) ||
+	    finding_add_int(f, EVK_RSS_DELTA, w->delta.rss) ||
+	    finding_add_int(f, EVK_RUN_BYTES, run_bytes))
 		return -ENOMEM;
 	if (s->mem_limit &&
-	    (finding_add_int(f, "limit", (int64_t)s->mem_limit) ||
-	     finding_add_str(f, "limit_source", s->mem_limit_cgroup ? "cgroup" : "ram") ||
-	     finding_add_real(f, "seconds_to_limit", left)))
+	    (finding_add_int(f, EVK_LIMIT, (int64_t)s->mem_limit) ||
+	     finding_add_str(f, EVK_LIMIT_SOURCE, s->mem_limit_cgroup ? "cgroup" : "ram") ||
+	     finding_add_real(f, EVK_SECONDS_TO_LIMIT, left)))
 		return -ENOMEM;
 	return 0;
 }

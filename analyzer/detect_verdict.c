@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 /*
  * Given only when rss_growth fired. The window's RSS growth G is split into
@@ -27,18 +26,19 @@
 enum cause { C_FRAG, C_LEAK, C_LIVE, C_HEAP, C_OUTSIDE, C_TOP, C_OTHER, C_N };
 
 static const struct {
-	const char *name, *bytes_key, *share_key, *label;
+	const char *name, *label;
+	enum ev_key bytes_key, share_key;
 } causes[C_N] = {
-	[C_FRAG] = { "arena_fragmentation", "bytes_arena_fragmentation",
-		     "share_arena_fragmentation", "free space held by glibc arenas" },
-	[C_LEAK] = { "leak", "bytes_leak", "share_leak", "leaking stacks" },
-	[C_LIVE] = { "live_heap", "bytes_live_heap", "share_live_heap", "live heap bytes" },
-	[C_HEAP] = { "malloc_heap", "bytes_malloc_heap", "share_malloc_heap",
-		     "malloc heaps (arenas not walked)" },
-	[C_OUTSIDE] = { "mmap_growth", "bytes_mmap_growth", "share_mmap_growth",
-			"memory outside malloc" },
-	[C_TOP] = { "top", "bytes_top", "share_top", "unused heap tops" },
-	[C_OTHER] = { "other", "bytes_other", "share_other", "other" },
+	[C_FRAG] = { "arena_fragmentation", "free space held by glibc arenas",
+		     EVK_BYTES_ARENA_FRAGMENTATION, EVK_SHARE_ARENA_FRAGMENTATION },
+	[C_LEAK] = { "leak", "leaking stacks", EVK_BYTES_LEAK, EVK_SHARE_LEAK },
+	[C_LIVE] = { "live_heap", "live heap bytes", EVK_BYTES_LIVE_HEAP, EVK_SHARE_LIVE_HEAP },
+	[C_HEAP] = { "malloc_heap", "malloc heaps (arenas not walked)", EVK_BYTES_MALLOC_HEAP,
+		     EVK_SHARE_MALLOC_HEAP },
+	[C_OUTSIDE] = { "mmap_growth", "memory outside malloc", EVK_BYTES_MMAP_GROWTH,
+			EVK_SHARE_MMAP_GROWTH },
+	[C_TOP] = { "top", "unused heap tops", EVK_BYTES_TOP, EVK_SHARE_TOP },
+	[C_OTHER] = { "other", "other", EVK_BYTES_OTHER, EVK_SHARE_OTHER },
 };
 
 static int64_t pos(int64_t v)
@@ -95,42 +95,21 @@ static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, i
 	return true;
 }
 
-static int64_t heap_rss_delta(const struct window *w)
-{
-	int64_t d = 0;
-	size_t i;
-
-	for (i = 0; i < w->nregions; i++)
-		if (w->regions[i].kind == REGION_HEAP || w->regions[i].kind == REGION_ARENA)
-			d += w->regions[i].rss_delta;
-	return d;
-}
-
 int detect_verdict(struct analyzer *a, struct window *w)
 {
-	const struct finding *growth = detect_get(w, "rss_growth");
-	const struct finding *steps = detect_get(w, "chunk_steps");
-	int64_t bytes[C_N] = { 0 }, sum = 0, whole, dfree, dtop, dlive, dheap, leak_alloc = 0;
-	int64_t leak_map, leak_in_heap;
+	bool steps = a->cur.steps_reported;
+	int64_t bytes[C_N] = { 0 }, sum = 0, whole, dfree, dtop, dlive, dheap;
+	int64_t leak_alloc = a->cur.leak_alloc_bytes, leak_map, leak_in_heap;
 	char text[512], b1[24];
 	struct finding *f;
-	size_t i, n = 0;
+	size_t n = 0;
 	int c, best = -1;
 	bool partial = false;
 
-	if (!growth || w->delta.rss <= 0)
+	if (!a->cur.rss_growth || w->delta.rss <= 0)
 		return 0;
-	for (i = 0; i < w->nfindings; i++) {
-		const struct finding *l = &w->findings[i];
-		/* What pre-attach memory freed balances is not the leak's (detect_leak.c). */
-		int64_t d = detect_ev_int(l, "bytes_delta", 0) - detect_ev_int(l, "preattach_bytes", 0);
-
-		if (strcmp(l->kind, "leak") != 0)
-			continue;
-		bytes[C_LEAK] += pos(d);
-		if (detect_ev_int(l, "alloc", 0))
-			leak_alloc += pos(d);
-	}
+	/* The leaks' rise beyond what pre-attach memory freed balances (detect_leak.c). */
+	bytes[C_LEAK] = a->cur.leak_bytes;
 	/*
 	 * A leak on a mapping or fault stack is memory outside malloc, but for
 	 * the blocks malloc itself maps (its mmap inside malloc's own frames):
@@ -146,7 +125,7 @@ int detect_verdict(struct analyzer *a, struct window *w)
 		bytes[C_LIVE] = pos(dlive - leak_alloc - leak_in_heap);
 		bytes[C_HEAP] = pos(dheap);
 	} else {
-		bytes[C_HEAP] = pos(heap_rss_delta(w) - leak_alloc);
+		bytes[C_HEAP] = pos(window_heap_delta(w) - leak_alloc);
 	}
 	bytes[C_OUTSIDE] = pos(a->cur.outside_delta - leak_map);
 	for (c = 0; c < C_OTHER; c++)
@@ -167,17 +146,17 @@ int detect_verdict(struct analyzer *a, struct window *w)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%.0f%% %s", n ? ", " : "",
 				      100.0 * (double)bytes[k] / (double)whole, causes[k].label);
 	}
-	f = detect_add(w, "verdict", (enum severity)growth->severity);
+	f = detect_add(w, FINDING_VERDICT, (enum severity)a->cur.rss_growth_severity);
 	if (!f)
 		return -ENOMEM;
 	finding_set_summary(f, "RSS +%s in this window: %s%s%s; main cause: %s",
 			    units_bytes(b1, sizeof(b1), (double)w->delta.rss), text,
 			    steps ? " (arriving in equal chunk steps)" : "",
 			    partial ? " (arena figures from a partial read)" : "", causes[best].name);
-	if (!f->summary || finding_add_str(f, "cause", causes[best].name) ||
-	    finding_add_int(f, "rss_delta", w->delta.rss) ||
-	    finding_add_int(f, "arena_read_partial", partial) ||
-	    finding_add_int(f, "chunk_steps", steps != NULL))
+	if (!f->summary || finding_add_str(f, EVK_CAUSE, causes[best].name) ||
+	    finding_add_int(f, EVK_RSS_DELTA, w->delta.rss) ||
+	    finding_add_int(f, EVK_ARENA_READ_PARTIAL, partial) ||
+	    finding_add_int(f, EVK_CHUNK_STEPS, steps))
 		return -ENOMEM;
 	for (c = 0; c < C_N; c++)
 		if (finding_add_int(f, causes[c].bytes_key, bytes[c]) ||

@@ -9,18 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct evidence *add(struct finding *f, const char *key, uint8_t type)
+static struct evidence *add(struct finding *f, enum ev_key key, uint8_t type)
 {
 	struct evidence *e = VEC_PUSH(f->ev, f->nev, f->ev_cap);
 
 	if (e) {
-		e->key = key;
+		e->key = (uint8_t)key;
 		e->type = type;
 	}
 	return e;
 }
 
-int finding_add_int(struct finding *f, const char *key, int64_t v)
+int finding_add_int(struct finding *f, enum ev_key key, int64_t v)
 {
 	struct evidence *e = add(f, key, EV_INT);
 
@@ -30,7 +30,7 @@ int finding_add_int(struct finding *f, const char *key, int64_t v)
 	return 0;
 }
 
-int finding_add_real(struct finding *f, const char *key, double v)
+int finding_add_real(struct finding *f, enum ev_key key, double v)
 {
 	struct evidence *e = add(f, key, EV_REAL);
 
@@ -40,7 +40,7 @@ int finding_add_real(struct finding *f, const char *key, double v)
 	return 0;
 }
 
-int finding_add_str(struct finding *f, const char *key, const char *v)
+int finding_add_str(struct finding *f, enum ev_key key, const char *v)
 {
 	struct evidence *e;
 	char *copy = strdup(v);
@@ -96,6 +96,33 @@ int finding_set_frames(struct finding *f, char *const *frames, uint32_t n)
 	return 0;
 }
 
+int finding_copy(struct finding *dst, const struct finding *src)
+{
+	size_t i;
+	int ret = 0;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->kind = src->kind;
+	dst->severity = src->severity;
+	if (src->summary)
+		ret = finding_set_summary(dst, "%s", src->summary);
+	for (i = 0; !ret && i < src->nev; i++) {
+		const struct evidence *e = &src->ev[i];
+
+		if (e->type == EV_INT)
+			ret = finding_add_int(dst, e->key, e->i);
+		else if (e->type == EV_REAL)
+			ret = finding_add_real(dst, e->key, e->d);
+		else
+			ret = finding_add_str(dst, e->key, e->s ? e->s : "");
+	}
+	if (!ret && src->nframes)
+		ret = finding_set_frames(dst, src->frames, src->nframes);
+	if (ret)
+		finding_clear(dst);
+	return ret;
+}
+
 void finding_clear(struct finding *f)
 {
 	size_t i;
@@ -119,12 +146,107 @@ const char *severity_name(enum severity s)
 	return (unsigned int)s < 3 ? severity_names[s] : "?";
 }
 
-int severity_parse(const char *name)
-{
-	int i;
+static const char *const kind_names[FINDING_NKINDS] = {
+	[FINDING_CHUNK_STEPS] = "chunk_steps",
+	[FINDING_ARENA_FRAGMENTATION] = "arena_fragmentation",
+	[FINDING_FD_GROWTH] = "fd_growth",
+	[FINDING_LEAK] = "leak",
+	[FINDING_MMAP_GROWTH] = "mmap_growth",
+	[FINDING_RSS_GROWTH] = "rss_growth",
+	[FINDING_VERDICT] = "verdict",
+};
 
-	for (i = 0; i < 3; i++)
-		if (name && strcmp(name, severity_names[i]) == 0)
-			return i;
-	return -1;
+const char *finding_kind_name(enum finding_kind k)
+{
+	return (unsigned int)k < FINDING_NKINDS ? kind_names[k] : "?";
+}
+
+_Static_assert(EVK_NKEYS <= UINT8_MAX, "evidence keys are stored in a byte");
+
+/* The fd type keys (EVK_FD_TYPE...) are spelt by fd_type_name() and left out here. */
+static const struct {
+	const char *name;
+	uint8_t unit;		/* enum ev_unit */
+} keys[EVK_NKEYS] = {
+	[EVK_ARENA] = { "arena", UNIT_NONE },
+	[EVK_MAIN] = { "main", UNIT_NONE },
+	[EVK_THREADS] = { "threads", UNIT_NONE },
+	[EVK_SYSTEM] = { "system", UNIT_BYTES },
+	[EVK_TOP] = { "top", UNIT_BYTES },
+	[EVK_FREE] = { "free", UNIT_BYTES },
+	[EVK_FREE_RESIDENT] = { "free_resident", UNIT_BYTES },
+	[EVK_RECLAIMABLE] = { "reclaimable", UNIT_BYTES },
+	[EVK_RSS] = { "rss", UNIT_BYTES },
+	[EVK_FRAGMENTATION] = { "fragmentation", UNIT_SHARE },
+	[EVK_ARENAS] = { "arenas", UNIT_NONE },
+	[EVK_FREE_DELTA] = { "free_delta", UNIT_BYTES },
+	[EVK_PARTIAL_READ] = { "partial_read", UNIT_NONE },
+	[EVK_QUANTUM] = { "quantum", UNIT_BYTES },
+	[EVK_STEPS] = { "steps", UNIT_NONE },
+	[EVK_BURSTS] = { "bursts", UNIT_NONE },
+	[EVK_TRIES] = { "tries", UNIT_NONE },
+	[EVK_CHANCE] = { "chance", UNIT_NONE },
+	[EVK_BYTES] = { "bytes", UNIT_BYTES },
+	[EVK_GROWTH] = { "growth", UNIT_BYTES },
+	[EVK_QUANTUM_SOURCE] = { "quantum_source", UNIT_NONE },
+	[EVK_REGION] = { "region", UNIT_NONE },
+	[EVK_FDS] = { "fds", UNIT_NONE },
+	[EVK_DELTA] = { "delta", UNIT_NONE },
+	[EVK_RUN_RISE] = { "run_rise", UNIT_NONE },
+	[EVK_WINDOWS] = { "windows", UNIT_NONE },
+	[EVK_FDS_PER_S] = { "fds_per_s", UNIT_NONE },
+	[EVK_TOP_TYPE] = { "top_type", UNIT_NONE },
+	[EVK_FD_LIMIT] = { "limit", UNIT_NONE },
+	[EVK_SECONDS_TO_LIMIT] = { "seconds_to_limit", UNIT_SECONDS },
+	[EVK_TOP_STACK_NEW_FDS] = { "top_stack_new_fds", UNIT_NONE },
+	[EVK_TOP_STACK_OPEN_FDS] = { "top_stack_open_fds", UNIT_NONE },
+	[EVK_SECOND_STACK] = { "second_stack", UNIT_NONE },
+	[EVK_THIRD_STACK] = { "third_stack", UNIT_NONE },
+	[EVK_STACK_KIND] = { "stack_kind", UNIT_NONE },
+	[EVK_ALLOC] = { "alloc", UNIT_NONE },
+	[EVK_LOWER_BOUND] = { "lower_bound", UNIT_NONE },
+	[EVK_STACK_ID] = { "stack_id", UNIT_NONE },
+	[EVK_COUNT] = { "count", UNIT_NONE },
+	[EVK_BYTES_DELTA] = { "bytes_delta", UNIT_BYTES },
+	[EVK_PREATTACH_BYTES] = { "preattach_bytes", UNIT_BYTES },
+	[EVK_RUN_BYTES] = { "run_bytes", UNIT_BYTES },
+	[EVK_BYTES_PER_S] = { "bytes_per_s", UNIT_BYTES_PER_S },
+	[EVK_ANON_DELTA] = { "anon_delta", UNIT_BYTES },
+	[EVK_SHMEM_DELTA] = { "shmem_delta", UNIT_BYTES },
+	[EVK_STACK_DELTA] = { "stack_delta", UNIT_BYTES },
+	[EVK_MALLOC_MMAPPED_DELTA] = { "malloc_mmapped_delta", UNIT_BYTES },
+	[EVK_TOP_STACK_BYTES_DELTA] = { "top_stack_bytes_delta", UNIT_BYTES },
+	[EVK_RSS_DELTA] = { "rss_delta", UNIT_BYTES },
+	[EVK_LIMIT] = { "limit", UNIT_BYTES },
+	[EVK_LIMIT_SOURCE] = { "limit_source", UNIT_NONE },
+	[EVK_CAUSE] = { "cause", UNIT_NONE },
+	[EVK_CHUNK_STEPS] = { "chunk_steps", UNIT_NONE },
+	[EVK_ARENA_READ_PARTIAL] = { "arena_read_partial", UNIT_NONE },
+	[EVK_BYTES_ARENA_FRAGMENTATION] = { "bytes_arena_fragmentation", UNIT_BYTES },
+	[EVK_BYTES_LEAK] = { "bytes_leak", UNIT_BYTES },
+	[EVK_BYTES_LIVE_HEAP] = { "bytes_live_heap", UNIT_BYTES },
+	[EVK_BYTES_MALLOC_HEAP] = { "bytes_malloc_heap", UNIT_BYTES },
+	[EVK_BYTES_MMAP_GROWTH] = { "bytes_mmap_growth", UNIT_BYTES },
+	[EVK_BYTES_TOP] = { "bytes_top", UNIT_BYTES },
+	[EVK_BYTES_OTHER] = { "bytes_other", UNIT_BYTES },
+	[EVK_SHARE_ARENA_FRAGMENTATION] = { "share_arena_fragmentation", UNIT_SHARE },
+	[EVK_SHARE_LEAK] = { "share_leak", UNIT_SHARE },
+	[EVK_SHARE_LIVE_HEAP] = { "share_live_heap", UNIT_SHARE },
+	[EVK_SHARE_MALLOC_HEAP] = { "share_malloc_heap", UNIT_SHARE },
+	[EVK_SHARE_MMAP_GROWTH] = { "share_mmap_growth", UNIT_SHARE },
+	[EVK_SHARE_TOP] = { "share_top", UNIT_SHARE },
+	[EVK_SHARE_OTHER] = { "share_other", UNIT_SHARE },
+};
+
+const char *ev_key_name(enum ev_key k)
+{
+	if (k >= EVK_FD_TYPE && k <= EVK_FD_TYPE_LAST)
+		return fd_type_name((enum fd_type)(k - EVK_FD_TYPE));
+	return (unsigned int)k < EVK_NKEYS && keys[k].name ? keys[k].name : "?";
+}
+
+enum ev_unit ev_key_unit(enum ev_key k)
+{
+	/* The fd type keys count descriptors: UNIT_NONE, as their zeroed entries say. */
+	return (unsigned int)k < EVK_NKEYS ? (enum ev_unit)keys[k].unit : UNIT_NONE;
 }

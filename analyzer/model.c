@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The view model: recent samples, a sliding window over them, history and the latest findings. */
 #include "analyzer/model.h"
+#include "analyzer/timeline.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@ struct model {
 	struct sample *ring[MODEL_SAMPLES_MAX];	/* held, oldest first */
 	size_t nring;
 	uint64_t dropped;
-	double first_t;
 
 	struct window *win;		/* published sliding window */
 
@@ -30,55 +30,19 @@ struct model {
 void model_point_of(const struct sample *s, const struct model_point *prev,
 		    struct model_point *out)
 {
-	size_t i;
-
 	memset(out, 0, sizeof(*out));
 	if (prev)
 		memcpy(out->v, prev->v, sizeof(out->v));
 	out->t = s->t;
 	out->v[SERIES_RSS] = (double)s->totals.rss;
 	out->v[SERIES_ANON] = (double)s->totals.anon;
-	if (s->has_regions) {
-		uint64_t heap = 0;
-
-		/* The malloc heap is the brk area plus every non-main arena's heaps. */
-		for (i = 0; i < s->nregions; i++)
-			if (s->regions[i].kind == REGION_HEAP || s->regions[i].kind == REGION_ARENA)
-				heap += s->regions[i].rss;
-		out->v[SERIES_HEAP] = (double)heap;
-	}
+	if (s->has_regions)
+		out->v[SERIES_HEAP] = (double)sample_heap_rss(s);
 	if (s->has_fds)
 		out->v[SERIES_FDS] = (double)s->fds.total;
 }
 
 /* ---- findings sets ---- */
-
-static int finding_copy(struct finding *dst, const struct finding *src)
-{
-	size_t i;
-	int ret = 0;
-
-	memset(dst, 0, sizeof(*dst));
-	dst->kind = src->kind;
-	dst->severity = src->severity;
-	if (src->summary)
-		ret = finding_set_summary(dst, "%s", src->summary);
-	for (i = 0; !ret && i < src->nev; i++) {
-		const struct evidence *e = &src->ev[i];
-
-		if (e->type == EV_INT)
-			ret = finding_add_int(dst, e->key, e->i);
-		else if (e->type == EV_REAL)
-			ret = finding_add_real(dst, e->key, e->d);
-		else
-			ret = finding_add_str(dst, e->key, e->s ? e->s : "");
-	}
-	if (!ret && src->nframes)
-		ret = finding_set_frames(dst, src->frames, src->nframes);
-	if (ret)
-		finding_clear(dst);
-	return ret;
-}
 
 static int copy_items(struct findings_set *dst, const struct finding *items, size_t n)
 {
@@ -146,12 +110,11 @@ void model_reset(struct model *m)
 	size_t i;
 
 	for (i = 0; i < m->nring; i++)
-		sample_free(m->ring[i]);
+		sample_unref(m->ring[i]);
 	m->nring = 0;
 	window_free(m->win);
 	m->win = NULL;
 	m->hist_head = m->hist_n = 0;
-	m->first_t = 0;
 }
 
 void model_free(struct model *m)
@@ -164,20 +127,39 @@ void model_free(struct model *m)
 	free(m);
 }
 
-/*
- * The newest held sample at least a window older than the newest, or the
- * oldest held of the same process (a recording may hold a restarted target).
- */
+size_t model_window_first(size_t end, double window_s,
+			  void (*at)(const void *ctx, size_t i, double *t, int32_t *pid),
+			  const void *ctx)
+{
+	double end_t, t;
+	int32_t end_pid, pid;
+	size_t i = end;
+
+	at(ctx, end, &end_t, &end_pid);
+	while (i > 0) {
+		at(ctx, i, &t, &pid);
+		if (timeline_span_full(end_t - t, window_s))
+			break;
+		at(ctx, i - 1, &t, &pid);
+		if (pid != end_pid)
+			break;
+		i--;
+	}
+	return i;
+}
+
+static void ring_at(const void *ctx, size_t i, double *t, int32_t *pid)
+{
+	const struct model *m = ctx;
+
+	*t = m->ring[i]->t;
+	*pid = m->ring[i]->pid;
+}
+
+/* The first held sample of the window that ends at the newest. */
 static size_t window_start(const struct model *m)
 {
-	const struct sample *end = m->ring[m->nring - 1];
-	/* Ticks jitter a little around their schedule, as the timeline allows too. */
-	double limit = end->t - m->window_s + m->window_s * 0.02;
-	size_t i = m->nring - 1;
-
-	while (i > 0 && m->ring[i]->t > limit && m->ring[i - 1]->pid == end->pid)
-		i--;
-	return i;
+	return model_window_first(m->nring - 1, m->window_s, ring_at, m);
 }
 
 static void trim(struct model *m, size_t start)
@@ -187,7 +169,7 @@ static void trim(struct model *m, size_t start)
 	if (!start)
 		return;
 	for (i = 0; i < start; i++)
-		sample_free(m->ring[i]);
+		sample_unref(m->ring[i]);
 	memmove(m->ring, m->ring + start, (m->nring - start) * sizeof(m->ring[0]));
 	m->nring -= start;
 }
@@ -218,14 +200,12 @@ int model_push(struct model *m, struct sample *s)
 		prev = &m->hist[(m->hist_head + m->hist_n - 1) % MODEL_HISTORY_MAX];
 	model_point_of(s, prev, &p);
 	model_push_point(m, &p);
-	if (!m->first_t)
-		m->first_t = s->t;
 
 	if (m->nring == MODEL_SAMPLES_MAX) {
 		trim(m, 1);
 		m->dropped++;
 	}
-	m->ring[m->nring++] = sample_hold(s);
+	m->ring[m->nring++] = s;
 	/* The published window holds its own references, so trimming is safe while frozen. */
 	trim(m, window_start(m));
 	return m->frozen ? 0 : rebuild(m);
@@ -330,11 +310,6 @@ const struct findings_set *model_findings(const struct model *m)
 uint64_t model_dropped(const struct model *m)
 {
 	return m->dropped;
-}
-
-double model_first_t(const struct model *m)
-{
-	return m->first_t;
 }
 
 size_t model_series(const struct model *m, enum model_series k, double *out, size_t max)

@@ -73,10 +73,11 @@ struct model *model_new(double window_s);
 void model_free(struct model *m);
 
 /*
- * Adds the newest sample (the model takes a reference of its own) and, unless
- * frozen, rebuilds the sliding window ending at it. Samples older than the
- * window are dropped; past MODEL_SAMPLES_MAX the oldest go and are counted.
- * Returns 0 or -ENOMEM (the model then still shows the previous window).
+ * Adds the newest sample, taking over the caller's reference (also on
+ * failure), and, unless frozen, rebuilds the sliding window ending at it.
+ * Samples older than the window are dropped; past MODEL_SAMPLES_MAX the
+ * oldest go and are counted. Returns 0 or -ENOMEM (the model then still
+ * shows the previous window).
  */
 int model_push(struct model *m, struct sample *s);
 
@@ -113,8 +114,18 @@ const struct sample *model_latest(const struct model *m);
 const struct findings_set *model_findings(const struct model *m);
 /* Samples dropped from the window by MODEL_SAMPLES_MAX since the model was made. */
 uint64_t model_dropped(const struct model *m);
-/* Time of the first sample ever pushed since the last reset; 0 before. */
-double model_first_t(const struct model *m);
+
+/*
+ * The first sample of the sliding window that ends at sample `end`: the
+ * newest sample a whole window older (timeline_span_full), else the oldest
+ * before `end` of the same process (a recording may hold a restarted
+ * target). `at(ctx, i, &t, &pid)` gives the time and pid of sample i, for i
+ * up to `end`. The model cuts its window so; a replay asks where the window
+ * it will show starts, to read only that.
+ */
+size_t model_window_first(size_t end, double window_s,
+			  void (*at)(const void *ctx, size_t i, double *t, int32_t *pid),
+			  const void *ctx);
 
 /*
  * Copies the last `max` points of series `k` up to the shown sample, oldest

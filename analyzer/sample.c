@@ -18,13 +18,13 @@ struct sample *sample_new(void)
 	return s;
 }
 
-struct sample *sample_hold(struct sample *s)
+struct sample *sample_ref(struct sample *s)
 {
 	s->refs++;
 	return s;
 }
 
-void sample_free(struct sample *s)
+void sample_unref(struct sample *s)
 {
 	size_t i, j;
 
@@ -99,6 +99,22 @@ struct alloc_free_stat *sample_add_free_class(struct sample *s)
 	return VEC_PUSH(s->alloc.free_classes, s->alloc.nfree_classes, s->alloc.free_classes_cap);
 }
 
+bool region_kind_is_heap(uint8_t kind)
+{
+	return kind == REGION_HEAP || kind == REGION_ARENA;
+}
+
+uint64_t sample_heap_rss(const struct sample *s)
+{
+	uint64_t heap = 0;
+	size_t i;
+
+	for (i = 0; i < s->nregions; i++)
+		if (region_kind_is_heap(s->regions[i].kind))
+			heap += s->regions[i].rss;
+	return heap;
+}
+
 static const char *const region_kind_names[REGION_NKINDS] = {
 	[REGION_HEAP] = "heap",   [REGION_ARENA] = "arena", [REGION_STACK] = "stack",
 	[REGION_ANON] = "anon",   [REGION_FILE] = "file",   [REGION_SHMEM] = "shmem",
@@ -123,11 +139,6 @@ static const char *const allocator_names[] = {
 	[ALLOC_MIMALLOC] = "mimalloc", [ALLOC_MUSL] = "musl",
 };
 
-static const char *const growth_event_names[] = {
-	[GROWTH_BRK] = "brk",	    [GROWTH_MMAP] = "mmap", [GROWTH_MUNMAP] = "munmap",
-	[GROWTH_MREMAP] = "mremap", [GROWTH_ALLOC] = "alloc",
-};
-
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *name_of(const char *const *names, size_t n, unsigned int v)
@@ -135,28 +146,13 @@ static const char *name_of(const char *const *names, size_t n, unsigned int v)
 	return v < n && names[v] ? names[v] : "?";
 }
 
-static int parse_name(const char *const *names, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < n; i++)
-		if (names[i] && strcmp(names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-#define NAME_FUNCS(fn, type, table)                                  \
+#define NAME_FUNC(fn, type, table)                                   \
 	const char *fn##_name(type v)                                \
 	{                                                            \
 		return name_of(table, ARRAY_LEN(table), v);          \
-	}                                                            \
-	int fn##_parse(const char *name)                             \
-	{                                                            \
-		return parse_name(table, ARRAY_LEN(table), name);    \
 	}
 
-NAME_FUNCS(region_kind, enum region_kind, region_kind_names)
-NAME_FUNCS(fd_type, enum fd_type, fd_type_names)
-NAME_FUNCS(stack_kind, enum stack_kind, stack_kind_names)
-NAME_FUNCS(allocator, enum allocator_kind, allocator_names)
-NAME_FUNCS(growth_event_kind, enum growth_event_kind, growth_event_names)
+NAME_FUNC(region_kind, enum region_kind, region_kind_names)
+NAME_FUNC(fd_type, enum fd_type, fd_type_names)
+NAME_FUNC(stack_kind, enum stack_kind, stack_kind_names)
+NAME_FUNC(allocator, enum allocator_kind, allocator_names)

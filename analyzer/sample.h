@@ -9,9 +9,15 @@
 
 /*
  * A sample is produced by the collectors (live) or by the recording reader
- * (offline) and consumed by the analyzer. It owns every pointer in it; free it
- * with sample_free(). Absent sources are flagged with the has_* fields so that
- * "not measured" is never confused with "zero".
+ * (offline) and consumed by the analyzer. It owns every pointer in it and is
+ * counted: each holder drops its reference with sample_unref(), and the last
+ * one frees it. Whoever is handed a sample with a reference owns that
+ * reference; a `*_push` function takes over the caller's (the caller passes
+ * sample_ref(s) to keep its own). Absent sources are flagged with the has_*
+ * fields so that "not measured" is never confused with "zero".
+ *
+ * Recordings spell the values of these enumerations in recording/format.c:
+ * a new value needs its spelling there too, or recordings cannot hold it.
  */
 
 enum region_kind {
@@ -180,7 +186,6 @@ enum growth_event_kind {
 	GROWTH_MMAP,
 	GROWTH_MUNMAP,
 	GROWTH_MREMAP,
-	GROWTH_ALLOC,
 };
 
 /* One exact growth event since the previous tick (for step detection). */
@@ -205,7 +210,7 @@ enum allocator_kind {
 #define SAMPLE_MAX_EVENTS 65536
 
 struct sample {
-	int refs;		/* see sample_hold() */
+	int refs;		/* see sample_ref() */
 	double t;		/* unix seconds of the tick */
 	int32_t pid;
 	char *comm;
@@ -257,9 +262,9 @@ struct sample {
 /* Allocates an empty sample holding one reference; NULL with errno on failure. */
 struct sample *sample_new(void);
 /* Takes another reference; returns s. */
-struct sample *sample_hold(struct sample *s);
+struct sample *sample_ref(struct sample *s);
 /* Drops a reference, freeing the sample and all it owns with the last one; NULL is accepted. */
-void sample_free(struct sample *s);
+void sample_unref(struct sample *s);
 
 /* Appends a zeroed element to a sample array, growing it; NULL on ENOMEM. */
 struct region *sample_add_region(struct sample *s);
@@ -269,19 +274,21 @@ struct growth_event *sample_add_event(struct sample *s);
 struct alloc_arena *sample_add_alloc_arena(struct sample *s);
 struct alloc_free_stat *sample_add_free_class(struct sample *s);
 
+/*
+ * The malloc heap: the brk area ([heap], glibc's main arena) plus every
+ * non-main arena's heaps. sample_heap_rss() is its resident bytes; 0 without
+ * regions.
+ */
+bool region_kind_is_heap(uint8_t kind);
+uint64_t sample_heap_rss(const struct sample *s);
+
 /* Copies `n` frames into st->frames (st owns the copies). Returns 0 or -ENOMEM. */
 int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);
 
+/* The names shown to people (the text and JSON reports); recordings spell values their own way. */
 const char *region_kind_name(enum region_kind k);
-/* Returns the kind for a name, or -1 when the name is not a kind. */
-int region_kind_parse(const char *name);
 const char *fd_type_name(enum fd_type t);
-int fd_type_parse(const char *name);
 const char *stack_kind_name(enum stack_kind k);
-int stack_kind_parse(const char *name);
 const char *allocator_name(enum allocator_kind a);
-int allocator_parse(const char *name);
-const char *growth_event_kind_name(enum growth_event_kind k);
-int growth_event_kind_parse(const char *name);
 
 #endif

@@ -4,6 +4,7 @@
 #include "lib/vec.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,10 +12,21 @@ struct timeline {
 	double window_s;
 	struct sample **open;	/* samples of the window being filled; open[0] is its start */
 	size_t nopen, open_cap;
-	size_t nsamples;
 	size_t nwindows;
 	uint32_t thinned;	/* samples dropped from the open window by the cap */
 };
+
+bool timeline_span_full(double span_s, double window_s)
+{
+	return span_s + window_s * TIMELINE_TOLERANCE >= window_s;
+}
+
+bool timeline_whole_ticks(double window_s, double tick_s, double *ticks)
+{
+	/* The least whole number of ticks that timeline_span_full() accepts. */
+	*ticks = ceil((1 - TIMELINE_TOLERANCE) * window_s / tick_s - 1e-9);
+	return fabs(*ticks * tick_s - window_s) > TIMELINE_TOLERANCE * window_s;
+}
 
 struct timeline *timeline_new(double window_s)
 {
@@ -30,7 +42,7 @@ static void drop_open(struct timeline *tl)
 	size_t i;
 
 	for (i = 0; i < tl->nopen; i++)
-		sample_free(tl->open[i]);
+		sample_unref(tl->open[i]);
 	tl->nopen = 0;
 }
 
@@ -86,7 +98,7 @@ static int thin_open(struct timeline *tl)
 		}
 		if (merge_events(tl->open[i], tl->open[i + 1]))
 			return -ENOMEM;
-		sample_free(tl->open[i]);
+		sample_unref(tl->open[i]);
 		tl->thinned++;
 	}
 	tl->open[kept++] = tl->open[tl->nopen - 1];
@@ -107,7 +119,7 @@ static int close_window(struct timeline *tl, bool partial, struct window **out)
 	w->index = (uint32_t)++tl->nwindows;
 	w->samples_thinned = tl->thinned;
 	tl->thinned = 0;
-	last = sample_hold(tl->open[tl->nopen - 1]);
+	last = sample_ref(tl->open[tl->nopen - 1]);
 	drop_open(tl);
 	tl->open[tl->nopen++] = last;
 	*out = w;
@@ -116,7 +128,6 @@ static int close_window(struct timeline *tl, bool partial, struct window **out)
 
 int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 {
-	double elapsed, tolerance;
 	int ret = 0;
 
 	*out = NULL;
@@ -124,7 +135,7 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 		if (tl->nopen >= 2) {
 			ret = close_window(tl, true, out);
 			if (ret < 0) {
-				sample_free(s);
+				sample_unref(s);
 				return ret;
 			}
 		}
@@ -132,22 +143,18 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 		tl->thinned = 0;
 	}
 	if (tl->nopen >= TIMELINE_MAX_SAMPLES && thin_open(tl)) {
-		sample_free(s);
+		sample_unref(s);
 		return -ENOMEM;
 	}
 	if (vec_reserve((void **)&tl->open, &tl->open_cap, tl->nopen + 1, sizeof(*tl->open))) {
-		sample_free(s);
+		sample_unref(s);
 		return -ENOMEM;
 	}
 	tl->open[tl->nopen++] = s;
-	tl->nsamples++;
 	if (*out)
 		return ret;	/* the restart closed a window; the new one has just begun */
 
-	elapsed = s->t - tl->open[0]->t;
-	/* Ticks are scheduled on exact multiples; allow for a little jitter. */
-	tolerance = tl->window_s * TIMELINE_TOLERANCE;
-	if (tl->nopen >= 2 && elapsed + tolerance >= tl->window_s)
+	if (tl->nopen >= 2 && timeline_span_full(s->t - tl->open[0]->t, tl->window_s))
 		return close_window(tl, false, out);
 	return 0;
 }
@@ -158,14 +165,4 @@ int timeline_flush(struct timeline *tl, struct window **out)
 	if (tl->nopen < 2)
 		return 0;
 	return close_window(tl, true, out);
-}
-
-size_t timeline_samples(const struct timeline *tl)
-{
-	return tl->nsamples;
-}
-
-size_t timeline_windows(const struct timeline *tl)
-{
-	return tl->nwindows;
 }

@@ -3,6 +3,7 @@
 #ifndef MEMSLEUTH_TIMELINE_H
 #define MEMSLEUTH_TIMELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "analyzer/sample.h"
@@ -17,19 +18,35 @@ struct timeline;
  */
 #define TIMELINE_MAX_SAMPLES 128
 
+/*
+ * Ticks are scheduled on exact multiples of the tick but run a little late
+ * now and then: a span of `span_s` seconds counts as a whole window of
+ * `window_s` when it is at most TIMELINE_TOLERANCE of it short. Every rule
+ * that asks whether a window has passed asks timeline_span_full(): the
+ * timeline closing windows, the view's sliding window, the arenas read once
+ * a window, the header's "window still filling".
+ */
+#define TIMELINE_TOLERANCE 0.02
+bool timeline_span_full(double span_s, double window_s);
+
+/*
+ * A window of `window_s` cut from ticks `tick_s` apart closes at the first
+ * tick that makes it full: it spans a whole number of ticks, stored in
+ * *ticks. Returns true when that span is not within the tolerance of
+ * `window_s` either (-i 2.5 with 1 s ticks cuts windows of 3 s).
+ */
+bool timeline_whole_ticks(double window_s, double tick_s, double *ticks);
+
 /* Creates a timeline closing a window every `window_s` seconds; NULL on ENOMEM. */
 struct timeline *timeline_new(double window_s);
-
-/* A window closes at the first sample this share of its length short of it, or later. */
-#define TIMELINE_TOLERANCE 0.02
 void timeline_free(struct timeline *tl);
 
 /*
- * Adds a sample (the timeline takes the caller's reference). When the sample
- * closes a window, returns 1 and stores it in *out (the caller frees it with
- * window_free); returns 0 otherwise, -ENOMEM on failure. A sample from another
- * process (PID reuse, a restarted target in a recording) closes the current
- * window early and starts a new one.
+ * Adds a sample, taking over the caller's reference (also on failure). When
+ * the sample closes a window, returns 1 and stores it in *out (the caller
+ * frees it with window_free); returns 0 otherwise, -ENOMEM on failure. A
+ * sample from another process (PID reuse, a restarted target in a recording)
+ * closes the current window early and starts a new one.
  */
 int timeline_push(struct timeline *tl, struct sample *s, struct window **out);
 
@@ -38,9 +55,5 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out);
  * *out set when it held at least two samples, 0 when there was nothing to close.
  */
 int timeline_flush(struct timeline *tl, struct window **out);
-
-/* Samples pushed so far, and the number of windows closed. */
-size_t timeline_samples(const struct timeline *tl);
-size_t timeline_windows(const struct timeline *tl);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A window: the changes between two samples a window apart, and the findings on them. */
 #include "analyzer/window.h"
+#include "analyzer/preattach.h"
 #include "lib/strmap.h"
 #include "lib/vec.h"
 
@@ -150,6 +151,18 @@ static int build_stacks(struct window *w)
 	return 0;
 }
 
+static void preattach_figures(struct window *w)
+{
+	struct preattach now, in;
+
+	preattach_at(w->end, &now);
+	preattach_window(w, &in);
+	w->preattach.frees = preattach_sum(now.count);
+	w->preattach.free_bytes = preattach_sum(now.bytes);
+	w->preattach.frees_delta = preattach_sum(in.count);
+	w->preattach.free_bytes_delta = preattach_sum(in.bytes);
+}
+
 struct window *window_build(struct sample *const *ticks, size_t n)
 {
 	struct window *w;
@@ -170,10 +183,10 @@ struct window *window_build(struct sample *const *ticks, size_t n)
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
-		w->ticks[i] = sample_hold(ticks[i]);
+		w->ticks[i] = sample_ref(ticks[i]);
 	w->nticks = n;
-	w->start = sample_hold(ticks[0]);
-	w->end = sample_hold(ticks[n - 1]);
+	w->start = sample_ref(ticks[0]);
+	w->end = sample_ref(ticks[n - 1]);
 	s0 = w->start;
 	s1 = w->end;
 	w->window_s = s1->t - s0->t;
@@ -194,6 +207,7 @@ struct window *window_build(struct sample *const *ticks, size_t n)
 	/* Events that reached user space but did not fit in a sample are lost too. */
 	for (i = 1; i < n; i++)
 		w->lost_events += ticks[i]->events_dropped;
+	preattach_figures(w);
 	if (build_regions(w) || build_stacks(w)) {
 		window_free(w);
 		errno = ENOMEM;
@@ -209,16 +223,24 @@ void window_free(struct window *w)
 	if (!w)
 		return;
 	for (i = 0; i < w->nticks; i++)
-		sample_free(w->ticks[i]);
+		sample_unref(w->ticks[i]);
 	free(w->ticks);
-	sample_free(w->start);
-	sample_free(w->end);
+	sample_unref(w->start);
+	sample_unref(w->end);
 	free(w->regions);
 	free(w->stacks);
 	for (i = 0; i < w->nfindings; i++)
 		finding_clear(&w->findings[i]);
 	free(w->findings);
 	free(w);
+}
+
+int64_t window_heap_delta(const struct window *w)
+{
+	/* As the region deltas: none unless both ends read their regions. */
+	if (!w->start->has_regions || !w->end->has_regions)
+		return 0;
+	return sub(sample_heap_rss(w->end), sample_heap_rss(w->start));
 }
 
 struct finding *window_add_finding(struct window *w)

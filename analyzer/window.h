@@ -54,6 +54,17 @@ struct window {
 	struct finding *findings;	/* most severe first */
 	size_t nfindings, findings_cap;
 
+	/*
+	 * Frees of memory allocated before the malloc probes attached
+	 * (analyzer/preattach.h), summed over the size classes: blocks and
+	 * bytes since attach at the window's end, and in the window. Zero
+	 * without --alloc; bytes are 0 where block sizes are not known.
+	 */
+	struct {
+		double frees, free_bytes;
+		double frees_delta, free_bytes_delta;
+	} preattach;
+
 	uint64_t lost_events;		/* lost in the kernel or dropped by caps, in this window */
 	uint32_t samples_thinned;	/* samples dropped by TIMELINE_MAX_SAMPLES (set by timeline) */
 };
@@ -65,6 +76,9 @@ struct window {
  */
 struct window *window_build(struct sample *const *ticks, size_t n);
 void window_free(struct window *w);
+
+/* The change of sample_heap_rss() over the window; 0 unless both ends read their regions. */
+int64_t window_heap_delta(const struct window *w);
 
 /* Appends an empty finding; NULL on ENOMEM. */
 struct finding *window_add_finding(struct window *w);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Malloc probes: outstanding allocations by stack and net chunk bytes by arena, kept in-kernel. */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
 #include "alloc.h"
+#include "capture.bpf.h"
 
 /*
  * Nothing here sends a per-call event to user space: allocations are kept in
@@ -346,52 +348,33 @@ int BPF_KPROBE(alloc_enter)
 	}
 }
 
+#define CAPTURE_HDR offsetof(struct alloc_capture, stack)
+
 /*
- * Copies the registers and up to 16 KiB of stack from sp (in aligned chunks:
- * one large read fails whole near the top of the stack) into the ring buffer.
- * Returns the stack id for the record, ALLOC_NO_STACK when the ring is full.
+ * Copies the registers and the top of the stack into the ring buffer
+ * (capture.bpf.h). Returns the stack id for the record, ALLOC_NO_STACK when
+ * the ring is full.
  */
 static __always_inline __u32 capture(struct pt_regs *ctx)
 {
 	struct alloc_capture *c;
-	__u64 base;
-	__u32 i;
+	struct capture_pos pos;
+	struct bpf_dynptr rec;
+	__u32 id;
 
-	c = bpf_ringbuf_reserve(&captures, sizeof(*c), 0);
-	if (!c)
+	if (capture_reserve(&captures, CAPTURE_HDR, ctx, &rec, &pos))
 		return ALLOC_NO_STACK;
-	c->id = ALLOC_CAPTURE_BIT | (__sync_fetch_and_add(&capture_seq, 1) & ~ALLOC_CAPTURE_BIT);
-	c->tid = tid_of();
-	c->pad = 0;
-	c->regs[0] = ctx->ax;
-	c->regs[1] = ctx->dx;
-	c->regs[2] = ctx->cx;
-	c->regs[3] = ctx->bx;
-	c->regs[4] = ctx->si;
-	c->regs[5] = ctx->di;
-	c->regs[6] = ctx->bp;
-	c->regs[7] = ctx->sp;
-	c->regs[8] = ctx->r8;
-	c->regs[9] = ctx->r9;
-	c->regs[10] = ctx->r10;
-	c->regs[11] = ctx->r11;
-	c->regs[12] = ctx->r12;
-	c->regs[13] = ctx->r13;
-	c->regs[14] = ctx->r14;
-	c->regs[15] = ctx->r15;
-	c->regs[16] = ctx->ip;
-	base = ctx->sp & ~(__u64)(ALLOC_STACK_CHUNK - 1);
-	c->stack_base = base;
-	c->stack_valid = 0;
-	for (i = 0; i < ALLOC_STACK_CHUNKS; i++) {
-		if (bpf_probe_read_user(&c->stack[i * ALLOC_STACK_CHUNK], ALLOC_STACK_CHUNK,
-					(const void *)(base + i * ALLOC_STACK_CHUNK)))
-			break;
-		c->stack_valid |= 1U << i;
+	c = bpf_dynptr_data(&rec, 0, CAPTURE_HDR);
+	if (!c) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
+		return ALLOC_NO_STACK;
 	}
-	i = c->id;
-	bpf_ringbuf_submit(c, 0);
-	return i;
+	id = ALLOC_CAPTURE_BIT | (__sync_fetch_and_add(&capture_seq, 1) & ~ALLOC_CAPTURE_BIT);
+	c->id = id;
+	c->tid = tid_of();
+	capture_fill(&rec, CAPTURE_HDR, &c->cap, ctx, &pos);
+	bpf_ringbuf_submit_dynptr(&rec, 0);
+	return id;
 }
 
 static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)

@@ -3,7 +3,9 @@
 #ifndef MEMSLEUTH_BPF_ALLOC_H
 #define MEMSLEUTH_BPF_ALLOC_H
 
-/* Fixed-width types only: clang's BPF target and gcc must agree on the layout. */
+/* Fixed-width types and explicit padding only: clang's BPF target and gcc must agree on the layout. */
+
+#include "capture.h"
 
 /* Frames kept per allocation stack (frame-pointer walk at the allocator's return). */
 #define ALLOC_STACK_DEPTH 48
@@ -33,23 +35,19 @@ struct alloc_rec {
 
 /*
  * Sampled records (sample_bytes set) carry a copy of the registers and the
- * top of the stack instead of a frame-pointer walk, for user space to unwind
- * with DWARF: right also for code without frame pointers. Their stack id is
- * ALLOC_CAPTURE_BIT | a sequence number; frame-pointer stack ids stay below.
+ * top of the stack (bpf/capture.h) instead of a frame-pointer walk, for user
+ * space to unwind with DWARF: right also for code without frame pointers.
+ * Their stack id is ALLOC_CAPTURE_BIT | a sequence number; frame-pointer
+ * stack ids stay below.
  */
 #define ALLOC_CAPTURE_BIT 0x80000000u
-#define ALLOC_STACK_CHUNK 512
-#define ALLOC_STACK_CHUNKS 32
-#define ALLOC_NREGS 17		/* x86_64 DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
 
+/* The largest capture record: the stack chunks copied follow `cap`. */
 struct alloc_capture {
 	__u32 id;		/* the stack id the record carries */
 	__u32 tid;
-	__u32 stack_valid;	/* bit i: chunk i was read */
-	__u32 pad;
-	__u64 regs[ALLOC_NREGS];
-	__u64 stack_base;	/* user address of stack[0]: sp rounded down to a chunk */
-	__u8 stack[ALLOC_STACK_CHUNK * ALLOC_STACK_CHUNKS];
+	struct stack_capture cap;
+	__u8 stack[CAPTURE_STACK_BYTES];
 };
 
 /* Outstanding figures of one stack, cumulative since attach. */

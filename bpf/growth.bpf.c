@@ -6,17 +6,13 @@
 #include <bpf/bpf_tracing.h>
 
 #include "growth.h"
-#include "uretprobe.bpf.h"
+#include "capture.bpf.h"
 
 /*
  * BTF tracepoints (raw syscalls, page_fault_user, sched_process_exec) need no
  * tracefs, which a fresh machine lacks. Every program tests the tgid first:
  * sys_enter/sys_exit run for every syscall on the machine.
  */
-
-#if !defined(__TARGET_ARCH_x86)
-#error "the growth probes copy x86_64 registers: only x86_64 is supported"
-#endif
 
 #define NR_OPEN 2
 #define NR_CLOSE 3
@@ -163,71 +159,7 @@ static __always_inline bool budget_take(__u32 family)
 	return true;
 }
 
-struct stack_end {
-	__u64 end;
-};
-
-static long stack_end_cb(struct task_struct *task, struct vm_area_struct *vma,
-			 struct stack_end *c)
-{
-	c->end = vma->vm_end;
-	return 0;
-}
-
-/*
- * Chunks to copy: up to the end of the mapping holding sp (the top of the
- * stack), at most GROWTH_STACK_CHUNKS. Records then take what the stack
- * needs: a few KiB for most, instead of always the maximum.
- */
-static __always_inline __u32 stack_chunks(__u64 base)
-{
-	struct stack_end c = { .end = 0 };
-	__u64 n;
-
-	if (bpf_find_vma(bpf_get_current_task_btf(), base, stack_end_cb, &c, 0) || c.end <= base)
-		return GROWTH_STACK_CHUNKS;
-	n = (c.end - base + GROWTH_STACK_CHUNK - 1) / GROWTH_STACK_CHUNK;
-	return n < GROWTH_STACK_CHUNKS ? (__u32)n : GROWTH_STACK_CHUNKS;
-}
-
 #define REC_HDR offsetof(struct growth_rec, stack)
-
-/* Registers in DWARF order, then the stack in chunks from sp & ~(CHUNK-1). */
-static __always_inline void capture_fill(struct growth_capture *cap, struct bpf_dynptr *rec,
-					 struct pt_regs *regs, __u64 base, __u32 nchunks)
-{
-	__u32 i;
-
-	cap->regs[0] = regs->ax;
-	cap->regs[1] = regs->dx;
-	cap->regs[2] = regs->cx;
-	cap->regs[3] = regs->bx;
-	cap->regs[4] = regs->si;
-	cap->regs[5] = regs->di;
-	cap->regs[6] = regs->bp;
-	cap->regs[7] = regs->sp;
-	cap->regs[8] = regs->r8;
-	cap->regs[9] = regs->r9;
-	cap->regs[10] = regs->r10;
-	cap->regs[11] = regs->r11;
-	cap->regs[12] = regs->r12;
-	cap->regs[13] = regs->r13;
-	cap->regs[14] = regs->r14;
-	cap->regs[15] = regs->r15;
-	cap->regs[16] = regs->ip;
-	cap->stack_base = base;
-	cap->stack_valid = 0;
-	cap->pad = 0;
-	for (i = 0; i < GROWTH_STACK_CHUNKS && i < nchunks; i++) {
-		void *chunk = bpf_dynptr_data(rec, REC_HDR + i * GROWTH_STACK_CHUNK,
-					      GROWTH_STACK_CHUNK);
-
-		if (!chunk || bpf_probe_read_user(chunk, GROWTH_STACK_CHUNK,
-						  (const void *)(base + i * GROWTH_STACK_CHUNK)))
-			break;
-		cap->stack_valid |= 1U << i;
-	}
-}
 
 static __always_inline void ev_fill(struct growth_ev *ev, __u16 kind, __u64 addr, __u64 len,
 				    __u64 old, __u64 seq)
@@ -250,31 +182,25 @@ static __always_inline void ev_fill(struct growth_ev *ev, __u16 kind, __u64 addr
 static __always_inline int emit_capture(struct pt_regs *regs, __u32 family, __u16 kind,
 					__u64 addr, __u64 len, __u64 old, __u64 seq)
 {
-	__u64 base = regs->sp & ~(__u64)(GROWTH_STACK_CHUNK - 1);
-	struct growth_capture *cap;
+	struct capture_pos pos;
 	struct bpf_dynptr rec;
-	struct growth_ev *ev;
-	__u32 nchunks;
+	struct growth_rec *hdr;
 
 	if (!budget_take(family))
 		return 1;
-	nchunks = stack_chunks(base);
-	if (bpf_ringbuf_reserve_dynptr(&events, REC_HDR + nchunks * GROWTH_STACK_CHUNK, 0, &rec)) {
+	if (capture_reserve(&events, REC_HDR, regs, &rec, &pos)) {
+		count_lost();
+		return -1;
+	}
+	hdr = bpf_dynptr_data(&rec, 0, REC_HDR);
+	if (!hdr) {
 		bpf_ringbuf_discard_dynptr(&rec, 0);
 		count_lost();
 		return -1;
 	}
-	ev = bpf_dynptr_data(&rec, 0, sizeof(*ev));
-	cap = bpf_dynptr_data(&rec, sizeof(*ev), sizeof(*cap));
-	if (!ev || !cap) {
-		bpf_ringbuf_discard_dynptr(&rec, 0);
-		count_lost();
-		return -1;
-	}
-	ev_fill(ev, kind, addr, len, old, seq);
-	ev->flags = GROWTH_F_CAPTURE;
-	capture_fill(cap, &rec, regs, base, nchunks);
-	uretprobe_restore(&rec, REC_HDR, base);
+	ev_fill(&hdr->ev, kind, addr, len, old, seq);
+	hdr->ev.flags = GROWTH_F_CAPTURE;
+	capture_fill(&rec, REC_HDR, &hdr->cap, regs, &pos);
 	bpf_ringbuf_submit_dynptr(&rec, 0);
 	return 0;
 }

@@ -3,7 +3,9 @@
 #ifndef MEMSLEUTH_BPF_GROWTH_H
 #define MEMSLEUTH_BPF_GROWTH_H
 
-/* Fixed-width types only: clang's BPF target and gcc must agree on the layout. */
+/* Fixed-width types and explicit padding only: clang's BPF target and gcc must agree on the layout. */
+
+#include "capture.h"
 
 #define GROWTH_EV_BRK 0		/* addr: new break; old: old break */
 #define GROWTH_EV_MMAP 1	/* addr: mapped address; len: length; old: mmap flags */
@@ -15,21 +17,8 @@
 				 * seq: the opener's number in the fd table */
 #define GROWTH_EV_EXEC 6	/* followed by struct growth_exec */
 
-/* The record carries a struct growth_capture and the stack chunks after the event. */
+/* The record carries a struct stack_capture and the stack chunks after the event. */
 #define GROWTH_F_CAPTURE 1
-
-/*
- * A copy of the user stack is taken from sp & ~(CHUNK-1) upwards in CHUNK-byte
- * pieces, stopping at the first piece that cannot be read: one large read
- * fails as a whole near the top of a stack, and unaligned pieces can straddle
- * a page that is not present.
- */
-#define GROWTH_STACK_CHUNK 512
-#define GROWTH_STACK_CHUNKS 32
-#define GROWTH_STACK_BYTES (GROWTH_STACK_CHUNK * GROWTH_STACK_CHUNKS)
-
-/* x86_64 registers in DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip. */
-#define GROWTH_NREGS 17
 
 /* Capture budgets, one per event family, so that one family cannot starve the others. */
 #define GROWTH_BUDGET_MEM 0	/* brk, mmap, mremap */
@@ -48,18 +37,11 @@ struct growth_ev {
 	__u16 flags;		/* GROWTH_F_* */
 };
 
-struct growth_capture {
-	__u64 regs[GROWTH_NREGS];
-	__u64 stack_base;	/* user address of the first stack byte copied */
-	__u32 stack_valid;	/* bit i: chunk i was read */
-	__u32 pad;
-};
-
 /* The largest record: an event with its registers and a full stack copy. */
 struct growth_rec {
 	struct growth_ev ev;
-	struct growth_capture cap;
-	__u8 stack[GROWTH_STACK_BYTES];
+	struct stack_capture cap;
+	__u8 stack[CAPTURE_STACK_BYTES];
 };
 
 #define GROWTH_EXEC_PATH 256

@@ -79,7 +79,7 @@ static int load(const char *path, bool is_old, struct sample **out, char *err, s
 	if (ret) {
 		snprintf(err, errlen, "out of memory");
 		vma_list_free(&vmas);
-		sample_free(s);
+		sample_unref(s);
 		return ret;
 	}
 	s->allocator = (uint8_t)allocator_detect(&vmas);
@@ -147,7 +147,7 @@ int cmd_diff(int argc, char **argv)
 		print_diff_text(stdout, w, argv[optind], argv[optind + 1], &popts);
 cleanup:
 	window_free(w);
-	sample_free(s[0]);
-	sample_free(s[1]);
+	sample_unref(s[0]);
+	sample_unref(s[1]);
 	return status;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth report: re-derive the windows of a recording, offline. */
-#include "analyzer/analyze.h"
+#include "analyzer/pipeline.h"
 #include "analyzer/timeline.h"
 #include "cli/commands.h"
 #include "cli/print.h"
@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +46,23 @@ static void say_what_was_missing(const struct recording_reader *rd, const char *
 			 "by a newer version?)", path, unknown, unknown == 1 ? "" : "s");
 }
 
+/* One window in the chosen format (folded prints only the last). Returns 0 or -EIO. */
+static int print_window(const struct window *w, bool json, bool folded)
+{
+	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
+
+	if (json)
+		print_window_json(stdout, w);
+	else if (!folded)
+		print_window_text(stdout, w, &popts);
+	/* Output that cannot be written (a full disk): main() says so. */
+	if (fflush(stdout) || ferror(stdout)) {
+		output_failed(stdout);
+		return -EIO;
+	}
+	return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -56,11 +72,9 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
 	struct recording_reader *rd = NULL;
 	struct recording_header h;
-	struct timeline *tl = NULL;
-	struct analyzer *an = NULL;
+	struct pipeline *p = NULL;
 	struct window *w = NULL, *last = NULL;
 	struct sample *s;
 	double window_s = 0;
@@ -104,35 +118,27 @@ int cmd_report(int argc, char **argv)
 		return runtime_error("report", json, err);
 	if (window_s > 0 && h.tick_s > 0) {
 		/* Windows are cut at the recorded samples: a whole number of ticks. */
-		double ticks = ceil((1 - TIMELINE_TOLERANCE) * window_s / h.tick_s - 1e-9);
+		double ticks;
 
-		if (fabs(ticks * h.tick_s - window_s) > TIMELINE_TOLERANCE * window_s)
+		if (timeline_whole_ticks(window_s, h.tick_s, &ticks))
 			log_info("windows of about %g s: %g of the recording's %g s ticks (-i %g s is "
 				 "not a whole number of them)", ticks * h.tick_s, ticks, h.tick_s,
 				 window_s);
 	}
-	tl = timeline_new(window_s > 0 ? window_s : h.window_s);
-	an = analyzer_new();
-	if (!tl || !an) {
+	p = pipeline_new(window_s > 0 ? window_s : h.window_s);
+	if (!p) {
 		status = runtime_error("report", json, "out of memory");
 		goto cleanup;
 	}
 	while ((ret = recording_next(rd, &s, err, sizeof(err))) == 1) {
 		nsamples++;
-		if (timeline_push(tl, s, &w) < 0 || (w && analyzer_window(an, w))) {
+		if (pipeline_push(p, s, &w) < 0) {
 			status = runtime_error("report", json, "out of memory");
 			goto cleanup;
 		}
 		if (w) {
-			if (json)
-				print_window_json(stdout, w);
-			else if (!folded)
-				print_window_text(stdout, w, &popts);
-			/* Output that cannot be written (a full disk): main() says so. */
-			if (fflush(stdout) || ferror(stdout)) {
-				output_failed(stdout);
+			if (print_window(w, json, folded))
 				goto cleanup;
-			}
 			/* Folded: only the state at the end, so that nothing is counted twice. */
 			window_free(last);
 			last = w;
@@ -149,12 +155,13 @@ int cmd_report(int argc, char **argv)
 		status = runtime_error("report", json, err);
 		goto cleanup;
 	}
-	if (timeline_flush(tl, &w) == 1 && analyzer_window(an, w) == 0) {
-		if (json)
-			print_window_json(stdout, w);
-		else if (!folded)
-			print_window_text(stdout, w, &popts);
+	ret = pipeline_flush(p, &w);
+	if (ret < 0) {
+		status = runtime_error("report", json, "out of memory");
+		goto cleanup;
 	}
+	if (ret == 1 && print_window(w, json, folded))
+		goto cleanup;
 	if (folded) {
 		if (w || last)
 			print_window_folded(stdout, w ? w : last);
@@ -167,8 +174,7 @@ cleanup:
 		say_what_was_missing(rd, argv[optind]);
 	window_free(last);
 	window_free(w);
-	timeline_free(tl);
-	analyzer_free(an);
+	pipeline_free(p);
 	recording_close(rd);
 	recording_header_clear(&h);
 	return status;

@@ -7,7 +7,6 @@
 #include "cli/session.h"
 #include "cli/signals.h"
 #include "cli/util.h"
-#include "collectors/proc_start.h"
 #include "tui/tui.h"
 #include "lib/clock.h"
 
@@ -86,16 +85,15 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
 	bool live_only = false, tick_set = false;
 	char err[256];
 	int c, ret;
 
 	memset(a, 0, sizeof(*a));
+	live_opts_init(&a->s);
 	a->s.window_s = DEFAULT_WINDOW_S;
 	a->s.tick_s = REFRESH_S;
 	a->s.bpf = geteuid() == 0;
-	a->s.alloc_opts = alloc_defaults;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
@@ -201,12 +199,6 @@ static double window_step(double cur, int dir)
 	return cur;
 }
 
-static int fail(const char *msg)
-{
-	fprintf(stderr, "memsleuth top: %s\n", msg);
-	return EXIT_RUNTIME;
-}
-
 /* ---- live ---- */
 
 struct live {
@@ -221,14 +213,15 @@ struct live {
 /* Shows the newest sample, and the findings when a window closed. Returns 0 or -ENOMEM. */
 static int live_update(struct live *l, struct window *w)
 {
-	struct sample *smp = session_latest_hold(l->s);
+	struct sample *smp = session_latest_ref(l->s);
 	int ret = 0;
 
 	if (smp) {
+		double t = smp->t;
+
 		ret = model_push(l->m, smp);
 		if (!w && !model_findings(l->m) && !l->meta.analysis_due)
-			l->meta.analysis_due = smp->t + l->window_s;
-		sample_free(smp);
+			l->meta.analysis_due = t + l->window_s;
 	}
 	if (!ret && w) {
 		ret = model_set_findings(l->m, w);
@@ -305,20 +298,20 @@ static int run_live(const struct top_args *a)
 	signals_install();
 	ret = session_open(&a->s, &l.s, err, sizeof(err));
 	if (ret)
-		return fail(err);
+		return runtime_error("top", false, err);
 	l.m = model_new(a->s.window_s);
 	/* --alloc-optional may have gone on without the malloc probes. */
 	l.meta.alloc = session_alloc_library(l.s) != NULL;
 	l.meta.tick_s = a->s.tick_s;
-	if (proc_start_read(a->s.pid, &l.meta.target_started))
+	if (session_target_started(l.s, &l.meta.target_started))
 		l.meta.target_started = 0;
 	if (!l.m || live_update(&l, NULL)) {
-		status = fail("out of memory");
+		status = runtime_error("top", false, "out of memory");
 		goto out;
 	}
 	ret = tui_open(&to, &l.t, err, sizeof(err));
 	if (ret) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	next_frame = clock_mono() + a->s.tick_s;
@@ -368,7 +361,7 @@ static int run_live(const struct top_args *a)
 	}
 	tui_close(l.t);
 	if (status != EXIT_OK)
-		fail(err);
+		runtime_error("top", false, err);
 	else if (l.ended)
 		fprintf(stderr, "memsleuth top: target %d exited\n", a->s.pid);
 out:
@@ -452,15 +445,15 @@ static int run_replay(const struct top_args *a)
 	signals_install();
 	ret = replay_open(a->replay, a->window_set ? a->s.window_s : 0, &r, err, sizeof(err));
 	if (ret)
-		return fail(err);
+		return runtime_error("top", false, err);
 	m = model_new(replay_window(r));
 	if (!m) {
-		status = fail("out of memory");
+		status = runtime_error("top", false, "out of memory");
 		goto out;
 	}
 	if (replay_show(r, replay_first_window_end(r), m, err, sizeof(err)) ||
 	    tui_open(&to, &t, err, sizeof(err))) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	next_frame = clock_mono() + REFRESH_S;
@@ -494,7 +487,7 @@ static int run_replay(const struct top_args *a)
 	}
 	tui_close(t);
 	if (ret < 0)
-		status = fail(err);
+		status = runtime_error("top", false, err);
 out:
 	model_free(m);
 	replay_close(r);

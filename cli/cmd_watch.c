@@ -75,18 +75,17 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
 	bool tick_set = false;
 	char err[256];
 	int c, ret;
 
 	memset(a, 0, sizeof(*a));
+	live_opts_init(&a->s);
 	a->s.window_s = DEFAULT_WINDOW_S;
 	a->s.tick_s = DEFAULT_TICK_S;
 	/* Tried by everyone: without the capabilities memsleuth says which are missing and
 	 * goes on with /proc data, which works on one's own processes. */
 	a->s.bpf = true;
-	a->s.alloc_opts = alloc_defaults;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
@@ -197,9 +196,9 @@ int cmd_watch(int argc, char **argv)
 	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps%s%s%s%s%s%s%s",
 		 a.s.pid, session_comm(s), a.s.window_s, a.s.tick_s,
 		 base && !base->has_fds ? "" : ", fds",
-		 a.s.no_arenas || (base && !base->has_arenas) ? ""
-		 : a.s.no_freeze			       ? ", glibc arenas (unfrozen)"
-							       : ", glibc arenas",
+		 !a.s.arenas || (base && !base->has_arenas) ? ""
+		 : !a.s.freeze				     ? ", glibc arenas (unfrozen)"
+							     : ", glibc arenas",
 		 session_has_bpf(s) ? ", eBPF growth probes" : "",
 		 session_alloc_library(s) ? ", malloc probes on " : "",
 		 session_alloc_library(s) ? session_alloc_library(s) : "",
@@ -243,10 +242,15 @@ int cmd_watch(int argc, char **argv)
 			}
 		}
 	}
+	ret = session_finish(s, reason, &w);
 	/* A last, partial window: what happened since the last report is not lost. */
-	if (session_finish(s, reason, &w) == 1 && status == EXIT_OK &&
-	    strcmp(reason, "count reached") != 0 && strncmp(reason, "output", 6) != 0)
-		emit(&a, w);
+	if (status == EXIT_OK && strcmp(reason, "count reached") != 0 &&
+	    strncmp(reason, "output", 6) != 0) {
+		if (ret < 0)
+			status = runtime_error("watch", a.json, "out of memory");
+		else if (ret == 1)
+			emit(&a, w);
+	}
 	window_free(w);
 	session_close(s);
 	/* For the bounded-memory benchmark, and for anyone wondering what memsleuth costs. */

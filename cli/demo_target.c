@@ -23,7 +23,7 @@
  *    equal step of its own);
  * and every fifth request accept_connection() opens a socket it never closes
  * (fd_growth).
- * A session thread calls session_open() every 10 ms, which leaks a small
+ * A session thread calls demo_session_open() every 10 ms, which leaks a small
  * session object (leak, named by its stack with --alloc). The thread has its
  * own glibc arena, so that the leak does not blur the steps of [heap].
  * DEMO_FRAG_THREADS workers, each in its own arena, fragment it
@@ -100,15 +100,15 @@ __attribute__((noinline)) static int accept_connection(void)
 	return socket(AF_UNIX, SOCK_STREAM, 0) >= 0;
 }
 
-struct session {
-	struct session *peer;
-	char name[DEMO_SESSION_BYTES - sizeof(struct session *)];
+struct demo_session {
+	struct demo_session *peer;
+	char name[DEMO_SESSION_BYTES - sizeof(struct demo_session *)];
 };
 
 /* Opens a session that nothing ever closes. */
-__attribute__((noinline)) static struct session *session_open(unsigned long n)
+__attribute__((noinline)) static struct demo_session *demo_session_open(unsigned long n)
 {
-	struct session *s = malloc(sizeof(*s));
+	struct demo_session *s = malloc(sizeof(*s));
 
 	if (s) {
 		s->peer = NULL;
@@ -123,7 +123,7 @@ static void *sessions(void *arg)
 
 	(void)arg;
 	while (!demo_stop) {
-		if (n * DEMO_SESSION_BYTES < DEMO_SESSION_LIMIT && session_open(n))
+		if (n * DEMO_SESSION_BYTES < DEMO_SESSION_LIMIT && demo_session_open(n))
 			n++;
 		sleep_ms(DEMO_SESSION_MS);
 	}
@@ -216,8 +216,7 @@ int cmd_demo_target(int argc, char **argv)
 	}
 	/* A worker that could not start would leave the others waiting for it. */
 	if (nworkers < DEMO_FRAG_THREADS) {
-		fprintf(stderr, "memsleuth demo target: cannot start its threads\n");
-		_exit(EXIT_RUNTIME);
+		_exit(runtime_error("demo target", false, "cannot start its threads"));
 	}
 	pthread_barrier_wait(&started);
 	session_started = pthread_create(&session_thread, NULL, sessions, NULL) == 0;

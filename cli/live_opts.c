@@ -11,6 +11,15 @@
 /* A freeze longer than this would be an outage of the target, not a pause. */
 #define FREEZE_MAX_MS 10000
 
+void live_opts_init(struct session_opts *o)
+{
+	static const struct bpf_alloc_opts alloc_defaults = BPF_ALLOC_OPTS_DEFAULT;
+
+	o->arenas = true;
+	o->freeze = true;
+	o->alloc_opts = alloc_defaults;
+}
+
 int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, size_t errlen)
 {
 	long ms;
@@ -25,10 +34,10 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 		o->no_bpf = true;
 		return 1;
 	case LIVE_OPT_NO_FREEZE:
-		o->no_freeze = true;
+		o->freeze = false;
 		return 1;
 	case LIVE_OPT_NO_ARENAS:
-		o->no_arenas = true;
+		o->arenas = false;
 		return 1;
 	case LIVE_OPT_FREEZE_MAX:
 		if (parse_count(arg, "freeze-max", &ms, err, errlen))
@@ -74,8 +83,7 @@ int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t err
 		o->tick_s = o->window_s / ceil(o->window_s / o->tick_s - 1e-9);
 		return 0;
 	}
-	ticks = ceil((1 - TIMELINE_TOLERANCE) * o->window_s / o->tick_s - 1e-9);
-	if (fabs(ticks * o->tick_s - o->window_s) > TIMELINE_TOLERANCE * o->window_s) {
+	if (timeline_whole_ticks(o->window_s, o->tick_s, &ticks)) {
 		log_info("windows of %g s: %g ticks of %g s (-i %g s is not a whole number of "
 			 "ticks)", ticks * o->tick_s, ticks, o->tick_s, o->window_s);
 		o->window_s = ticks * o->tick_s;

@@ -43,6 +43,9 @@ enum {
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
 	GROWTH_OPTS_HELP
 
+/* Sets what these options change to its default: arenas read, with freezes; --alloc's family. */
+void live_opts_init(struct session_opts *o);
+
 /*
  * Handles option `c` with argument `arg` into `o`. Returns 1 when it was one
  * of these, 0 when it is not, -1 with a reason in `err` on a bad value.

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* JSON printer for windows and diffs: the contract of README.md ("JSON output"), one object per line. */
 #include "analyzer/arenas.h"
-#include "analyzer/preattach.h"
 #include "cli/print.h"
 #include "cli/util.h"
 #include "analyzer/regions.h"
@@ -192,12 +191,13 @@ static json_t *findings_json(const struct window *w)
 		for (j = 0; ev && j < f->nev; j++) {
 			const struct evidence *e = &f->ev[j];
 
-			json_object_set_new(ev, e->key,
+			json_object_set_new(ev, ev_key_name((enum ev_key)e->key),
 					    e->type == EV_INT    ? json_integer(e->i)
 					    : e->type == EV_REAL ? json_real(e->d)
 								 : json_text(e->s));
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind", f->kind,
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind",
+						   finding_kind_name((enum finding_kind)f->kind),
 						   "severity",
 						   severity_name((enum severity)f->severity),
 						   "summary", json_text(f->summary), "evidence", ev,
@@ -252,23 +252,21 @@ static json_t *alloc_counts_json(const struct alloc_summary *a, json_t *arenas)
 static json_t *alloc_json(const struct window *w)
 {
 	const struct alloc_summary *a = &w->end->alloc;
-	struct preattach now, win;
 	json_t *j;
 
 	j = alloc_counts_json(a, a->has_arenas ? alloc_arenas_json(w) : json_null());
 	if (!j)
 		return NULL;
 	/* Frees of no record, and the memory from before attach they are estimated to free. */
-	preattach_at(w->end, &now);
-	preattach_window(w, &win);
 	json_object_update_new(
 		j, json_pack("{s:I, s:o, s:I, s:I, s:I}", "unmatched_frees",
 			     (json_int_t)a->unmatched_frees, "unmatched_free_bytes",
 			     a->unmatched_sized ? json_integer((json_int_t)a->unmatched_free_bytes)
 						: json_null(),
-			     "preattach_frees", (json_int_t)llround(preattach_sum(now.count)),
-			     "preattach_free_bytes", (json_int_t)llround(preattach_sum(now.bytes)),
-			     "preattach_free_bytes_delta", (json_int_t)llround(preattach_sum(win.bytes))));
+			     "preattach_frees", (json_int_t)llround(w->preattach.frees),
+			     "preattach_free_bytes", (json_int_t)llround(w->preattach.free_bytes),
+			     "preattach_free_bytes_delta",
+			     (json_int_t)llround(w->preattach.free_bytes_delta)));
 	return j;
 }
 
@@ -323,14 +321,6 @@ int print_json_line(FILE *f, json_t *j)
 	}
 	json_decref(j);
 	return ret;
-}
-
-int runtime_error(const char *cmd, bool json, const char *msg)
-{
-	fprintf(stderr, "memsleuth %s: %s\n", cmd, msg);
-	if (json)
-		print_json_line(stdout, json_pack("{s:o}", "error", json_text(msg)));
-	return EXIT_RUNTIME;
 }
 
 int print_window_json(FILE *f, const struct window *w)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Text printer for windows and diffs: what a person reads at 3 a.m., in 80 columns. */
 #include "cli/print.h"
-#include "analyzer/preattach.h"
 #include "analyzer/regions.h"
 #include "lib/text_safe.h"
 #include "analyzer/timeline.h"
@@ -277,20 +276,18 @@ static void put_wrapped(FILE *f, const char *text, int col, int indent)
 static void print_preattach(FILE *f, const struct window *w)
 {
 	const struct alloc_summary *a = &w->end->alloc;
-	struct preattach win;
 	char b[24];
 
 	if (!a->unmatched_frees)
 		return;
-	preattach_window(w, &win);
 	fprintf(f, "         %" PRIu64 " frees matched no record; %s", a->unmatched_frees,
 		a->estimated ? "about " : "");
 	if (a->unmatched_sized)
 		fprintf(f, "%s allocated before attach\n         was freed in this window",
-			fmt_bytes(b, sizeof(b), (uint64_t)llround(preattach_sum(win.bytes))));
+			fmt_bytes(b, sizeof(b), (uint64_t)llround(w->preattach.free_bytes_delta)));
 	else
 		fprintf(f, "%.0f blocks allocated before attach\n         were freed in this window",
-			preattach_sum(win.count));
+			w->preattach.frees_delta);
 	fprintf(f, " (what replaces it is no leak)\n");
 }
 
@@ -349,7 +346,7 @@ static void print_findings(FILE *f, const struct window *w)
 		int col;
 
 		col = fprintf(f, "  %-8s %s: ", severity_name((enum severity)fd->severity),
-			      fd->kind);
+			      finding_kind_name((enum finding_kind)fd->kind));
 		put_wrapped(f, fd->summary ? fd->summary : "", col, 11);
 		for (j = 0; j < fd->nframes && j < 3; j++) {
 			fputs("           at ", f);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Replay of a recording for the live view: an index of its samples and its findings, and seeking. */
 #include "cli/replay.h"
-#include "analyzer/analyze.h"
-#include "analyzer/timeline.h"
+#include "analyzer/pipeline.h"
 #include "lib/vec.h"
 
 #include <errno.h>
@@ -67,14 +66,13 @@ static int keep_findings(struct replay *r, const struct window *w, size_t end)
 static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 {
 	struct recording_pos start = { 0 };
-	struct timeline *tl = timeline_new(r->window_s);
-	struct analyzer *an = analyzer_new();
+	struct pipeline *p = pipeline_new(r->window_s);
 	struct window *w = NULL;
 	size_t i = 0;
 	int ret = -ENOMEM;
 
 	clear_found(r);
-	if (!tl || !an)
+	if (!p)
 		goto out;
 	if (!index && (ret = recording_seek(r->rd, &r->idx[0].at))) {
 		snprintf(err, errlen, "%s: cannot re-read: %s", r->path, strerror(-ret));
@@ -94,13 +92,13 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 
 			if (r->n == REPLAY_MAX_SAMPLES) {
 				r->truncated = true;
-				sample_free(s);
+				sample_unref(s);
 				ret = 0;
 				break;
 			}
 			e = VEC_PUSH(r->idx, r->n, r->idx_cap);
 			if (!e) {
-				sample_free(s);
+				sample_unref(s);
 				ret = -ENOMEM;
 				break;
 			}
@@ -108,12 +106,12 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 			e->pid = s->pid;
 			model_point_of(s, r->n > 1 ? &r->idx[r->n - 2].point : NULL, &e->point);
 		}
-		sample_hold(s);
-		ret = timeline_push(tl, s, &w);
-		if (ret == 1 && !(ret = analyzer_window(an, w)))
+		sample_ref(s);
+		ret = pipeline_push(p, s, &w);
+		if (ret == 1)
 			/* A restarted target closes the window at the sample before this one. */
 			ret = keep_findings(r, w, w->end == s ? i : i - 1);
-		sample_free(s);
+		sample_unref(s);
 		window_free(w);
 		w = NULL;
 		i++;
@@ -122,14 +120,13 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 	}
 	if (index && ret == 0)
 		r->cut_off = !r->truncated && !recording_end_reason(r->rd);
-	if (ret == 0 && timeline_flush(tl, &w) == 1 && !(ret = analyzer_window(an, w)))
+	if (ret == 0 && (ret = pipeline_flush(p, &w)) == 1)
 		ret = keep_findings(r, w, i - 1);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", r->path);
 out:
 	window_free(w);
-	timeline_free(tl);
-	analyzer_free(an);
+	pipeline_free(p);
 	r->next_read = SIZE_MAX;
 	return ret < 0 ? ret : 0;
 }
@@ -167,11 +164,6 @@ fail:
 	return ret;
 }
 
-const struct recording_header *replay_header(const struct replay *r)
-{
-	return &r->h;
-}
-
 size_t replay_count(const struct replay *r)
 {
 	return r->n;
@@ -192,15 +184,12 @@ size_t replay_first_window_end(const struct replay *r)
 	return r->nfound ? r->found[0].end : r->n - 1;
 }
 
-/* The first sample of the sliding window ending at `pos`, as the model will choose it. */
-static size_t window_first(const struct replay *r, size_t pos)
+static void index_at(const void *ctx, size_t i, double *t, int32_t *pid)
 {
-	double limit = r->idx[pos].point.t - r->window_s + r->window_s * 0.02;
-	size_t i = pos;
+	const struct replay *r = ctx;
 
-	while (i > 0 && r->idx[i].point.t > limit && r->idx[i - 1].pid == r->idx[pos].pid)
-		i--;
-	return i;
+	*t = r->idx[i].point.t;
+	*pid = r->idx[i].pid;
 }
 
 static int read_into(struct replay *r, size_t i, struct model *m, char *err, size_t errlen)
@@ -224,7 +213,6 @@ static int read_into(struct replay *r, size_t i, struct model *m, char *err, siz
 		return ret;
 	r->next_read = i + 1;
 	ret = model_push(m, s);
-	sample_free(s);
 	if (ret)
 		snprintf(err, errlen, "out of memory");
 	return ret;
@@ -282,7 +270,7 @@ int replay_show(struct replay *r, size_t pos, struct model *m, char *err, size_t
 		ret = read_into(r, pos, m, err, errlen);
 	} else {
 		model_reset(m);
-		first = window_first(r, pos);
+		first = model_window_first(pos, r->window_s, index_at, r);
 		/* The sparklines' history before the window comes from the index. */
 		for (i = first > MODEL_HISTORY_MAX ? first - MODEL_HISTORY_MAX : 0; i < first; i++)
 			model_push_point(m, &r->idx[i].point);

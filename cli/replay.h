@@ -24,8 +24,6 @@ struct replay;
 int replay_open(const char *path, double window_s, struct replay **out, char *err,
 		size_t errlen);
 
-/* The recording's header (borrowed). */
-const struct recording_header *replay_header(const struct replay *r);
 /* Samples that can be shown, and the position shown (0-based). */
 size_t replay_count(const struct replay *r);
 size_t replay_pos(const struct replay *r);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* A live session: sampler, timeline and recorder run together on a tick schedule. */
+/* A live session: sampler, pipeline and recorder run together on a tick schedule. */
 #ifndef MEMSLEUTH_SESSION_H
 #define MEMSLEUTH_SESSION_H
 
@@ -16,10 +16,9 @@ struct session_opts {
 	double tick_s;
 	bool bpf;
 	bool no_bpf;		/* --no-bpf given (bpf may also be off for want of root) */
-	bool bpf_required;
 	bool alloc;
-	bool no_arenas;		/* do not read glibc arenas */
-	bool no_freeze;		/* read arenas' fixed fields only, never stop the target */
+	bool arenas;		/* read glibc arenas */
+	bool freeze;		/* stop the target briefly to walk the arenas' free lists */
 	double freeze_max_s;	/* bound on one freeze; 0 the default */
 	struct bpf_growth_opts growth;
 	struct bpf_alloc_opts alloc_opts;
@@ -44,7 +43,9 @@ int session_tick(struct session *s, struct window **w, char *err, size_t errlen)
 
 /*
  * Closes the partial window (when it holds at least two samples) into *w and
- * ends the recording with `reason`. Returns 1 with *w, 0 without.
+ * ends the recording with `reason`. Returns 1 with *w (the caller frees it), 0
+ * without, -ENOMEM when the window could not be made (the recording is ended
+ * all the same).
  */
 int session_finish(struct session *s, const char *reason, struct window **w);
 
@@ -52,8 +53,8 @@ int session_finish(struct session *s, const char *reason, struct window **w);
 double session_next_tick(const struct session *s);
 /* The newest sample (borrowed), for live views between windows. */
 const struct sample *session_latest(const struct session *s);
-/* The newest sample with a reference for the caller (freed with sample_free), or NULL. */
-struct sample *session_latest_hold(struct session *s);
+/* The newest sample with a reference for the caller (freed with sample_unref), or NULL. */
+struct sample *session_latest_ref(struct session *s);
 
 /*
  * Starts windows of `window_s` from the newest sample on, with a fresh
@@ -64,6 +65,8 @@ const char *session_comm(const struct session *s);
 bool session_has_bpf(const struct session *s);
 /* The file whose malloc is probed (--alloc), or NULL. */
 const char *session_alloc_library(const struct session *s);
+/* When the target started, as unix time. 0 or a negative errno. */
+int session_target_started(const struct session *s, double *unix_start);
 
 /* Detaches from the target and frees; NULL is accepted. */
 void session_close(struct session *s);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The allocator a target uses: which file defines its malloc, and where to probe each function. */
 #include "collectors/alloc_lib.h"
-#include "analyzer/sample.h"
+#include "analyzer/allocator.h"
 #include "collectors/proc.h"
 
 #include <errno.h>
@@ -223,47 +223,42 @@ static void cxx_resolve(struct alloc_file *f)
 	close(fd);
 }
 
-static bool base_is(const char *path, const char *stem)
-{
-	const char *base = strrchr(path, '/');
-	size_t n = strlen(stem);
-
-	base = base ? base + 1 : path;
-	return strncmp(base, stem, n) == 0 && (base[n] == '.' || base[n] == '_' || base[n] == '-');
-}
-
-/* Ranks a mapped file as the provider of malloc: lower is tried first. */
+/*
+ * Ranks a mapped file as the provider of malloc (lower is tried first): an
+ * allocator that replaces libc's, the executable (it may link one
+ * statically), libc; libstdc++ is ranked apart, for operator new.
+ */
 static int rank_of(const char *path, const char *exe, uint8_t *kind)
 {
-	if (base_is(path, "libjemalloc"))
-		return *kind = ALLOC_JEMALLOC, 0;
-	if (base_is(path, "libtcmalloc") || base_is(path, "libtcmalloc_minimal"))
-		return *kind = ALLOC_TCMALLOC, 0;
-	if (base_is(path, "libmimalloc"))
-		return *kind = ALLOC_MIMALLOC, 0;
+	enum allocator_kind k = allocator_of_file(path);
+
+	*kind = ALLOC_UNKNOWN;
+	if (k == ALLOC_JEMALLOC || k == ALLOC_TCMALLOC || k == ALLOC_MIMALLOC)
+		return *kind = k, 0;
 	if (exe && strcmp(path, exe) == 0)
-		return *kind = ALLOC_UNKNOWN, 1;
-	if (base_is(path, "libstdc++"))
-		return *kind = ALLOC_UNKNOWN, 3;
-	if (base_is(path, "libc") || strncmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
-					     "ld-musl-", 8) == 0)
-		return *kind = strstr(path, "musl") ? ALLOC_MUSL : ALLOC_GLIBC, 2;
+		return 1;
+	if (allocator_lib_is(path, "libstdc++"))
+		return 3;
+	if (k == ALLOC_GLIBC || k == ALLOC_MUSL)
+		return *kind = k, 2;
 	return -1;
 }
 
-static int file_set(struct alloc_file *f, int pid, const char *name)
+static int file_set(struct alloc_file *f, const struct proc_target *t, const char *name)
 {
+	char *rooted = NULL;
+
 	free(f->path);
 	free(f->name);
 	f->nsyms = 0;
 	f->name = strdup(name);
-	if (asprintf(&f->path, "/proc/%d/root%s", pid, name) < 0)
-		f->path = NULL;
+	f->path = asprintf(&rooted, "root%s", name) < 0 ? NULL : proc_path(t, rooted);
+	free(rooted);
 	return f->name && f->path ? 0 : -ENOMEM;
 }
 
 /* Adds libstdc++ as files[1] when the target maps it. 0 or -ENOMEM. */
-static int find_cxx(int pid, const char *maps, struct alloc_lib *out)
+static int find_cxx(const struct proc_target *t, const char *maps, struct alloc_lib *out)
 {
 	const char *line;
 	uint8_t kind;
@@ -282,7 +277,7 @@ static int find_cxx(int pid, const char *maps, struct alloc_lib *out)
 			free(name);
 			continue;
 		}
-		ret = file_set(&out->files[1], pid, name);
+		ret = file_set(&out->files[1], t, name);
 		free(name);
 		if (ret)
 			return ret;
@@ -294,21 +289,19 @@ static int find_cxx(int pid, const char *maps, struct alloc_lib *out)
 	return 0;
 }
 
-int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen)
+int alloc_lib_find(const struct proc_target *t, struct alloc_lib *out, char *err, size_t errlen)
 {
-	char path[64], exe[4096], *maps = NULL, *line, *save = NULL;
+	char exe[4096], *maps = NULL, *line, *save = NULL;
 	size_t len;
 	ssize_t n;
 	int rank, best_rank, ret;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
+	n = readlinkat(t->dirfd, "exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	ret = file_read(path, &maps, &len, 1u << 30);
+	ret = proc_read(t, "maps", &maps, &len);
 	if (ret) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+		snprintf(err, errlen, "cannot read /proc/%d/maps: %s", t->pid, strerror(-ret));
 		return proc_errno_gone(-ret) ? -ESRCH : ret;
 	}
 	/* Try the candidates best rank first; within a rank, in address order. */
@@ -333,7 +326,7 @@ int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen)
 			rank = rank_of(file, exe, &kind);
 			if (rank != best_rank)
 				continue;
-			ret = file_set(&out->files[0], pid, file);
+			ret = file_set(&out->files[0], t, file);
 			if (ret)
 				break;
 			out->allocator = kind;
@@ -343,13 +336,13 @@ int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen)
 	}
 	if (!ret) {
 		out->nfiles = 1;
-		ret = find_cxx(pid, maps, out);
+		ret = find_cxx(t, maps, out);
 	}
 	free(maps);
 	if (ret == -ENOMEM) {
 		snprintf(err, errlen, "out of memory");
 	} else if (ret) {
-		snprintf(err, errlen, "no file mapped by process %d defines malloc and free", pid);
+		snprintf(err, errlen, "no file mapped by process %d defines malloc and free", t->pid);
 		ret = -ENOENT;
 	}
 	if (ret)

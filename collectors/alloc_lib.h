@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/proc.h"
+
 #define ALLOC_LIB_MAX_SYMS 12
 
 /* One function to probe: an ELF file offset, as the uprobe attach call takes it. */
@@ -18,7 +20,7 @@ struct alloc_lib_sym {
 
 /* One mapped file and the allocating functions to probe in it, one per address. */
 struct alloc_file {
-	char *path;		/* /proc/PID/root/...: what the probes attach to */
+	char *path;		/* through the target's /proc fd (proc_path): what the probes attach to */
 	char *name;		/* the path as the target sees it */
 	struct alloc_lib_sym syms[ALLOC_LIB_MAX_SYMS];
 	size_t nsyms;
@@ -50,7 +52,7 @@ struct alloc_lib {
  * the process has gone; -ENOENT: no mapped file defines malloc and free).
  * Free with alloc_lib_clear().
  */
-int alloc_lib_find(int pid, struct alloc_lib *out, char *err, size_t errlen);
+int alloc_lib_find(const struct proc_target *t, struct alloc_lib *out, char *err, size_t errlen);
 void alloc_lib_clear(struct alloc_lib *l);
 
 #endif

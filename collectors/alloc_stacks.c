@@ -1,23 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The frames of allocation stacks: frame-pointer walks and DWARF captures, symbolized once. */
+/* The stacks of the malloc probes' records: frame-pointer walks and DWARF captures, by BPF stack id. */
 #include "collectors/alloc_stacks.h"
 #include "lib/idmap.h"
 #include "lib/vec.h"
-#include "lib/log.h"
-#include "collectors/modmap.h"
-#include "collectors/symbols.h"
-#include "collectors/unwind.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/types.h>
 
 #include "bpf/alloc.h"
 
@@ -28,16 +21,14 @@ struct entry {
 	uint32_t id;
 	bool dead;
 	uint32_t born;		/* the sweep generation it arrived in */
-	uint32_t used;		/* the last generation its frames were asked for */
-	struct alloc_frames f;
+	uint32_t used;		/* the last generation it was asked for */
+	uint64_t stack;		/* in the stack table */
 };
 
 struct alloc_stacks {
+	struct stackres *res;
 	int stackmap_fd;
 	struct ring_buffer *ring;
-	struct modmap *mods;
-	struct symbols *syms;
-	struct unwinder *unw;
 	struct idmap index;	/* id -> entries[] */
 	struct entry *entries;
 	size_t n, cap, ndead;
@@ -45,68 +36,21 @@ struct alloc_stacks {
 	uint32_t gen;		/* sweeps so far */
 };
 
-static void entry_clear(struct entry *e)
-{
-	uint32_t i;
-
-	for (i = 0; i < e->f.n; i++)
-		free(e->f.v[i]);
-	free(e->f.v);
-	e->f.v = NULL;
-	e->f.n = 0;
-}
-
-/* Appends one frame's text to e; false on ENOMEM. */
-static bool push_frame(struct entry *e, uint32_t *cap, const char *text)
-{
-	if (e->f.n == *cap) {
-		char **v = realloc(e->f.v, (size_t)*cap * 2 * sizeof(char *));
-
-		if (!v)
-			return false;
-		e->f.v = v;
-		*cap *= 2;
-	}
-	e->f.v[e->f.n] = strdup(text);
-	if (!e->f.v[e->f.n])
-		return false;
-	e->f.n++;
-	return true;
-}
-
-/* Adds the frames for return addresses pcs[0..n), inlined functions expanded; NULL on ENOMEM. */
-static struct entry *add(struct alloc_stacks *s, uint32_t id, const uint64_t *pcs, uint32_t n)
+/* Remembers that BPF stack `id` is table stack `stack`; NULL on ENOMEM. */
+static struct entry *add(struct alloc_stacks *s, uint32_t id, uint64_t stack)
 {
 	struct entry *e = VEC_PUSH(s->entries, s->n, s->cap);
-	uint32_t i, cap = n ? n : 1;
 
 	if (!e)
 		return NULL;
 	e->id = id;
+	e->dead = false;
 	e->born = s->gen;
 	e->used = s->gen;
-	e->f.v = calloc(cap, sizeof(char *));
-	if (!e->f.v || idmap_put(&s->index, id, s->n - 1)) {
-		free(e->f.v);
+	e->stack = stack;
+	if (idmap_put(&s->index, id, s->n - 1)) {
 		s->n--;
 		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		const char *texts[SYMBOLS_MAX_INLINE];
-		char hex[24];
-		int k, nt = -1;
-
-		/* Every frame is a return address: the allocator has returned into frame 0. */
-		if (s->syms)
-			nt = symbols_frames(s->syms, pcs[i], false, texts);
-		if (nt < 1) {
-			snprintf(hex, sizeof(hex), "0x%" PRIx64, pcs[i]);
-			texts[0] = hex;
-			nt = 1;
-		}
-		for (k = 0; k < nt; k++)
-			if (!push_frame(e, &cap, texts[k]))
-				return e;
 	}
 	return e;
 }
@@ -115,52 +59,28 @@ static int on_capture(void *ctx, void *data, size_t size)
 {
 	struct alloc_stacks *s = ctx;
 	const struct alloc_capture *c = data;
-	struct unwind_frame frames[ALLOC_STACK_DEPTH];
-	uint64_t pcs[ALLOC_STACK_DEPTH];
-	struct unwind_input in;
-	int n, i;
+	const size_t hdr = offsetof(struct alloc_capture, stack);
+	uint64_t stack;
 
-	if (size < sizeof(*c) || idmap_get(&s->index, c->id) != SIZE_MAX)
+	if (size < hdr || idmap_get(&s->index, c->id) != SIZE_MAX)
 		return 0;
-	if (s->unw) {
-		memset(&in, 0, sizeof(in));
-		in.tid = (int)c->tid;
-		memcpy(in.regs, c->regs, sizeof(in.regs));
-		in.stack_base = c->stack_base;
-		in.stack = c->stack;
-		in.chunk = ALLOC_STACK_CHUNK;
-		in.nchunks = ALLOC_STACK_CHUNKS;
-		in.valid = c->stack_valid;
-		n = unwind_frames(s->unw, &in, frames, ALLOC_STACK_DEPTH);
-	} else {
-		n = -EINVAL;
-	}
-	if (n <= 0) {
-		frames[0].pc = c->regs[ALLOC_NREGS - 1];
-		n = 1;
-	}
-	for (i = 0; i < n; i++)
-		pcs[i] = frames[i].pc;
-	if (!add(s, c->id, pcs, (uint32_t)n))
+	/* Taken in the allocator's return probe: the first pc is where it returned to. */
+	stack = stackres_capture(s->res, (int)c->tid, &c->cap, c->stack, size - hdr, true);
+	if (!stack || !add(s, c->id, stack))
 		s->error = -ENOMEM;
 	return 0;
 }
 
-int alloc_stacks_new(int pid, int stackmap_fd, int ring_fd, struct alloc_stacks **out)
+int alloc_stacks_new(struct stackres *res, int stackmap_fd, int ring_fd, struct alloc_stacks **out)
 {
 	struct alloc_stacks *s;
-	char why[256];
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->res = res;
 	s->stackmap_fd = stackmap_fd;
-	/* Without symbols the frames are printed as addresses: degraded, not fatal. */
-	if (modmap_open(pid, &s->mods, why, sizeof(why)))
-		log_warn("--alloc: frames will be addresses: %s", why);
-	else if (symbols_new(s->mods, &s->syms) || (ring_fd >= 0 && unwinder_new(s->mods, &s->unw)))
-		log_warn("--alloc: frames will be addresses or stop early: no symbolizer or unwinder");
 	if (ring_fd >= 0) {
 		s->ring = ring_buffer__new(ring_fd, on_capture, s, NULL);
 		if (!s->ring) {
@@ -183,31 +103,52 @@ int alloc_stacks_drain(struct alloc_stacks *s)
 	return ret < 0 ? ret : s->error;
 }
 
-const struct alloc_frames *alloc_stacks_frames(struct alloc_stacks *s, uint32_t id)
+static uint64_t lost(struct alloc_stacks *s)
 {
-	static char lost_frame[] = "[stack lost]";
-	static char *lost_v[] = { lost_frame };
-	static const struct alloc_frames lost = { .v = lost_v, .n = 1 };
+	static const char *const frame[] = { "[stack lost]" };
+
+	return stacktab_intern(stackres_table(s->res), frame, 1);
+}
+
+/* The stack of frame-pointer walk `id`, from the stack map; lost when it is not there. */
+static uint64_t walk(struct alloc_stacks *s, uint32_t id)
+{
 	uint64_t pcs[ALLOC_STACK_DEPTH] = { 0 };
+	size_t n;
+
+	if (bpf_map_lookup_elem(s->stackmap_fd, &id, pcs))
+		return lost(s);
+	for (n = 0; n < ALLOC_STACK_DEPTH && pcs[n]; n++)
+		;
+	return stackres_walk(s->res, pcs, n);
+}
+
+uint64_t alloc_stacks_id(struct alloc_stacks *s, uint32_t id)
+{
 	size_t at = idmap_get(&s->index, id);
 	struct entry *e;
-	uint32_t n;
+	uint64_t stack;
 
 	if (at != SIZE_MAX && !s->entries[at].dead) {
-		s->entries[at].used = s->gen;
-		return &s->entries[at].f;
+		e = &s->entries[at];
+		e->used = s->gen;
+		/* The table forgets a stack whose figures stayed zero a while: a walk is read again. */
+		if (!stacktab_touch(stackres_table(s->res), e->stack) && !(id & ALLOC_CAPTURE_BIT)) {
+			stack = walk(s, id);
+			if (stack)
+				e->stack = stack;
+			return stack;
+		}
+		return e->stack;
 	}
 	/* A record made since the last drain: its capture went into the ring before it. */
 	if ((id & ALLOC_CAPTURE_BIT) && at == SIZE_MAX && alloc_stacks_drain(s) == 0 &&
 	    (at = idmap_get(&s->index, id)) != SIZE_MAX)
-		return &s->entries[at].f;
-	if ((id & ALLOC_CAPTURE_BIT) || at != SIZE_MAX ||
-	    bpf_map_lookup_elem(s->stackmap_fd, &id, pcs))
-		return &lost;
-	for (n = 0; n < ALLOC_STACK_DEPTH && pcs[n]; n++)
-		;
-	e = add(s, id, pcs, n);
-	return e ? &e->f : NULL;
+		return s->entries[at].stack;
+	if ((id & ALLOC_CAPTURE_BIT) || at != SIZE_MAX)
+		return lost(s);
+	stack = walk(s, id);
+	return stack && add(s, id, stack) ? stack : 0;
 }
 
 /* Drops dead entries and rebuilds the index; on ENOMEM everything stays as it was. */
@@ -232,7 +173,6 @@ static void compact(struct alloc_stacks *s)
 
 static void drop(struct alloc_stacks *s, struct entry *e)
 {
-	entry_clear(e);
 	e->dead = true;
 	s->ndead++;
 }
@@ -273,17 +213,10 @@ void alloc_stacks_sweep(struct alloc_stacks *s)
 
 void alloc_stacks_free(struct alloc_stacks *s)
 {
-	size_t i;
-
 	if (!s)
 		return;
 	ring_buffer__free(s->ring);
-	for (i = 0; i < s->n; i++)
-		entry_clear(&s->entries[i]);
 	free(s->entries);
 	idmap_free(&s->index);
-	unwinder_free(s->unw);
-	symbols_free(s->syms);
-	modmap_free(s->mods);
 	free(s);
 }

@@ -1,41 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The frames of allocation stacks: frame-pointer walks and DWARF captures, symbolized once. */
+/* The stacks of the malloc probes' records: frame-pointer walks and DWARF captures, by BPF stack id. */
 #ifndef MEMSLEUTH_ALLOC_STACKS_H
 #define MEMSLEUTH_ALLOC_STACKS_H
 
-#include <stddef.h>
 #include <stdint.h>
 
-/*
- * A stack id of the malloc probes is either a frame-pointer walk in the BPF
- * stack map, or (ALLOC_CAPTURE_BIT set) a copy of registers and stack that
- * came through the capture ring buffer and is unwound here with DWARF (the
- * unwinder of collectors/unwind.h). Either way its frames are symbolized the
- * first time they are asked for and kept until forgotten.
- */
-struct alloc_frames {
-	char **v;		/* innermost first; the allocator has returned into v[0] */
-	uint32_t n;
-};
+#include "collectors/stackres.h"
 
+/*
+ * A record of the malloc probes names its stack by a BPF stack id: either a
+ * frame-pointer walk in the BPF stack map, or (ALLOC_CAPTURE_BIT set) a copy
+ * of registers and stack that came through the capture ring buffer. Either
+ * way it is resolved by the target's stack pipeline (stackres.h) the first
+ * time it is asked for, and its stack id kept until forgotten.
+ */
 struct alloc_stacks;
 
 /*
- * Opens the target's modules for `pid`; `stackmap_fd` is the BPF stack map,
- * `ring_fd` the capture ring buffer (-1: none). Without the modules, frames
- * are addresses (logged once). Returns 0 with *out, or -ENOMEM.
+ * Resolves through `res` (borrowed: it must outlive `out`); `stackmap_fd` is
+ * the BPF stack map, `ring_fd` the capture ring buffer (-1: none). Returns 0
+ * with *out, or a negative errno.
  */
-int alloc_stacks_new(int pid, int stackmap_fd, int ring_fd, struct alloc_stacks **out);
+int alloc_stacks_new(struct stackres *res, int stackmap_fd, int ring_fd, struct alloc_stacks **out);
 
-/* Unwinds every capture waiting in the ring buffer. Returns 0 or a negative errno. */
+/* Resolves every capture waiting in the ring buffer. Returns 0 or a negative errno. */
 int alloc_stacks_drain(struct alloc_stacks *s);
 
 /*
- * The frames of stack `id` (borrowed until it is forgotten), marked as in
- * use for alloc_stacks_sweep. A capture that never arrived (the ring buffer
- * was full) reads as one "[stack lost]" frame. NULL on ENOMEM.
+ * The stack id (in stackres_table) of BPF stack `id`, marked as in use for
+ * alloc_stacks_sweep. A capture that never arrived (the ring buffer was
+ * full) reads as a stack of one "[stack lost]" frame. 0 on ENOMEM.
  */
-const struct alloc_frames *alloc_stacks_frames(struct alloc_stacks *s, uint32_t id);
+uint64_t alloc_stacks_id(struct alloc_stacks *s, uint32_t id);
 
 /* Drops a capture nothing refers to any more (its allocations were all freed). */
 void alloc_stacks_forget(struct alloc_stacks *s, uint32_t id);

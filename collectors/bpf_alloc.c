@@ -6,11 +6,9 @@
 #include "collectors/alloc_stacks.h"
 #include "collectors/bpf_common.h"
 #include "lib/log.h"
-#include "collectors/stacktab.h"
 #include "collectors/uprobe_multi.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,8 +24,6 @@
 #include "alloc.skel.h"
 #include "lib/clock.h"
 
-/* Alloc stacks kept per sample; the rest are summed under one "other" stack. */
-#define MAX_STACKS 1024
 #define MAX_LINKS 6
 
 struct bpf_alloc {
@@ -54,9 +50,8 @@ struct bpf_alloc {
 	double on_total;	/* seconds they were attached, closed cycles */
 	double since_unix;
 
-	struct stacktab *tab;
+	struct stackres *res;		/* borrowed */
 	struct alloc_stacks *stacks;
-	bool warned_full;	/* the live map filled up, and the user was told */
 };
 
 
@@ -290,21 +285,29 @@ static void live_cap_shrink(struct alloc_bpf *skel)
 		bpf_map__set_max_entries(skel->maps.live, (__u32)cap);
 }
 
-int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **out, char *err,
-		   size_t errlen)
+int bpf_alloc_check_privileges(char *err, size_t errlen)
+{
+	int ret = bpf_common_check_privileges(err, errlen);
+
+	if (ret == -EPERM)
+		strncat(err, " for the malloc probes", errlen - strlen(err) - 1);
+	return ret;
+}
+
+int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const struct bpf_alloc_opts *o,
+		   struct bpf_alloc **out, char *err, size_t errlen)
 {
 	struct bpf_alloc *a;
+	char why[256];
 	int ret;
 
 	*out = NULL;
-	ret = bpf_common_check_privileges(err, errlen);
-	if (ret == -EPERM)
-		strncat(err, " for the malloc probes of --alloc (run as root, or drop --alloc)",
-			errlen - strlen(err) - 1);
+	ret = bpf_alloc_check_privileges(err, errlen);
 	if (ret)
 		return ret;
 	if (!(o->duty > 0 && o->duty <= 1) || !(o->period_s > 0)) {
-		snprintf(err, errlen, "--alloc: the duty must be in (0, 1] and the period positive");
+		snprintf(err, errlen, "malloc probes: the duty must be in (0, 1] and the period "
+			 "positive");
 		return -EINVAL;
 	}
 	a = calloc(1, sizeof(*a));
@@ -312,18 +315,13 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		return -ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
-	a->pid = pid;
+	a->pid = t->pid;
+	a->res = res;
 	a->opts = *o;
 	a->exact = o->duty >= 1;
-	ret = alloc_lib_find(pid, &a->lib, err, errlen);
+	ret = alloc_lib_find(t, &a->lib, err, errlen);
 	if (ret)
 		goto fail;
-	a->tab = stacktab_new(MAX_STACKS);
-	if (!a->tab) {
-		ret = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	a->skel = alloc_bpf__open();
 	if (!a->skel) {
 		ret = -errno;
@@ -352,7 +350,10 @@ int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **o
 		snprintf(err, errlen, "cannot load the malloc probes: %s", strerror(-ret));
 		goto fail;
 	}
-	ret = alloc_stacks_new(pid, bpf_map__fd(a->skel->maps.stacks),
+	/* Without the modules the frames are addresses: degraded, not fatal. */
+	if (stackres_load(res, why, sizeof(why)))
+		log_warn("malloc probes: frames will be addresses: %s", why);
+	ret = alloc_stacks_new(res, bpf_map__fd(a->skel->maps.stacks),
 			       o->sample_bytes ? bpf_map__fd(a->skel->maps.captures) : -1, &a->stacks);
 	if (ret) {
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
@@ -425,6 +426,7 @@ static double duty_measured(struct bpf_alloc *a)
 
 static int read_stacks(struct bpf_alloc *a, double scale)
 {
+	struct stacktab *tab = stackres_table(a->res);
 	int fd = bpf_map__fd(a->skel->maps.stack_stats);
 	uint32_t key, next, *done = NULL;
 	size_t i, ndone = 0, done_cap = 0;
@@ -434,9 +436,8 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 
 	if (ret)
 		return ret;
-	stacktab_zero_kind(a->tab, STACK_ALLOC);
+	stacktab_zero_kind(tab, STACK_ALLOC);
 	while (!ret && bpf_map_get_next_key(fd, prev, &next) == 0) {
-		const struct alloc_frames *f;
 		uint64_t id;
 
 		key = next;
@@ -451,9 +452,8 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 				done[ndone - 1] = key;
 			continue;
 		}
-		f = alloc_stacks_frames(a->stacks, key);
-		id = f ? stacktab_intern(a->tab, (const char *const *)f->v, f->n) : 0;
-		if (!id || !stacktab_add(a->tab, id, STACK_ALLOC, llround((double)v.bytes / scale),
+		id = alloc_stacks_id(a->stacks, key);
+		if (!id || !stacktab_add(tab, id, STACK_ALLOC, llround((double)v.bytes / scale),
 					 llround((double)v.count256 / 256.0 / scale)))
 			ret = -ENOMEM;
 	}
@@ -534,13 +534,11 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 	ret = a->cycle_error;
 	pthread_mutex_unlock(&a->lock);
 	if (ret) {
-		log_error("--alloc: cannot attach the malloc probes: %s", strerror(-ret));
+		log_error("cannot attach the malloc probes: %s", strerror(-ret));
 		return ret;
 	}
 	/* Before the first attach completes nothing was seen: nothing to scale. */
 	ret = read_stacks(a, share > 0 ? share : 1);
-	if (!ret)
-		ret = stacktab_export(a->tab, s);
 	if (!ret && a->skel->rodata->track_arenas)
 		ret = read_arenas(a, s);
 	if (!ret)
@@ -562,12 +560,6 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 		    __atomic_load_n(&c[ALLOC_CNT_LOST_PENDING], __ATOMIC_RELAXED);
 	sum->lost_live = __atomic_load_n(&c[ALLOC_CNT_LOST_LIVE], __ATOMIC_RELAXED);
 	sum->live_cap = bpf_map__max_entries(a->skel->maps.live);
-	if (sum->lost_live && !a->warned_full) {
-		a->warned_full = true;
-		log_warn("--alloc: the live map is full at %" PRIu64 " allocations: newer ones are "
-			 "counted, not tracked, and outstanding figures are lower bounds from now "
-			 "on (--alloc-sample BYTES tracks fewer)", sum->live_cap);
-	}
 	return 0;
 }
 
@@ -595,7 +587,6 @@ void bpf_alloc_close(struct bpf_alloc *a)
 	detach_all(a->always, &a->nalways);
 	alloc_bpf__destroy(a->skel);
 	alloc_stacks_free(a->stacks);
-	stacktab_free(a->tab);
 	alloc_lib_clear(&a->lib);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "analyzer/sample.h"
+#include "collectors/proc.h"
+#include "collectors/stackres.h"
 
 /*
  * How much of the allocator traffic is watched. A uprobe costs a trap per
@@ -33,16 +35,25 @@ struct bpf_alloc_opts {
 struct bpf_alloc;
 
 /*
- * Finds the target's allocator, loads the probes and attaches them to
- * process `pid` only. Returns 0 with *out, or a negative errno with a
- * one-line reason in `err`.
+ * Whether this process may load the malloc probes: 0, or -EPERM with the
+ * missing capabilities named in `err` ("... for the malloc probes").
  */
-int bpf_alloc_open(int pid, const struct bpf_alloc_opts *o, struct bpf_alloc **out, char *err,
-		   size_t errlen);
+int bpf_alloc_check_privileges(char *err, size_t errlen);
 
 /*
- * Adds the outstanding allocations by stack (kind alloc) and the allocation
- * summary (s->alloc) to `s`. Returns 0 or a negative errno (-ENOMEM; or the
+ * Finds the allocator of target `t`, loads the probes and attaches them to
+ * that process only; their stacks go through `res`, the target's stack
+ * pipeline (whose modules it loads, see stackres_load). `t` and `res` are
+ * borrowed: they must outlive the probes. Returns 0 with *out, or a negative errno with a
+ * one-line reason in `err`.
+ */
+int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const struct bpf_alloc_opts *o,
+		   struct bpf_alloc **out, char *err, size_t errlen);
+
+/*
+ * Credits the outstanding allocations by stack (kind alloc) to the stack
+ * table (exported by the caller) and adds the allocation summary (s->alloc)
+ * to `s`; s->alloc.lost_live says when the live map is full. Returns 0 or a negative errno (-ENOMEM; or the
  * error that stopped the attach cycle, with the reason logged).
  */
 int bpf_alloc_read(struct bpf_alloc *a, struct sample *s);

@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "collectors/rangemap.h"
 #include "collectors/stackres.h"
+#include "lib/clock.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -27,8 +27,6 @@
 
 /* Events kept per sample; the rest are counted in events_dropped, never silently. */
 #define MAX_EVENTS_PER_SAMPLE 65536
-/* Stacks kept per kind; figures of further stacks go to STACK_ID_OTHER. */
-#define MAX_STACKS_PER_KIND 256
 /* mmap'd ranges tracked at once; further ones are counted as lost. */
 #define MAX_RANGES (1U << 18)
 /* Key/value pairs read per batch from the fd table. */
@@ -39,8 +37,7 @@
 struct bpf_growth {
 	struct growth_bpf *skel;
 	struct ring_buffer *rb;
-	struct stackres *res;
-	struct modmap *map;		/* borrowed from res */
+	struct stackres *res;		/* borrowed */
 	struct stacktab *stacks;	/* borrowed from res */
 	struct rangemap ranges;
 	struct idmap seq_young;		/* fd opener seq -> stack id, seen this tick */
@@ -56,15 +53,6 @@ struct bpf_growth {
 	double mono_to_unix;		/* add to CLOCK_MONOTONIC seconds to get unix time */
 };
 
-static double clock_offset(void)
-{
-	struct timespec rt, mono;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	return (double)(rt.tv_sec - mono.tv_sec) + (double)(rt.tv_nsec - mono.tv_nsec) / 1e9;
-}
-
 static uint64_t page_round(const struct bpf_growth *g, uint64_t len)
 {
 	return (len + g->page_size - 1) & ~(g->page_size - 1);
@@ -73,19 +61,8 @@ static uint64_t page_round(const struct bpf_growth *g, uint64_t len)
 /* Unwinds and symbolizes a copied stack; returns its id, or 0 on ENOMEM. */
 static uint64_t stack_of(struct bpf_growth *g, const struct growth_rec *r, size_t size)
 {
-	struct unwind_input in;
-
-	memset(&in, 0, sizeof(in));
-	in.tid = (int)r->ev.tid;
-	memcpy(in.regs, r->cap.regs, sizeof(in.regs));
-	in.stack_base = r->cap.stack_base;
-	in.stack = r->stack;
-	in.chunk = GROWTH_STACK_CHUNK;
-	in.nchunks = (size - offsetof(struct growth_rec, stack)) / GROWTH_STACK_CHUNK;
-	if (in.nchunks > GROWTH_STACK_CHUNKS)
-		in.nchunks = GROWTH_STACK_CHUNKS;
-	in.valid = r->cap.stack_valid;
-	return stackres_resolve(g->res, &in);
+	return stackres_capture(g->res, (int)r->ev.tid, &r->cap, r->stack,
+				size - offsetof(struct growth_rec, stack), false);
 }
 
 static void on_range_removed(void *arg, uint64_t owner, uint64_t bytes, int ranges)
@@ -119,8 +96,7 @@ static uint64_t map_range(struct bpf_growth *g, uint64_t start, uint64_t len, ui
 
 static void unmap_range(struct bpf_growth *g, uint64_t start, uint64_t len, uint64_t *owner)
 {
-	if (modmap_overlaps(g->map, start, start + len))
-		modmap_invalidate(g->map);
+	stackres_unmapped(g->res, start, start + len);
 	if (rangemap_remove(&g->ranges, start, start + len, on_range_removed, g, owner))
 		g->user_lost++;
 }
@@ -165,7 +141,7 @@ static void on_mem(struct bpf_growth *g, const struct growth_ev *ev, uint64_t id
 	case GROWTH_EV_MMAP:
 		len = page_round(g, ev->len);
 		if (!(ev->old & MAP_ANONYMOUS))
-			modmap_invalidate(g->map);
+			stackres_mapped_file(g->res);
 		eff = map_range(g, ev->addr, len, id);
 		add_event(g, ev, GROWTH_MMAP, (int64_t)len, eff);
 		break;
@@ -343,8 +319,6 @@ int bpf_growth_drain(struct bpf_growth *g, struct sample *s)
 	ret = fds_count(g);
 	if (!ret)
 		ret = faults_credit(g);
-	if (!ret)
-		ret = stacktab_export(g->stacks, s);
 	if (ret)
 		return ret;
 	s->has_bpf = true;
@@ -391,62 +365,58 @@ static int configure(struct bpf_growth *g, int pid, const struct bpf_growth_opts
  * makes other syscalls under the same numbers. Returns 0, -ENOTSUP with a
  * reason, or -ESRCH.
  */
-static int check_abi(int pid, char *err, size_t errlen)
+static int check_abi(const struct proc_target *t, char *err, size_t errlen)
 {
 	Elf64_Ehdr eh;
-	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(t->dirfd, "exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return errno == ENOENT ? -ESRCH : -errno;
+		snprintf(err, errlen, "cannot read /proc/%d/exe: %s", t->pid, strerror(errno));
+		return proc_errno_gone(errno) ? -ESRCH : -errno;
 	}
 	n = read(fd, &eh, sizeof(eh));
 	close(fd);
 	if (n == (ssize_t)sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
 	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64)
 		return 0;
-	snprintf(err, errlen, "process %d is not an x86_64 program: the eBPF probes need one", pid);
+	snprintf(err, errlen, "process %d is not an x86_64 program: the eBPF probes need one", t->pid);
 	return -ENOTSUP;
 }
 
-int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth **out, char *err,
-		    size_t errlen)
+int bpf_growth_open(const struct proc_target *t, struct stackres *res,
+		    const struct bpf_growth_opts *o, struct bpf_growth **out, char *err, size_t errlen)
 {
 	struct bpf_growth *g;
 	int ret;
 
 	*out = NULL;
 	ret = bpf_common_check_privileges(err, errlen);
-	if (ret == -EPERM)
-		strncat(err, " (run as root, or use --no-bpf)", errlen - strlen(err) - 1);
 	if (!ret)
-		ret = check_abi(pid, err, errlen);
+		ret = check_abi(t, err, errlen);
 	if (ret)
 		return ret;
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	g->mono_to_unix = clock_offset();
+	g->mono_to_unix = clock_unix() - clock_mono();
 	g->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	g->fault_rate = o->fault_rate ? o->fault_rate : BPF_GROWTH_FAULT_RATE;
 	g->ranges.max = MAX_RANGES;
+	g->res = res;
+	g->stacks = stackres_table(res);
 	/* The module list first: a target gone by now needs no probes. */
-	ret = stackres_open(pid, MAX_STACKS_PER_KIND, &g->res, err, errlen);
+	ret = stackres_load(res, err, errlen);
 	if (ret)
 		goto fail;
-	g->map = stackres_modmap(g->res);
-	g->stacks = stackres_table(g->res);
 	g->skel = growth_bpf__open();
 	if (!g->skel) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot open the growth probes: %s", strerror(errno));
 		goto fail;
 	}
-	ret = configure(g, pid, o, err, errlen);
+	ret = configure(g, t->pid, o, err, errlen);
 	if (ret)
 		goto fail;
 	ret = growth_bpf__load(g->skel);
@@ -483,7 +453,6 @@ void bpf_growth_close(struct bpf_growth *g)
 			  (uint64_t)g->skel->bss->budget_refused);
 	ring_buffer__free(g->rb);
 	growth_bpf__destroy(g->skel);
-	stackres_free(g->res);
 	rangemap_free(&g->ranges);
 	idmap_free(&g->seq_young);
 	idmap_free(&g->seq_old);

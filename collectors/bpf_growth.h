@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "analyzer/sample.h"
+#include "collectors/proc.h"
+#include "collectors/stackres.h"
 
 /*
  * What the probes give each sample (all figures cumulative since attach):
@@ -17,7 +19,7 @@
  *   stacks fault   page faults taken, per stack: count is the estimate
  *                  (samples x fault_rate), bytes = count x page size;
  *   stacks fd      fds opened since attach and still open, per opener.
- * Stacks are copied in the kernel and unwound here with DWARF CFI (unwind.h),
+ * Stacks are copied in the kernel and unwound by the stack pipeline (stackres.h),
  * at most `stack_rate` per second per family (memory syscalls, faults, fds);
  * what goes beyond is credited to STACK_ID_UNCAPTURED, never dropped.
  * Events the kernel could not deliver, and ranges or fds that could not be
@@ -39,17 +41,20 @@ struct bpf_growth_opts {
 struct bpf_growth;
 
 /*
- * Loads and attaches the probes for process `pid` (all its threads, also
- * those created later) and reads its module list. Returns 0 with *out set, or
+ * Loads and attaches the probes for target `t` (all its threads, also those
+ * created later); their stacks go through `res`, the target's stack pipeline,
+ * whose modules it loads first (stackres_load). `t` and `res` are borrowed:
+ * they must outlive the probes. Returns 0 with *out set, or
  * a negative errno with a one-line reason in `err` (-EPERM: the missing
  * capability is named; -EINVAL: a bad option).
  */
-int bpf_growth_open(int pid, const struct bpf_growth_opts *o, struct bpf_growth **out, char *err,
-		    size_t errlen);
+int bpf_growth_open(const struct proc_target *t, struct stackres *res,
+		    const struct bpf_growth_opts *o, struct bpf_growth **out, char *err, size_t errlen);
 
 /*
- * Moves what happened since the last call into `s`: growth events, stacks,
- * the cumulative lost count. Returns 0, -ENOEXEC when the target executed a
+ * Moves what happened since the last call into `s`: growth events and the
+ * cumulative lost count; credits the stacks to the stack table (exported by
+ * the caller). Returns 0, -ENOEXEC when the target executed a
  * new program (see bpf_growth_exec_path; its events after the exec are
  * ignored), or another negative errno.
  */

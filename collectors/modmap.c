@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 struct modmap {
-	int pid;
+	const struct proc_target *proc;	/* borrowed */
 	Dwfl *dwfl;
 	Dwfl_Callbacks cb;	/* must outlive dwfl */
 	char *debuginfo_path;
@@ -33,19 +33,15 @@ struct modmap {
  */
 static __thread struct modmap *reading;
 
-
-/* Opens a regular file only: a device or FIFO could block or have side effects. */
-static int open_regular(const char *path)
+/* Opens `name` below /proc/PID, and names it for libdwfl (which looks for debug files beside it). */
+static int open_named(struct modmap *m, const char *name, char **file_name)
 {
-	struct stat st;
-	int fd;
+	int fd = proc_open_regular(m->proc, name);
 
-	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	*file_name = proc_path(m->proc, name);
+	if (!*file_name) {
 		close(fd);
 		return -1;
 	}
@@ -53,34 +49,33 @@ static int open_regular(const char *path)
 }
 
 /* A deleted file (a binary replaced by an upgrade) stays reachable through map_files. */
-static int open_map_file(int pid, uint64_t base, char **file_name)
+static int open_map_file(struct modmap *m, uint64_t base, char **file_name)
 {
-	char dir[64], prefix[32], *path = NULL;
+	char prefix[32], *name = NULL;
 	struct dirent *de;
-	int fd = -1;
+	int dfd, fd = -1;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/map_files", pid);
 	snprintf(prefix, sizeof(prefix), "%" PRIx64 "-", base);
-	d = opendir(dir);
-	if (!d)
+	dfd = openat(m->proc->dirfd, "map_files", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return -1;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -1;
+	}
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
-		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
-			path = NULL;
-			break;
-		}
-		fd = open_regular(path);
+		if (asprintf(&name, "map_files/%s", de->d_name) < 0)
+			name = NULL;
 		break;
 	}
 	closedir(d);
-	if (fd < 0) {
-		free(path);
-		return -1;
-	}
-	*file_name = path;
+	if (name)
+		fd = open_named(m, name, file_name);
+	free(name);
 	return fd;
 }
 
@@ -95,22 +90,18 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 		    char **file_name, Elf **elfp)
 {
 	struct modmap *m = reading;
-	char *path;
+	char *rooted;
 	int fd;
 
 	if (!m || name[0] != '/')
 		return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
 	if (is_deleted(name))
-		return open_map_file(m->pid, base, file_name);
-	if (asprintf(&path, "/proc/%d/root%s", m->pid, name) < 0)
+		return open_map_file(m, base, file_name);
+	if (asprintf(&rooted, "root%s", name) < 0)
 		return -1;
-	fd = open_regular(path);
-	if (fd < 0) {
-		free(path);
-		return open_map_file(m->pid, base, file_name);
-	}
-	*file_name = path;
-	return fd;
+	fd = open_named(m, rooted, file_name);
+	free(rooted);
+	return fd >= 0 ? fd : open_map_file(m, base, file_name);
 }
 
 static int open_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
@@ -162,7 +153,8 @@ static int report_maps(struct modmap *m, char *buf)
 		if (!parse_line(line, &start, &end, &dmaj, &dmin, &ino, &path))
 			return -EIO;
 		if (strcmp(path, "[vdso]") == 0) {
-			snprintf(vdso, sizeof(vdso), "[vdso: %d]", m->pid);
+			/* libdwfl reads the vDSO from /proc/PID/mem under this name. */
+			snprintf(vdso, sizeof(vdso), "[vdso: %d]", m->proc->pid);
 			if (!dwfl_report_module(m->dwfl, vdso, start, end))
 				return -EIO;
 			continue;
@@ -191,12 +183,11 @@ static int report_maps(struct modmap *m, char *buf)
 /* Reads the module list again; on failure the previous list stays. */
 static int modmap_read(struct modmap *m)
 {
-	char path[64], *buf = NULL;
+	char *buf = NULL;
 	size_t len;
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", m->pid);
-	ret = file_read(path, &buf, &len, 0);
+	ret = proc_read(m->proc, "maps", &buf, &len);
 	m->last_read = clock_mono();
 	m->stale = false;
 	if (ret)
@@ -210,7 +201,7 @@ static int modmap_read(struct modmap *m)
 	dwfl_report_begin(m->dwfl);
 	ret = report_maps(m, buf);
 	if (ret)
-		log_debug("unwind: /proc/%d/maps: cannot report modules: %s", m->pid,
+		log_debug("unwind: /proc/%d/maps: cannot report modules: %s", m->proc->pid,
 			  dwfl_errmsg(-1));
 	/* Even after a failure, the modules reported so far are better than none. */
 	if (dwfl_report_end(m->dwfl, NULL, NULL) && !ret)
@@ -222,10 +213,30 @@ static int modmap_read(struct modmap *m)
 	return ret;
 }
 
-int modmap_open(int pid, struct modmap **out, char *err, size_t errlen)
+static int count_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+			void *arg)
 {
+	(void)mod;
+	(void)userdata;
+	(void)name;
+	(void)start;
+	(*(unsigned *)arg)++;
+	return DWARF_CB_OK;
+}
+
+static unsigned modmap_count(struct modmap *m)
+{
+	unsigned n = 0;
+
+	dwfl_getmodules(m->dwfl, count_module, &n, 0);
+	return n;
+}
+
+int modmap_open(const struct proc_target *t, struct modmap **out, char *err, size_t errlen)
+{
+	int pid = t->pid, ret;
 	struct modmap *m;
-	int ret;
+	char *debug;
 
 	*out = NULL;
 	/* Symbolization must never wait on the network (see modmap.h). */
@@ -233,13 +244,15 @@ int modmap_open(int pid, struct modmap **out, char *err, size_t errlen)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->pid = pid;
-	if (asprintf(&m->debuginfo_path, ":.debug:/proc/%d/root/usr/lib/debug:/usr/lib/debug",
-		     pid) < 0) {
+	m->proc = t;
+	debug = proc_path(t, "root/usr/lib/debug");
+	if (!debug || asprintf(&m->debuginfo_path, ":.debug:%s:/usr/lib/debug", debug) < 0) {
+		free(debug);
 		m->debuginfo_path = NULL;
 		ret = -ENOMEM;
 		goto fail;
 	}
+	free(debug);
 	m->cb.find_elf = find_elf;
 	m->cb.find_debuginfo = dwfl_standard_find_debuginfo;
 	m->cb.debuginfo_path = &m->debuginfo_path;
@@ -259,6 +272,8 @@ int modmap_open(int pid, struct modmap **out, char *err, size_t errlen)
 			 strerror(-ret));
 		goto fail;
 	}
+	/* Tests count these lines: one per target however many probe families it has. */
+	log_debug("stacks: process %d: module map opened, %u modules", pid, modmap_count(m));
 	*out = m;
 	return 0;
 fail:
@@ -336,7 +351,7 @@ Dwfl *modmap_dwfl(const struct modmap *m)
 
 int modmap_pid(const struct modmap *m)
 {
-	return m->pid;
+	return m->proc->pid;
 }
 
 unsigned modmap_reads(const struct modmap *m)

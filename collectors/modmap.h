@@ -9,11 +9,13 @@
 
 #include <elfutils/libdwfl.h>
 
+#include "collectors/proc.h"
+
 /*
  * A modmap is the one Dwfl of a target process, shared by the unwinder
- * (unwind.h) and the symbolizer (symbols.h). Files are opened through
- * /proc/PID/root, so that targets in other mount namespaces work, and deleted
- * files through /proc/PID/map_files. Every module's ELF, symbol table and
+ * (unwind.h) and the symbolizer (symbols.h). Files are opened through the
+ * target's /proc directory fd: under root/, so that targets in other mount
+ * namespaces work, and deleted files through map_files/. Every module's ELF, symbol table and
  * debug info are opened as soon as the module is seen, so that stacks copied
  * before the target exited can still be resolved afterwards.
  *
@@ -26,11 +28,11 @@
 struct modmap;
 
 /*
- * Reads the module list of `pid` and opens every module. Returns 0 with *out
- * set, or a negative errno with a one-line reason in `err` (-ESRCH: the
- * process has gone).
+ * Reads the module list of target `t` (borrowed: it must outlive the modmap)
+ * and opens every module. Returns 0 with *out set, or a negative errno with a
+ * one-line reason in `err` (-ESRCH: the process has gone).
  */
-int modmap_open(int pid, struct modmap **out, char *err, size_t errlen);
+int modmap_open(const struct proc_target *t, struct modmap **out, char *err, size_t errlen);
 
 /*
  * Notes that the module list may have changed (a file was mapped, or a range

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -104,6 +105,38 @@ int proc_read(const struct proc_target *t, const char *name, char **buf, size_t 
 	ret = fd_read_all(fd, buf, len, 0);
 	close(fd);
 	return ret;
+}
+
+char *proc_path(const struct proc_target *t, const char *name)
+{
+	char *path;
+
+	if (asprintf(&path, "/proc/self/fd/%d/%s", t->dirfd, name) < 0)
+		return NULL;
+	return path;
+}
+
+int proc_open_regular(const struct proc_target *t, const char *name)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(t->dirfd, name, &st, 0))
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = openat(t->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	/* The file may have been replaced between the two calls. */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
 }
 
 int file_read(const char *path, char **buf, size_t *len, size_t max)
@@ -275,6 +308,27 @@ int proc_alive(const struct proc_target *t)
 	/* A zombie keeps its /proc entry but has no memory left to watch. */
 	state = read_state(t, NULL);
 	return state && state != 'Z' && state != 'X';
+}
+
+int proc_started(const struct proc_target *t, double *unix_start)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long long btime;
+	char *buf = NULL, *p;
+	size_t len;
+	int ret;
+
+	if (hz <= 0)
+		return -EINVAL;
+	ret = file_read("/proc/stat", &buf, &len, 0);
+	if (ret)
+		return ret;
+	p = strstr(buf, "\nbtime ");
+	ret = p && sscanf(p + 7, "%llu", &btime) == 1 ? 0 : -EINVAL;
+	free(buf);
+	if (!ret)
+		*unix_start = (double)btime + (double)t->start_time / (double)hz;
+	return ret;
 }
 
 char *proc_comm(const struct proc_target *t)

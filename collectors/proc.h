@@ -29,9 +29,28 @@ void proc_close(struct proc_target *t);
 int proc_read(const struct proc_target *t, const char *name, char **buf, size_t *len);
 
 /*
- * A read buffer kept across ticks. Reading a large /proc file into fresh memory
- * costs more in page faults than the kernel spends producing the text, so the
- * sampler reuses one buffer for smaps.
+ * A path to `name` below /proc/PID that goes through the directory fd
+ * ("/proc/self/fd/N/name"), for calls that take a path rather than a
+ * descriptor (uprobe attach, libdwfl's debug-file search): like openat, it
+ * fails once the process is gone instead of reaching another process given
+ * the same PID. The target's files are under "root/" (its root directory, so
+ * that targets in other mount namespaces work). The caller frees; NULL on
+ * ENOMEM.
+ */
+char *proc_path(const struct proc_target *t, const char *name);
+
+/*
+ * Opens `name` below /proc/PID read-only if it is a regular file: a device or
+ * FIFO named by the target could block or have side effects. Returns the fd,
+ * or -1 with errno set (EINVAL: not a regular file).
+ */
+int proc_open_regular(const struct proc_target *t, const char *name);
+
+/*
+ * A read buffer kept across reads. Reading a large /proc file into fresh
+ * memory costs more in page faults than the kernel spends producing the text,
+ * so the smaps benchmark's raw read (memsleuth bench) reuses one; the sampler
+ * streams smaps instead (smaps_read_fd).
  */
 struct readbuf {
 	char *data;
@@ -46,6 +65,13 @@ void readbuf_free(struct readbuf *b);
 int file_read(const char *path, char **buf, size_t *len, size_t max);
 /* Reads what an open descriptor (standard input, a pipe, a socket) holds up to EOF. */
 int fd_read_all(int fd, char **buf, size_t *len, size_t max);
+
+/*
+ * When the process started, as unix time: its start (clock ticks after boot,
+ * read by proc_open) plus the boot time in /proc/stat. Returns 0 with
+ * *unix_start, or a negative errno (-EINVAL: /proc/stat unreadable as such).
+ */
+int proc_started(const struct proc_target *t, double *unix_start);
 
 /* Returns 1 while the same process lives, 0 when it has exited or the PID was reused. */
 int proc_alive(const struct proc_target *t);

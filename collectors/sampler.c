@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The sampler: reads every source for one target and hands out one sample per tick. */
 #include "collectors/sampler.h"
-#include "collectors/bpf_common.h"
 #include "analyzer/allocator.h"
 #include "analyzer/regions.h"
+#include "analyzer/timeline.h"
 #include "collectors/arena.h"
 #include "collectors/arena_live.h"
 #include "collectors/bpf_alloc.h"
@@ -14,6 +14,7 @@
 #include "collectors/memlimit.h"
 #include "collectors/proc.h"
 #include "collectors/smaps.h"
+#include "collectors/stackres.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 struct sampler {
 	struct proc_target proc;
 	char *comm;
+	struct stackres *stacks;	/* shared by the probe families; NULL without probes */
 	struct bpf_growth *growth;
 	struct bpf_alloc *alloc;
 	struct arena_reader *arenas;
@@ -33,6 +35,10 @@ struct sampler {
 	double arena_last;	/* time of the last arena read; 0 none */
 	int exe_allocator;	/* judged from the executable once; -1 not yet */
 	bool fds_warned;	/* the fd table could not be listed: said once */
+	int growth_error;	/* why probes asked for are off: sampler_growth_off() */
+	char growth_why[256];
+	int alloc_error;
+	char alloc_why[256];
 };
 
 int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
@@ -64,28 +70,27 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		}
 		s->arena_every_s = opts->arena_every_s;
 	}
-	if (opts->bpf) {
-		char why[256];
-
-		ret = bpf_growth_open(pid, &opts->growth, &s->growth, why, sizeof(why));
-		if (ret && opts->bpf_required) {
-			snprintf(err, errlen, "%s", why);
-			sampler_close(s);
-			return ret;
-		}
-		/* Unless --alloc, which needs the same privileges, is about to fail on them. */
-		if (ret && !(opts->alloc && !opts->alloc_opts.optional &&
-			     bpf_common_check_privileges(why, sizeof(why))))
-			log_warn("eBPF probes off: %s; using /proc only", why);
+	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, &s->stacks)) {
+		sampler_close(s);
+		return -ENOMEM;
 	}
+	if (opts->bpf)
+		s->growth_error = bpf_growth_open(&s->proc, s->stacks, &opts->growth, &s->growth,
+						  s->growth_why, sizeof(s->growth_why));
 	if (opts->alloc) {
-		ret = bpf_alloc_open(pid, &opts->alloc_opts, &s->alloc, err, errlen);
+		ret = bpf_alloc_open(&s->proc, s->stacks, &opts->alloc_opts, &s->alloc, err, errlen);
 		if (ret && opts->alloc_opts.optional && ret != -ESRCH) {
-			log_warn("malloc probes off: %s", err);
+			s->alloc_error = ret;
+			snprintf(s->alloc_why, sizeof(s->alloc_why), "%s", err);
 		} else if (ret) {
 			sampler_close(s);
 			return ret;
 		}
+	}
+	/* No probe family is attached: no stack to resolve. */
+	if (!s->growth && !s->alloc) {
+		stackres_free(s->stacks);
+		s->stacks = NULL;
 	}
 	*out = s;
 	return 0;
@@ -136,7 +141,7 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	free(sps);
 	/* Arenas are read on their own, slower schedule: the default is once per window. */
 	if (!ret && s->arenas && smp->allocator == ALLOC_GLIBC &&
-	    (!s->arena_last || smp->t - s->arena_last >= s->arena_every_s * 0.98)) {
+	    (!s->arena_last || timeline_span_full(smp->t - s->arena_last, s->arena_every_s))) {
 		s->arena_last = smp->t;
 		ret = arena_reader_read(s->arenas, &vmas, smp);
 	} else if (s->arenas) {
@@ -206,6 +211,14 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 			goto fail;
 		}
 	}
+	/* Once both families have credited their stacks. */
+	if (s->stacks) {
+		ret = stackres_export(s->stacks, smp);
+		if (ret) {
+			snprintf(err, errlen, "cannot read the probes' stacks: %s", strerror(-ret));
+			goto fail;
+		}
+	}
 	if (s->live && arena_live_fill(s->live, smp)) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -219,7 +232,7 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 	*out = smp;
 	return 0;
 fail:
-	sample_free(smp);
+	sample_unref(smp);
 	return ret;
 }
 
@@ -233,6 +246,23 @@ bool sampler_has_bpf(const struct sampler *s)
 	return s->growth != NULL;
 }
 
+int sampler_growth_off(const struct sampler *s, const char **why)
+{
+	*why = s->growth_why;
+	return s->growth_error;
+}
+
+int sampler_alloc_off(const struct sampler *s, const char **why)
+{
+	*why = s->alloc_why;
+	return s->alloc_error;
+}
+
+int sampler_started(const struct sampler *s, double *unix_start)
+{
+	return proc_started(&s->proc, unix_start);
+}
+
 const char *sampler_alloc_library(const struct sampler *s)
 {
 	return s->alloc ? bpf_alloc_library(s->alloc) : NULL;
@@ -244,6 +274,7 @@ void sampler_close(struct sampler *s)
 		return;
 	bpf_alloc_close(s->alloc);
 	bpf_growth_close(s->growth);
+	stackres_free(s->stacks);
 	arena_live_free(s->live);
 	arena_reader_free(s->arenas);
 	proc_close(&s->proc);

@@ -12,7 +12,6 @@
 
 struct sampler_opts {
 	bool bpf;		/* attach the eBPF growth probes */
-	bool bpf_required;	/* fail instead of falling back when they cannot attach */
 	bool arenas;		/* read glibc's arenas from outside (collectors/arena.c) */
 	bool freeze;		/* freeze the target briefly to walk free lists */
 	bool debuginfo;		/* use libc's debug info when installed */
@@ -27,8 +26,11 @@ struct sampler;
 
 /*
  * Opens target `pid` and attaches the requested collectors. Returns 0 with *out
- * set, or a negative errno with a one-line reason in `err` (see proc_open).
- * When optional collectors cannot start, the reason is logged and they stay off.
+ * set, or a negative errno with a one-line reason in `err` (see proc_open;
+ * -EPERM from the malloc probes: see bpf_alloc_check_privileges). Probes that
+ * cannot start stay off when they may (the growth probes; the malloc probes
+ * with alloc_opts.optional): sampler_growth_off and sampler_alloc_off say why,
+ * for the caller to tell the user.
  */
 int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out, char *err,
 		 size_t errlen);
@@ -45,6 +47,15 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 const char *sampler_comm(const struct sampler *s);
 /* Whether the eBPF probes are attached. */
 bool sampler_has_bpf(const struct sampler *s);
+/*
+ * Why probes asked for stayed off: the negative errno they failed with
+ * (-EPERM: capabilities missing, named in *why) and a one-line reason in
+ * *why (borrowed); 0 when they are on or were not asked for.
+ */
+int sampler_growth_off(const struct sampler *s, const char **why);
+int sampler_alloc_off(const struct sampler *s, const char **why);
+/* When the target started, as unix time (see proc_started). 0 or a negative errno. */
+int sampler_started(const struct sampler *s, double *unix_start);
 /* The file whose malloc is probed (--alloc), or NULL. */
 const char *sampler_alloc_library(const struct sampler *s);
 

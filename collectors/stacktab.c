@@ -27,7 +27,7 @@ struct stack_fig {
 };
 
 struct stacktab {
-	size_t max_per_kind;
+	size_t max_per_kind[STACK_NKINDS];
 	struct stack_def *defs;
 	size_t ndefs, defs_cap;
 	struct idmap def_index;		/* id -> defs[] */
@@ -43,7 +43,7 @@ static const struct {
 	uint64_t id;
 	const char *frame;
 } synthetic[] = {
-	{ STACK_ID_UNCAPTURED, "[no stack: capture budget spent, see --stack-rate]" },
+	{ STACK_ID_UNCAPTURED, "[no stack: capture budget spent]" },
 	{ STACK_ID_LOST, "[no stack: lost, the probe ring buffer was full]" },
 	{ STACK_ID_OTHER, "[other stacks: over the per-kind limit]" },
 };
@@ -91,14 +91,14 @@ fail:
 	return NULL;
 }
 
-struct stacktab *stacktab_new(size_t max_per_kind)
+struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS])
 {
 	struct stacktab *t = calloc(1, sizeof(*t));
 	size_t i;
 
 	if (!t)
 		return NULL;
-	t->max_per_kind = max_per_kind;
+	memcpy(t->max_per_kind, max_per_kind, sizeof(t->max_per_kind));
 	for (i = 0; i < sizeof(synthetic) / sizeof(synthetic[0]); i++) {
 		if (!def_add(t, synthetic[i].id, &synthetic[i].frame, 1)) {
 			stacktab_free(t);
@@ -160,6 +160,16 @@ uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n
 	return def_add(t, id, frames, n) ? id : 0;
 }
 
+bool stacktab_touch(struct stacktab *t, uint64_t id)
+{
+	size_t at = idmap_get(&t->def_index, id);
+
+	if (at == SIZE_MAX)
+		return false;
+	t->defs[at].last_used = t->gen;
+	return true;
+}
+
 static uint64_t fig_key(uint64_t id, uint8_t kind)
 {
 	return id | kind;
@@ -177,7 +187,7 @@ uint64_t stacktab_add(struct stacktab *t, uint64_t id, uint8_t kind, int64_t byt
 		id = STACK_ID_OTHER;
 	at = idmap_get(&t->fig_index, fig_key(id, kind));
 	if (at == SIZE_MAX) {
-		if (!is_synthetic(id) && t->per_kind[kind] >= t->max_per_kind)
+		if (!is_synthetic(id) && t->per_kind[kind] >= t->max_per_kind[kind])
 			return stacktab_add(t, STACK_ID_OTHER, kind, bytes, count);
 		f = VEC_PUSH(t->figs, t->nfigs, t->figs_cap);
 		if (!f)

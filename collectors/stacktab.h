@@ -3,6 +3,7 @@
 #ifndef MEMSLEUTH_STACKTAB_H
 #define MEMSLEUTH_STACKTAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +26,10 @@
 struct stacktab;
 
 /*
- * Makes a table holding at most `max_per_kind` stacks of each kind; figures
- * of further stacks go to STACK_ID_OTHER. NULL with errno ENOMEM on failure.
+ * Makes a table holding at most max_per_kind[k] stacks of kind k; figures of
+ * further stacks go to STACK_ID_OTHER. NULL with errno ENOMEM on failure.
  */
-struct stacktab *stacktab_new(size_t max_per_kind);
+struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS]);
 
 /*
  * Returns the id of the stack with these frames (innermost first, at most
@@ -37,6 +38,12 @@ struct stacktab *stacktab_new(size_t max_per_kind);
  * and counted (stacktab_collisions): an id never changes its frames.
  */
 uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n);
+
+/*
+ * Whether stack `id` is still known (the table forgets a stack that had no
+ * figures for a few exports); if so it counts as used now, as when interned.
+ */
+bool stacktab_touch(struct stacktab *t, uint64_t id);
 
 /*
  * Adds bytes and count to the figures of (id, kind). Returns the id actually

@@ -9,12 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(CAPTURE_NREGS == UNWIND_NREGS && CAPTURE_REG_IP == UNWIND_REG_IP,
+	       "the probes copy the registers the unwinder reads");
+_Static_assert(CAPTURE_STACK_CHUNKS <= 32, "stack_valid has a bit per chunk");
+
 struct unwinder {
 	struct modmap *map;
 	const struct unwind_input *in;	/* the copy being walked */
 	struct unwind_frame *out;
 	size_t n, max;
 };
+
+void unwind_input_capture(struct unwind_input *in, int tid, const struct stack_capture *cap,
+			  const uint8_t *stack, size_t stack_bytes)
+{
+	memset(in, 0, sizeof(*in));
+	in->tid = tid;
+	memcpy(in->regs, cap->regs, sizeof(in->regs));
+	in->stack_base = cap->stack_base;
+	in->stack = stack;
+	in->chunk = CAPTURE_STACK_CHUNK;
+	in->nchunks = stack_bytes / CAPTURE_STACK_CHUNK;
+	if (in->nchunks > CAPTURE_STACK_CHUNKS)
+		in->nchunks = CAPTURE_STACK_CHUNKS;
+	in->valid = cap->stack_valid;
+}
 
 /* Threads are only ever asked for by id (dwfl_getthread_frames): there is no list. */
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)

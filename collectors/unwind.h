@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
+#include "bpf/capture.h"
 #include "collectors/modmap.h"
 
 /*
@@ -31,6 +34,14 @@ struct unwind_input {
 	size_t nchunks;
 	uint64_t valid;			/* bit i: chunk i holds data */
 };
+
+/*
+ * Describes a capture taken by a probe (bpf/capture.h) of thread `tid`: its
+ * registers, and the `stack_bytes` bytes of stack that followed it in the
+ * record (chunks beyond those are not valid). `in` borrows `stack`.
+ */
+void unwind_input_capture(struct unwind_input *in, int tid, const struct stack_capture *cap,
+			  const uint8_t *stack, size_t stack_bytes);
 
 struct unwind_frame {
 	uint64_t pc;			/* as found: a return address except in the first frame */

@@ -9,20 +9,16 @@
 
 #include "analyzer/sample.h"
 
-#define RECORDING_FORMAT "memsleuth-recording"
-#define RECORDING_VERSION 1
-
 /*
- * Layout: line 1 is the header object ({"format": "memsleuth-recording",
- * "version": 1, ...}); then "sample" lines, one per tick, each holding the
- * raw measurements (totals, regions as rows in the header's column order, fds,
- * arenas, stack figures, growth events); a "stack" line defines the frames of
- * a stack id before the first sample that uses it; an optional "end" line says
- * why recording stopped.
+ * The recording layer: a writer (the recorder) that appends each sample of a
+ * live run to a file, and a reader that gives the same samples back, on any
+ * machine, for the analyzer to cut into the same windows. The format itself,
+ * every key and version, is in recording/format.h.
  */
 
+/* The header line: what every sample of the run shares. */
 struct recording_header {
-	int version;
+	int version;		/* set by the reader; the writer writes its own version */
 	int pid;
 	char *comm;
 	double window_s;
@@ -32,6 +28,7 @@ struct recording_header {
 	bool alloc;
 };
 
+/* Frees what the reader put in `h` (comm) and zeroes it. */
 void recording_header_clear(struct recording_header *h);
 
 struct recorder;
@@ -42,7 +39,11 @@ struct recorder;
  */
 int recorder_open(const char *path, const struct recording_header *h, struct recorder **out,
 		  char *err, size_t errlen);
-/* Appends a sample (and definitions of stacks it uses for the first time). */
+/*
+ * Appends a sample (after the definitions of stacks it uses for the first
+ * time); `s` is only read. Returns 0, -ENOMEM (nothing of the line written),
+ * or -EIO: the file cannot be written, and every later call returns -EIO.
+ */
 int recorder_write(struct recorder *r, const struct sample *s);
 /* Writes the end line with `reason`, closes, frees. Returns 0 or -EIO. NULL is accepted. */
 int recorder_close(struct recorder *r, const char *reason);

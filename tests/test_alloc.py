@@ -206,8 +206,9 @@ def test_sampled_stacks_are_unwound_with_dwarf(target, watch):
     assert all(names(s, "run") and names(s, "main") for s in leak), leak
     # Each 4096-byte block is recorded with p = 1/16: 512 samples of 8192 expected, a
     # standard deviation of 4.3%, so 25% is 5.8 of them (with 2048 blocks it was 2.9: one
-    # run in 300 failed). Each sample copies 16 KiB of stack into a ring drained every
-    # tick: more samples a second (p = 1/4 was tried) overflow it on a busy machine.
+    # run in 300 failed). Each sample copies up to 16 KiB of stack (what lies above sp)
+    # into a ring drained every tick: more samples a second (p = 1/4 was tried, when each
+    # copy took the whole 16 KiB) overflowed it on a busy machine.
     assert abs(sum(s["bytes"] for s in leak) - leaked) <= 0.25 * leaked
     assert bytes_of(win, "churn") == 0
     assert win["alloc"]["sample_bytes"] == 65536 and win["alloc"]["lost"] == 0

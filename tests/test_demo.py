@@ -47,11 +47,11 @@ def check_demo_findings(win):
     assert any(fr.startswith("accept_connection+") for fr in fds["frames"]), fds
     # The small leak is named by its stack, the session thread's; the request log leaks too.
     leaks = {f["frames"][0].split("+")[0]: f for f in by_kind["leak"]}
-    assert {"session_open", "request_log_append"} <= set(leaks), list(leaks)
-    session = leaks["session_open"]
+    assert {"demo_session_open", "request_log_append"} <= set(leaks), list(leaks)
+    session = leaks["demo_session_open"]
     assert session["evidence"]["stack_kind"] == "alloc" and session["frames"][1].startswith(
         "sessions+"), session
-    assert session["summary"].startswith("malloc from session_open+"), session
+    assert session["summary"].startswith("malloc from demo_session_open+"), session
 
 
 # The sanitizer build's demo target allocates with ASan's malloc: no [heap], no glibc arenas.
@@ -71,7 +71,7 @@ def test_demo_shows_the_four_problems_within_two_windows(top, tmp_path):
     # Room for every stack, down to the fd openers, which change no bytes and come last.
     r.term.resize(100, 40)
     r.term.keys("5")
-    text = r.term.wait_for(r"^ alloc .*  session_open \(demo_target\.c:\d+\)$")
+    text = r.term.wait_for(r"^ alloc .*  demo_session_open \(demo_target\.c:\d+\)$")
     for kind, caller in (("alloc", "request_log_append"), ("fd", "accept_connection"),
                          ("fault", "request_log_append"), ("brk", "")):
         assert re.search(rf"^ {kind} .*  {caller}", text, re.M), (kind, text)

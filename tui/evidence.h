@@ -8,10 +8,11 @@
 #include "analyzer/finding.h"
 
 /*
- * Writes "key: value" for one figure of a finding of `kind` into `buf`: the
- * exact value (as in the JSON output), then, for byte counts, rates, shares
- * and durations, the same in human units, e.g. "bytes: 6100286 (5.8 MiB)".
+ * Writes "key: value" for one figure of a finding into `buf`: the exact value
+ * (as in the JSON output), then, when its key's unit (ev_key_unit) is bytes,
+ * a rate, a share or seconds, the same in human units, e.g.
+ * "bytes: 6100286 (5.8 MiB)".
  */
-void evidence_format(const char *kind, const struct evidence *e, char *buf, size_t len);
+void evidence_format(const struct evidence *e, char *buf, size_t len);
 
 #endif

@@ -2,6 +2,7 @@
 /* The live view's header: who the target is, what is measured, and four figures with sparklines. */
 #include "tui/chrome.h"
 #include "analyzer/arenas.h"
+#include "analyzer/timeline.h"
 #include "lib/units.h"
 
 #include <inttypes.h>
@@ -39,7 +40,7 @@ static void title_line(const struct model *m, struct line *l)
 	else if (meta->target_started > 0)
 		line_putf(l, ST_TITLE, "  up %s", units_duration(a, sizeof(a), s->t - meta->target_started));
 	/* A window still filling says how much of it there is. */
-	if (w && w->window_s < target * 0.98)
+	if (w && !timeline_span_full(w->window_s, target))
 		line_putf(l, ST_TITLE, "  window %s/%s", units_duration(a, sizeof(a), w->window_s),
 			  units_duration(b, sizeof(b), target));
 	else
@@ -69,24 +70,13 @@ static void figure_cell(const struct model *m, const struct figure *f, struct li
 	line_skip(l, w - (l->col - start));
 }
 
-static int64_t heap_delta(const struct window *w)
-{
-	int64_t d = 0;
-	size_t i;
-
-	for (i = 0; i < w->nregions; i++)
-		if (w->regions[i].kind == REGION_HEAP || w->regions[i].kind == REGION_ARENA)
-			d += w->regions[i].rss_delta;
-	return d;
-}
-
 static void figures(const struct model *m, struct line *l1, struct line *l2, int w)
 {
 	const struct window *win = model_window(m);
 	const struct sample *s = win->end;
 	struct model_point p;
 	char v[4][24], d[4][24];
-	int64_t hd = heap_delta(win);
+	int64_t hd = window_heap_delta(win);
 	struct figure f[4] = {
 		{ "RSS", v[0], d[0], style_delta(win->delta.rss), SERIES_RSS },
 		{ "anon", v[1], d[1], style_delta(win->delta.anon), SERIES_ANON },

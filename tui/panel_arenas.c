@@ -36,12 +36,9 @@ static int cmp(const void *pa, const void *pb)
 /* The arena's system bytes at the window's start, matched by address; 0 when it is new. */
 static uint64_t old_system(const struct arenas_ctx *c, const struct arena_stat *a)
 {
-	size_t i;
+	const struct arena_stat *old = arenas_find(c->old, a->addr);
 
-	for (i = 0; c->old && c->old->has_arenas && i < c->old->narenas; i++)
-		if (c->old->arenas[i].addr == a->addr)
-			return c->old->arenas[i].system;
-	return 0;
+	return old ? old->system : 0;
 }
 
 static void draw_row(const void *vctx, int row, int sub, struct line *l, bool sel)

@@ -110,7 +110,8 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 	char buf[512];
 
 	if (sub == 0) {
-		draw_summary_line(f, f->kind ? f->kind : "?", c->kind_cols, l, sel);
+		draw_summary_line(f, finding_kind_name((enum finding_kind)f->kind), c->kind_cols, l,
+				  sel);
 		return;
 	}
 	sub--;
@@ -133,7 +134,7 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 	}
 	sub -= f->nframes ? 1 + (int)f->nframes : 0;
 	if (sub < (int)f->nev) {
-		evidence_format(f->kind, &f->ev[sub], buf, sizeof(buf));
+		evidence_format(&f->ev[sub], buf, sizeof(buf));
 		line_put(l, ST_DIM, buf);
 	}
 }
@@ -173,30 +174,53 @@ static uint64_t key(const struct model *m, const struct list_state *st, int row)
 	return (uint64_t)row;
 }
 
-static void draw(const struct model *m, struct list_state *st, struct rect r)
+/*
+ * Draws the FINDINGS title on the first line of `r` (the strip dims what it
+ * says of the window) and, when there is nothing to list, says so below.
+ * Returns the findings to list, or NULL.
+ */
+static const struct findings_set *draw_title(const struct model *m, struct rect r, bool strip)
 {
 	const struct findings_set *fs = model_findings(m);
-	struct findings_ctx c = { .fs = fs, .st = st };
-	struct list_rows lr = { .height = height, .draw = draw_row, .ctx = &c };
 	char what[160];
 	struct line l;
+
+	describe(m, what, sizeof(what));
+	line_start(&l, r.y, r.x, r.w);
+	line_skip(&l, 1);
+	if (strip) {
+		line_put(&l, ST_HEAD, "FINDINGS");
+		line_skip(&l, 2);
+		line_put(&l, ST_DIM, what);
+	} else {
+		line_putf(&l, ST_HEAD, "FINDINGS  %s", what);
+	}
+	line_end(&l, ST_NORMAL);
+	if (fs && fs->n)
+		return fs;
+	rect_message((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, ST_DIM,
+		     !fs     ? " waiting for the first window"
+		     : strip ? " nothing found in the last window"
+			     : " nothing found in this window");
+	return NULL;
+}
+
+static void draw(const struct model *m, struct list_state *st, struct rect r)
+{
+	const struct findings_set *fs;
+	struct findings_ctx c = { .st = st };
+	struct list_rows lr = { .height = height, .draw = draw_row, .ctx = &c };
 	size_t i;
 
 	if (r.h <= 0)
 		return;
-	describe(m, what, sizeof(what));
-	line_start(&l, r.y, r.x, r.w);
-	line_skip(&l, 1);
-	line_putf(&l, ST_HEAD, "FINDINGS  %s", what);
-	line_end(&l, ST_NORMAL);
-	if (!fs || fs->n == 0) {
-		rect_message((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, ST_DIM,
-			     fs ? " nothing found in this window" : " waiting for the first window");
+	fs = c.fs = draw_title(m, r, false);
+	if (!fs)
 		return;
-	}
 	c.kind_cols = KIND_MIN_COLS;
 	for (i = 0; i < fs->n; i++)
-		c.kind_cols = kind_cols(fs->items[i].kind ? fs->items[i].kind : "?", c.kind_cols);
+		c.kind_cols = kind_cols(finding_kind_name((enum finding_kind)fs->items[i].kind),
+					c.kind_cols);
 	lr.n = (int)fs->n;
 	list_draw((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, st, &lr);
 }
@@ -210,20 +234,15 @@ struct kind_line {
 	size_t count;
 };
 
-#define MAX_KINDS 64
-
-/* The kinds of `fs` in order into `out` (room for MAX_KINDS); returns how many. */
+/* The kinds of `fs` in order into `out` (room for FINDING_NKINDS); returns how many. */
 static size_t kind_lines(const struct findings_set *fs, struct kind_line *out)
 {
 	size_t n = 0, i, k;
 
 	for (i = 0; i < fs->n; i++) {
-		const char *kind = fs->items[i].kind ? fs->items[i].kind : "?";
-
-		for (k = 0; k < n; k++)
-			if (strcmp(out[k].first->kind ? out[k].first->kind : "?", kind) == 0)
-				break;
-		if (k == n && n == MAX_KINDS)
+		for (k = 0; k < n && out[k].first->kind != fs->items[i].kind; k++)
+			;
+		if (k == n && n == FINDING_NKINDS)
 			continue;
 		if (k == n)
 			out[n++] = (struct kind_line){ .first = &fs->items[i] };
@@ -234,7 +253,7 @@ static size_t kind_lines(const struct findings_set *fs, struct kind_line *out)
 
 static void kind_label(const struct kind_line *k, char *buf, size_t len)
 {
-	const char *kind = k->first->kind ? k->first->kind : "?";
+	const char *kind = finding_kind_name((enum finding_kind)k->first->kind);
 
 	if (k->count > 1)
 		snprintf(buf, len, "%s %s%zu", kind, draw_utf8() ? "\u00d7" : "x", k->count);
@@ -245,7 +264,7 @@ static void kind_label(const struct kind_line *k, char *buf, size_t len)
 int findings_strip_height(const struct model *m, int max)
 {
 	const struct findings_set *fs = model_findings(m);
-	struct kind_line lines[MAX_KINDS];
+	struct kind_line lines[FINDING_NKINDS];
 	int want = 2;
 
 	if (fs && fs->n)
@@ -255,27 +274,18 @@ int findings_strip_height(const struct model *m, int max)
 
 void findings_strip_draw(const struct model *m, struct rect r)
 {
-	const struct findings_set *fs = model_findings(m);
-	struct kind_line lines[MAX_KINDS];
-	char what[160], label[48];
+	const struct findings_set *fs;
+	struct kind_line lines[FINDING_NKINDS];
+	char label[48];
 	struct line l;
 	int i, shown, cols = KIND_MIN_COLS;
 	size_t n;
 
 	if (r.h <= 0)
 		return;
-	describe(m, what, sizeof(what));
-	line_start(&l, r.y, r.x, r.w);
-	line_skip(&l, 1);
-	line_put(&l, ST_HEAD, "FINDINGS");
-	line_skip(&l, 2);
-	line_put(&l, ST_DIM, what);
-	line_end(&l, ST_NORMAL);
-	if (!fs || fs->n == 0) {
-		rect_message((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, ST_DIM,
-			     fs ? " nothing found in the last window" : " waiting for the first window");
+	fs = draw_title(m, r, true);
+	if (!fs)
 		return;
-	}
 	n = kind_lines(fs, lines);
 	shown = r.h - 1;
 	if ((size_t)shown > n)

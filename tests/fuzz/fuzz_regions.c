@@ -27,7 +27,7 @@ static struct sample *load(const char *text, size_t len, const uint64_t *sps, si
 		return NULL;
 	s = sample_new();
 	if (!s || regions_build(&vmas, sps, nsps, s)) {
-		sample_free(s);
+		sample_unref(s);
 		vma_list_free(&vmas);
 		return NULL;
 	}
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sep)
 		s[1] = load(sep + 1, len - (size_t)(sep - text) - 1, sps, nsps);
 	else if (s[0])
-		s[1] = sample_hold(s[0]);
+		s[1] = sample_ref(s[0]);
 	if (!s[0] || !s[1])
 		goto out;
 	s[1]->t = 1.0;
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_out_check_json(&out_json);
 	window_free(w);
 out:
-	sample_free(s[0]);
-	sample_free(s[1]);
+	sample_unref(s[0]);
+	sample_unref(s[1]);
 	return 0;
 }
