@@ -96,7 +96,7 @@ $(BUILD)/tests/lib%.so: tests/targets/lib%.c tests/targets/target.h
 
 $(BUILD)/tests/grow_heap_static: tests/targets/grow_heap_anon.c
 
-$(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
+$(BUILD)/tests/%: tests/targets/%.c $(wildcard tests/targets/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) \
 		$(if $(findstring static,$*),-static) -o $@ $< -lm

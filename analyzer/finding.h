@@ -50,6 +50,7 @@ enum ev_key {
 	EVK_FRAGMENTATION,		/* share */
 	EVK_ARENAS,
 	EVK_FREE_DELTA,			/* bytes */
+	EVK_PARTIAL_READ,		/* the arena read was incomplete: figures are lower bounds */
 	/* chunk_steps */
 	EVK_QUANTUM,			/* bytes */
 	EVK_STEPS,
@@ -98,6 +99,7 @@ enum ev_key {
 	/* verdict: a cause, then each cause's bytes and share (detect_verdict.c) */
 	EVK_CAUSE,			/* text */
 	EVK_CHUNK_STEPS,
+	EVK_ARENA_READ_PARTIAL,		/* an arena reading of the window was incomplete */
 	EVK_BYTES_ARENA_FRAGMENTATION,	/* bytes */
 	EVK_BYTES_LEAK,
 	EVK_BYTES_LIVE_HEAP,

@@ -236,7 +236,10 @@ struct sample {
 	size_t narenas, arenas_cap;
 	bool arenas_frozen;	/* free lists walked with the target stopped */
 	bool arenas_complete;	/* every free list walked to its end */
-	uint32_t freeze_us;	/* how long the target was stopped for it; 0 when not */
+	uint32_t freeze_us;	/* how long the target was stopped for it, all freezes; 0 when not */
+	uint32_t arenas_rereads;	/* heaps parsed again and freezes repeated after a race */
+	uint32_t arenas_cpu_us;	/* memsleuth's CPU time for the read */
+	uint64_t arenas_unread;	/* heap bytes beyond a chain that broke: free bytes missed are fewer */
 	bool arenas_debuginfo;	/* main_arena found through libc's debug info (else by scanning) */
 	uint16_t glibc_minor;	/* the target's glibc 2.N; 0 unknown */
 	int64_t malloc_mmapped;	/* glibc mp_.mmapped_mem (large blocks mmap'd by malloc); -1 unknown */

@@ -127,7 +127,7 @@ static json_t *arenas_json(const struct sample *s)
 	return a;
 }
 
-/* How the arenas were read: frozen or not, for how long, located how. */
+/* How the arenas were read: frozen or not, for how long, whole or not, located how. */
 static json_t *arena_read_json(const struct sample *s)
 {
 	char glibc[16];
@@ -135,8 +135,10 @@ static json_t *arena_read_json(const struct sample *s)
 	if (!s || !s->has_arenas)
 		return json_null();
 	snprintf(glibc, sizeof(glibc), "2.%u", (unsigned int)s->glibc_minor);
-	return json_pack("{s:b, s:b, s:f, s:s, s:s, s:o}", "frozen", s->arenas_frozen,
-			 "complete", s->arenas_complete, "freeze_ms", s->freeze_us / 1000.0,
+	return json_pack("{s:b, s:b, s:f, s:f, s:I, s:I, s:s, s:s, s:o}", "frozen",
+			 s->arenas_frozen, "complete", s->arenas_complete, "freeze_ms",
+			 s->freeze_us / 1000.0, "cpu_ms", s->arenas_cpu_us / 1000.0, "rereads",
+			 (json_int_t)s->arenas_rereads, "unread", (json_int_t)s->arenas_unread,
 			 "located_by", s->arenas_debuginfo ? "debuginfo" : "scan", "glibc",
 			 s->glibc_minor ? glibc : "?", "malloc_mmapped",
 			 s->malloc_mmapped >= 0 ? json_integer(s->malloc_mmapped) : json_null());

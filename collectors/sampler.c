@@ -62,7 +62,7 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		struct arena_opts ao = { .freeze = opts->freeze, .debuginfo = opts->debuginfo,
 					 .freeze_max_s = opts->freeze_max_s };
 
-		s->arenas = arena_reader_new(pid, &ao);
+		s->arenas = arena_reader_new(pid, s->proc.dirfd, &ao);
 		s->live = arena_live_new();
 		if (!s->arenas || !s->live) {
 			sampler_close(s);

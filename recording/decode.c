@@ -246,6 +246,11 @@ static void read_extras(json_t *j, struct sample *s)
 		s->arenas_debuginfo = json_is_true(json_object_get(ar, REC_AREAD_DEBUGINFO));
 		if (rec_get_u64(ar, REC_AREAD_FREEZE_US, &v))
 			s->freeze_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		if (rec_get_u64(ar, REC_AREAD_CPU_US, &v))
+			s->arenas_cpu_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		if (rec_get_u64(ar, REC_AREAD_REREADS, &v))
+			s->arenas_rereads = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		rec_get_u64(ar, REC_AREAD_UNREAD, &s->arenas_unread);
 		if (rec_get_u64(ar, REC_AREAD_GLIBC_MINOR, &v) && v < 1000)
 			s->glibc_minor = (uint16_t)v;
 		if (rec_get_u64(ar, REC_AREAD_MALLOC_MMAPPED, &v) && v <= INT64_MAX)

@@ -124,6 +124,9 @@
 #define REC_AREAD_FROZEN "frozen"
 #define REC_AREAD_COMPLETE "complete"
 #define REC_AREAD_FREEZE_US "freeze_us"
+#define REC_AREAD_CPU_US "cpu_us"	/* absent in early files, as are the next two */
+#define REC_AREAD_REREADS "rereads"
+#define REC_AREAD_UNREAD "unread"
 #define REC_AREAD_DEBUGINFO "debuginfo"
 #define REC_AREAD_GLIBC_MINOR "glibc_minor"
 #define REC_AREAD_MALLOC_MMAPPED "malloc_mmapped"

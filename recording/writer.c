@@ -235,9 +235,12 @@ static void sample_extras(struct line *l, const struct sample *s)
 {
 	if (s->has_arenas)
 		put(l, l->j, REC_S_ARENA_READ,
-		    json_pack("{s:b, s:b, s:I, s:b, s:i, s:I}", REC_AREAD_FROZEN, s->arenas_frozen,
-			      REC_AREAD_COMPLETE, s->arenas_complete, REC_AREAD_FREEZE_US,
-			      (json_int_t)s->freeze_us, REC_AREAD_DEBUGINFO, s->arenas_debuginfo,
+		    json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:b, s:i, s:I}", REC_AREAD_FROZEN,
+			      s->arenas_frozen, REC_AREAD_COMPLETE, s->arenas_complete,
+			      REC_AREAD_FREEZE_US, (json_int_t)s->freeze_us, REC_AREAD_CPU_US,
+			      (json_int_t)s->arenas_cpu_us, REC_AREAD_REREADS,
+			      (json_int_t)s->arenas_rereads, REC_AREAD_UNREAD,
+			      (json_int_t)s->arenas_unread, REC_AREAD_DEBUGINFO, s->arenas_debuginfo,
 			      REC_AREAD_GLIBC_MINOR, (int)s->glibc_minor, REC_AREAD_MALLOC_MMAPPED,
 			      (json_int_t)s->malloc_mmapped));
 	if (s->mem_limit)
