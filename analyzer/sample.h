@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyzer/stack.h"
+
 /*
  * A sample is produced by the collectors (live) or by the recording reader
  * (offline) and consumed by the analyzer. It owns every pointer in it and is
@@ -84,27 +86,6 @@ enum stack_kind {
 };
 
 /*
- * A file mapped by the target that stack addresses fall in: what a profile
- * format (pprof's Mapping) needs to name the code an address belongs to.
- */
-struct code_module {
-	uint64_t start, end;	/* [start, end) of the module in the target */
-	char *path;		/* the file as the target mapped it */
-	char *build_id;		/* lowercase hex; "" when the file has none */
-};
-
-/*
- * One address of a stack and the frames it stands for: `nframes`
- * consecutive entries of the stack's frames (the functions inlined there
- * first, the function holding the code last).
- */
-struct stack_pc {
-	uint64_t pc;		/* a return address, except at an activation frame */
-	uint32_t nframes;	/* >= 1 */
-	int32_t module;		/* index into the sample's modules; -1 none */
-};
-
-/*
  * Per-stack state at the tick, cumulative since attach: outstanding bytes and
  * count for alloc/mmap/fd, running totals for brk/fault. Window figures are
  * differences between two samples.
@@ -115,15 +96,8 @@ struct stack_stat {
 	int64_t bytes;
 	int64_t count;
 	uint32_t nframes;
-	char **frames;		/* symbolized, outermost last */
-	/*
-	 * The addresses the frames came from, innermost first, their frames
-	 * adding up to at most nframes; NULL (npcs 0) where they are not known:
-	 * the stacks standing for figures without one, recordings that did not
-	 * keep them.
-	 */
-	struct stack_pc *pcs;
-	uint32_t npcs;
+	char **frames;		/* the frames' text, innermost first: def->text (borrowed from def) */
+	struct stack_frames *def;	/* shared: each frame's identity, the site, truncation (stack.h) */
 };
 
 enum arena_live_source {
@@ -262,7 +236,10 @@ struct sample {
 	size_t narenas, arenas_cap;
 	bool arenas_frozen;	/* free lists walked with the target stopped */
 	bool arenas_complete;	/* every free list walked to its end */
-	uint32_t freeze_us;	/* how long the target was stopped for it; 0 when not */
+	uint32_t freeze_us;	/* how long the target was stopped for it, all freezes; 0 when not */
+	uint32_t arenas_rereads;	/* heaps parsed again and freezes repeated after a race */
+	uint32_t arenas_cpu_us;	/* memsleuth's CPU time for the read */
+	uint64_t arenas_unread;	/* heap bytes beyond a chain that broke: free bytes missed are fewer */
 	bool arenas_debuginfo;	/* main_arena found through libc's debug info (else by scanning) */
 	uint16_t glibc_minor;	/* the target's glibc 2.N; 0 unknown */
 	int64_t malloc_mmapped;	/* glibc mp_.mmapped_mem (large blocks mmap'd by malloc); -1 unknown */
@@ -273,8 +250,6 @@ struct sample {
 	bool has_stacks;
 	struct stack_stat *stacks;
 	size_t nstacks, stacks_cap;
-	struct code_module *modules;	/* the modules stack_pc.module points at */
-	size_t nmodules, modules_cap;
 
 	struct growth_event *events;	/* at most SAMPLE_MAX_EVENTS */
 	size_t nevents, events_cap;
@@ -310,15 +285,17 @@ struct alloc_free_stat *sample_add_free_class(struct sample *s);
 bool region_kind_is_heap(uint8_t kind);
 uint64_t sample_heap_rss(const struct sample *s);
 
-/* Copies `n` frames into st->frames (st owns the copies). Returns 0 or -ENOMEM. */
-int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);
-/* Copies `n` addresses into st->pcs. Returns 0 or -ENOMEM. */
-int stack_stat_copy_pcs(struct stack_stat *st, const struct stack_pc *pcs, uint32_t n);
+/* Makes st share the frames `d` (a reference is taken). */
+void stack_stat_set_frames(struct stack_stat *st, struct stack_frames *d);
+
 /*
- * Appends a copy of module `m` to s->modules and returns its index, or -ENOMEM.
- * The strings are copied.
+ * Gives st text-only frames (copies of frames[0..n), a synthetic stack),
+ * their site found by the built-in rules. Returns 0 or -ENOMEM.
  */
-int sample_add_module(struct sample *s, const struct code_module *m);
+int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);
+
+/* The text of st's site frame (stack_site.h), or "an unknown stack" without frames. */
+const char *stack_stat_site(const struct stack_stat *st);
 
 /* The names shown to people (the text and JSON reports); recordings spell values their own way. */
 const char *region_kind_name(enum region_kind k);

@@ -20,6 +20,7 @@ enum {
 	LIVE_OPT_FREEZE_MAX,
 	LIVE_OPT_NO_ARENAS,
 	LIVE_OPT_ROTATE,
+	LIVE_OPT_SKIP,
 };
 
 /* Entries for a subcommand's getopt_long table: these, the growth and the --alloc families. */
@@ -30,6 +31,7 @@ enum {
 	{ "freeze-max", required_argument, NULL, LIVE_OPT_FREEZE_MAX },        \
 	{ "no-arenas", no_argument, NULL, LIVE_OPT_NO_ARENAS },                \
 	{ "rotate", required_argument, NULL, LIVE_OPT_ROTATE },                \
+	{ "skip", required_argument, NULL, LIVE_OPT_SKIP },                    \
 	GROWTH_LONGOPTS,                                                       \
 	ALLOC_LONGOPTS
 
@@ -46,7 +48,14 @@ enum {
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
 	"      --rotate SIZE|AGE   with -o: start a new recording past SIZE (64M, 1G) or\n" \
 	"                          AGE (30m, 1d); full ones become FILE.1, FILE.2, ...\n"  \
+	SKIP_OPT_HELP                                                                      \
 	GROWTH_OPTS_HELP
+
+/* --skip, shared with report. */
+#define SKIP_OPT_HELP                                                                      \
+	"      --skip PATTERN      name stacks past frames whose function or module file\n" \
+	"                          matches the glob PATTERN, as past the allocator's own\n" \
+	"                          (your allocation wrappers); repeatable\n"
 
 /* Sets what these options change to its default: arenas read, with freezes; --alloc's family. */
 void live_opts_init(struct session_opts *o);

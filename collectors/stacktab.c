@@ -16,10 +16,7 @@
 struct stack_def {
 	uint64_t id;
 	uint64_t last_used;	/* export generation */
-	uint32_t nframes;
-	char **frames;
-	uint32_t npcs;
-	struct stack_pc *pcs;	/* module: an index into the exporter's module table */
+	struct stack_frames *frames;	/* a reference */
 };
 
 struct stack_fig {
@@ -39,8 +36,6 @@ struct stacktab {
 	size_t per_kind[STACK_NKINDS];
 	uint64_t gen;
 	uint64_t collisions;
-	int32_t *remap;		/* export: module table index -> sample module index */
-	size_t remap_cap;
 };
 
 static const struct {
@@ -59,48 +54,36 @@ static bool is_synthetic(uint64_t id)
 
 static void def_free(struct stack_def *d)
 {
-	uint32_t i;
-
-	for (i = 0; i < d->nframes; i++)
-		free(d->frames[i]);
-	free(d->frames);
-	free(d->pcs);
+	stack_frames_unref(d->frames);
 }
 
-static struct stack_def *def_add(struct stacktab *t, uint64_t id, const char *const *frames,
-				 size_t n, const struct stack_pc *pcs, size_t npcs)
+/* Adds stack `id`, taking a reference to `frames`. */
+static struct stack_def *def_add(struct stacktab *t, uint64_t id, struct stack_frames *frames)
 {
 	struct stack_def *d;
-	size_t i;
 
 	d = VEC_PUSH(t->defs, t->ndefs, t->defs_cap);
 	if (!d)
 		return NULL;
 	d->id = id;
 	d->last_used = t->gen;
-	d->frames = calloc(n ? n : 1, sizeof(*d->frames));
-	if (!d->frames)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		d->frames[i] = strdup(frames[i]);
-		if (!d->frames[i])
-			goto fail;
-		d->nframes++;
+	if (idmap_put(&t->def_index, id, t->ndefs - 1)) {
+		t->ndefs--;
+		return NULL;
 	}
-	if (npcs) {
-		d->pcs = malloc(npcs * sizeof(*pcs));
-		if (!d->pcs)
-			goto fail;
-		memcpy(d->pcs, pcs, npcs * sizeof(*pcs));
-		d->npcs = (uint32_t)npcs;
-	}
-	if (idmap_put(&t->def_index, id, t->ndefs - 1))
-		goto fail;
+	d->frames = stack_frames_ref(frames);
 	return d;
-fail:
-	def_free(d);
-	t->ndefs--;
-	return NULL;
+}
+
+/* Adds a stack of text-only frames (no site rules: every frame is the site's candidate). */
+static struct stack_def *def_add_text(struct stacktab *t, uint64_t id, const char *const *text,
+				      size_t n)
+{
+	struct stack_frames *f = stack_frames_from_text((char *const *)text, (uint32_t)n, false);
+	struct stack_def *d = f ? def_add(t, id, f) : NULL;
+
+	stack_frames_unref(f);
+	return d;
 }
 
 struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS])
@@ -112,7 +95,7 @@ struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS])
 		return NULL;
 	memcpy(t->max_per_kind, max_per_kind, sizeof(t->max_per_kind));
 	for (i = 0; i < sizeof(synthetic) / sizeof(synthetic[0]); i++) {
-		if (!def_add(t, synthetic[i].id, &synthetic[i].frame, 1, NULL, 0)) {
+		if (!def_add_text(t, synthetic[i].id, &synthetic[i].frame, 1)) {
 			stacktab_free(t);
 			errno = ENOMEM;
 			return NULL;
@@ -121,58 +104,53 @@ struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS])
 	return t;
 }
 
-static uint64_t frames_hash(const char *const *frames, size_t n)
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
+	const unsigned char *c = p;
 
-	for (i = 0; i < n; i++) {
-		const unsigned char *c = (const unsigned char *)frames[i];
-
-		do {
-			h ^= *c;
-			h *= 0x100000001b3ULL;
-		} while (*c++);
+	while (n--) {
+		h ^= *c++;
+		h *= 0x100000001b3ULL;
 	}
 	return h;
 }
 
-static bool same_frames(const struct stack_def *d, const char *const *frames, size_t n)
+/* A stack is what it shows and where its frames are: its text, pcs and whether it was cut. */
+static uint64_t frames_hash(const struct stack_frames *f)
 {
-	size_t i;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t i;
 
-	if (d->nframes != n)
+	for (i = 0; i < f->n; i++) {
+		h = fnv(h, f->f[i].text, strlen(f->f[i].text) + 1);
+		h = fnv(h, &f->f[i].pc, sizeof(f->f[i].pc));
+	}
+	return fnv(h, &f->truncated, sizeof(f->truncated));
+}
+
+static bool same_frames(const struct stack_frames *a, const struct stack_frames *b)
+{
+	uint32_t i;
+
+	if (a->n != b->n || a->truncated != b->truncated)
 		return false;
-	for (i = 0; i < n; i++)
-		if (strcmp(d->frames[i], frames[i]) != 0)
+	for (i = 0; i < a->n; i++)
+		if (a->f[i].pc != b->f[i].pc || strcmp(a->f[i].text, b->f[i].text) != 0)
 			return false;
 	return true;
 }
 
-/* The addresses that give exactly the first n frames; 0 when they give other frames. */
-static size_t pcs_for_frames(const struct stack_pc *pcs, size_t npcs, size_t n)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < npcs && k + pcs[i].nframes <= n; i++)
-		k += pcs[i].nframes;
-	return k == n ? i : 0;
-}
-
-uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n,
-			 const struct stack_pc *pcs, size_t npcs)
+uint64_t stacktab_intern(struct stacktab *t, struct stack_frames *frames)
 {
 	uint64_t id;
 	size_t at;
 
-	if (n > STACKTAB_MAX_FRAMES)
-		n = STACKTAB_MAX_FRAMES;
-	id = frames_hash(frames, n) & 0x7ffffffffffffff8ULL;
+	id = frames_hash(frames) & 0x7ffffffffffffff8ULL;
 	if (id < STACK_ID_FIRST)
 		id += STACK_ID_FIRST;
 	at = idmap_get(&t->def_index, id);
 	if (at != SIZE_MAX) {
-		if (same_frames(&t->defs[at], frames, n)) {
+		if (same_frames(t->defs[at].frames, frames)) {
 			t->defs[at].last_used = t->gen;
 			return id;
 		}
@@ -180,7 +158,16 @@ uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n
 		t->collisions++;
 		return STACK_ID_OTHER;
 	}
-	return def_add(t, id, frames, n, pcs, pcs_for_frames(pcs, npcs, n)) ? id : 0;
+	return def_add(t, id, frames) ? id : 0;
+}
+
+uint64_t stacktab_intern_text(struct stacktab *t, const char *const *text, size_t n)
+{
+	struct stack_frames *f = stack_frames_from_text((char *const *)text, (uint32_t)n, false);
+	uint64_t id = f ? stacktab_intern(t, f) : 0;
+
+	stack_frames_unref(f);
+	return id;
 }
 
 bool stacktab_touch(struct stacktab *t, uint64_t id)
@@ -240,29 +227,9 @@ void stacktab_zero_kind(struct stacktab *t, uint8_t kind)
 			t->figs[i].bytes = t->figs[i].count = 0;
 }
 
-/* The sample's index of module `m` of the exporter's table, copying it on first use. */
-static int32_t export_module(struct stacktab *t, struct sample *s, int32_t m,
-			     const struct code_module *mods, size_t nmods)
-{
-	int ret;
-
-	if (m < 0 || (size_t)m >= nmods)
-		return -1;
-	if (t->remap[m] == -2) {
-		ret = sample_add_module(s, &mods[m]);
-		if (ret < 0)
-			return -2;
-		t->remap[m] = ret;
-	}
-	return t->remap[m];
-}
-
-static int export_one(struct stacktab *t, struct sample *s, const struct stack_fig *f,
-		      const struct stack_def *d, const struct code_module *mods, size_t nmods)
+static int export_one(struct sample *s, const struct stack_fig *f, const struct stack_def *d)
 {
 	struct stack_stat *st = sample_add_stack(s);
-	uint32_t i;
-	int ret;
 
 	if (!st)
 		return -ENOMEM;
@@ -270,14 +237,7 @@ static int export_one(struct stacktab *t, struct sample *s, const struct stack_f
 	st->kind = f->kind;
 	st->bytes = f->bytes;
 	st->count = f->count;
-	ret = stack_stat_copy_frames(st, d->frames, d->nframes);
-	if (ret || stack_stat_copy_pcs(st, d->pcs, d->npcs))
-		return -ENOMEM;
-	for (i = 0; i < st->npcs; i++) {
-		st->pcs[i].module = export_module(t, s, d->pcs[i].module, mods, nmods);
-		if (st->pcs[i].module == -2)
-			return -ENOMEM;
-	}
+	stack_stat_set_frames(st, d->frames);
 	return 0;
 }
 
@@ -335,22 +295,11 @@ nomem:
 	return -ENOMEM;
 }
 
-int stacktab_export(struct stacktab *t, struct sample *s, const struct code_module *mods,
-		    size_t nmods)
+int stacktab_export(struct stacktab *t, struct sample *s)
 {
 	size_t i, at;
 	int ret;
 
-	if (nmods > t->remap_cap) {
-		int32_t *r = realloc(t->remap, nmods * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		t->remap = r;
-		t->remap_cap = nmods;
-	}
-	for (i = 0; i < nmods; i++)
-		t->remap[i] = -2;	/* not in the sample yet */
 	s->has_stacks = true;
 	for (i = 0; i < t->nfigs; i++) {
 		const struct stack_fig *f = &t->figs[i];
@@ -361,7 +310,7 @@ int stacktab_export(struct stacktab *t, struct sample *s, const struct code_modu
 		if (at == SIZE_MAX)
 			continue;
 		t->defs[at].last_used = t->gen;
-		ret = export_one(t, s, f, &t->defs[at], mods, nmods);
+		ret = export_one(s, f, &t->defs[at]);
 		if (ret)
 			return ret;
 	}
@@ -389,7 +338,6 @@ void stacktab_free(struct stacktab *t)
 		def_free(&t->defs[i]);
 	free(t->defs);
 	free(t->figs);
-	free(t->remap);
 	idmap_free(&t->def_index);
 	idmap_free(&t->fig_index);
 	free(t);

@@ -10,7 +10,7 @@
 #include "analyzer/sample.h"
 
 /*
- * A stack is identified by a hash of its symbolized frames, so the same id
+ * A stack is identified by a hash of its frames (text and addresses), so the same id
  * always stands for the same frames within a run (recordings write a stack's
  * frames once per id). Ids are multiples of 8 below 2^63; these few stand for
  * figures without a stack of their own:
@@ -20,7 +20,7 @@
 #define STACK_ID_OTHER 24	/* the per-kind cap on stacks was reached */
 #define STACK_ID_FIRST 32	/* the smallest id of a real stack */
 
-/* Frames kept per stack, innermost first. */
+/* Frames kept per stack, innermost first (stackres.h marks a deeper stack cut). */
 #define STACKTAB_MAX_FRAMES 32
 
 struct stacktab;
@@ -32,17 +32,15 @@ struct stacktab;
 struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS]);
 
 /*
- * Returns the id of the stack with these frames (innermost first, at most
- * STACKTAB_MAX_FRAMES are kept), copying them on first sight; 0 on ENOMEM.
- * Should two stacks ever hash alike, the later one is given STACK_ID_OTHER
- * and counted (stacktab_collisions): an id never changes its frames.
- * `pcs` (may be NULL) are the addresses the frames came from, each standing
- * for pcs[i].nframes frames, whose `module` indexes the table later given to
- * stacktab_export; they are kept with the stack on first sight, as far as
- * they give whole frames among the first n.
+ * Returns the id of the stack with these frames, keeping a reference to them
+ * on first sight (the caller keeps its own); 0 on ENOMEM. Should two stacks
+ * ever hash alike, the later one is given STACK_ID_OTHER and counted
+ * (stacktab_collisions): an id never changes its frames.
  */
-uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n,
-			 const struct stack_pc *pcs, size_t npcs);
+uint64_t stacktab_intern(struct stacktab *t, struct stack_frames *frames);
+
+/* The same for a stack of text-only frames ("[stack lost]"). */
+uint64_t stacktab_intern_text(struct stacktab *t, const char *const *text, size_t n);
 
 /*
  * Whether stack `id` is still known (the table forgets a stack that had no
@@ -63,13 +61,10 @@ void stacktab_zero_kind(struct stacktab *t, uint8_t kind);
 
 /*
  * Copies every stack with a non-zero figure into `s` (s->stacks, has_stacks),
- * with the modules its addresses lie in, from mods[0..nmods) (indexed by the
- * stack_pc.module given to stacktab_intern), into s->modules; then forgets
- * stacks whose figures are all zero and that were not interned in the last
- * few exports. Returns 0 or -ENOMEM.
+ * then forgets stacks whose figures are all zero and that were not interned
+ * in the last few exports. Returns 0 or -ENOMEM.
  */
-int stacktab_export(struct stacktab *t, struct sample *s, const struct code_module *mods,
-		    size_t nmods);
+int stacktab_export(struct stacktab *t, struct sample *s);
 
 /* Stacks given STACK_ID_OTHER because their hash was taken (counted as lost). */
 uint64_t stacktab_collisions(const struct stacktab *t);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Outstanding allocations by stack as a pprof heap profile (profile.proto, gzipped). */
 #include "export/pprof.h"
-#include "analyzer/frames.h"
+#include "analyzer/stack.h"
 #include "export/pb.h"
 #include "lib/idmap.h"
 #include "lib/strmap.h"
@@ -57,6 +57,12 @@ enum { FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FI
 #define STACK_LOCATIONS_MAX 32
 #define LOCATION_LINES_MAX 32
 
+/* A mapping written: its file and where it is mapped (path borrowed from the sample). */
+struct known_mapping {
+	const char *path;
+	uint64_t start;
+};
+
 struct builder {
 	struct pb pb;
 	char **strings;			/* the string table, owned */
@@ -64,8 +70,8 @@ struct builder {
 	struct strmap string_index;	/* keys: the strings above */
 	struct idmap functions;		/* name index << 32 | file index -> function id */
 	struct idmap locations;		/* address, or FRAME_KEY | ..., -> location id */
-	uint64_t unknown_mapping;	/* id of "[unknown]", 0 until a location needs it */
-	uint64_t nmappings;
+	struct known_mapping *maps;	/* mapping id i + 1 */
+	size_t nmaps, maps_cap;
 };
 
 /* The string table index of s[0..n), added on first use; -1 on ENOMEM. */
@@ -105,17 +111,20 @@ static void value_type(struct builder *b, uint32_t field, int64_t type, int64_t 
 	pb_close(&b->pb, m);
 }
 
-/* The function id of a frame's function (one per name and file); 0 on ENOMEM. */
-static uint64_t function_of(struct builder *b, const struct frame_parts *p)
+/* The function id of frame i of d (one per name and file); 0 on ENOMEM. */
+static uint64_t function_of(struct builder *b, const struct stack_frames *d, uint32_t i)
 {
-	int64_t name = string_of(b, p->func, p->func_len);
-	int64_t file = string_of(b, p->file ? p->file : "", p->file_len);
+	const struct stack_frame *f = &d->f[i];
+	char buf[512];
+	const char *name = stack_frame_name(d, i, buf, sizeof(buf));
+	int64_t n = str(b, name), file = str(b, f->file);
+	int64_t sys = f->symbol ? str(b, f->symbol) : n;
 	uint64_t key, id;
 	size_t m;
 
-	if (name < 0 || file < 0)
+	if (n < 0 || file < 0 || sys < 0)
 		return 0;
-	key = (uint64_t)name << 32 | (uint64_t)file;
+	key = (uint64_t)n << 32 | (uint64_t)file;
 	id = idmap_get(&b->functions, key);
 	if (id != SIZE_MAX)
 		return id;
@@ -124,25 +133,24 @@ static uint64_t function_of(struct builder *b, const struct frame_parts *p)
 		return 0;
 	m = pb_open(&b->pb, PROFILE_FUNCTION);
 	pb_uint(&b->pb, FUNCTION_ID, id);
-	pb_int(&b->pb, FUNCTION_NAME, name);
-	pb_int(&b->pb, FUNCTION_SYSTEM_NAME, name);
+	pb_int(&b->pb, FUNCTION_NAME, n);
+	pb_int(&b->pb, FUNCTION_SYSTEM_NAME, sys);
 	pb_int(&b->pb, FUNCTION_FILENAME, file);
 	pb_close(&b->pb, m);
 	return id;
 }
 
-static int mapping(struct builder *b, uint64_t id, uint64_t start, uint64_t end, const char *file,
-		   const char *build_id)
+static int mapping(struct builder *b, uint64_t id, const struct stack_module *mod)
 {
-	int64_t f = str(b, file), bid = str(b, build_id);
+	int64_t f = str(b, mod->path), bid = str(b, mod->build_id);
 	size_t m;
 
 	if (f < 0 || bid < 0)
 		return -ENOMEM;
 	m = pb_open(&b->pb, PROFILE_MAPPING);
 	pb_uint(&b->pb, MAPPING_ID, id);
-	pb_uint(&b->pb, MAPPING_MEMORY_START, start);
-	pb_uint(&b->pb, MAPPING_MEMORY_LIMIT, end);
+	pb_uint(&b->pb, MAPPING_MEMORY_START, mod->start);
+	pb_uint(&b->pb, MAPPING_MEMORY_LIMIT, mod->end);
 	pb_int(&b->pb, MAPPING_FILENAME, f);
 	pb_int(&b->pb, MAPPING_BUILD_ID, bid);
 	/* Lines come symbolized: a reader need not look for the file to symbolize it. */
@@ -154,91 +162,93 @@ static int mapping(struct builder *b, uint64_t id, uint64_t start, uint64_t end,
 	return 0;
 }
 
-/* The mapping of locations whose module is not known, written on first use; 0 on ENOMEM. */
-static uint64_t unknown_mapping(struct builder *b)
+/*
+ * The mapping id of module `m` of a stack (NULL: "[unknown]", for locations
+ * without one), written on first use: each stack names its modules, the
+ * profile once per file and address. 0 on ENOMEM.
+ */
+static uint64_t mapping_of(struct builder *b, const struct stack_module *m)
 {
-	if (!b->unknown_mapping) {
-		b->unknown_mapping = ++b->nmappings;
-		if (mapping(b, b->unknown_mapping, 0, 0, "[unknown]", ""))
-			return 0;
-	}
-	return b->unknown_mapping;
+	static const struct stack_module unknown = { .path = "[unknown]" };
+	const struct stack_module *key = m ? m : &unknown;
+	struct known_mapping *k;
+	size_t i;
+
+	for (i = 0; i < b->nmaps; i++)
+		if (b->maps[i].start == key->start && strcmp(b->maps[i].path, key->path) == 0)
+			return i + 1;
+	k = VEC_PUSH(b->maps, b->nmaps, b->maps_cap);
+	if (!k)
+		return 0;
+	k->start = key->start;
+	k->path = key->path;
+	return mapping(b, b->nmaps, key) ? 0 : b->nmaps;
 }
 
 /*
- * The location of `nframes` frames at `address` (0: not known, one frame)
- * in `mapping_id`, written on first use under `key`; 0 on ENOMEM.
+ * The location of frames [i, j] of d: the functions inlined at one address
+ * and the one holding it (last), at address f[j].pc, written on first use;
+ * a frame whose address is not known (a recording made before addresses
+ * were kept) is a location of its own in "[unknown]". 0 on ENOMEM.
  */
-static uint64_t location_of(struct builder *b, uint64_t key, uint64_t mapping_id,
-			    uint64_t address, char *const *frames, uint32_t nframes)
+static uint64_t location_of(struct builder *b, const struct stack_frames *d, uint32_t i,
+			    uint32_t j)
 {
-	uint64_t id = idmap_get(&b->locations, key), fn[LOCATION_LINES_MAX];
-	struct frame_parts p[LOCATION_LINES_MAX];
-	uint32_t i;
+	const struct stack_frame *hold = &d->f[j];
+	uint64_t fn[LOCATION_LINES_MAX], id, key, map;
+	uint32_t k, n = 0;
 	size_t m, l;
 
-	if (id != SIZE_MAX)
-		return id;
-	if (nframes > LOCATION_LINES_MAX)
-		nframes = LOCATION_LINES_MAX;
-	/* Functions are messages of their own: written before the location opens. */
-	for (i = 0; i < nframes; i++) {
-		frame_parse(frames[i], &p[i]);
-		fn[i] = function_of(b, &p[i]);
-		if (!fn[i])
+	for (k = i; k <= j && n < LOCATION_LINES_MAX; k++) {
+		fn[n] = function_of(b, d, k);
+		if (!fn[n++])
 			return 0;
 	}
+	/* An address stands for the same frames wherever it is met; text alone, for its function. */
+	key = hold->pc ? hold->pc : FRAME_KEY | fn[0] << 24 | (hold->line & 0xffffff);
+	id = idmap_get(&b->locations, key);
+	if (id != SIZE_MAX)
+		return id;
+	map = mapping_of(b, hold->module >= 0 && (uint32_t)hold->module < d->nmodules
+				    ? &d->modules[hold->module]
+				    : NULL);
 	id = b->locations.n + 1;
-	if (idmap_put(&b->locations, key, id))
+	if (!map || idmap_put(&b->locations, key, id))
 		return 0;
 	m = pb_open(&b->pb, PROFILE_LOCATION);
 	pb_uint(&b->pb, LOCATION_ID, id);
-	pb_uint(&b->pb, LOCATION_MAPPING_ID, mapping_id);
-	pb_uint(&b->pb, LOCATION_ADDRESS, address);
+	pb_uint(&b->pb, LOCATION_MAPPING_ID, map);
+	pb_uint(&b->pb, LOCATION_ADDRESS, hold->pc);
 	/* Inlined functions first, the function holding the code last: pprof's order too. */
-	for (i = 0; i < nframes; i++) {
+	for (k = 0; k < n; k++) {
 		l = pb_open(&b->pb, LOCATION_LINE);
-		pb_uint(&b->pb, LINE_FUNCTION_ID, fn[i]);
-		pb_int(&b->pb, LINE_LINE, p[i].line);
+		pb_uint(&b->pb, LINE_FUNCTION_ID, fn[k]);
+		pb_int(&b->pb, LINE_LINE, d->f[i + k].line);
 		pb_close(&b->pb, l);
 	}
 	pb_close(&b->pb, m);
 	return id;
 }
 
-/* The location ids of a stack, innermost first, into ids[]; returns how many, -ENOMEM. */
-static int stack_locations(struct builder *b, const struct sample *s, const struct stack_stat *st,
+/* The location ids of a stack, innermost first, into ids[]; returns how many, or -ENOMEM. */
+static int stack_locations(struct builder *b, const struct stack_frames *d,
 			   uint64_t ids[STACK_LOCATIONS_MAX])
 {
-	uint32_t i, k = 0, n = 0;
-	uint64_t map;
+	uint32_t i = 0, j;
+	int n = 0;
 
-	for (i = 0; i < st->npcs && n < STACK_LOCATIONS_MAX; i++) {
-		const struct stack_pc *pc = &st->pcs[i];
-
-		map = pc->module >= 0 && (size_t)pc->module < s->nmodules ? (uint64_t)pc->module + 1
-									  : unknown_mapping(b);
-		if (!map || k + pc->nframes > st->nframes)
-			return map ? (int)n : -ENOMEM;
-		ids[n] = location_of(b, pc->pc, map, pc->pc, st->frames + k, pc->nframes);
+	while (i < d->n && n < STACK_LOCATIONS_MAX) {
+		/* Frames inlined at an address come first; the holder ends the location. */
+		for (j = i; j + 1 < d->n && d->f[j].inlined && d->f[j].pc &&
+			    d->f[j].pc == d->f[j + 1].pc;
+		     j++)
+			;
+		ids[n] = location_of(b, d, i, j);
 		if (!ids[n++])
 			return -ENOMEM;
-		k += pc->nframes;
+		i = j + 1;
 	}
-	for (i = st->npcs ? st->nframes : 0u; i < st->nframes && n < STACK_LOCATIONS_MAX; i++) {
-		struct frame_parts p;
-		uint64_t fn;
-
-		frame_parse(st->frames[i], &p);
-		fn = function_of(b, &p);
-		map = unknown_mapping(b);
-		if (!fn || !map)
-			return -ENOMEM;
-		ids[n] = location_of(b, FRAME_KEY | fn << 24 | (p.line & 0xffffff), map, 0, st->frames + i, 1);
-		if (!ids[n++])
-			return -ENOMEM;
-	}
-	return (int)n;
+	return n;
 }
 
 static int label(struct builder *b, const char *key, const char *s, int64_t num)
@@ -256,11 +266,10 @@ static int label(struct builder *b, const char *key, const char *s, int64_t num)
 	return 0;
 }
 
-static int sample(struct builder *b, const struct sample *s, const struct stack_stat *st,
-		  const struct pprof_meta *meta)
+static int sample(struct builder *b, const struct stack_stat *st, const struct pprof_meta *meta)
 {
 	uint64_t ids[STACK_LOCATIONS_MAX];
-	int n = stack_locations(b, s, st, ids), i;
+	int n = st->def ? stack_locations(b, st->def, ids) : 0, i;
 	size_t m, p;
 
 	if (n < 0)
@@ -283,10 +292,11 @@ static int sample(struct builder *b, const struct sample *s, const struct stack_
 /* Strings an encoding can need at most: its fixed ones, three per frame, two per module. */
 static size_t strings_bound(const struct sample *s)
 {
-	size_t i, n = 32 + 2 * s->nmodules;
+	size_t i, n = 32;
 
 	for (i = 0; i < s->nstacks; i++)
-		n += 3 * (size_t)s->stacks[i].nframes;
+		if (s->stacks[i].def)
+			n += 3 * (size_t)s->stacks[i].def->n + 2 * (size_t)s->stacks[i].def->nmodules;
 	return n;
 }
 
@@ -324,56 +334,44 @@ static int header(struct builder *b, const struct sample *s, const struct pprof_
 }
 
 /*
- * The module of the program itself, as near as it can be told: the one
- * holding the first frame past the C library (frames_first_caller) of the
- * largest allocation stack. Readers take the first mapping for the
- * program ("File:" in pprof).
+ * The mapping of the program itself, written first: readers take the first
+ * mapping for the program ("File:" in pprof). It is the module of the site
+ * frame (the program's code, analyzer/stack_site.h) of the largest stack.
  */
-static size_t program_module(const struct sample *s)
+static int program_mapping(struct builder *b, const struct sample *s)
 {
-	const struct stack_stat *best = NULL;
-	uint32_t first, k = 0, i;
-	size_t j;
+	const struct stack_frames *best = NULL;
+	int64_t bytes = 0;
+	int32_t m;
+	size_t i;
 
-	for (j = 0; j < s->nstacks; j++)
-		if (s->stacks[j].kind == STACK_ALLOC && s->stacks[j].npcs &&
-		    (!best || s->stacks[j].bytes > best->bytes))
-			best = &s->stacks[j];
+	for (i = 0; i < s->nstacks; i++)
+		if (s->stacks[i].kind == STACK_ALLOC && s->stacks[i].def &&
+		    s->stacks[i].def->n && s->stacks[i].bytes > bytes) {
+			best = s->stacks[i].def;
+			bytes = s->stacks[i].bytes;
+		}
 	if (!best)
 		return 0;
-	first = frames_first_caller(best->frames, best->nframes);
-	for (i = 0; i < best->npcs; k += best->pcs[i++].nframes)
-		if (first < k + best->pcs[i].nframes)
-			break;
-	if (i == best->npcs || best->pcs[i].module < 0 ||
-	    (size_t)best->pcs[i].module >= s->nmodules)
+	m = best->f[best->site < best->n ? best->site : 0].module;
+	if (m < 0 || (uint32_t)m >= best->nmodules)
 		return 0;
-	return (size_t)best->pcs[i].module;
-}
-
-static int module_mapping(struct builder *b, const struct sample *s, size_t i)
-{
-	b->nmappings++;
-	return mapping(b, i + 1, s->modules[i].start, s->modules[i].end, s->modules[i].path,
-		       s->modules[i].build_id);
+	return mapping_of(b, &best->modules[m]) ? 0 : -ENOMEM;
 }
 
 static int encode(struct builder *b, const struct sample *s, const struct pprof_meta *meta)
 {
-	size_t i, prog = program_module(s);
+	size_t i;
 	int ret;
 
 	if (strmap_init(&b->string_index, strings_bound(s)) || str(b, "") != 0)
 		return -ENOMEM;
 	ret = header(b, s, meta);
-	if (!ret && s->nmodules)
-		ret = module_mapping(b, s, prog);
-	for (i = 0; !ret && i < s->nmodules; i++)
-		if (i != prog)
-			ret = module_mapping(b, s, i);
+	if (!ret)
+		ret = program_mapping(b, s);
 	for (i = 0; !ret && i < s->nstacks; i++)
 		if (s->stacks[i].kind == STACK_ALLOC && s->stacks[i].bytes > 0)
-			ret = sample(b, s, &s->stacks[i], meta);
+			ret = sample(b, &s->stacks[i], meta);
 	for (i = 0; !ret && i < b->nstrings; i++)
 		pb_str_always(&b->pb, PROFILE_STRING_TABLE, b->strings[i]);
 	return ret ? ret : b->pb.err;
@@ -432,5 +430,6 @@ int pprof_heap_encode(const struct sample *s, const struct pprof_meta *meta, uin
 	strmap_free(&b.string_index);
 	idmap_free(&b.functions);
 	idmap_free(&b.locations);
+	free(b.maps);
 	return ret;
 }

@@ -15,10 +15,11 @@
  * allocation sampling interval (--alloc-sample) or 1. One Sample per stack
  * of kind alloc with outstanding bytes, its values the figures of the
  * sample, scaled estimates when the probes recorded part of the calls (a
- * comment says so). One Location per address of the stack, with its Mapping
- * (file, build-id, address range) and its symbolized Lines, inlined
- * functions first; stacks whose addresses are not known (recordings that
- * did not keep them) get one Location per frame in a Mapping named
+ * comment says so). One Location per address of the stack (analyzer/stack.h:
+ * each frame's pc, module, names and line), with its Mapping (file,
+ * build-id, address range) and its symbolized Lines, inlined functions
+ * first; frames whose address is not known (recordings made before
+ * addresses were kept) get one Location each in a Mapping named
  * "[unknown]". Labels: pid (number), comm (string).
  *
  * Pure: encodes what it is given; no I/O.

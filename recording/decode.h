@@ -11,14 +11,8 @@
 
 #include "analyzer/sample.h"
 #include "lib/idmap.h"
+#include "analyzer/stack_site.h"
 #include "recording/format.h"
-
-struct rec_stack_def {
-	char **frames;
-	uint32_t nframes;
-	struct stack_pc *pcs;	/* module: an index into rec_decoder.modules; NULL: none */
-	uint32_t npcs;
-};
 
 /*
  * What decoding needs from the reader: where the line is (for messages), the
@@ -29,11 +23,9 @@ struct rec_decoder {
 	size_t lineno;
 	int col[REC_NCOLS];	/* column positions from the header; -1 absent */
 	struct idmap stack_index;	/* stack id -> index in stacks */
-	struct rec_stack_def *stacks;
+	struct stack_frames **stacks;	/* a reference each */
 	size_t nstacks, stacks_cap;
-	struct idmap module_index;	/* module id -> index in modules */
-	struct code_module *modules;
-	size_t nmodules, modules_cap;
+	const struct site_rules *sites;	/* borrowed; NULL: the built-in rules */
 };
 
 /*
@@ -42,9 +34,6 @@ struct rec_decoder {
  */
 int rec_fail(const struct rec_decoder *d, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-
-/* Writes "PATH: out of memory" into `err` and returns -ENOMEM. */
-int rec_nomem(const struct rec_decoder *d, char *err, size_t errlen);
 
 /* A non-negative integer / any number at `key` of object `o`; false when absent or other. */
 bool rec_get_u64(json_t *o, const char *key, uint64_t *out);
@@ -57,34 +46,11 @@ bool rec_get_num(json_t *o, const char *key, double *out);
 int rec_decode_columns(struct rec_decoder *d, json_t *header, char *err, size_t errlen);
 
 /*
- * A "stack" line: keeps the frames of its id (a repeated id keeps the first).
+ * A "stack" line: keeps the frames of its id (a repeated id keeps the first),
+ * their site found with d->sites.
  * Returns 0, -EINVAL with the reason, or -ENOMEM with "out of memory".
  */
 int rec_decode_stack(struct rec_decoder *d, json_t *j, char *err, size_t errlen);
-
-/*
- * A "module" line (decode_pcs.c): keeps the file of its id (a repeated id
- * keeps the first). Returns 0, -EINVAL with the reason, or -ENOMEM.
- */
-int rec_decode_module(struct rec_decoder *d, json_t *j, char *err, size_t errlen);
-
-/*
- * The "pcs" rows of a stack line into def (absent: none). Each must be
- * [address, frames, module id or -1], the frames adding up to the stack's,
- * the module defined before. Returns 0, -EINVAL with the reason, or -ENOMEM.
- */
-int rec_decode_pcs(struct rec_decoder *d, json_t *pcs, struct rec_stack_def *def, char *err,
-		   size_t errlen);
-
-/*
- * Copies def's addresses into st, and the modules they lie in into the
- * sample's modules (each once). Returns 0 or -ENOMEM.
- */
-int rec_sample_pcs(const struct rec_decoder *d, const struct rec_stack_def *def,
-		   struct stack_stat *st, struct sample *s);
-
-/* Frees the modules (decoder teardown). */
-void rec_modules_clear(struct rec_decoder *d);
 
 /*
  * A "sample" line: returns 1 with *out (the caller owns it), or -EINVAL /

@@ -22,11 +22,7 @@
  *   "sample"  one per tick: the raw measurements, REC_S_* keys; figures are
  *             cumulative since attach, so a window is the difference of two
  *   "stack"   the frames of a stack id, written once, before the first sample
- *             whose "stacks" rows use the id; since issue 15 also the addresses
- *             the frames came from ("pcs"), where they were known
- *   "module"  a file that stack addresses lie in (path, build-id, range), once,
- *             before the first stack line whose "pcs" name it (issue 15; older
- *             readers skip both, as they skip any key and type they do not know)
+ *             whose "stacks" rows use the id
  *   "end"     why recording stopped; absent when the run was cut off
  */
 #define RECORDING_FORMAT "memsleuth-recording"
@@ -51,18 +47,26 @@
 #define REC_TYPE_SAMPLE "sample"
 #define REC_TYPE_STACK "stack"
 #define REC_TYPE_END "end"
-#define REC_TYPE_MODULE "module"
 
 #define REC_STACK_ID "id"
 #define REC_STACK_FRAMES "frames"	/* symbolized, outermost last */
-#define REC_STACK_PCS "pcs"		/* rows, REC_PC_*: absent when not known */
-
-/* A module line: the id its stacks' pcs rows use (within the file), and the file. */
-#define REC_MOD_ID "id"
+/* Added to stack lines without a version change: a reader that lacks them finds sites anew. */
+#define REC_STACK_SITE "site"		/* the site frame's text */
+#define REC_STACK_SITE_INDEX "site_index"
+#define REC_STACK_TRUNCATED "truncated"	/* the unwind stopped before a root */
+#define REC_STACK_MODULES "modules"	/* [{path, build_id, start, end}] */
+#define REC_STACK_FRAME_INFO "frame_info"	/* one object per frame, REC_FI_* */
+#define REC_MOD_PATH "path"
+#define REC_MOD_BUILD_ID "build_id"	/* hex, or null */
 #define REC_MOD_START "start"
 #define REC_MOD_END "end"
-#define REC_MOD_PATH "path"
-#define REC_MOD_BUILD_ID "build_id"	/* lowercase hex; "" when the file has none */
+#define REC_FI_ADDR "addr"		/* the pc */
+#define REC_FI_MODULE "module"		/* index in modules, or null */
+#define REC_FI_FUNCTION "function"	/* demangled, whole */
+#define REC_FI_SYMBOL "symbol"		/* raw (mangled) */
+#define REC_FI_FILE "file"
+#define REC_FI_LINE "line"
+#define REC_FI_INLINED "inlined"
 #define REC_END_T "t"
 #define REC_END_REASON "reason"
 
@@ -120,6 +124,9 @@
 #define REC_AREAD_FROZEN "frozen"
 #define REC_AREAD_COMPLETE "complete"
 #define REC_AREAD_FREEZE_US "freeze_us"
+#define REC_AREAD_CPU_US "cpu_us"	/* absent in early files, as are the next two */
+#define REC_AREAD_REREADS "rereads"
+#define REC_AREAD_UNREAD "unread"
 #define REC_AREAD_DEBUGINFO "debuginfo"
 #define REC_AREAD_GLIBC_MINOR "glibc_minor"
 #define REC_AREAD_MALLOC_MMAPPED "malloc_mmapped"
@@ -169,8 +176,6 @@ extern const char *const rec_region_columns[REC_NCOLS];
 
 enum rec_stack_row { REC_STACK_ROW_ID, REC_STACK_ROW_KIND, REC_STACK_ROW_BYTES,
 		     REC_STACK_ROW_COUNT, REC_STACK_ROW_LEN };
-/* An address of a stack: its frames are the next `nframes`; module -1: none known. */
-enum rec_pc_row { REC_PC_ADDR, REC_PC_NFRAMES, REC_PC_MODULE, REC_PC_ROW_LEN };
 enum rec_event_row { REC_EVENT_T, REC_EVENT_KIND, REC_EVENT_BYTES, REC_EVENT_ADDR,
 		     REC_EVENT_STACK, REC_EVENT_ROW_LEN };
 enum rec_alloc_arena_row { REC_AAR_ADDR, REC_AAR_BYTES, REC_AAR_COUNT,

@@ -204,8 +204,6 @@ int recording_next(struct recording_reader *r, struct sample **s, char *err, siz
 			ret = rec_decode_sample(&r->d, j, s, err, errlen);
 		} else if (strcmp(type, REC_TYPE_STACK) == 0) {
 			ret = rec_decode_stack(&r->d, j, err, errlen);
-		} else if (strcmp(type, REC_TYPE_MODULE) == 0) {
-			ret = rec_decode_module(&r->d, j, err, errlen);
 		} else if (strcmp(type, REC_TYPE_END) == 0) {
 			const char *reason = json_string_value(json_object_get(j, REC_END_REASON));
 
@@ -260,4 +258,9 @@ void recording_close(struct recording_reader *r)
 	free(r->path);
 	free(r->end_reason);
 	free(r);
+}
+
+void recording_set_site_rules(struct recording_reader *r, const struct site_rules *rules)
+{
+	r->d.sites = rules;
 }

@@ -2,6 +2,7 @@
 /* Recordings, the writer: samples as JSON Lines in the format of recording/format.h. */
 #include "recording/recording.h"
 #include "recording/format.h"
+#include "recording/stack_json.h"
 #include "recording/zfile.h"
 #include "lib/idmap.h"
 #include "lib/clock.h"
@@ -31,8 +32,6 @@ struct recorder {
 	struct recorder_opts opts;
 	uint64_t zbytes;		/* compressed bytes of the piece, when compressed */
 	double piece_start;		/* unix time the piece was opened */
-	struct code_module *mods;	/* modules whose line is in the piece; id = index */
-	size_t nmods, mods_cap;
 	unsigned pieces;		/* pieces completed (renamed to PATH.1, PATH.2, ...) */
 };
 
@@ -156,21 +155,8 @@ static int open_piece(struct recorder *r, char *err, size_t errlen)
 	return ret;
 }
 
-/* A new piece names its modules again: each piece reads on its own. */
-static void forget_modules(struct recorder *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nmods; i++)
-		free(r->mods[i].path);
-	free(r->mods);
-	r->mods = NULL;
-	r->nmods = r->mods_cap = 0;
-}
-
 static void recorder_free(struct recorder *r)
 {
-	forget_modules(r);
 	idmap_free(&r->written);
 	free(r->h.comm);
 	free(r->path);
@@ -246,7 +232,6 @@ static int rotate_if_due(struct recorder *r)
 	if (!ret) {
 		r->pieces++;
 		idmap_free(&r->written);
-		forget_modules(r);
 		ret = open_piece(r, err, sizeof(err));
 	}
 	if (ret)
@@ -348,68 +333,18 @@ static void sample_extras(struct line *l, const struct sample *s)
 {
 	if (s->has_arenas)
 		put(l, l->j, REC_S_ARENA_READ,
-		    json_pack("{s:b, s:b, s:I, s:b, s:i, s:I}", REC_AREAD_FROZEN, s->arenas_frozen,
-			      REC_AREAD_COMPLETE, s->arenas_complete, REC_AREAD_FREEZE_US,
-			      (json_int_t)s->freeze_us, REC_AREAD_DEBUGINFO, s->arenas_debuginfo,
+		    json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:b, s:i, s:I}", REC_AREAD_FROZEN,
+			      s->arenas_frozen, REC_AREAD_COMPLETE, s->arenas_complete,
+			      REC_AREAD_FREEZE_US, (json_int_t)s->freeze_us, REC_AREAD_CPU_US,
+			      (json_int_t)s->arenas_cpu_us, REC_AREAD_REREADS,
+			      (json_int_t)s->arenas_rereads, REC_AREAD_UNREAD,
+			      (json_int_t)s->arenas_unread, REC_AREAD_DEBUGINFO, s->arenas_debuginfo,
 			      REC_AREAD_GLIBC_MINOR, (int)s->glibc_minor, REC_AREAD_MALLOC_MMAPPED,
 			      (json_int_t)s->malloc_mmapped));
 	if (s->mem_limit)
 		put(l, l->j, REC_S_MEM_LIMIT,
 		    json_pack("{s:I, s:b}", REC_MLIM_BYTES, (json_int_t)s->mem_limit,
 			      REC_MLIM_CGROUP, s->mem_limit_cgroup));
-}
-
-/* The id of module `m` in this piece, its line written on first use; -1 on failure. */
-static json_int_t module_id(struct recorder *r, const struct code_module *m)
-{
-	struct code_module *c;
-	struct line l = { 0 };
-	size_t i;
-
-	for (i = 0; i < r->nmods; i++)
-		if (r->mods[i].start == m->start && strcmp(r->mods[i].path, m->path) == 0)
-			return (json_int_t)i;
-	c = VEC_PUSH(r->mods, r->nmods, r->mods_cap);
-	if (!c || !(c->path = strdup(m->path))) {
-		if (c)
-			r->nmods--;
-		return -1;
-	}
-	c->start = m->start;
-	l.j = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", REC_TYPE, REC_TYPE_MODULE, REC_MOD_ID,
-			(json_int_t)(r->nmods - 1), REC_MOD_START, (json_int_t)m->start,
-			REC_MOD_END, (json_int_t)m->end, REC_MOD_PATH, json_text(m->path),
-			REC_MOD_BUILD_ID, json_text(m->build_id));
-	return write_line(r, &l) ? -1 : (json_int_t)(r->nmods - 1);
-}
-
-/* The "pcs" rows of a stack, its modules' lines written first; NULL on failure. */
-static json_t *pcs_rows(struct recorder *r, const struct sample *s, const struct stack_stat *st)
-{
-	json_t *rows = json_array();
-	uint32_t i;
-
-	for (i = 0; rows && i < st->npcs; i++) {
-		const struct stack_pc *pc = &st->pcs[i];
-		json_int_t mod = -1;
-		json_t *v[REC_PC_ROW_LEN];
-
-		if (pc->module >= 0 && (size_t)pc->module < s->nmodules) {
-			mod = module_id(r, &s->modules[pc->module]);
-			if (mod < 0) {
-				json_decref(rows);
-				return NULL;
-			}
-		}
-		v[REC_PC_ADDR] = json_integer((json_int_t)pc->pc);
-		v[REC_PC_NFRAMES] = json_integer(pc->nframes);
-		v[REC_PC_MODULE] = json_integer(mod);
-		if (!append(rows, row_of(v, REC_PC_ROW_LEN))) {
-			json_decref(rows);
-			return NULL;
-		}
-	}
-	return rows;
 }
 
 static int write_stack_defs(struct recorder *r, const struct sample *s)
@@ -431,8 +366,9 @@ static int write_stack_defs(struct recorder *r, const struct sample *s)
 				l.oom = true;
 		l.j = json_pack("{s:s, s:I, s:o}", REC_TYPE, REC_TYPE_STACK, REC_STACK_ID,
 				(json_int_t)st->id, REC_STACK_FRAMES, frames);
-		if (st->npcs)
-			put(&l, l.j, REC_STACK_PCS, pcs_rows(r, s, st));
+		/* Where each frame came from, for report --pprof and the site rules of report --skip. */
+		if (l.j && st->def && stack_json_add(l.j, st->def, &rec_stack_keys))
+			l.oom = true;
 		ret = write_line(r, &l);
 		if (ret)
 			return ret;
