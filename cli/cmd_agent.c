@@ -93,6 +93,7 @@ struct agent {
 	struct target *targets;
 	size_t ntargets, targets_cap;
 	struct target_list refused;	/* processes that could not be opened: not retried */
+	struct targets_cache names;	/* the host's command names, for --name */
 	bool warned_full;
 	long windows;
 };
@@ -280,7 +281,7 @@ static int watch_new(struct agent *ag, const struct target_proc *p, const struct
 		if (ret != -ESRCH) {
 			struct target_spec one = { .by = TARGET_PID, .pid = p->pid };
 
-			return targets_resolve(&one, &ag->refused);
+			return targets_resolve(&one, &ag->refused, NULL, 0);
 		}
 		return 0;
 	}
@@ -307,7 +308,7 @@ static int resolve(struct agent *ag)
 
 	for (i = 0; i < ag->a->nspecs && !ret; i++) {
 		target_list_clear(&found);
-		ret = targets_resolve(&ag->a->specs[i], &found);
+		ret = targets_resolve(&ag->a->specs[i], &found, &ag->names, clock_mono());
 		if (ret == -ENOMEM)
 			break;
 		if (ret) {
@@ -515,6 +516,7 @@ int cmd_agent(int argc, char **argv)
 		drop(&ag, ag.ntargets - 1, "no longer watched: the agent stops");
 	free(ag.targets);
 	target_list_free(&ag.refused);
+	targets_cache_free(&ag.names);
 	exporter_close(ag.ex);
 	free(a.specs);
 	return status;

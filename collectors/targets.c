@@ -138,9 +138,61 @@ static int by_pid(int pid, struct target_list *out)
 	return add(out, pid, start, comm);
 }
 
-/* Every process whose name matches, or the newest of them, in PID order. */
-static int by_name(const char *name, bool all, struct target_list *out)
+void targets_cache_free(struct targets_cache *c)
 {
+	free(c->e);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * The name of `pid`, from the cache when read lately. /proc lists PIDs in
+ * ascending order, so the cache (kept in that order) is walked alongside
+ * from *at; entries of processes that went are dropped at the end of a scan.
+ */
+static int cached_comm(struct targets_cache *c, size_t *at, int pid, double now, char comm[16])
+{
+	struct targets_cached *e;
+	int ret;
+
+	while (*at < c->n && c->e[*at].pid < pid)
+		(*at)++;
+	if (*at < c->n && c->e[*at].pid == pid && now - c->e[*at].read_at < TARGETS_NAME_REREAD_S) {
+		c->e[*at].seen = c->scan;
+		memcpy(comm, c->e[*at].comm, 16);
+		return 0;
+	}
+	ret = read_comm(pid, comm);
+	if (ret)
+		return ret;
+	if (*at >= c->n || c->e[*at].pid != pid) {
+		/* A new PID: inserted in PID order, as /proc lists them. */
+		if (!VEC_PUSH(c->e, c->n, c->cap))
+			return 0;
+		memmove(&c->e[*at + 1], &c->e[*at], (c->n - 1 - *at) * sizeof(*c->e));
+	}
+	e = &c->e[*at];
+	e->pid = pid;
+	memcpy(e->comm, comm, 16);
+	e->read_at = now;
+	e->seen = c->scan;
+	return 0;
+}
+
+static void cache_sweep(struct targets_cache *c)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].seen == c->scan)
+			c->e[k++] = c->e[i];
+	c->n = k;
+}
+
+/* Every process whose name matches, or the newest of them, in PID order. */
+static int by_name(const char *name, bool all, struct target_list *out, struct targets_cache *c,
+		   double now)
+{
+	size_t at = 0;
 	struct target_proc best = { .pid = 0 };
 	struct dirent *de;
 	DIR *d;
@@ -149,6 +201,8 @@ static int by_name(const char *name, bool all, struct target_list *out)
 	d = opendir("/proc");
 	if (!d)
 		return -errno;
+	if (c)
+		c->scan++;
 	/* readdir lists /proc's processes in ascending PID order. */
 	while ((de = readdir(d))) {
 		char *end, comm[16];
@@ -157,8 +211,10 @@ static int by_name(const char *name, bool all, struct target_list *out)
 
 		if (*end || pid <= 0 || pid > INT_MAX)
 			continue;
-		/* The name first: one read per process of the host, the rest for matches only. */
-		if (read_comm((int)pid, comm) || !targets_name_matches((int)pid, comm, name) ||
+		/* The name first (one read per process of the host, or none when cached), the rest
+		 * for matches only. */
+		if ((c ? cached_comm(c, &at, (int)pid, now, comm) : read_comm((int)pid, comm)) ||
+		    !targets_name_matches((int)pid, comm, name) ||
 		    targets_stat((int)pid, &start, comm))
 			continue;
 		if (all) {
@@ -172,6 +228,8 @@ static int by_name(const char *name, bool all, struct target_list *out)
 		}
 	}
 	closedir(d);
+	if (c)
+		cache_sweep(c);
 	if (!ret && !all && best.pid)
 		ret = add(out, best.pid, best.start_time, best.comm);
 	return ret;
@@ -246,13 +304,14 @@ static int by_cgroup(const char *path, struct target_list *out)
 	return ret;
 }
 
-int targets_resolve(const struct target_spec *spec, struct target_list *out)
+int targets_resolve(const struct target_spec *spec, struct target_list *out,
+		    struct targets_cache *cache, double now)
 {
 	switch (spec->by) {
 	case TARGET_PID:
 		return by_pid(spec->pid, out);
 	case TARGET_NAME:
-		return by_name(spec->name, spec->all, out);
+		return by_name(spec->name, spec->all, out, cache, now);
 	case TARGET_CGROUP:
 		return by_cgroup(spec->name, out);
 	}

@@ -70,14 +70,41 @@ const char *targets_cgroup_root(void);
 int targets_cgroup_dir(const char *path, const char *root, char *out, size_t len);
 
 /*
+ * The command names of the host's processes as last read, for a caller that
+ * resolves names again and again (the agent, every 5 s): reading each
+ * process's name is what a resolution costs on a host with thousands of
+ * processes, so a process's name is read when it is first seen and then
+ * again at most every TARGETS_NAME_REREAD_S (a name changes at exec or
+ * prctl(PR_SET_NAME): a wrapper that executes the service is found by then).
+ * Zero-initialized; free with targets_cache_free.
+ */
+#define TARGETS_NAME_REREAD_S 60.0
+
+struct targets_cache {
+	struct targets_cached {
+		int pid;
+		char comm[16];
+		double read_at;		/* monotonic seconds */
+		uint64_t seen;		/* the scan that last saw it */
+	} *e;
+	size_t n, cap;
+	uint64_t scan;
+};
+
+void targets_cache_free(struct targets_cache *c);
+
+/*
  * Appends to `out` the processes `spec` names now, in ascending PID order
  * within the spec. TARGET_NAME gives the newest match (the latest start time)
- * unless spec->all. A spec that names no process now is not an error: 0 with
- * nothing appended. Returns 0, -ENOMEM, or for TARGET_CGROUP -ENOENT (no
- * such group) or another negative errno from reading cgroup.procs.
- * Processes already in `out` (same PID and start time) are not repeated.
+ * unless spec->all; with `cache` (may be NULL) names are read as said above,
+ * `now` being the monotonic time. A spec that names no process now is not an
+ * error: 0 with nothing appended. Returns 0, -ENOMEM, or for TARGET_CGROUP
+ * -ENOENT (no such group) or another negative errno from reading
+ * cgroup.procs. Processes already in `out` (same PID and start time) are
+ * not repeated.
  */
-int targets_resolve(const struct target_spec *spec, struct target_list *out);
+int targets_resolve(const struct target_spec *spec, struct target_list *out,
+		    struct targets_cache *cache, double now);
 
 /* Whether `out` holds the process (pid, start_time). */
 bool target_list_has(const struct target_list *l, int pid, uint64_t start_time);
