@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Recordings, the reader: a file's lines, its header, and each line handed to the decoder. */
 #include "recording/recording.h"
+#include "recording/zfile.h"
 #include "recording/decode.h"
 
 #include <errno.h>
@@ -49,12 +50,18 @@ int recording_open(const char *path, struct recording_reader **out, struct recor
 	FILE *f = fopen(path, "re");
 	int ret;
 
+	*out = NULL;
+	memset(h, 0, sizeof(*h));
 	if (!f) {
 		ret = -errno;
-		*out = NULL;
-		memset(h, 0, sizeof(*h));
 		snprintf(err, errlen, "cannot open recording %s: %s", path, strerror(-ret));
 		return ret;
+	}
+	/* Compressed or plain, as it was written: the first bytes tell. */
+	if (zfile_is_zstd(f)) {
+		ret = zfile_inflate(f, path, &f, err, errlen);
+		if (ret)
+			return ret;
 	}
 	return recording_open_stream(f, path, out, h, err, errlen);
 }
