@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MEMSLEUTH, ROOT, require_root, run, target_path
+from topview import top  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.bpf
 
@@ -306,3 +307,31 @@ def fill_redis(port, seconds):
             while got < 5 * len(keys):
                 got += len(s.recv(65536))
             time.sleep(0.01)
+
+
+def test_top_stacks_panel_one_row_per_site(target, watch, top, tmp_path):
+    """top's Stacks panel is keyed by site: keep_copy leaks through two callers (two stacks,
+    one function) and is one row that says so; Enter lists each call path with its frames."""
+    require_root("uprobes")
+    t = target("site_paths", 1000, 4)
+    rec = tmp_path / "rec.jsonl"
+    watch_windows(watch, t, "-i", "2", "--alloc-exact", "-o", rec)
+    r = top("top", "--replay", rec, width=120, height=40)
+    r.term.wait_for(r"REPLAY \d+/\d+")
+    r.term.keys(">", "5")
+    text = r.term.wait_for(r"^ alloc .*  keep_copy \[2 call paths\]$")
+    rows = [l for l in text.split("\n") if re.match(r" (alloc|mmap|brk|fault|fd) ", l)]
+    # One row per kind and site: the malloc stacks' row, beside the brk and fault rows.
+    assert len([l for l in rows if l.startswith(" alloc ") and "keep_copy" in l]) == 1, text
+    # The replay stands still: the row's place is where Down takes the selection.
+    index = next(i for i, l in enumerate(rows) if l.startswith(" alloc ") and "keep_copy" in l)
+    r.term.keys(*["Down"] * index, "Enter")
+    text = r.term.wait_for(r"path 2 of 2: ")
+    assert re.search(r"^    path 1 of 2: \+[\d.]+ (KiB|MiB), \+\d+ calls$", text, re.M), text
+    sites = re.findall(r"^    > keep_copy\+0x[0-9a-f]+ \(site_paths\.c:\d+\)$", text, re.M)
+    assert len(sites) == 2, text
+    callers = re.findall(r"^      (on_get|on_put)\+0x[0-9a-f]+ \(site_paths\.c:\d+\)$",
+                         text, re.M)
+    assert sorted(callers) == ["on_get", "on_put"], text
+    r.term.keys("q")
+    assert r.status() == 0
