@@ -19,8 +19,12 @@ SOAK_S = float(os.environ.get("SOAK_SECONDS", 3600))
 RESTART_EVERY_S = 300
 # The agent has built its tables (modules, symbols, stacks, windows) by then.
 SETTLED_S = min(600, SOAK_S / 3)
-# Flat: what it holds at the end is within this of what it held once settled.
-RSS_SLACK = 2 << 20
+# Flat: neither the peaks nor the floor of the agent's RSS rise between the first and the
+# second half of the settled run by more than this. RSS is not one figure to compare: the
+# malloc probes that --alloc-on-growth turns on for a minute add their tables and stacks
+# (10-20 MiB, as many as that episode saw), and they go again. Restarts alone leave nothing
+# (a target restarted 45 times: the agent at the same RSS after the first few).
+RSS_SLACK = 4 << 20
 SAMPLE_EVERY_S = 15
 
 
@@ -88,10 +92,13 @@ def test_agent_an_hour_against_three_targets(tmp_path, served):
     wall, rss_end, cpu_end = points[-1]
     settled = next(p for p in points if p[0] >= SETTLED_S)
     peak = max(p[1] for p in points)
+    after = [p[1] for p in points if p[0] >= SETTLED_S]
+    first, second = after[:len(after) // 2], after[len(after) // 2:]
     report = {
         "seconds": round(wall), "targets": 3, "restarts": restarts, "target_starts": starts,
         "rss_first": points[0][1], "rss_settled": settled[1], "rss_end": rss_end,
-        "rss_peak": peak, "cpu_seconds": round(cpu_end, 2),
+        "rss_peak": peak, "rss_first_half": [min(first), max(first)],
+        "rss_second_half": [min(second), max(second)], "cpu_seconds": round(cpu_end, 2),
         "cpu_share": round(cpu_end / wall, 5),
         "cpu_share_settled": round((cpu_end - settled[2]) / (wall - settled[0]), 5),
     }
@@ -101,6 +108,7 @@ def test_agent_an_hour_against_three_targets(tmp_path, served):
     print(json.dumps(report))
     assert starts == 3 + restarts, said
     assert not findings, findings
-    assert rss_end <= settled[1] + RSS_SLACK, report
+    assert max(second) <= max(first) + RSS_SLACK, report
+    assert min(second) <= min(first) + RSS_SLACK, report
     # Attaching costs about a second of CPU once; what the agent costs is the rest.
     assert report["cpu_share_settled"] < 0.01, report
