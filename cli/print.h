@@ -3,6 +3,7 @@
 #ifndef MEMSLEUTH_PRINT_H
 #define MEMSLEUTH_PRINT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -31,6 +32,16 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 		     const char *new_path, const struct print_opts *o);
 int print_diff_json(FILE *f, const struct window *w, const char *old_path,
 		    const char *new_path);
+
+/*
+ * Prints a name from the target in at most `cols` columns (one per character),
+ * keeping its tail when it is too long: the file name matters most, so the tail
+ * starts at a '/' when one is near (".../libc.so.6"). Control bytes and invalid
+ * UTF-8 become '?' so they cannot drive the terminal. Pads to `cols` when `pad`.
+ */
+void print_tail(FILE *f, const char *name, int cols, bool pad);
+/* Prints a string from the target with control bytes and invalid UTF-8 made harmless. */
+void print_safe(FILE *f, const char *s);
 
 /* Writes one JSON value on a line; returns 0 or -EIO. */
 int print_json_line(FILE *f, json_t *j);

@@ -17,13 +17,7 @@
 /* Regions whose RSS moved less than a page did not change. */
 #define PAGE_BYTES 4096
 
-/*
- * Prints a name from the target in at most `cols` columns (one per character),
- * keeping its tail when it is too long: the file name matters most, so the tail
- * starts at a '/' when one is near (".../libc.so.6"). Control bytes and invalid
- * UTF-8 become '?' so they cannot drive the terminal. Pads to `cols` when `pad`.
- */
-static void put_tail(FILE *f, const char *name, int cols, bool pad)
+void print_tail(FILE *f, const char *name, int cols, bool pad)
 {
 	char buf[8192];
 	size_t chars = text_safe_copy(buf, sizeof(buf), name);
@@ -57,11 +51,10 @@ static void put_tail(FILE *f, const char *name, int cols, bool pad)
 
 static void put_name(FILE *f, const char *name, int cols)
 {
-	put_tail(f, name, cols, true);
+	print_tail(f, name, cols, true);
 }
 
-/* Prints a string from the target with control bytes and invalid UTF-8 made harmless. */
-static void put_safe(FILE *f, const char *s)
+void print_safe(FILE *f, const char *s)
 {
 	char buf[8192];
 
@@ -225,7 +218,7 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 		/* Enough frames to get past the C library's malloc and syscall internals. */
 		for (j = 0; j < s->nframes && j < 8; j++) {
 			fputs("        ", f);
-			put_tail(f, s->frames[j], 70, false);
+			print_tail(f, s->frames[j], 70, false);
 			fputc('\n', f);
 		}
 	}
@@ -350,7 +343,7 @@ static void print_findings(FILE *f, const struct window *w)
 		put_wrapped(f, fd->summary ? fd->summary : "", col, 11);
 		for (j = 0; j < fd->nframes && j < 3; j++) {
 			fputs("           at ", f);
-			put_tail(f, fd->frames[j], 65, false);
+			print_tail(f, fd->frames[j], 65, false);
 			fputc('\n', f);
 		}
 	}
@@ -377,7 +370,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 	char when[32];
 
 	fprintf(f, "== %s  pid %d (", fmt_clock(when, sizeof(when), s->t), s->pid);
-	put_safe(f, s->comm ? s->comm : "?");
+	print_safe(f, s->comm ? s->comm : "?");
 	fprintf(f, ")  %s  window %u: %.1f s%s\n",
 		allocator_name((enum allocator_kind)s->allocator), w->index, w->window_s,
 		w->partial ? " (partial)" : "");
@@ -418,9 +411,9 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 	else
 		fprintf(f, "== diff (the time between the two is unknown)\n");
 	fprintf(f, "  old  %s  ", when[0]);
-	put_tail(f, old_path, PATH_COLS, false);
+	print_tail(f, old_path, PATH_COLS, false);
 	fprintf(f, "\n  new  %s  ", when[1]);
-	put_tail(f, new_path, PATH_COLS, false);
+	print_tail(f, new_path, PATH_COLS, false);
 	fputc('\n', f);
 	print_totals(f, w);
 	print_regions(f, w, o);
