@@ -24,11 +24,14 @@ enum finding_kind {
 
 /* What a figure of evidence measures, so that a view can write it for people. */
 enum ev_unit {
-	UNIT_NONE,		/* a count, an id, a flag, a ratio or text */
+	UNIT_NONE,		/* a count of what the key names, or text */
 	UNIT_BYTES,
 	UNIT_BYTES_PER_S,
 	UNIT_SHARE,		/* a fraction, 0..1 */
 	UNIT_SECONDS,
+	UNIT_PER_S,		/* a count of what the key names, per second */
+	UNIT_FLAG,		/* 0 or 1 */
+	UNIT_ID,		/* an identifier for programs (joins JSON objects), not for people */
 };
 
 /*

@@ -282,3 +282,44 @@ const struct host_row *host_window_row(const struct host_window *w, int32_t pid,
 
 	return p ? &w->rows[wp->row_index[p - w->end->procs]] : NULL;
 }
+
+void host_history_init(struct host_history *h, double window_s, double tick_s)
+{
+	memset(h, 0, sizeof(*h));
+	h->window_s = window_s;
+	h->step_s = window_s / 32 > tick_s ? window_s / 32 : tick_s;
+}
+
+static void history_drop(struct host_history *h, size_t i)
+{
+	host_snapshot_unref(h->s[i]);
+	memmove(&h->s[i], &h->s[i + 1], (h->n - i - 1) * sizeof(h->s[0]));
+	h->n--;
+}
+
+void host_history_push(struct host_history *h, struct host_snapshot *s)
+{
+	/* The newest kept scan stands in for those a step after the one before it. */
+	if (h->n >= 2 && h->s[h->n - 1]->t - h->s[h->n - 2]->t < h->step_s * 0.98)
+		history_drop(h, h->n - 1);
+	if (h->n == HOST_HISTORY_MAX)
+		history_drop(h, 0);
+	h->s[h->n++] = s;
+	/* The start is the newest scan a whole window old: older ones go. */
+	while (h->n >= 3 && h->s[1]->t <= s->t - h->window_s * 0.98)
+		history_drop(h, 0);
+}
+
+int host_history_window(const struct host_history *h, uint32_t index, struct host_window **out)
+{
+	*out = NULL;
+	if (h->n < 2)
+		return 0;
+	return host_window_make(h->s[0], h->s[h->n - 1], NULL, index, out);
+}
+
+void host_history_clear(struct host_history *h)
+{
+	while (h->n)
+		history_drop(h, h->n - 1);
+}

@@ -153,4 +153,30 @@ void host_window_free(struct host_window *w);
 const struct host_row *host_window_row(const struct host_window *w, int32_t pid,
 				       uint64_t start_time);
 
+/*
+ * The live host view's recent scans: its window slides, from the newest scan
+ * back to the newest one at least a window older. Scans closer together than
+ * a 32nd of the window are thinned to one, so that a long window with a fine
+ * tick holds at most HOST_HISTORY_MAX scans (memory stays bounded on a host
+ * with 10,000 processes).
+ */
+#define HOST_HISTORY_MAX 40
+
+struct host_history {
+	struct host_snapshot *s[HOST_HISTORY_MAX];	/* held, oldest first */
+	size_t n;
+	double window_s, step_s;
+};
+
+void host_history_init(struct host_history *h, double window_s, double tick_s);
+/* Adds the newest scan, taking over the caller's reference. */
+void host_history_push(struct host_history *h, struct host_snapshot *s);
+/*
+ * The window from the oldest scan kept to the newest: 0 with *out (NULL with
+ * fewer than two scans), or -ENOMEM.
+ */
+int host_history_window(const struct host_history *h, uint32_t index, struct host_window **out);
+/* Drops every scan. */
+void host_history_clear(struct host_history *h);
+
 #endif

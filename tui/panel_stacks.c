@@ -53,6 +53,11 @@ static uint64_t stack_key(const struct stack_delta *d)
 	return s->id ^ ((uint64_t)s->kind << 56);
 }
 
+static uint64_t row_key(const void *vctx, int row)
+{
+	return stack_key(((const struct stacks_ctx *)vctx)->order[row]);
+}
+
 static int height(const void *vctx, int row, int width)
 {
 	const struct stacks_ctx *c = vctx;
@@ -154,7 +159,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 {
 	const struct window *w = model_window(m);
 	struct stacks_ctx c = { .w = w, .st = st };
-	struct list_rows lr = { .height = height, .draw = draw_row, .ctx = &c };
+	struct list_rows lr = { .height = height, .draw = draw_row, .key = row_key, .ctx = &c };
 	struct line l;
 
 	if (r.h <= 0)

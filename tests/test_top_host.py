@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""top without a PID (every process, live; Enter opens one, Esc comes back), and the live view
+at 80x24: the verdict always on screen, the selection following its row."""
+import json
+import re
+
+from conftest import MIB
+from test_top_findings import write_findings_recording
+from topview import (REGION_COLUMNS, T0, UTF8, finding_lines, go_nowait, sample_line,
+                     top)  # noqa: F401 (top: a fixture)
+
+
+def test_top_without_pid_opens_the_growing_process_and_comes_back(target, top):
+    t = target("grow_rate", 12, 400)
+    go_nowait(t)
+    r = top("top", "-i", "4", "--tick", "1", env=UTF8)
+    term = r.term
+    term.wait_for(r"^ memsleuth  host  \d+ processes, \d+ growing")
+    term.wait_for(r"^\s+PID COMM\s+RSS\s+DELTA\*\s+PSS\s+FDS\s+DELTA\s+LIMIT IN$")
+    # Find it by PID (/ filters), then see it grow: the + mark, its RSS rising.
+    term.keys("/")
+    term.type(str(t.pid))
+    term.keys("Enter")
+    term.wait_for(rf"^ /{t.pid}  \(/ Esc: all\)")
+    text = term.wait_for(rf"^\+ +{t.pid} grow_rate +[\d.]+ MiB +\+[\d.]+ MiB ")
+    assert re.search(r"1 Processes 1 ", text), text
+    # Enter opens it in the per-process view, which says how to come back.
+    term.keys("Enter")
+    text = term.wait_for(rf"^ memsleuth  pid {t.pid} grow_rate  glibc")
+    term.wait_for(r"Esc back\s+h help\s+q quit$")
+    term.wait_for(r"^ \[heap\] .* \+[\d.]+ MiB")
+    # Esc: back to every process, the filter and the selection as they were.
+    term.keys("Escape")
+    text = term.wait_for(rf"^\+ +{t.pid} grow_rate ")
+    assert re.search(r"^ memsleuth  host  ", text, re.M), text
+    term.keys("Escape")
+    text = term.wait_for(lambda s: re.search(r"1 Processes (\d+) ", s) and
+                         int(re.search(r"1 Processes (\d+) ", s).group(1)) > 1)
+    # The cgroups table is a Tab away.
+    term.keys("Tab")
+    term.wait_for(r"^ CGROUP\s+USAGE\s+DELTA\*\s+LIMIT\s+LIMIT IN$|no cgroup hierarchy has the "
+                  r"memory controller here")
+    term.keys("q")
+    assert r.status() == 0
+
+
+def test_top_host_view_help_and_count(top):
+    r = top("top", "-i", "1", "--tick", "0.5", "-n", "3")
+    r.term.wait_for(r"^ memsleuth  host  ")
+    r.term.keys("h")
+    r.term.wait_for(r"^memsleuth top: which process is growing\?")
+    r.term.keys("x")
+    # -n: three windows of a second, then it ends by itself.
+    assert r.status() == 0
+
+
+def test_verdict_stays_on_screen_at_80x24_in_every_panel(top, tmp_path):
+    """Seven kinds of findings, the verdict among them: at 80x24 its line is on every screen."""
+    rec = write_findings_recording(tmp_path / "findings.jsonl")
+    r = top("top", "--replay", rec, env=UTF8)
+    term = r.term
+    term.wait_for(r"REPLAY 11/31")
+    term.keys(">")
+    text = term.wait_for(r"REPLAY 31/31")
+    kinds = [label.split(" ")[0] for _, label, _ in finding_lines(text)]
+    assert kinds[0] == "verdict" and len(set(kinds) - {"verdict"}) >= 4, text
+    for panel in "12345":
+        term.keys(panel)
+        text = term.wait_for(r"^ WARN  verdict +RSS \+")
+        assert len(text.split("\n")) <= 24
+    # Expanding a finding pushes the list down, not the verdict off.
+    term.keys("1", "Enter")
+    text = term.wait_for(r"^      seconds_to_limit: ")
+    assert re.search(r"^ WARN  verdict +RSS \+", text, re.M), text
+    term.keys("q")
+    assert r.status() == 0
+
+
+def write_reordering_recording(path):
+    """[anon:a] grows for 15 s and stops; [anon:c] starts growing then, faster: with the
+    Regions panel sorted by change, c climbs from the bottom to the top."""
+    lines = [{"format": "memsleuth-recording", "version": 1, "created": T0, "pid": 4545,
+              "comm": "reorderd", "window_s": 5.0, "tick_s": 1.0, "bpf": False,
+              "alloc": False, "host": "fixture", "kernel": "6.0",
+              "region_columns": REGION_COLUMNS}]
+    for i in range(30):
+        a = (8 + min(i, 15)) * MIB
+        c = (4 + 2 * max(i - 15, 0)) * MIB
+        regions = [["[heap]", "heap", 1, 16 * MIB, 16 * MIB, 16 * MIB, 16 * MIB, 16 * MIB, 0],
+                   ["[anon:a]", "anon", 1, a, a, a, a, a, 0],
+                   ["[anon:b]", "anon", 1, 2 * MIB, 2 * MIB, 2 * MIB, 2 * MIB, 2 * MIB, 0],
+                   ["[anon:c]", "anon", 1, c, c, c, c, c, 0]]
+        lines.append(sample_line(T0 + i, 4545, "reorderd", regions, 1, [], []))
+    lines.append({"type": "end", "t": T0 + 30, "reason": "stopped"})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def selected_region(term):
+    rows = [line for line in term.selected() if re.match(r"^ \[(heap|anon:\w)\] ", line)]
+    assert len(rows) == 1, rows
+    return rows[0].split()[0]
+
+
+def region_order(text):
+    return re.findall(r"^ (\[(?:heap|anon:\w)\]) ", text, re.M)
+
+
+def test_selection_follows_its_row_while_the_order_changes(top, tmp_path):
+    rec = write_reordering_recording(tmp_path / "reorder.jsonl")
+    r = top("top", "--replay", rec, "-i", "5")
+    term = r.term
+    text = term.wait_for(r"REPLAY 6/30")
+    # At 5 s a grows, the others do not: a first.
+    order = region_order(text)
+    assert order[0] == "[anon:a]" and order.index("[anon:c]") > 0, text
+    # Select [anon:c], below it.
+    term.keys(*["Down"] * order.index("[anon:c]"))
+    term.wait_for(lambda s: selected_region(term) == "[anon:c]")
+    before = region_order(term.text())
+    # Twenty seconds on, c grows fastest and the rows reorder: the selection stays on c.
+    for _ in range(20):
+        term.keys(".")
+    text = term.wait_for(r"REPLAY 26/30")
+    after = region_order(text)
+    assert after != before and after[0] == "[anon:c]", (before, after)
+    assert selected_region(term) == "[anon:c]"
+    # It moves with the keys as before, and then follows the new row.
+    term.keys("Down")
+    term.wait_for(lambda s: selected_region(term) == after[1])
+    term.keys(",", ",", ",", ",", ",")
+    term.wait_for(r"REPLAY 21/30")
+    assert selected_region(term) == after[1]
+    term.keys("q")
+    assert r.status() == 0
