@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A finding: what a detector concluded about a window, with its evidence. */
 #include "analyzer/finding.h"
+#include "lib/strmap.h"
 #include "lib/vec.h"
 
 #include <errno.h>
@@ -137,6 +138,19 @@ void finding_clear(struct finding *f)
 	free(f->frames);
 	free(f->summary);
 	memset(f, 0, sizeof(*f));
+}
+
+uint64_t finding_subject(const struct finding *f)
+{
+	const char *what = f->nframes ? f->frames[0] : "";
+	size_t i;
+
+	for (i = 0; !f->nframes && i < f->nev; i++)
+		if (f->ev[i].type == EV_STR && f->ev[i].s) {
+			what = f->ev[i].s;
+			break;
+		}
+	return strmap_hash(f->kind, what);
 }
 
 static const char *const severity_names[] = { "info", "warn", "critical" };

@@ -153,6 +153,14 @@ int finding_copy(struct finding *dst, const struct finding *src);
 /* Frees what the finding owns (not the struct itself). */
 void finding_clear(struct finding *f);
 
+/*
+ * What a finding is about, the same from one window to the next although its
+ * figures change: its kind and its first frame, else its first text figure
+ * (the arena, the region). The live view's selection and the run summary
+ * follow a finding by it.
+ */
+uint64_t finding_subject(const struct finding *f);
+
 /* Spellings in the output ("?" for a value out of range). */
 const char *severity_name(enum severity s);
 const char *finding_kind_name(enum finding_kind k);

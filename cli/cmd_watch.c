@@ -39,6 +39,9 @@ static void help(FILE *f)
 		"                          'memsleuth report FILE' later, on any machine\n"
 		"      --folded            print each window's outstanding alloc bytes by\n"
 		"                          stack as folded lines for flame graph tools (--alloc)\n"
+		"      --summary           at the end of the run, however it ends, a summary of\n"
+		"                          the whole run (text, or {\"run_summary\": ...} with\n"
+		"                          --json); in text it is printed on Ctrl-C anyway\n"
 		LIVE_OPTS_HELP
 		"  -h, --help              this help\n"
 		"\n"
@@ -53,13 +56,14 @@ static void help(FILE *f)
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_JSON = 256, OPT_TICK, OPT_FOLDED };
+enum { OPT_JSON = 256, OPT_TICK, OPT_FOLDED, OPT_SUMMARY };
 
 struct watch_args {
 	struct session_opts s;
 	long count;
 	bool json;
 	bool folded;
+	bool summary;
 };
 
 static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
@@ -72,6 +76,7 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,6 +117,9 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		case OPT_FOLDED:
 			a->folded = true;
 			break;
+		case OPT_SUMMARY:
+			a->summary = true;
+			break;
 		case 'h':
 			help(stdout);
 			*status = EXIT_OK;
@@ -142,6 +150,10 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		snprintf(err, sizeof(err), "--json and --folded are two output formats: pick one");
 		goto usage;
 	}
+	if (a->folded && a->summary) {
+		snprintf(err, sizeof(err), "--folded prints stacks only: it takes no --summary");
+		goto usage;
+	}
 	if (a->folded && !a->s.alloc) {
 		snprintf(err, sizeof(err), "--folded prints the bytes of allocation stacks: it needs --alloc");
 		goto usage;
@@ -152,6 +164,39 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 usage:
 	*status = usage_error("watch", "%s", err);
 	return 1;
+}
+
+/* Adds a window to the run's summary; one that cannot be added is said, not hidden. */
+static void record(struct run_summary *r, const struct window *w)
+{
+	if (run_summary_add(r, w))
+		log_warn("out of memory: the run summary misses window %u", w->index);
+}
+
+/*
+ * The run's summary, when asked for or on Ctrl-C in text: what grew over the
+ * whole run, the findings that held, the stacks that explain it.
+ */
+static void emit_summary(const struct watch_args *a, const struct run_summary *r,
+			 const char *reason)
+{
+	struct window *run;
+	const char *how = !strcmp(reason, "interrupted") ? "stopped by a signal (Ctrl-C)" : reason;
+
+	if (!a->summary && (a->json || a->folded || strcmp(reason, "interrupted") != 0))
+		return;
+	if (run_summary_window(r, &run)) {
+		if (!r->windows && !a->json)
+			printf("== run summary: no window closed (the run was shorter than one)\n");
+		return;
+	}
+	if (a->json)
+		print_run_summary_json(stdout, r, run, how);
+	else
+		print_run_summary_text(stdout, r, run, how);
+	if (ferror(stdout))
+		output_failed(stdout);
+	window_free(run);
 }
 
 static int emit(const struct watch_args *a, const struct window *w)
@@ -183,6 +228,7 @@ int cmd_watch(int argc, char **argv)
 	long windows = 0;
 	int status, ret;
 	struct window *w = NULL;
+	struct run_summary run = { 0 };
 	const struct sample *base;
 
 	if (parse_args(argc, argv, &a, &status))
@@ -228,6 +274,7 @@ int cmd_watch(int argc, char **argv)
 			break;
 		}
 		if (ret == 1) {
+			record(&run, w);
 			ret = emit(&a, w);
 			window_free(w);
 			w = NULL;
@@ -248,9 +295,14 @@ int cmd_watch(int argc, char **argv)
 	    strncmp(reason, "output", 6) != 0) {
 		if (ret < 0)
 			status = runtime_error("watch", a.json, "out of memory");
-		else if (ret == 1)
+		else if (ret == 1) {
+			record(&run, w);
 			emit(&a, w);
+		}
 	}
+	if (status == EXIT_OK && strncmp(reason, "output", 6) != 0)
+		emit_summary(&a, &run, reason);
+	run_summary_clear(&run);
 	window_free(w);
 	session_close(s);
 	/* For the bounded-memory benchmark, and for anyone wondering what memsleuth costs. */

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "analyzer/run_summary.h"
 #include "analyzer/window.h"
 
 struct print_opts {
@@ -23,6 +24,17 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 int print_window_json(FILE *f, const struct window *w);
 /* The window's JSON object (the contract in README.md, "JSON output"); NULL on ENOMEM. */
 json_t *window_to_json(const struct window *w);
+
+/*
+ * The whole run, at its end: growth from the first sample to the last
+ * (`run`, run_summary_window), the findings that held and those that came and
+ * went, the stacks that changed most; `how` says how the run ended.
+ */
+void print_run_summary_text(FILE *f, const struct run_summary *r, const struct window *run,
+			    const char *how);
+/* The same as one JSON object {"run_summary": {...}} on one line. Returns 0 or -EIO. */
+int print_run_summary_json(FILE *f, const struct run_summary *r, const struct window *run,
+			   const char *how);
 
 /* The window's glibc arenas, when read (cli/print_arenas.c). */
 void print_arenas_text(FILE *f, const struct window *w);

@@ -181,7 +181,9 @@ static bool stack_is_total(uint8_t kind)
 	return kind == STACK_BRK || kind == STACK_FAULT;
 }
 
-static void print_stacks(FILE *f, const struct window *w, const struct print_opts *o)
+/* The stacks whose figures changed, largest change first per kind, under `title`. */
+static void print_stacks(FILE *f, const struct window *w, const struct print_opts *o,
+			 const char *title)
 {
 	int shown[STACK_NKINDS] = { 0 };
 	bool header = false;
@@ -197,7 +199,7 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 		if (shown[s->kind]++ >= o->max_stacks)
 			continue;
 		if (!header) {
-			fprintf(f, "\n  GROWTH STACKS\n");
+			fprintf(f, "\n  %s\n", title);
 			header = true;
 		}
 		if (s->kind == STACK_FD)
@@ -326,27 +328,37 @@ static void print_alloc(FILE *f, const struct window *w)
 	}
 }
 
+/* One finding: severity, kind and `lead` (its history in a run summary), the summary, frames. */
+static void print_finding(FILE *f, const struct finding *fd, const char *lead)
+{
+	char text[8192];
+	uint32_t j;
+	int col;
+
+	col = fprintf(f, "  %-8s %s: ", severity_name((enum severity)fd->severity),
+		      finding_kind_name((enum finding_kind)fd->kind));
+	snprintf(text, sizeof(text), "%s%s", lead, fd->summary ? fd->summary : "");
+	put_wrapped(f, text, col, 11);
+	for (j = 0; j < fd->nframes && j < 3; j++) {
+		fputs("           at ", f);
+		print_tail(f, fd->frames[j], 65, false);
+		fputc('\n', f);
+	}
+}
+
 static void print_findings(FILE *f, const struct window *w)
 {
 	size_t i;
-	uint32_t j;
 
-	if (!w->nfindings)
+	/* Growth is a finding only in two windows in a row: the first cannot have one. */
+	if (!w->nfindings) {
+		fprintf(f, "\n  FINDINGS  none in this window%s\n",
+			w->index == 1 ? " (growth needs two windows in a row)" : "");
 		return;
-	fprintf(f, "\n  FINDINGS\n");
-	for (i = 0; i < w->nfindings; i++) {
-		const struct finding *fd = &w->findings[i];
-		int col;
-
-		col = fprintf(f, "  %-8s %s: ", severity_name((enum severity)fd->severity),
-			      finding_kind_name((enum finding_kind)fd->kind));
-		put_wrapped(f, fd->summary ? fd->summary : "", col, 11);
-		for (j = 0; j < fd->nframes && j < 3; j++) {
-			fputs("           at ", f);
-			print_tail(f, fd->frames[j], 65, false);
-			fputc('\n', f);
-		}
 	}
+	fprintf(f, "\n  FINDINGS\n");
+	for (i = 0; i < w->nfindings; i++)
+		print_finding(f, &w->findings[i], "");
 }
 
 /* A time read from a recording can be any number: only a plausible one becomes a clock time. */
@@ -379,7 +391,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 	print_overflow(f, w);
 	print_arenas_text(f, w);
 	print_fds(f, w);
-	print_stacks(f, w, o);
+	print_stacks(f, w, o, "GROWTH STACKS");
 	print_alloc(f, w);
 	print_findings(f, w);
 	if (w->lost_events)
@@ -419,4 +431,59 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 	print_regions(f, w, o);
 	print_overflow(f, w);
 	fputc('\n', f);
+}
+
+/* The findings of the run that held to its end (held) or came and went (!held). */
+static void print_run_findings(FILE *f, const struct run_summary *r, bool held)
+{
+	char lead[128];
+	size_t i;
+	bool header = false;
+
+	for (i = 0; i < r->nfindings; i++) {
+		const struct run_finding *rf = &r->findings[i];
+
+		if (run_finding_held(r, rf) != held)
+			continue;
+		if (!header)
+			fprintf(f, "\n  %s\n", held ? "FINDINGS THAT HELD (to the last window)"
+						     : "FINDINGS THAT CAME AND WENT");
+		header = true;
+		if (rf->first_window == rf->last_window)
+			snprintf(lead, sizeof(lead), "[in window %u of %u] ", rf->last_window,
+				 r->windows);
+		else
+			snprintf(lead, sizeof(lead), "[in %u of %u windows, %u to %u] ", rf->windows,
+				 r->windows, rf->first_window, rf->last_window);
+		print_finding(f, &rf->latest, lead);
+	}
+}
+
+void print_run_summary_text(FILE *f, const struct run_summary *r, const struct window *run,
+			    const char *how)
+{
+	static const struct print_opts o = { .max_regions = 5, .max_stacks = 2 };
+	const struct sample *s = run->end;
+	char a[16], b[16];
+
+	fprintf(f, "== run summary  pid %d (", s->pid);
+	print_safe(f, s->comm ? s->comm : "?");
+	fprintf(f, ")  %s, %u window%s, %s\n", units_duration(a, sizeof(a), run->window_s),
+		r->windows, r->windows == 1 ? "" : "s", how);
+	print_totals(f, run);
+	if (run->window_s > 0 && run->delta.rss)
+		fprintf(f, "  RSS over the run: %s/min, from %s\n",
+			units_bytes(a, sizeof(a), (double)run->delta.rss * 60 / run->window_s),
+			fmt_bytes(b, sizeof(b), run->start->totals.rss));
+	print_regions(f, run, &o);
+	print_run_findings(f, r, true);
+	print_run_findings(f, r, false);
+	if (!r->nfindings)
+		fprintf(f, "\n  FINDINGS  none in any window\n");
+	if (r->dropped)
+		fprintf(f, "  (%u more findings not followed: over %d)\n", r->dropped,
+			RUN_FINDINGS_MAX);
+	print_stacks(f, run, &o, "STACKS THAT EXPLAIN IT (change over the run)");
+	fputc('\n', f);
+	fflush(f);
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The Findings panel and strip: what the analyzer concluded, most severe first, with evidence. */
 #include "tui/panel.h"
-#include "lib/strmap.h"
 #include "lib/units.h"
 #include "tui/evidence.h"
 
@@ -66,24 +65,6 @@ struct findings_ctx {
 	int kind_cols;
 };
 
-/*
- * What a finding is about, the same from one window to the next although its
- * figures change: its kind and its first frame or first text figure (the
- * leaking stack, the arena, the region). Expanding and selecting follow it.
- */
-static uint64_t finding_key(const struct finding *f)
-{
-	const char *what = f->nframes ? f->frames[0] : "";
-	size_t i;
-
-	for (i = 0; !f->nframes && i < f->nev; i++)
-		if (f->ev[i].type == EV_STR && f->ev[i].s) {
-			what = f->ev[i].s;
-			break;
-		}
-	return strmap_hash(f->kind, what);
-}
-
 static int detail_lines(const struct finding *f, int width)
 {
 	return wrap(f->summary ? f->summary : "", width - INDENT, -1, NULL, 0) +
@@ -94,7 +75,7 @@ static int height(const void *vctx, int row, int width)
 {
 	const struct findings_ctx *c = vctx;
 
-	if (!list_is_expanded(c->st, finding_key(&c->fs->items[row])))
+	if (!list_is_expanded(c->st, finding_subject(&c->fs->items[row])))
 		return 1;
 	return 1 + detail_lines(&c->fs->items[row], width);
 }
@@ -198,14 +179,14 @@ static uint64_t key(const struct model *m, const struct list_state *st, int row)
 	const struct findings_set *fs = model_findings(m);
 
 	(void)st;
-	return fs && row >= 0 && (size_t)row < fs->n ? finding_key(&fs->items[row]) : 0;
+	return fs && row >= 0 && (size_t)row < fs->n ? finding_subject(&fs->items[row]) : 0;
 }
 
 static uint64_t row_key(const void *vctx, int row)
 {
 	const struct findings_ctx *c = vctx;
 
-	return finding_key(&c->fs->items[row]);
+	return finding_subject(&c->fs->items[row]);
 }
 
 /*
