@@ -7,12 +7,15 @@
 #include "cli/session.h"
 #include "cli/signals.h"
 #include "cli/util.h"
+#include "lib/clock.h"
 #include "lib/log.h"
+#include "collectors/launch.h"
 #include "collectors/proc.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +28,21 @@ static void help(FILE *f)
 {
 	fprintf(f,
 		"usage: memsleuth watch PID [options]\n"
+		"       memsleuth watch -p PID [options]\n"
+		"       memsleuth watch [options] -- CMD [ARGS...]\n"
 		"\n"
 		"Report how the memory and file descriptors of process PID change, one\n"
 		"report per window, until the process exits or memsleuth is stopped.\n"
+		"With -- CMD, start CMD and watch it from its first allocation (the probes\n"
+		"attach after its libraries are mapped, before any of their code runs); its\n"
+		"exit ends the run, and memsleuth exits with its exit status.\n"
 		"\n"
 		"options:\n"
-		"  -i, --interval SECONDS  window over which deltas are taken (default 30)\n"
-		"  -n, --count COUNT       stop after COUNT windows\n"
+		"  -p, --pid PID           the process to watch (the same as PID)\n"
+		"  -i, --interval SECONDS  window over which deltas are taken (default 30; from\n"
+		"                          0.05 to 86400)\n"
+		"  -n, --count COUNT       stop after COUNT windows (a whole number from 1); a\n"
+		"                          command started with -- then runs on unwatched\n"
 		"      --tick SECONDS      sampling period inside a window (default 1, at most\n"
 		"                          the window); finer ticks show growth steps\n"
 		"      --json              one JSON object per window, one per line\n"
@@ -53,7 +64,9 @@ static void help(FILE *f)
 		"threads are stopped with ptrace for at most --freeze-max milliseconds (a\n"
 		"debugger-traced target is read without freezing). Without CAP_BPF and\n"
 		"CAP_PERFMON (or root) memsleuth says so and reads /proc only.\n"
-		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
+		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage;\n"
+		"with -- CMD, the command's (128 + N when signal N killed it; 127 when it\n"
+		"cannot be found, 126 when it cannot be run).\n");
 }
 
 enum { OPT_JSON = 256, OPT_TICK, OPT_FOLDED, OPT_SUMMARY };
@@ -64,7 +77,19 @@ struct watch_args {
 	bool json;
 	bool folded;
 	bool summary;
+	char **cmd;		/* -- CMD ARGS: the command to start */
 };
+
+/* Sets the PID to watch from `arg` (positional or -p): one only. Returns 0 or -1 with `err`. */
+static int set_pid(struct watch_args *a, bool *set, const char *arg, char *err, size_t errlen)
+{
+	if (*set) {
+		snprintf(err, errlen, "one PID only: '%s' is a second", arg);
+		return -1;
+	}
+	*set = true;
+	return parse_pid(arg, &a->s.pid, err, errlen);
+}
 
 static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 {
@@ -77,14 +102,26 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "help", no_argument, NULL, 'h' },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
+		{ "pid", required_argument, NULL, 'p' },
 		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	bool tick_set = false;
+	bool tick_set = false, pid_set = false;
 	char err[256];
-	int c, ret;
+	int c, ret, i;
 
 	memset(a, 0, sizeof(*a));
+	/* Everything after -- is the command and its own options. */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			a->cmd = argv[i + 1] ? &argv[i + 1] : NULL;
+			if (!a->cmd) {
+				snprintf(err, sizeof(err), "nothing after --: give the command to start");
+				goto usage;
+			}
+			argc = i;
+			break;
+		}
 	live_opts_init(&a->s);
 	a->s.window_s = DEFAULT_WINDOW_S;
 	a->s.tick_s = DEFAULT_TICK_S;
@@ -93,7 +130,7 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 	a->s.bpf = true;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:n:o:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_seconds(optarg, "interval", &a->s.window_s, err, sizeof(err)))
@@ -101,6 +138,10 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 			break;
 		case 'n':
 			if (parse_count(optarg, "count", &a->count, err, sizeof(err)))
+				goto usage;
+			break;
+		case 'p':
+			if (set_pid(a, &pid_set, optarg, err, sizeof(err)))
 				goto usage;
 			break;
 		case OPT_TICK:
@@ -136,16 +177,17 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 			goto usage;
 		}
 	}
-	if (optind >= argc) {
-		snprintf(err, sizeof(err), "missing PID");
+	for (; optind < argc; optind++)
+		if (set_pid(a, &pid_set, argv[optind], err, sizeof(err)))
+			goto usage;
+	if (!pid_set && !a->cmd) {
+		snprintf(err, sizeof(err), "missing PID (or -- CMD to start one)");
 		goto usage;
 	}
-	if (optind + 1 < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind + 1]);
+	if (pid_set && a->cmd) {
+		snprintf(err, sizeof(err), "a PID or -- CMD, not both");
 		goto usage;
 	}
-	if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err)))
-		goto usage;
 	if (a->json && a->folded) {
 		snprintf(err, sizeof(err), "--json and --folded are two output formats: pick one");
 		goto usage;
@@ -219,6 +261,57 @@ static int emit(const struct watch_args *a, const struct window *w)
 	return ret;
 }
 
+/* How long a command has to end on the signal that stopped memsleuth before it is passed on. */
+#define COMMAND_GRACE_S 2.0
+
+/*
+ * Waits for the command started with -- to end, and returns its exit status.
+ * A signal that stopped memsleuth came to the command too when it came from
+ * the terminal (Ctrl-C): what is still running after COMMAND_GRACE_S gets it
+ * then, and so do later ones.
+ */
+static int wait_command(pid_t pid, const char *name)
+{
+	int sig = signals_stop_requested(), ret;
+	double pass_on = clock_mono() + COMMAND_GRACE_S;
+	bool said = false;
+
+	signals_clear();
+	for (;;) {
+		ret = launch_reap(pid, 0);
+		if (ret != -EAGAIN)
+			return ret < 0 ? EXIT_RUNTIME : ret;
+		if (!said && !sig) {
+			log_info("waiting for %s (PID %d) to exit", name, (int)pid);
+			said = true;
+		}
+		if (sig && clock_mono() >= pass_on) {
+			kill(pid, sig);
+			sig = 0;
+		}
+		signals_wait(clock_mono() + 0.1, -1);
+		if (signals_stop_requested()) {
+			sig = signals_stop_requested();
+			pass_on = clock_mono();
+			signals_clear();
+		}
+	}
+}
+
+/* Starts the command of -- stopped before its first allocation; its PID becomes the target. */
+static int start_command(struct watch_args *a, pid_t *pid, char *err, size_t errlen)
+{
+	int st = 0, ret = launch_start(a->cmd, pid, &st, err, errlen);
+
+	if (ret == -ECHILD)
+		return launch_exit_code(st);
+	if (ret)
+		/* As a shell says it: 127 not found, 126 found but not runnable. */
+		return ret == -ENOENT ? 127 : 126;
+	a->s.pid = (int)*pid;
+	return 0;
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	struct session *s = NULL;
@@ -230,13 +323,32 @@ int cmd_watch(int argc, char **argv)
 	struct window *w = NULL;
 	struct run_summary run = { 0 };
 	const struct sample *base;
+	pid_t cmd = -1;
 
 	if (parse_args(argc, argv, &a, &status))
 		return status;
 	signals_install();
+	if (a.cmd) {
+		status = start_command(&a, &cmd, err, sizeof(err));
+		if (status) {
+			if (cmd < 0 && err[0])
+				fprintf(stderr, "memsleuth watch: %s\n", err);
+			return status;
+		}
+	}
 	ret = session_open(&a.s, &s, err, sizeof(err));
-	if (ret)
+	if (ret) {
+		/* The command has run none of its code: it goes with the watch it was started for. */
+		if (cmd > 0) {
+			kill(cmd, SIGKILL);
+			launch_reap(cmd, 1);
+		}
 		return runtime_error("watch", a.json, err);
+	}
+	if (cmd > 0 && launch_resume(cmd)) {
+		session_close(s);
+		return runtime_error("watch", a.json, "cannot let the command run: it is gone");
+	}
 	/* What the first sample could read: a collector that is off is not listed. */
 	base = session_latest(s);
 	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps%s%s%s%s%s%s%s",
@@ -307,5 +419,11 @@ int cmd_watch(int argc, char **argv)
 	session_close(s);
 	/* For the bounded-memory benchmark, and for anyone wondering what memsleuth costs. */
 	log_debug("memsleuth peak RSS: %" PRIu64 " KiB", proc_self_peak_rss() / 1024);
+	/* The command's end is the run's: its status is memsleuth's, unless memsleuth failed. */
+	if (cmd > 0) {
+		ret = wait_command(cmd, a.cmd[0]);
+		if (status == EXIT_OK)
+			status = ret;
+	}
 	return status;
 }
