@@ -43,8 +43,8 @@ static void help(FILE *f)
 		"                          0.05 to 86400)\n"
 		"  -n, --count COUNT       stop after COUNT windows (a whole number from 1); a\n"
 		"                          command started with -- then runs on unwatched\n"
-		"      --tick SECONDS      sampling period inside a window (default 1, at most\n"
-		"                          the window); finer ticks show growth steps\n"
+		"      --tick SECONDS      sampling period inside a window (default 1; from 0.05\n"
+		"                          and at most the window); finer ticks show growth steps\n"
 		"      --json              one JSON object per window, one per line\n"
 		"  -o, --output FILE       also record the raw samples to FILE (JSON Lines), for\n"
 		"                          'memsleuth report FILE' later, on any machine\n"
@@ -84,7 +84,7 @@ struct watch_args {
 static int set_pid(struct watch_args *a, bool *set, const char *arg, char *err, size_t errlen)
 {
 	if (*set) {
-		snprintf(err, errlen, "one PID only: '%s' is a second", arg);
+		snprintf(err, errlen, "unexpected argument '%s': one PID only", arg);
 		return -1;
 	}
 	*set = true;

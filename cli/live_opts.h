@@ -39,7 +39,7 @@ enum {
 	"      --no-freeze         read glibc arenas without stopping the target: totals\n" \
 	"                          and top only, no free lists\n"                            \
 	"      --freeze-max MS     longest the target may be stopped for one arena read\n"  \
-	"                          (default 200)\n"                                          \
+	"                          (default 200; from 1 to 10000)\n"                         \
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
 	GROWTH_OPTS_HELP
 

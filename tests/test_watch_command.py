@@ -71,7 +71,7 @@ def test_count_ends_the_watch_not_the_command():
 @pytest.mark.parametrize("args, words", [
     (["watch", "--"], ["nothing after --"]),
     (["watch", "123", "--", "true"], ["a PID or -- CMD, not both"]),
-    (["watch", "-p", "1", "2"], ["one PID only"]),
+    (["watch", "-p", "1", "2"], ["unexpected argument", "one PID only"]),
     (["watch"], ["missing PID", "-- CMD"]),
 ])
 def test_command_usage_errors(args, words):
