@@ -25,7 +25,7 @@ static void help(FILE *f)
 {
 	fprintf(f,
 		"usage: memsleuth top [options]                 every process, live\n"
-		"       memsleuth top PID [options]             one process, live\n"
+		"       memsleuth top PID [options]             one process, live (or -p PID)\n"
 		"       memsleuth top --replay FILE [-i SECONDS] [-n COUNT] [--frames N]\n"
 		"\n"
 		"Without a PID: every process on the host ranked by how much its memory grew\n"
@@ -37,6 +37,7 @@ static void help(FILE *f)
 		"Press h in the view for its keys; q quits.\n"
 		"\n"
 		"options:\n"
+		"  -p, --pid PID           the process to show (the same as PID)\n"
 		"  -i, --interval SECONDS  window over which deltas are taken and findings\n"
 		"                          made (default 30, every process 10; from 0.05 to\n"
 		"                          600; a replay defaults to its recording's); + and -\n"
@@ -78,10 +79,12 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "help", no_argument, NULL, 'h' },
+		{ "pid", required_argument, NULL, 'p' },
 		LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	bool live_only = false, tick_set = false;
+	const char *pid = NULL;
 	char err[256];
 	int c, ret;
 
@@ -92,7 +95,7 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 	a->s.bpf = geteuid() == 0;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:n:o:p:h", longopts, NULL)) != -1) {
 		/* All but the window, the counts and --replay itself choose what a live run reads. */
 		if (c != 'i' && c != 'n' && c != OPT_FRAMES && c != 'h' && c != OPT_REPLAY)
 			live_only = true;
@@ -112,6 +115,13 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			break;
 		case 'o':
 			a->s.record_path = optarg;
+			break;
+		case 'p':
+			if (pid) {
+				snprintf(err, sizeof(err), "unexpected argument '%s': one PID only", optarg);
+				goto usage;
+			}
+			pid = optarg;
 			break;
 		case OPT_REPLAY:
 			a->replay = optarg;
@@ -147,9 +157,16 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		snprintf(err, sizeof(err), "interval must be at most %.0f seconds in top", MAX_WINDOW_S);
 		goto usage;
 	}
+	if (pid && optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s': one PID only", argv[optind]);
+		goto usage;
+	}
+	if (!pid && optind < argc)
+		pid = argv[optind++];
 	if (a->replay) {
-		if (optind < argc) {
-			snprintf(err, sizeof(err), "unexpected argument '%s' with --replay", argv[optind]);
+		if (pid || optind < argc) {
+			snprintf(err, sizeof(err), "unexpected argument '%s' with --replay",
+				 pid ? pid : argv[optind]);
 			goto usage;
 		}
 		if (live_only) {
@@ -159,11 +176,11 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		}
 		return 0;
 	}
-	if (optind + 1 < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind + 1]);
+	if (optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
-	if (optind >= argc) {
+	if (!pid) {
 		/* Every process: its own defaults, and what a process opened from it reads. */
 		a->host = true;
 		if (a->s.record_path) {
@@ -178,7 +195,7 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 				 a->host_tick_s, a->s.window_s);
 			goto usage;
 		}
-	} else if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err))) {
+	} else if (parse_pid(pid, &a->s.pid, err, sizeof(err))) {
 		goto usage;
 	}
 	if (live_opts_check(&a->s, tick_set, err, sizeof(err)))

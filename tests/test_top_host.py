@@ -133,3 +133,10 @@ def test_selection_follows_its_row_while_the_order_changes(top, tmp_path):
     assert selected_region(term) == after[1]
     term.keys("q")
     assert r.status() == 0
+
+
+def test_top_pid_option_is_the_positional_pid(target, top):
+    t = target("grow_heap_anon", 1, 1)
+    r = top("top", "-p", t.pid, "--no-bpf", "--frames", "3")
+    r.term.wait_for(rf"^ memsleuth  pid {t.pid} grow_heap_anon")
+    assert r.status() == 0
