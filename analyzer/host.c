@@ -143,7 +143,7 @@ static void row_of(const struct host_window *w, const struct host_window *prev,
 {
 	const struct host_proc *old = host_snapshot_find(w->start, p->pid, p->start_time);
 	const struct host_row *before = prev ? host_window_row(prev, p->pid, p->start_time) : NULL;
-	double headroom;
+	double headroom, span;
 
 	memset(r, 0, sizeof(*r));
 	r->cur = p;
@@ -159,7 +159,9 @@ static void row_of(const struct host_window *w, const struct host_window *prev,
 	r->has_fds_delta = p->fds != HOST_UNKNOWN && old->fds != HOST_UNKNOWN;
 	if (r->has_fds_delta)
 		r->fds_delta = (int64_t)(p->fds - old->fds);
-	r->rate = w->window_s > 0 ? (double)r->rss_delta / w->window_s : 0;
+	/* Its own span: where in the two scans it was read may differ by a scan's length. */
+	span = p->t > old->t ? p->t - old->t : w->window_s;
+	r->rate = span > 0 ? (double)r->rss_delta / span : 0;
 	r->growing = growth_rise_counts(old->rss, r->rss_delta);
 	r->growing_windows = r->growing ? 1 + (before && before->growing ? before->growing_windows : 0)
 					: 0;

@@ -28,6 +28,7 @@ struct host_proc {
 	int32_t pid;
 	int32_t ppid;
 	uint64_t start_time;	/* clock ticks after boot: a reused PID is another process */
+	double t;		/* unix seconds it was read at: a scan of thousands takes a while */
 	char comm[16];
 	uint32_t group;		/* index into host_snapshot.groups, or HOST_NO_GROUP */
 	/*
@@ -70,7 +71,7 @@ enum host_hierarchy { HOST_CG_NONE, HOST_CG_V2, HOST_CG_V1 };
 
 struct host_snapshot {
 	int refs;
-	double t;			/* unix seconds at the end of the scan */
+	double t;			/* unix seconds at the start of the scan */
 	double scan_s;			/* how long the scan took */
 	uint64_t mem_total, mem_available;	/* /proc/meminfo; 0 when unknown */
 	uint8_t hierarchy;		/* enum host_hierarchy of the groups */
@@ -108,7 +109,7 @@ struct host_row {
 	uint32_t growing_windows;	/* consecutive windows it did, this one included */
 	int64_t rss_delta, pss_delta, fds_delta;	/* 0 when unknown (see has_*) */
 	bool has_pss_delta, has_fds_delta;
-	double rate;			/* RSS bytes per second over the window */
+	double rate;			/* RSS bytes per second between its two reads */
 	/* The limit that binds it: its cgroup's when set and under RAM, else RAM. */
 	uint64_t limit;			/* 0 when unknown */
 	bool limit_cgroup;

@@ -159,12 +159,12 @@ int cmd_ps(int argc, char **argv)
 					"here: --cgroups lists none\n");
 	}
 	status = EXIT_OK;
+	/* Scans start a whole interval apart: each process is read an interval apart. */
+	start = clock_mono();
 	if (hostscan_take(h, &prev)) {
 		status = runtime_error("ps", a.json, "out of memory");
 		goto out;
 	}
-	/* From the end of the first scan: each window then spans about the interval. */
-	start = clock_mono();
 	for (k = 1; !a.count || k <= a.count; k++) {
 		/* Windows fall on whole multiples of the interval: no drift over hours. */
 		signals_wait(start + (double)k * a.window_s, -1);

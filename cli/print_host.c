@@ -131,6 +131,8 @@ static void print_proc_text(FILE *f, const struct host_window *w, const struct h
 {
 	const struct host_proc *p = r->cur;
 	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF], d[UNITS_BUF], e[UNITS_BUF], fd[24], fdd[24];
+	char line[128];
+	int n;
 
 	if (p->fds == HOST_UNKNOWN)
 		snprintf(fd, sizeof(fd), "-");
@@ -142,10 +144,14 @@ static void print_proc_text(FILE *f, const struct host_window *w, const struct h
 		snprintf(fdd, sizeof(fdd), r->is_new ? "new" : "-");
 	fprintf(f, "%c%7d ", r->growing ? '+' : ' ', (int)p->pid);
 	print_tail(f, p->comm, 15, true);
-	fprintf(f, " %9s %10s %9s %6s %5s %8s\n", fmt_bytes(a, sizeof(a), p->rss),
-		r->is_new ? "new" : fmt_delta(b, sizeof(b), r->rss_delta),
-		p->pss == HOST_UNKNOWN ? "-" : fmt_bytes(c, sizeof(c), p->pss), fd, fdd,
-		limit_in(e, sizeof(e), r->seconds_to_limit));
+	n = snprintf(line, sizeof(line), " %9s %10s %9s %6s %5s %8s", fmt_bytes(a, sizeof(a), p->rss),
+		     r->is_new ? "new" : fmt_delta(b, sizeof(b), r->rss_delta),
+		     p->pss == HOST_UNKNOWN ? "-" : fmt_bytes(c, sizeof(c), p->pss), fd, fdd,
+		     limit_in(e, sizeof(e), r->seconds_to_limit));
+	/* No limit in sight leaves the last column blank: no blanks at the end of the line. */
+	while (n > 0 && line[n - 1] == ' ')
+		line[--n] = '\0';
+	fprintf(f, "%s\n", line);
 	if (!r->growing)
 		return;
 	/* How fast a growing process grows, what it is made of, and where it runs. */
@@ -176,11 +182,12 @@ static void print_groups_text(FILE *f, const struct host_window *w, int max_rows
 
 		fprintf(f, "%c ", r->growing ? '+' : ' ');
 		print_tail(f, g->path, 38, true);
-		fprintf(f, " %9s %10s %9s %8s\n",
-			g->has_memory ? fmt_bytes(a, sizeof(a), g->current) : "-",
+		fprintf(f, " %9s %10s %9s", g->has_memory ? fmt_bytes(a, sizeof(a), g->current) : "-",
 			!g->has_memory ? "-" : r->is_new ? "new" : fmt_delta(b, sizeof(b), r->current_delta),
-			g->limit == HOST_UNKNOWN ? "none" : fmt_bytes(c, sizeof(c), g->limit),
-			limit_in(e, sizeof(e), r->seconds_to_limit));
+			g->limit == HOST_UNKNOWN ? "none" : fmt_bytes(c, sizeof(c), g->limit));
+		if (isfinite(r->seconds_to_limit))
+			fprintf(f, " %8s", limit_in(e, sizeof(e), r->seconds_to_limit));
+		fputc('\n', f);
 	}
 	if (w->ngroups > (size_t)max_rows)
 		fprintf(f, "  (%zu more groups)\n", w->ngroups - (size_t)max_rows);

@@ -349,6 +349,7 @@ static int scan_proc(struct hostscan *h, struct host_snapshot *s, const char *na
 		goto out;
 	}
 	ret = read_small(h, pfd, "smaps_rollup");
+	p.t = clock_unix();
 	if (ret == -EACCES || ret == -EPERM) {
 		s->counts.unreadable++;
 		ret = statm_rss(h, pfd, &p);
@@ -508,7 +509,7 @@ static void read_groups(struct hostscan *h, struct host_snapshot *s)
 int hostscan_take(struct hostscan *h, struct host_snapshot **out)
 {
 	struct host_snapshot *s = host_snapshot_new();
-	double t0 = clock_mono();
+	double t0 = clock_mono(), t_unix = clock_unix();
 	struct dirent *de;
 	uint32_t idx;
 	size_t i;
@@ -550,7 +551,7 @@ int hostscan_take(struct hostscan *h, struct host_snapshot **out)
 	if (host_snapshot_finish(s))
 		goto fail;
 	read_groups(h, s);
-	s->t = clock_unix();
+	s->t = t_unix;
 	s->scan_s = clock_mono() - t0;
 	closedir(d);
 	*out = s;

@@ -43,10 +43,12 @@ def test_ps_ranks_the_growing_process_first(target):
     top3 = [p["pid"] for p in win["processes"][:3]]
     assert grower.pid in top3, win["processes"][:5]
     g = row(win, grower.pid)
-    # It adds RATE_MIB MiB a second on a clock: that times the window is what it added.
+    # It adds RATE_MIB MiB a second on a clock: that times the window is what it added, and
+    # its rate (over the time between its own two reads) is that.
     added = RATE_MIB * MIB * win["window_s"]
     assert abs(g["rss_delta"] - added) <= 0.15 * added, (g, win["window_s"])
     assert abs(g["pss_delta"] - added) <= 0.15 * added, g
+    assert abs(g["rate"] - RATE_MIB * MIB) <= 0.15 * RATE_MIB * MIB, g
     assert g["growing"] and g["growing_windows"] == 2 and not g["new"], g
     assert g["comm"] == "grow_rate" and g["readable"] and g["fds"] >= 3
     assert g["seconds_to_limit"] is not None and g["seconds_to_limit"] > 0
