@@ -37,7 +37,8 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-D_GNU_SOURCE -MMD -MP -I. -I$(BUILD) $(PKG_CFLAGS) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
-LDLIBS += $(PKG_LIBS) -lz -lm -lpthread -lstdc++
+# libiberty: the demangler of C++, Rust and D names (names.h, symbols.c).
+LDLIBS += $(PKG_LIBS) -liberty -lz -lm -lpthread
 
 # v3: atomics that return the old value (clang 14 defaults to v1).
 BPF_CFLAGS := -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -g -O2 -Wall -Werror -I$(BUILD) -Ibpf
@@ -95,14 +96,20 @@ $(BUILD)/tests/lib%.so: tests/targets/lib%.c tests/targets/target.h
 
 $(BUILD)/tests/grow_heap_static: tests/targets/grow_heap_anon.c
 
-$(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
+$(BUILD)/tests/%: tests/targets/%.c $(wildcard tests/targets/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) \
 		$(if $(findstring static,$*),-static) -o $@ $< -lm
 
+# Linked with Debian's jemalloc, as redis is (libjemalloc-dev provides the link name).
+$(BUILD)/tests/site_jemalloc_nofp: tests/targets/site_jemalloc_nofp.c tests/targets/target.h
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) -fomit-frame-pointer -o $@ $< -ljemalloc
+
 # The no-frame-pointer variant includes the source of the target it varies.
 $(BUILD)/tests/alloc_leak_nofp: tests/targets/alloc_leak.c
 $(BUILD)/tests/relay_nofp: tests/targets/relay.c
+$(BUILD)/tests/alloc_bench_nofp: tests/targets/alloc_bench.c
 
 $(BUILD)/tests/%: tests/targets/%.cc tests/targets/target.h
 	@mkdir -p $(@D)

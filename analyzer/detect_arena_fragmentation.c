@@ -91,10 +91,12 @@ static int report(struct analyzer *a, struct window *w, const struct sample *s,
 	if (before >= 0)
 		snprintf(b4, sizeof(b4), ", %s%s this window", (int64_t)ar->free >= before ? "+" : "",
 			 units_bytes(b3, sizeof(b3), (double)((int64_t)ar->free - before)));
-	finding_set_summary(f, "%s arena %s (%u thread%s): %s of %s free (A %.0f%%), %s resident "
+	/* A read cut short found part of the free chunks: its figures are lower bounds. */
+	finding_set_summary(f, "%s arena %s (%u thread%s): %s%s of %s free (A %.0f%%), %s resident "
 			       "and reclaimable (B)%s; %s",
 			    ar->main ? "main" : "thread", addr, ar->threads,
-			    ar->threads == 1 ? "" : "s", units_bytes(b1, sizeof(b1), (double)ar->free),
+			    ar->threads == 1 ? "" : "s", s->arenas_complete ? "" : "at least ",
+			    units_bytes(b1, sizeof(b1), (double)ar->free),
 			    units_bytes(b2, sizeof(b2), (double)ar->system), ar->fragmentation * 100,
 			    units_bytes(b3, sizeof(b3), (double)ar->reclaimable), b4,
 			    advice(ar, s->narenas));
@@ -108,6 +110,7 @@ static int report(struct analyzer *a, struct window *w, const struct sample *s,
 	    finding_add_int(f, EVK_RSS, (int64_t)ar->rss) ||
 	    finding_add_real(f, EVK_FRAGMENTATION, ar->fragmentation) ||
 	    finding_add_int(f, EVK_ARENAS, (int64_t)s->narenas) ||
+	    finding_add_int(f, EVK_PARTIAL_READ, !s->arenas_complete) ||
 	    (before >= 0 && finding_add_int(f, EVK_FREE_DELTA, (int64_t)ar->free - before)))
 		return -ENOMEM;
 	return 0;

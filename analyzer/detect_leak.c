@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* leak: allocation stacks whose outstanding bytes keep rising, window after window. */
 #include "analyzer/detect.h"
-#include "analyzer/frames.h"
 #include "analyzer/preattach.h"
 #include "lib/units.h"
 
@@ -105,14 +104,13 @@ static int report(struct analyzer *a, struct window *w, const struct stack_delta
 	finding_set_summary(f, "%s from %s holds %s%s more over %u windows (%s/min, %s and %lld "
 			       "blocks outstanding): memory allocated here is not freed",
 			    s->kind == STACK_MMAP ? "mmap" : "malloc",
-			    /* Past the C library's mmap wrapper: the code that mapped. */
-			    s->nframes ? s->frames[frames_first_caller(s->frames, s->nframes)]
-				       : "an unknown stack",
+			    /* Past the allocator and its wrappers: the code that allocated. */
+			    stack_stat_site(s),
 			    lower ? "at least " : "",
 			    units_bytes(b1, sizeof(b1), (double)t->run_bytes), t->run,
 			    units_bytes(b2, sizeof(b2), rate * 60),
 			    units_bytes(b3, sizeof(b3), (double)s->bytes), (long long)s->count);
-	if (!f->summary || finding_set_frames(f, s->frames, s->nframes) ||
+	if (!f->summary || finding_set_stack(f, s) ||
 	    finding_add_str(f, EVK_STACK_KIND, stack_kind_name((enum stack_kind)s->kind)) ||
 	    finding_add_int(f, EVK_ALLOC, s->kind == STACK_ALLOC) ||
 	    finding_add_int(f, EVK_LOWER_BOUND, lower) ||

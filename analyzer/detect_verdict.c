@@ -18,7 +18,9 @@
  * RSS growth as "malloc heaps"; without any walked arena that part is the RSS
  * growth of [heap] and the arenas. Each share is its
  * bytes over the larger of G and the parts' sum; the largest named part is
- * the cause.
+ * the cause. When either arena reading was incomplete (a read cut short, or
+ * racing the target to the end), the arena parts rest on a partial read: the
+ * verdict says so (evidence `arena_read_partial`).
  */
 
 enum cause { C_FRAG, C_LEAK, C_LIVE, C_HEAP, C_OUTSIDE, C_TOP, C_OTHER, C_N };
@@ -62,7 +64,7 @@ static bool any_walked(const struct sample *s)
  * arena missing from it is not new.
  */
 static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, int64_t *dlive,
-			int64_t *dheap)
+			int64_t *dheap, bool *partial)
 {
 	const struct sample *s0 = arenas_earliest(w), *s1 = arenas_latest(w);
 	int64_t dsystem = 0, dmm = 0;
@@ -86,6 +88,7 @@ static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, i
 	}
 	if (!walked)
 		return false;
+	*partial = !s0->arenas_complete || !s1->arenas_complete;
 	if (s0->malloc_mmapped >= 0 && s1->malloc_mmapped >= 0)
 		dmm = s1->malloc_mmapped - s0->malloc_mmapped;
 	*dlive = dsystem - *dtop - *dfree + dmm;
@@ -101,6 +104,7 @@ int detect_verdict(struct analyzer *a, struct window *w)
 	struct finding *f;
 	size_t n = 0;
 	int c, best = -1;
+	bool partial = false;
 
 	if (!a->cur.rss_growth || w->delta.rss <= 0)
 		return 0;
@@ -115,7 +119,7 @@ int detect_verdict(struct analyzer *a, struct window *w)
 	leak_map = bytes[C_LEAK] - leak_alloc;
 	leak_in_heap = leak_map - (leak_map < pos(a->cur.outside_delta) ?
 					   leak_map : pos(a->cur.outside_delta));
-	if (arena_parts(w, &dfree, &dtop, &dlive, &dheap)) {
+	if (arena_parts(w, &dfree, &dtop, &dlive, &dheap, &partial)) {
 		bytes[C_FRAG] = pos(dfree);
 		bytes[C_TOP] = pos(dtop);
 		bytes[C_LIVE] = pos(dlive - leak_alloc - leak_in_heap);
@@ -145,11 +149,13 @@ int detect_verdict(struct analyzer *a, struct window *w)
 	f = detect_add(w, FINDING_VERDICT, (enum severity)a->cur.rss_growth_severity);
 	if (!f)
 		return -ENOMEM;
-	finding_set_summary(f, "RSS +%s in this window: %s%s; main cause: %s",
+	finding_set_summary(f, "RSS +%s in this window: %s%s%s; main cause: %s",
 			    units_bytes(b1, sizeof(b1), (double)w->delta.rss), text,
-			    steps ? " (arriving in equal chunk steps)" : "", causes[best].name);
+			    steps ? " (arriving in equal chunk steps)" : "",
+			    partial ? " (arena figures from a partial read)" : "", causes[best].name);
 	if (!f->summary || finding_add_str(f, EVK_CAUSE, causes[best].name) ||
 	    finding_add_int(f, EVK_RSS_DELTA, w->delta.rss) ||
+	    finding_add_int(f, EVK_ARENA_READ_PARTIAL, partial) ||
 	    finding_add_int(f, EVK_CHUNK_STEPS, steps))
 		return -ENOMEM;
 	for (c = 0; c < C_N; c++)

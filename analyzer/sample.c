@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The sample: allocation, release, and the names of its enumerations. */
 #include "analyzer/sample.h"
+#include "analyzer/stack_site.h"
 #include "lib/vec.h"
 
 #include <errno.h>
@@ -26,18 +27,15 @@ struct sample *sample_ref(struct sample *s)
 
 void sample_unref(struct sample *s)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!s || --s->refs > 0)
 		return;
 	for (i = 0; i < s->nregions; i++)
 		free(s->regions[i].name);
 	free(s->regions);
-	for (i = 0; i < s->nstacks; i++) {
-		for (j = 0; j < s->stacks[i].nframes; j++)
-			free(s->stacks[i].frames[j]);
-		free(s->stacks[i].frames);
-	}
+	for (i = 0; i < s->nstacks; i++)
+		stack_frames_unref(s->stacks[i].def);
 	free(s->stacks);
 	free(s->arenas);
 	free(s->events);
@@ -73,20 +71,30 @@ struct growth_event *sample_add_event(struct sample *s)
 	return VEC_PUSH(s->events, s->nevents, s->events_cap);
 }
 
+void stack_stat_set_frames(struct stack_stat *st, struct stack_frames *d)
+{
+	st->def = stack_frames_ref(d);
+	st->frames = d->text;
+	st->nframes = d->n;
+}
+
 int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n)
 {
-	uint32_t i;
+	struct stack_frames *d = stack_frames_from_text(frames, n, false);
 
-	st->frames = calloc(n + 1, sizeof(*st->frames));
-	if (!st->frames)
+	if (!d)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		st->frames[i] = strdup(frames[i]);
-		if (!st->frames[i])
-			return -ENOMEM;
-		st->nframes++;
-	}
+	stack_site_find(d, NULL);
+	stack_stat_set_frames(st, d);
+	stack_frames_unref(d);
 	return 0;
+}
+
+const char *stack_stat_site(const struct stack_stat *st)
+{
+	if (!st->def || !st->def->n)
+		return "an unknown stack";
+	return st->def->text[st->def->site];
 }
 
 struct alloc_arena *sample_add_alloc_arena(struct sample *s)

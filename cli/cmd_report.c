@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cli/print_folded.h"
+#include "cli/live_opts.h"
 #include "recording/recording.h"
 #include "cli/util.h"
 #include "lib/log.h"
@@ -30,10 +31,11 @@ static void help(FILE *f)
 		"                          0.05 to 86400)\n"
 		"      --folded            outstanding alloc bytes by stack at the end of the\n"
 		"                          recording, as folded lines for flame graph tools\n"
+		SKIP_OPT_HELP
 		"  -h, --help              this help\n");
 }
 
-enum { OPT_JSON = 256, OPT_FOLDED };
+enum { OPT_JSON = 256, OPT_FOLDED, OPT_SKIP };
 
 /* A recording the run could not finish, or lines from a newer writer: said, not hidden. */
 static void say_what_was_missing(const struct recording_reader *rd, const char *path)
@@ -70,6 +72,7 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
+		{ "skip", required_argument, NULL, OPT_SKIP },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -77,6 +80,9 @@ int cmd_report(int argc, char **argv)
 	struct recording_reader *rd = NULL;
 	struct recording_header h;
 	struct pipeline *p = NULL;
+	struct site_rules *sites = NULL;
+	const char *skip[SESSION_MAX_SKIP];
+	size_t nskip = 0;
 	struct window *w = NULL, *last = NULL;
 	struct sample *s;
 	double window_s = 0;
@@ -94,6 +100,13 @@ int cmd_report(int argc, char **argv)
 			break;
 		case OPT_FOLDED:
 			folded = true;
+			break;
+		case OPT_SKIP:
+			if (!*optarg || nskip >= SESSION_MAX_SKIP)
+				return usage_error("report", "--skip: %s",
+						   *optarg ? "too many patterns (32 at most)"
+							   : "the pattern is empty");
+			skip[nskip++] = optarg;
 			break;
 		case 'i':
 			if (parse_seconds(optarg, "interval", &window_s, err, sizeof(err)))
@@ -118,6 +131,11 @@ int cmd_report(int argc, char **argv)
 	ret = recording_open(argv[optind], &rd, &h, err, sizeof(err));
 	if (ret)
 		return runtime_error("report", json, err);
+	if (session_site_rules(skip, nskip, &sites)) {
+		status = runtime_error("report", json, "out of memory");
+		goto cleanup;
+	}
+	recording_set_site_rules(rd, sites);
 	if (window_s > 0 && h.tick_s > 0) {
 		/* Windows are cut at the recorded samples: a whole number of ticks. */
 		double ticks;
@@ -178,6 +196,7 @@ cleanup:
 	window_free(w);
 	pipeline_free(p);
 	recording_close(rd);
+	site_rules_free(sites);
 	recording_header_clear(&h);
 	return status;
 }

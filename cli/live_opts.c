@@ -39,6 +39,14 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 	case LIVE_OPT_NO_ARENAS:
 		o->arenas = false;
 		return 1;
+	case LIVE_OPT_SKIP:
+		if (!*arg || o->nskip >= SESSION_MAX_SKIP) {
+			snprintf(err, errlen, "--skip: %s", *arg ? "too many patterns (32 at most)"
+								 : "the pattern is empty");
+			return -1;
+		}
+		o->skip[o->nskip++] = arg;
+		return 1;
 	case LIVE_OPT_FREEZE_MAX:
 		if (parse_count(arg, "freeze-max", &ms, err, errlen))
 			return -1;

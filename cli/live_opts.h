@@ -18,6 +18,7 @@ enum {
 	LIVE_OPT_NO_FREEZE,
 	LIVE_OPT_FREEZE_MAX,
 	LIVE_OPT_NO_ARENAS,
+	LIVE_OPT_SKIP,
 };
 
 /* Entries for a subcommand's getopt_long table: these, the growth and the --alloc families. */
@@ -27,6 +28,7 @@ enum {
 	{ "no-freeze", no_argument, NULL, LIVE_OPT_NO_FREEZE },                \
 	{ "freeze-max", required_argument, NULL, LIVE_OPT_FREEZE_MAX },        \
 	{ "no-arenas", no_argument, NULL, LIVE_OPT_NO_ARENAS },                \
+	{ "skip", required_argument, NULL, LIVE_OPT_SKIP },                    \
 	GROWTH_LONGOPTS,                                                       \
 	ALLOC_LONGOPTS
 
@@ -41,7 +43,14 @@ enum {
 	"      --freeze-max MS     longest the target may be stopped for one arena read\n"  \
 	"                          (default 200; from 1 to 10000)\n"                         \
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
+	SKIP_OPT_HELP                                                                      \
 	GROWTH_OPTS_HELP
+
+/* --skip, shared with report. */
+#define SKIP_OPT_HELP                                                                      \
+	"      --skip PATTERN      name stacks past frames whose function or module file\n" \
+	"                          matches the glob PATTERN, as past the allocator's own\n" \
+	"                          (your allocation wrappers); repeatable\n"
 
 /* Sets what these options change to its default: arenas read, with freezes; --alloc's family. */
 void live_opts_init(struct session_opts *o);

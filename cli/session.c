@@ -20,6 +20,7 @@ struct session {
 	struct pipeline *pipeline;
 	struct recorder *recorder;
 	struct sample *latest;	/* held */
+	struct site_rules *sites;	/* from opts.skip; the sampler borrows it */
 	double start_mono;
 	double next_due;	/* monotonic time of the next tick */
 	bool warned_full;	/* the malloc probes' live map filled up, and the user was told */
@@ -121,6 +122,10 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	if (!s)
 		return -ENOMEM;
 	s->opts = *o;
+	ret = session_site_rules(o->skip, o->nskip, &s->sites);
+	if (ret)
+		goto fail;
+	so.sites = s->sites;
 	ret = sampler_open(o->pid, &so, &s->sampler, err, errlen);
 	if (ret)
 		goto fail;
@@ -228,6 +233,26 @@ int session_target_started(const struct session *s, double *unix_start)
 	return sampler_started(s->sampler, unix_start);
 }
 
+int session_site_rules(const char *const *skip, size_t n, struct site_rules **out)
+{
+	size_t i;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	*out = site_rules_new();
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (site_rules_skip(*out, skip[i])) {
+			site_rules_free(*out);
+			*out = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 void session_close(struct session *s)
 {
 	if (!s)
@@ -237,5 +262,6 @@ void session_close(struct session *s)
 	sample_unref(s->latest);
 	pipeline_free(s->pipeline);
 	sampler_close(s->sampler);
+	site_rules_free(s->sites);
 	free(s);
 }

@@ -6,9 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "analyzer/stack_site.h"
 #include "analyzer/window.h"
 #include "collectors/bpf_growth.h"
 #include "collectors/bpf_alloc.h"
+
+#define SESSION_MAX_SKIP 32
 
 struct session_opts {
 	int pid;
@@ -23,6 +26,9 @@ struct session_opts {
 	struct bpf_growth_opts growth;
 	struct bpf_alloc_opts alloc_opts;
 	const char *record_path;	/* NULL: no recording */
+	/* --skip PATTERN: frames to skip when naming a stack's site (stack_site.h). */
+	const char *skip[SESSION_MAX_SKIP];
+	size_t nskip;
 };
 
 struct session;
@@ -70,5 +76,11 @@ int session_target_started(const struct session *s, double *unix_start);
 
 /* Detaches from the target and frees; NULL is accepted. */
 void session_close(struct session *s);
+
+/*
+ * The site rules of the --skip patterns skip[0..n) into *out (NULL when n is
+ * 0: the built-in rules); freed with site_rules_free. Returns 0 or -ENOMEM.
+ */
+int session_site_rules(const char *const *skip, size_t n, struct site_rules **out);
 
 #endif

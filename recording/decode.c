@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Recordings, the decoder: each line checked before use, then turned into a sample. */
 #include "recording/decode.h"
+#include "recording/stack_json.h"
 #include "analyzer/regions.h"
 #include "lib/text_safe.h"
 #include "lib/vec.h"
@@ -72,32 +73,29 @@ int rec_decode_columns(struct rec_decoder *d, json_t *header, char *err, size_t 
 
 int rec_decode_stack(struct rec_decoder *d, json_t *j, char *err, size_t errlen)
 {
-	json_t *frames = json_object_get(j, REC_STACK_FRAMES), *fr;
 	json_t *idv = json_object_get(j, REC_STACK_ID);
-	struct rec_stack_def *def;
+	struct stack_frames **def, *f;
+	const char *why;
 	uint64_t id;
-	size_t i;
 
-	if (!json_is_integer(idv) || !json_is_array(frames))
+	if (!json_is_integer(idv) || !json_is_array(json_object_get(j, REC_STACK_FRAMES)))
 		return rec_fail(d, err, errlen,
 				"stack line lacks " REC_STACK_ID " or " REC_STACK_FRAMES);
 	id = (uint64_t)json_integer_value(idv);
 	if (idmap_get(&d->stack_index, id) != SIZE_MAX)
 		return 0;
+	f = stack_json_read(j, d->sites, &why);
+	if (!f)
+		return errno == ENOMEM ? out_of_memory(d, err, errlen)
+				       : rec_fail(d, err, errlen, "%s", why);
 	def = VEC_PUSH(d->stacks, d->nstacks, d->stacks_cap);
-	if (!def || idmap_put(&d->stack_index, id, d->nstacks - 1))
+	if (!def || idmap_put(&d->stack_index, id, d->nstacks - 1)) {
+		if (def)
+			d->nstacks--;
+		stack_frames_unref(f);
 		return out_of_memory(d, err, errlen);
-	def->frames = calloc(json_array_size(frames) + 1, sizeof(char *));
-	if (!def->frames)
-		return out_of_memory(d, err, errlen);
-	json_array_foreach(frames, i, fr) {
-		const char *frame = json_string_value(fr);
-
-		def->frames[def->nframes] = strdup(frame ? frame : "?");
-		if (!def->frames[def->nframes])
-			return out_of_memory(d, err, errlen);
-		def->nframes++;
 	}
+	*def = f;
 	return 0;
 }
 
@@ -248,6 +246,11 @@ static void read_extras(json_t *j, struct sample *s)
 		s->arenas_debuginfo = json_is_true(json_object_get(ar, REC_AREAD_DEBUGINFO));
 		if (rec_get_u64(ar, REC_AREAD_FREEZE_US, &v))
 			s->freeze_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		if (rec_get_u64(ar, REC_AREAD_CPU_US, &v))
+			s->arenas_cpu_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		if (rec_get_u64(ar, REC_AREAD_REREADS, &v))
+			s->arenas_rereads = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		rec_get_u64(ar, REC_AREAD_UNREAD, &s->arenas_unread);
 		if (rec_get_u64(ar, REC_AREAD_GLIBC_MINOR, &v) && v < 1000)
 			s->glibc_minor = (uint16_t)v;
 		if (rec_get_u64(ar, REC_AREAD_MALLOC_MMAPPED, &v) && v <= INT64_MAX)
@@ -271,7 +274,6 @@ static int read_stacks(const struct rec_decoder *d, json_t *a, struct sample *s,
 		json_t *cnt = json_array_get(row, REC_STACK_ROW_COUNT);
 		json_t *kindv = json_array_get(row, REC_STACK_ROW_KIND);
 		int kind = rec_stack_kind_parse(json_string_value(kindv));
-		const struct rec_stack_def *def;
 		struct stack_stat *st;
 		size_t at;
 
@@ -290,9 +292,7 @@ static int read_stacks(const struct rec_decoder *d, json_t *a, struct sample *s,
 		if (at == SIZE_MAX)
 			return rec_fail(d, err, errlen,
 					"stack id used before its \"" REC_TYPE_STACK "\" line");
-		def = &d->stacks[at];
-		if (stack_stat_copy_frames(st, def->frames, def->nframes))
-			return -ENOMEM;
+		stack_stat_set_frames(st, d->stacks[at]);
 	}
 	s->has_stacks = true;
 	return 0;
@@ -498,13 +498,9 @@ int rec_decode_sample(const struct rec_decoder *d, json_t *j, struct sample **ou
 void rec_decoder_clear(struct rec_decoder *d)
 {
 	size_t i;
-	uint32_t k;
 
-	for (i = 0; i < d->nstacks; i++) {
-		for (k = 0; k < d->stacks[i].nframes; k++)
-			free(d->stacks[i].frames[k]);
-		free(d->stacks[i].frames);
-	}
+	for (i = 0; i < d->nstacks; i++)
+		stack_frames_unref(d->stacks[i]);
 	free(d->stacks);
 	idmap_free(&d->stack_index);
 	memset(d, 0, sizeof(*d));

@@ -11,12 +11,8 @@
 
 #include "analyzer/sample.h"
 #include "lib/idmap.h"
+#include "analyzer/stack_site.h"
 #include "recording/format.h"
-
-struct rec_stack_def {
-	char **frames;
-	uint32_t nframes;
-};
 
 /*
  * What decoding needs from the reader: where the line is (for messages), the
@@ -27,8 +23,9 @@ struct rec_decoder {
 	size_t lineno;
 	int col[REC_NCOLS];	/* column positions from the header; -1 absent */
 	struct idmap stack_index;	/* stack id -> index in stacks */
-	struct rec_stack_def *stacks;
+	struct stack_frames **stacks;	/* a reference each */
 	size_t nstacks, stacks_cap;
+	const struct site_rules *sites;	/* borrowed; NULL: the built-in rules */
 };
 
 /*
@@ -49,7 +46,8 @@ bool rec_get_num(json_t *o, const char *key, double *out);
 int rec_decode_columns(struct rec_decoder *d, json_t *header, char *err, size_t errlen);
 
 /*
- * A "stack" line: keeps the frames of its id (a repeated id keeps the first).
+ * A "stack" line: keeps the frames of its id (a repeated id keeps the first),
+ * their site found with d->sites.
  * Returns 0, -EINVAL with the reason, or -ENOMEM with "out of memory".
  */
 int rec_decode_stack(struct rec_decoder *d, json_t *j, char *err, size_t errlen);

@@ -50,6 +50,23 @@
 
 #define REC_STACK_ID "id"
 #define REC_STACK_FRAMES "frames"	/* symbolized, outermost last */
+/* Added to stack lines without a version change: a reader that lacks them finds sites anew. */
+#define REC_STACK_SITE "site"		/* the site frame's text */
+#define REC_STACK_SITE_INDEX "site_index"
+#define REC_STACK_TRUNCATED "truncated"	/* the unwind stopped before a root */
+#define REC_STACK_MODULES "modules"	/* [{path, build_id, start, end}] */
+#define REC_STACK_FRAME_INFO "frame_info"	/* one object per frame, REC_FI_* */
+#define REC_MOD_PATH "path"
+#define REC_MOD_BUILD_ID "build_id"	/* hex, or null */
+#define REC_MOD_START "start"
+#define REC_MOD_END "end"
+#define REC_FI_ADDR "addr"		/* the pc */
+#define REC_FI_MODULE "module"		/* index in modules, or null */
+#define REC_FI_FUNCTION "function"	/* demangled, whole */
+#define REC_FI_SYMBOL "symbol"		/* raw (mangled) */
+#define REC_FI_FILE "file"
+#define REC_FI_LINE "line"
+#define REC_FI_INLINED "inlined"
 #define REC_END_T "t"
 #define REC_END_REASON "reason"
 
@@ -107,6 +124,9 @@
 #define REC_AREAD_FROZEN "frozen"
 #define REC_AREAD_COMPLETE "complete"
 #define REC_AREAD_FREEZE_US "freeze_us"
+#define REC_AREAD_CPU_US "cpu_us"	/* absent in early files, as are the next two */
+#define REC_AREAD_REREADS "rereads"
+#define REC_AREAD_UNREAD "unread"
 #define REC_AREAD_DEBUGINFO "debuginfo"
 #define REC_AREAD_GLIBC_MINOR "glibc_minor"
 #define REC_AREAD_MALLOC_MMAPPED "malloc_mmapped"

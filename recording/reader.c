@@ -261,3 +261,8 @@ void recording_close(struct recording_reader *r)
 	free(r->end_reason);
 	free(r);
 }
+
+void recording_set_site_rules(struct recording_reader *r, const struct site_rules *rules)
+{
+	r->d.sites = rules;
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "analyzer/sample.h"
+#include "analyzer/stack_site.h"
 
 /*
  * The recording layer: a writer (the recorder) that appends each sample of a
@@ -86,5 +87,11 @@ const char *recording_end_reason(const struct recording_reader *r);
 /* Lines of a type this reader does not know (from a newer writer), skipped so far. */
 size_t recording_unknown_lines(const struct recording_reader *r);
 void recording_close(struct recording_reader *r);
+
+/*
+ * Finds the sites of the stacks read from now on with `rules` (borrowed: it
+ * must outlive the reader; NULL: the built-in rules, the default).
+ */
+void recording_set_site_rules(struct recording_reader *r, const struct site_rules *rules);
 
 #endif

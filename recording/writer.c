@@ -2,6 +2,7 @@
 /* Recordings, the writer: samples as JSON Lines in the format of recording/format.h. */
 #include "recording/recording.h"
 #include "recording/format.h"
+#include "recording/stack_json.h"
 #include "lib/idmap.h"
 #include "lib/clock.h"
 #include "lib/json_text.h"
@@ -234,9 +235,12 @@ static void sample_extras(struct line *l, const struct sample *s)
 {
 	if (s->has_arenas)
 		put(l, l->j, REC_S_ARENA_READ,
-		    json_pack("{s:b, s:b, s:I, s:b, s:i, s:I}", REC_AREAD_FROZEN, s->arenas_frozen,
-			      REC_AREAD_COMPLETE, s->arenas_complete, REC_AREAD_FREEZE_US,
-			      (json_int_t)s->freeze_us, REC_AREAD_DEBUGINFO, s->arenas_debuginfo,
+		    json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:b, s:i, s:I}", REC_AREAD_FROZEN,
+			      s->arenas_frozen, REC_AREAD_COMPLETE, s->arenas_complete,
+			      REC_AREAD_FREEZE_US, (json_int_t)s->freeze_us, REC_AREAD_CPU_US,
+			      (json_int_t)s->arenas_cpu_us, REC_AREAD_REREADS,
+			      (json_int_t)s->arenas_rereads, REC_AREAD_UNREAD,
+			      (json_int_t)s->arenas_unread, REC_AREAD_DEBUGINFO, s->arenas_debuginfo,
 			      REC_AREAD_GLIBC_MINOR, (int)s->glibc_minor, REC_AREAD_MALLOC_MMAPPED,
 			      (json_int_t)s->malloc_mmapped));
 	if (s->mem_limit)
@@ -264,6 +268,9 @@ static int write_stack_defs(struct recorder *r, const struct sample *s)
 				l.oom = true;
 		l.j = json_pack("{s:s, s:I, s:o}", REC_TYPE, REC_TYPE_STACK, REC_STACK_ID,
 				(json_int_t)st->id, REC_STACK_FRAMES, frames);
+		/* Where each frame came from, for report --pprof and the site rules of report --skip. */
+		if (l.j && st->def && stack_json_add(l.j, st->def, &rec_stack_keys))
+			l.oom = true;
 		ret = write_line(r, &l);
 		if (ret)
 			return ret;
