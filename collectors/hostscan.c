@@ -3,6 +3,7 @@
 #include "collectors/hostscan.h"
 #include "collectors/memlimit.h"
 #include "collectors/proc.h"
+#include "collectors/smaps.h"
 #include "lib/clock.h"
 #include "lib/strmap.h"
 #include "lib/vec.h"
@@ -154,47 +155,6 @@ int hostscan_parse_stat(const char *buf, size_t len, struct host_proc *p, char *
 	return 0;
 }
 
-/* The figure of "Key:   N kB" lines, in bytes. */
-static uint64_t kb_field(const char *line)
-{
-	return (uint64_t)strtoull(line, NULL, 10) * 1024;
-}
-
-int hostscan_parse_rollup(const char *buf, size_t len, struct host_proc *p)
-{
-	static const struct {
-		const char *key;
-		size_t off;
-	} keys[] = {
-		{ "Rss:", offsetof(struct host_proc, rss) },
-		{ "Pss:", offsetof(struct host_proc, pss) },
-		{ "Pss_Anon:", offsetof(struct host_proc, pss_anon) },
-		{ "Pss_File:", offsetof(struct host_proc, pss_file) },
-		{ "Pss_Shmem:", offsetof(struct host_proc, pss_shmem) },
-		{ "Swap:", offsetof(struct host_proc, swap) },
-	};
-	const char *line = buf, *end = buf + len;
-	bool rss = false;
-	size_t i;
-
-	p->pss_anon = p->pss_file = p->pss_shmem = 0;
-	while (line < end) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			size_t kl = strlen(keys[i].key);
-
-			if ((size_t)(end - line) > kl && strncmp(line, keys[i].key, kl) == 0) {
-				*(uint64_t *)((char *)p + keys[i].off) = kb_field(line + kl);
-				rss = rss || i == 0;
-				break;
-			}
-		}
-		line = nl ? nl + 1 : end;
-	}
-	return rss ? 0 : -EINVAL;
-}
-
 /* The value of "key N" lines (memory.stat), or 0. */
 static uint64_t stat_field(const char *buf, size_t len, const char *key)
 {
@@ -306,6 +266,25 @@ static uint64_t count_fds(int pfd)
 	return n;
 }
 
+/* The figures of smaps_rollup text in h->buf. Returns 0 or -EINVAL. */
+static int rollup(struct hostscan *h, struct host_proc *p)
+{
+	struct parse_error perr;
+	struct pss_split split;
+	struct totals t;
+	int ret = smaps_rollup_parse(h->buf.data, h->buf.len, &t, &split, &perr);
+
+	if (ret)
+		return ret;
+	p->rss = t.rss;
+	p->pss = t.pss;
+	p->swap = t.swap;
+	p->pss_anon = split.anon;
+	p->pss_file = split.file;
+	p->pss_shmem = split.shmem;
+	return 0;
+}
+
 /* RSS from statm (resident pages), for a process whose smaps_rollup is refused. */
 static int statm_rss(struct hostscan *h, int pfd, struct host_proc *p)
 {
@@ -355,7 +334,7 @@ static int scan_proc(struct hostscan *h, struct host_snapshot *s, const char *na
 		ret = statm_rss(h, pfd, &p);
 	} else if (!ret) {
 		/* An exiting process has no memory left to roll up. */
-		ret = hostscan_parse_rollup(h->buf.data, h->buf.len, &p);
+		ret = rollup(h, &p);
 	}
 	if (ret) {
 		s->counts.vanished++;

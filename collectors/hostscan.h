@@ -58,8 +58,6 @@ void hostscan_close(struct hostscan *h);
  */
 int hostscan_parse_stat(const char *buf, size_t len, struct host_proc *p, char *state,
 			unsigned long *flags);
-/* smaps_rollup's Rss, Pss, Pss_Anon, Pss_File, Pss_Shmem and Swap into `p`. 0 or -EINVAL (no Rss). */
-int hostscan_parse_rollup(const char *buf, size_t len, struct host_proc *p);
 /* memory.stat's anon, file and shmem (v2; v1's total_rss, total_cache less total_shmem, total_shmem). */
 void hostscan_parse_memstat(const char *buf, size_t len, int hierarchy, struct host_group *g);
 
