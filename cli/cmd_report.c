@@ -8,11 +8,14 @@
 #include "cli/live_opts.h"
 #include "recording/recording.h"
 #include "cli/util.h"
+#include "export/pprof.h"
+#include "lib/file_replace.h"
 #include "lib/log.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void help(FILE *f)
@@ -31,11 +34,12 @@ static void help(FILE *f)
 		"                          0.05 to 86400)\n"
 		"      --folded            outstanding alloc bytes by stack at the end of the\n"
 		"                          recording, as folded lines for flame graph tools\n"
+		"      --pprof OUT         write the same as a gzipped pprof profile to OUT\n"
 		SKIP_OPT_HELP
 		"  -h, --help              this help\n");
 }
 
-enum { OPT_JSON = 256, OPT_FOLDED, OPT_SKIP };
+enum { OPT_JSON = 256, OPT_FOLDED, OPT_PPROF, OPT_SKIP };
 
 /* A recording the run could not finish, or lines from a newer writer: said, not hidden. */
 static void say_what_was_missing(const struct recording_reader *rd, const char *path)
@@ -48,6 +52,29 @@ static void say_what_was_missing(const struct recording_reader *rd, const char *
 	if (unknown)
 		log_warn("%s: skipped %zu line%s of a type this memsleuth does not know (written "
 			 "by a newer version?)", path, unknown, unknown == 1 ? "" : "s");
+}
+
+/* --pprof: the outstanding allocations at the end of the recording, as a profile. */
+static int write_pprof(const char *path, const struct window *w, const struct recording_header *h,
+		       char *err, size_t errlen)
+{
+	struct pprof_meta meta = { .pid = h->pid, .comm = h->comm, .duration_s = w->window_s };
+	uint8_t *gz = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!h->alloc) {
+		snprintf(err, errlen, "--pprof: the recording holds no allocation stacks (record "
+			 "with watch --alloc -o FILE)");
+		return -EINVAL;
+	}
+	ret = pprof_heap_encode(w->end, &meta, &gz, &len);
+	if (!ret)
+		ret = file_replace(path, gz, len);
+	if (ret)
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-ret));
+	free(gz);
+	return ret;
 }
 
 /* One window in the chosen format (folded prints only the last). Returns 0 or -EIO. */
@@ -72,6 +99,7 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
+		{ "pprof", required_argument, NULL, OPT_PPROF },
 		{ "skip", required_argument, NULL, OPT_SKIP },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
@@ -88,6 +116,7 @@ int cmd_report(int argc, char **argv)
 	double window_s = 0;
 	size_t nsamples = 0;
 	bool json = false, folded = false;
+	const char *pprof = NULL;
 	char err[512];
 	int c, ret, status = EXIT_OK;
 
@@ -100,6 +129,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case OPT_FOLDED:
 			folded = true;
+			break;
+		case OPT_PPROF:
+			pprof = optarg;
 			break;
 		case OPT_SKIP:
 			if (!*optarg || nskip >= SESSION_MAX_SKIP)
@@ -182,6 +214,10 @@ int cmd_report(int argc, char **argv)
 	}
 	if (ret == 1 && print_window(w, json, folded))
 		goto cleanup;
+	if (pprof && (w || last) && write_pprof(pprof, w ? w : last, &h, err, sizeof(err))) {
+		status = runtime_error("report", json, err);
+		goto cleanup;
+	}
 	if (folded) {
 		if (w || last)
 			print_window_folded(stdout, w ? w : last);

@@ -51,6 +51,8 @@ static void help(FILE *f)
 		"  -o, --output FILE       also record the raw samples to FILE (one process)\n"
 		"      --replay FILE       show a recording instead of a live target\n"
 		LIVE_OPTS_HELP
+		EXPORT_OPTS_HELP
+		EXPORT_PPROF_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"As root, the eBPF growth probes are on by default (brk, mmap, sampled page\n"
@@ -81,12 +83,14 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		{ "help", no_argument, NULL, 'h' },
 		{ "pid", required_argument, NULL, 'p' },
 		LIVE_LONGOPTS,
+		EXPORT_LONGOPTS,
+		EXPORT_PPROF_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
 	bool live_only = false, tick_set = false;
 	const char *pid = NULL;
 	char err[256];
-	int c, ret;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	live_opts_init(&a->s);
@@ -144,13 +148,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
-			if (ret < 0)
+			if (live_opt_parse_rest(c, optarg, argv[optind - 1], &a->s, &a->ex, err,
+						sizeof(err)))
 				goto usage;
-			if (ret == 0) {
-				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
-				goto usage;
-			}
 		}
 	}
 	if (a->s.window_s > MAX_WINDOW_S) {
@@ -170,8 +170,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			goto usage;
 		}
 		if (live_only) {
-			snprintf(err, sizeof(err), "-o, --tick, --alloc, --no-bpf and the probe and "
-						   "arena options are for a live target, not --replay");
+			snprintf(err, sizeof(err), "-o, --tick, --alloc, --no-bpf, the probe and "
+						   "arena options and the exports (--listen, --textfile, "
+						   "--pprof) are for a live target, not --replay");
 			goto usage;
 		}
 		return 0;
@@ -183,8 +184,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 	if (!pid) {
 		/* Every process: its own defaults, and what a process opened from it reads. */
 		a->host = true;
-		if (a->s.record_path) {
-			snprintf(err, sizeof(err), "-o records one process: give its PID");
+		if (a->s.record_path || a->ex.listen || a->ex.textfile_dir || a->ex.pprof_path) {
+			snprintf(err, sizeof(err), "-o, --listen, --textfile and --pprof are about one "
+						   "process: give its PID");
 			goto usage;
 		}
 		if (!a->window_set)
@@ -196,6 +198,10 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			goto usage;
 		}
 	} else if (parse_pid(pid, &a->s.pid, err, sizeof(err))) {
+		goto usage;
+	}
+	if (a->ex.pprof_path && !a->s.alloc) {
+		snprintf(err, sizeof(err), "--pprof writes allocation stacks: it needs --alloc");
 		goto usage;
 	}
 	if (live_opts_check(&a->s, tick_set, err, sizeof(err)))

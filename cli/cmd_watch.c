@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth watch: attach to a PID and print one report per window. */
 #include "cli/commands.h"
+#include "cli/exporter.h"
 #include "cli/live_opts.h"
 #include "cli/print.h"
 #include "cli/print_folded.h"
@@ -54,6 +55,8 @@ static void help(FILE *f)
 		"                          the whole run (text, or {\"run_summary\": ...} with\n"
 		"                          --json); in text it is printed on Ctrl-C anyway\n"
 		LIVE_OPTS_HELP
+		EXPORT_OPTS_HELP
+		EXPORT_PPROF_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"As root, eBPF growth probes are on by default: brk, mmap, munmap and mremap,\n"
@@ -73,6 +76,7 @@ enum { OPT_JSON = 256, OPT_TICK, OPT_FOLDED, OPT_SUMMARY };
 
 struct watch_args {
 	struct session_opts s;
+	struct exporter_opts ex;
 	long count;
 	bool json;
 	bool folded;
@@ -104,11 +108,13 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "pid", required_argument, NULL, 'p' },
 		LIVE_LONGOPTS,
+		EXPORT_LONGOPTS,
+		EXPORT_PPROF_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
 	bool tick_set = false, pid_set = false;
 	char err[256];
-	int c, ret, i;
+	int c, i;
 
 	memset(a, 0, sizeof(*a));
 	/* Everything after -- is the command and its own options. */
@@ -169,12 +175,9 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
-			if (ret == 1)
-				continue;
-			if (ret == 0)
-				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
-			goto usage;
+			if (live_opt_parse_rest(c, optarg, argv[optind - 1], &a->s, &a->ex, err,
+						sizeof(err)))
+				goto usage;
 		}
 	}
 	for (; optind < argc; optind++)
@@ -198,6 +201,10 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 	}
 	if (a->folded && !a->s.alloc) {
 		snprintf(err, sizeof(err), "--folded prints the bytes of allocation stacks: it needs --alloc");
+		goto usage;
+	}
+	if (a->ex.pprof_path && !a->s.alloc) {
+		snprintf(err, sizeof(err), "--pprof writes allocation stacks: it needs --alloc");
 		goto usage;
 	}
 	if (live_opts_check(&a->s, tick_set, err, sizeof(err)))
@@ -324,6 +331,9 @@ int cmd_watch(int argc, char **argv)
 	struct run_summary run = { 0 };
 	const struct sample *base;
 	pid_t cmd = -1;
+	struct exporter *ex = NULL;
+	struct export_slot *slot = NULL;
+	double t0;
 
 	if (parse_args(argc, argv, &a, &status))
 		return status;
@@ -349,6 +359,11 @@ int cmd_watch(int argc, char **argv)
 		session_close(s);
 		return runtime_error("watch", a.json, "cannot let the command run: it is gone");
 	}
+	ret = exporter_open_session(&a.ex, s, a.s.pid, &ex, &slot, err, sizeof(err));
+	if (ret) {
+		session_close(s);
+		return runtime_error("watch", a.json, err);
+	}
 	/* What the first sample could read: a collector that is off is not listed. */
 	base = session_latest(s);
 	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps%s%s%s%s%s%s%s",
@@ -369,7 +384,16 @@ int cmd_watch(int argc, char **argv)
 			reason = "interrupted";
 			break;
 		}
+		t0 = clock_mono();
 		ret = session_tick(s, &w, err, sizeof(err));
+		if (ret >= 0 &&
+		    exporter_after_tick(ex, slot, s, clock_mono() - t0, w, err, sizeof(err))) {
+			window_free(w);
+			w = NULL;
+			reason = "failed";
+			status = runtime_error("watch", a.json, err);
+			break;
+		}
 		if (ret == -ESRCH) {
 			reason = "target exited";
 			log_info("target %d exited", a.s.pid);
@@ -416,6 +440,7 @@ int cmd_watch(int argc, char **argv)
 		emit_summary(&a, &run, reason);
 	run_summary_clear(&run);
 	window_free(w);
+	exporter_close(ex);
 	session_close(s);
 	/* For the bounded-memory benchmark, and for anyone wondering what memsleuth costs. */
 	log_debug("memsleuth peak RSS: %" PRIu64 " KiB", proc_self_peak_rss() / 1024);

@@ -7,6 +7,7 @@
 
 /* argv[0] is the subcommand's name; the return value is the process exit status. */
 int cmd_watch(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_report(int argc, char **argv);

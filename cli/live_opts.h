@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cli/alloc_opts.h"
+#include "cli/exporter.h"
 #include "cli/growth_opts.h"
 #include "cli/session.h"
 
@@ -18,6 +19,7 @@ enum {
 	LIVE_OPT_NO_FREEZE,
 	LIVE_OPT_FREEZE_MAX,
 	LIVE_OPT_NO_ARENAS,
+	LIVE_OPT_ROTATE,
 	LIVE_OPT_SKIP,
 };
 
@@ -28,6 +30,7 @@ enum {
 	{ "no-freeze", no_argument, NULL, LIVE_OPT_NO_FREEZE },                \
 	{ "freeze-max", required_argument, NULL, LIVE_OPT_FREEZE_MAX },        \
 	{ "no-arenas", no_argument, NULL, LIVE_OPT_NO_ARENAS },                \
+	{ "rotate", required_argument, NULL, LIVE_OPT_ROTATE },                \
 	{ "skip", required_argument, NULL, LIVE_OPT_SKIP },                    \
 	GROWTH_LONGOPTS,                                                       \
 	ALLOC_LONGOPTS
@@ -43,6 +46,8 @@ enum {
 	"      --freeze-max MS     longest the target may be stopped for one arena read\n"  \
 	"                          (default 200; from 1 to 10000)\n"                         \
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
+	"      --rotate SIZE|AGE   with -o: start a new recording past SIZE (64M, 1G) or\n" \
+	"                          AGE (30m, 1d); full ones become FILE.1, FILE.2, ...\n"  \
 	SKIP_OPT_HELP                                                                      \
 	GROWTH_OPTS_HELP
 
@@ -60,6 +65,15 @@ void live_opts_init(struct session_opts *o);
  * of these, 0 when it is not, -1 with a reason in `err` on a bad value.
  */
 int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, size_t errlen);
+
+/*
+ * What a live subcommand does with an option its own switch does not know:
+ * the exports (`ex`, may be NULL for none) and then these. Returns 0 when
+ * one took it, or -1 with a reason in `err` (a bad value, or "unknown option
+ * 'OPT'" naming `opt` as written).
+ */
+int live_opt_parse_rest(int c, const char *arg, const char *opt, struct session_opts *o,
+			struct exporter_opts *ex, char *err, size_t errlen);
 
 /*
  * Checks the options together once parsed (--alloc needs the probes, a tick

@@ -146,7 +146,13 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 			.alloc = o->alloc,
 		};
 
-		ret = recorder_open(o->record_path, &h, &s->recorder, err, errlen);
+		struct recorder_opts ro = {
+			.compress = !recording_path_plain(o->record_path),
+			.rotate_bytes = o->rotate_bytes,
+			.rotate_s = o->rotate_s,
+		};
+
+		ret = recorder_open(o->record_path, &h, &ro, &s->recorder, err, errlen);
 		if (ret)
 			goto fail;
 	}

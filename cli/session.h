@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analyzer/stack_site.h"
 #include "analyzer/window.h"
@@ -26,6 +27,8 @@ struct session_opts {
 	struct bpf_growth_opts growth;
 	struct bpf_alloc_opts alloc_opts;
 	const char *record_path;	/* NULL: no recording */
+	uint64_t rotate_bytes;		/* --rotate SIZE; 0 never */
+	double rotate_s;		/* --rotate DURATION; 0 never */
 	/* --skip PATTERN: frames to skip when naming a stack's site (stack_site.h). */
 	const char *skip[SESSION_MAX_SKIP];
 	size_t nskip;

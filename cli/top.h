@@ -5,11 +5,13 @@
 
 #include <stdbool.h>
 
+#include "cli/exporter.h"
 #include "cli/session.h"
 #include "tui/tui.h"
 
 struct top_args {
 	struct session_opts s;		/* what a live process view reads; s.pid its target */
+	struct exporter_opts ex;	/* --listen, --textfile, --pprof: one process's */
 	const char *replay;		/* --replay FILE */
 	long frames;			/* --frames: stop after FRAMES refreshes (0: never) */
 	long count;			/* -n: stop after COUNT windows (0: never) */

@@ -17,6 +17,8 @@
 
 struct live {
 	struct session *s;
+	struct exporter *ex;
+	struct export_slot *slot;
 	struct model *m;
 	struct tui *t;
 	struct model_meta meta;
@@ -109,7 +111,7 @@ int top_live(const struct top_args *a, int pid, struct tui *t, struct top_budget
 	struct session_opts so = a->s;
 	const char *reason = "stopped";
 	bool own = !t;
-	double next_frame;
+	double next_frame, t0;
 	int status = EXIT_OK, ret;
 
 	*back = false;
@@ -121,6 +123,11 @@ int top_live(const struct top_args *a, int pid, struct tui *t, struct top_budget
 	*back = !own;
 	if (ret)
 		return own ? runtime_error("top", false, err) : EXIT_RUNTIME;
+	ret = exporter_open_session(&a->ex, l.s, pid, &l.ex, &l.slot, err, errlen);
+	if (ret) {
+		status = own ? runtime_error("top", false, err) : EXIT_RUNTIME;
+		goto out;
+	}
 	l.m = model_new(a->s.window_s);
 	/* --alloc-optional may have gone on without the malloc probes. */
 	l.meta.alloc = session_alloc_library(l.s) != NULL;
@@ -174,12 +181,15 @@ int top_live(const struct top_args *a, int pid, struct tui *t, struct top_budget
 			next_frame += a->s.tick_s;
 			continue;
 		}
+		t0 = clock_mono();
 		ret = session_tick(l.s, &w, err, errlen);
 		if (ret == -ESRCH) {
 			live_end(&l);
 			next_frame = clock_mono() + a->s.tick_s;
-		} else if (ret < 0 || live_update(&l, w)) {
-			if (ret >= 0)
+		} else if (ret < 0 ||
+			   exporter_after_tick(l.ex, l.slot, l.s, clock_mono() - t0, w, err, errlen) ||
+			   live_update(&l, w)) {
+			if (ret >= 0 && !err[0])
 				snprintf(err, errlen, "out of memory");
 			reason = "failed";
 			status = EXIT_RUNTIME;
@@ -204,6 +214,7 @@ out:
 		session_finish(l.s, reason, &w);
 		window_free(w);
 	}
+	exporter_close(l.ex);
 	session_close(l.s);
 	model_free(l.m);
 	return status;

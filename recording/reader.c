@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Recordings, the reader: a file's lines, its header, and each line handed to the decoder. */
 #include "recording/recording.h"
+#include "recording/zfile.h"
 #include "recording/decode.h"
 
 #include <errno.h>
@@ -51,6 +52,8 @@ int recording_open(const char *path, struct recording_reader **out, struct recor
 	struct stat st;
 	int ret;
 
+	*out = NULL;
+	memset(h, 0, sizeof(*h));
 	/* A directory opens for reading and reads as nothing: say what it is. */
 	if (f && !fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
 		fclose(f);
@@ -59,11 +62,15 @@ int recording_open(const char *path, struct recording_reader **out, struct recor
 	}
 	if (!f) {
 		ret = -errno;
-		*out = NULL;
-		memset(h, 0, sizeof(*h));
 		snprintf(err, errlen, "cannot open recording %s: %s", path,
 			 ret == -EISDIR ? "it is a directory, not a recording file" : strerror(-ret));
 		return ret;
+	}
+	/* Compressed or plain, as it was written: the first bytes tell. */
+	if (zfile_is_zstd(f)) {
+		ret = zfile_inflate(f, path, &f, err, errlen);
+		if (ret)
+			return ret;
 	}
 	return recording_open_stream(f, path, out, h, err, errlen);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "analyzer/sample.h"
@@ -34,12 +35,26 @@ void recording_header_clear(struct recording_header *h);
 
 struct recorder;
 
+/* How a recording is written. */
+struct recorder_opts {
+	bool compress;		/* zstd (recording/zfile.h); else plain JSON Lines */
+	uint64_t rotate_bytes;	/* start a new piece past this many bytes on disk; 0 never */
+	double rotate_s;	/* ... or after this many seconds; 0 never */
+};
+
 /*
- * Creates `path` (truncating it) and writes the header. Returns 0, or a negative
- * errno with a one-line reason in `err`.
+ * Whether a recording at `path` is written plain: a name ending in ".jsonl"
+ * asks for JSON Lines other tools read as text; any other name is compressed.
  */
-int recorder_open(const char *path, const struct recording_header *h, struct recorder **out,
-		  char *err, size_t errlen);
+bool recording_path_plain(const char *path);
+
+/*
+ * Creates `path` (truncating it) and writes the header. With rotation, full
+ * pieces are renamed PATH.1, PATH.2, ... (the oldest first), each a recording
+ * of its own. Returns 0, or a negative errno with a one-line reason in `err`.
+ */
+int recorder_open(const char *path, const struct recording_header *h,
+		  const struct recorder_opts *o, struct recorder **out, char *err, size_t errlen);
 /*
  * Appends a sample (after the definitions of stacks it uses for the first
  * time); `s` is only read. Returns 0, -ENOMEM (nothing of the line written),

@@ -3,9 +3,11 @@
 #include "recording/recording.h"
 #include "recording/format.h"
 #include "recording/stack_json.h"
+#include "recording/zfile.h"
 #include "lib/idmap.h"
 #include "lib/clock.h"
 #include "lib/json_text.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +27,16 @@ struct recorder {
 	FILE *f;
 	struct idmap written;	/* stack ids whose frames are in the file */
 	int error;
+	char *path;
+	struct recording_header h;	/* comm owned: each piece repeats the header */
+	struct recorder_opts opts;
+	uint64_t zbytes;		/* compressed bytes of the piece, when compressed */
+	double piece_start;		/* unix time the piece was opened */
+	unsigned pieces;		/* pieces completed (renamed to PATH.1, PATH.2, ...) */
 };
+
+/* The level of zstd (1 to 19) whose speed a run at one tick a second never notices. */
+#define ZSTD_LEVEL 3
 
 /*
  * A line is built from many small values; one that could not be made (out of
@@ -111,34 +122,121 @@ static json_t *header_object(const struct recording_header *h)
 			 REC_HDR_REGION_COLUMNS, cols);
 }
 
-int recorder_open(const char *path, const struct recording_header *h, struct recorder **out,
-		  char *err, size_t errlen)
+bool recording_path_plain(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n >= 6 && strcmp(path + n - 6, ".jsonl") == 0;
+}
+
+/* Creates the file of a new piece and writes its header. 0 or a negative errno with `err`. */
+static int open_piece(struct recorder *r, char *err, size_t errlen)
+{
+	struct line l = { 0 };
+	FILE *raw;
+	int ret;
+
+	r->zbytes = 0;
+	r->piece_start = r->h.created = clock_unix();
+	raw = fopen(r->path, "we");
+	r->f = raw && r->opts.compress ? zfile_writer(raw, ZSTD_LEVEL, &r->zbytes) : raw;
+	if (!r->f) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create recording %s: %s", r->path, strerror(errno));
+		return ret;
+	}
+	l.j = header_object(&r->h);
+	ret = write_line(r, &l);
+	if (ret) {
+		snprintf(err, errlen, "cannot write recording %s: %s", r->path, strerror(-ret));
+		fclose(r->f);
+		r->f = NULL;
+	}
+	return ret;
+}
+
+static void recorder_free(struct recorder *r)
+{
+	idmap_free(&r->written);
+	free(r->h.comm);
+	free(r->path);
+	free(r);
+}
+
+int recorder_open(const char *path, const struct recording_header *h,
+		  const struct recorder_opts *o, struct recorder **out, char *err, size_t errlen)
 {
 	struct recorder *r;
-	struct line l = { 0 };
 	int ret;
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->f = fopen(path, "we");
-	if (!r->f) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot create recording %s: %s", path, strerror(errno));
-		free(r);
-		return ret;
+	r->h = *h;
+	r->opts = *o;
+	r->h.comm = strdup(h->comm ? h->comm : "");
+	r->path = strdup(path);
+	if (!r->h.comm || !r->path) {
+		recorder_free(r);
+		return -ENOMEM;
 	}
-	l.j = header_object(h);
-	ret = write_line(r, &l);
+	ret = open_piece(r, err, errlen);
 	if (ret) {
-		snprintf(err, errlen, "cannot write recording %s: %s", path, strerror(-ret));
-		fclose(r->f);
-		free(r);
+		recorder_free(r);
 		return ret;
 	}
 	*out = r;
 	return 0;
+}
+
+/* The end line with `reason`, then the file closed. Returns 0 or -EIO. */
+static int close_piece(struct recorder *r, const char *reason)
+{
+	struct line l = { 0 };
+	int ret;
+
+	if (!r->error) {
+		l.j = json_pack("{s:s, s:f, s:s}", REC_TYPE, REC_TYPE_END, REC_END_T, clock_unix(),
+				REC_END_REASON, reason ? reason : "stopped");
+		write_line(r, &l);
+	}
+	ret = r->error;
+	if (fclose(r->f) && !ret)
+		ret = -EIO;
+	r->f = NULL;
+	return ret;
+}
+
+/*
+ * --rotate: the piece is done when it holds rotate_bytes (compressed, as on
+ * disk) or has run rotate_s. It is renamed PATH.N (N counting from 1, the
+ * oldest first) and a new PATH begins, with its own header and the stack
+ * definitions again, so that every piece reads on its own.
+ */
+static int rotate_if_due(struct recorder *r)
+{
+	uint64_t size = r->opts.compress ? r->zbytes : (uint64_t)ftell(r->f);
+	char *done = NULL, err[256];
+	int ret;
+
+	if (!(r->opts.rotate_bytes && size >= r->opts.rotate_bytes) &&
+	    !(r->opts.rotate_s > 0 && clock_unix() - r->piece_start >= r->opts.rotate_s))
+		return 0;
+	if (asprintf(&done, "%s.%u", r->path, r->pieces + 1) < 0)
+		return -ENOMEM;
+	ret = close_piece(r, "rotated");
+	if (!ret && rename(r->path, done))
+		ret = -errno;
+	free(done);
+	if (!ret) {
+		r->pieces++;
+		idmap_free(&r->written);
+		ret = open_piece(r, err, sizeof(err));
+	}
+	if (ret)
+		r->error = -EIO;
+	return ret ? -EIO : 0;
 }
 
 /* The cells of one kind of row, by column index: v[0..len) for row i of sample s. */
@@ -351,6 +449,9 @@ int recorder_write(struct recorder *r, const struct sample *s)
 
 	if (r->error)
 		return r->error;
+	ret = rotate_if_due(r);
+	if (ret)
+		return ret;
 	if (s->has_stacks) {
 		ret = write_stack_defs(r, s);
 		if (ret)
@@ -391,20 +492,11 @@ int recorder_write(struct recorder *r, const struct sample *s)
 
 int recorder_close(struct recorder *r, const char *reason)
 {
-	struct line l = { 0 };
 	int ret;
 
 	if (!r)
 		return 0;
-	if (!r->error) {
-		l.j = json_pack("{s:s, s:f, s:s}", REC_TYPE, REC_TYPE_END, REC_END_T, clock_unix(),
-				REC_END_REASON, reason ? reason : "stopped");
-		write_line(r, &l);
-	}
-	ret = r->error;
-	if (fclose(r->f) && !ret)
-		ret = -EIO;
-	idmap_free(&r->written);
-	free(r);
+	ret = r->f ? close_piece(r, reason) : r->error;
+	recorder_free(r);
 	return ret;
 }

@@ -8,11 +8,15 @@ set -eu
 # util-linux: unshare, for the mount namespace test, and setpriv; libjemalloc-dev: to
 # link a test target with Debian's jemalloc (libjemalloc2 is what it runs with);
 # redis-server, memcached, nginx, postgresql (initdb, pgbench): real services the tests
-# run on loopback (tests/services.py), loaded from Python or pgbench.
+# run on loopback (tests/services.py), loaded from Python or pgbench;
+# libmicrohttpd-dev: the /metrics and /debug/pprof server; libzstd-dev: compressed
+# recordings (zstd: the tool the tests read them back with); prometheus (with promtool)
+# and golang-go (go tool pprof): the real consumers the fleet tests feed.
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
-      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest python3-pytest-xdist tmux procps
+      libncurses-dev libjansson-dev zlib1g-dev libmicrohttpd-dev libzstd-dev
+      python3 python3-pytest python3-pytest-xdist tmux procps
       g++ libc6-dbg redis-server strace util-linux libjemalloc2 libjemalloc-dev libiberty-dev
-      libclang-rt-14-dev memcached nginx postgresql"
+      libclang-rt-14-dev memcached nginx postgresql prometheus golang-go zstd"
 # `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
 # which bench_alloc.py compares --alloc with.
 if [ "${1:-}" = bench ]; then

@@ -184,7 +184,7 @@ def test_synthetic_recording_is_analysed(tmp_path):
     assert [w["totals_delta"]["rss"] for w in wins] == [2 << 20, -(1 << 20)]
 
 
-@pytest.mark.parametrize("cmd", ["watch", "report", "diff", "demo"])
+@pytest.mark.parametrize("cmd", ["watch", "report", "diff", "demo", "agent"])
 def test_help_on_every_subcommand(cmd):
     res = run([cmd, "--help"], check=0)
     assert res.stdout.startswith("usage: memsleuth " + cmd)
