@@ -130,7 +130,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool tick_set = false;
-	char err[256], cgdir[PATH_MAX];
+	char err[256];
 	int c, pid;
 
 	live_opts_init(&a->s);
@@ -159,11 +159,8 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 				goto nomem;
 			break;
 		case OPT_CGROUP:
-			if (targets_cgroup_dir(optarg, targets_cgroup_root(), cgdir, sizeof(cgdir))) {
-				snprintf(err, sizeof(err), "--cgroup '%s': a group of the cgroup v2 "
-					 "hierarchy, without '..'", optarg);
+			if (targets_cgroup_check(optarg, err, sizeof(err)))
 				goto usage;
-			}
 			if (add_spec(a, TARGET_CGROUP, 0, optarg))
 				goto nomem;
 			break;

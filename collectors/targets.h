@@ -94,6 +94,12 @@ struct targets_cache {
 void targets_cache_free(struct targets_cache *c);
 
 /*
+ * Checks a --cgroup argument: 0, or -EINVAL with a one-line reason in `err`
+ * (a path with a ".." component, or one too long).
+ */
+int targets_cgroup_check(const char *path, char *err, size_t errlen);
+
+/*
  * Appends to `out` the processes `spec` names now, in ascending PID order
  * within the spec. TARGET_NAME gives the newest match (the latest start time)
  * unless spec->all; with `cache` (may be NULL) names are read as said above,
@@ -105,6 +111,14 @@ void targets_cache_free(struct targets_cache *c);
  */
 int targets_resolve(const struct target_spec *spec, struct target_list *out,
 		    struct targets_cache *cache, double now);
+
+/*
+ * Appends to `l` every descendant of the processes it holds (their children,
+ * the children of those, ...), found by their parent in /proc/PID/stat: "a
+ * process and its children". Zombies, kernel threads and memsleuth itself
+ * are left out. Returns 0 or -ENOMEM (what was found so far stays).
+ */
+int targets_add_descendants(struct target_list *l);
 
 /* Whether `out` holds the process (pid, start_time). */
 bool target_list_has(const struct target_list *l, int pid, uint64_t start_time);
