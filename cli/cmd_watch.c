@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth watch: attach to a PID and print one report per window. */
 #include "cli/commands.h"
+#include "cli/watch.h"
 #include "cli/exporter.h"
 #include "cli/live_opts.h"
 #include "cli/print.h"
@@ -28,9 +29,10 @@
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: memsleuth watch PID [options]\n"
-		"       memsleuth watch -p PID [options]\n"
-		"       memsleuth watch [options] -- CMD [ARGS...]\n"
+		"usage: memsleuth watch PID | -p PID [--children] [options]\n"
+		"       memsleuth watch --name NAME [--all] [--children] [options]\n"
+		"       memsleuth watch --cgroup PATH [options]\n"
+		"       memsleuth watch [--children] [options] -- CMD [ARGS...]\n"
 		"\n"
 		"Report how the memory and file descriptors of process PID change, one\n"
 		"report per window, until the process exits or memsleuth is stopped.\n"
@@ -38,8 +40,20 @@ static void help(FILE *f)
 		"attach after its libraries are mapped, before any of their code runs); its\n"
 		"exit ends the run, and memsleuth exits with its exit status.\n"
 		"\n"
-		"options:\n"
+		"targets (one of):\n"
 		"  -p, --pid PID           the process to watch (the same as PID)\n"
+		"      --name NAME         the newest process whose command name is NAME\n"
+		"                          (or whose program is, past the 15 bytes the kernel\n"
+		"                          keeps); with --all, every one, those started later too\n"
+		"      --cgroup PATH       every process in cgroup v2 group PATH (under\n"
+		"                          /sys/fs/cgroup, or as /proc/PID/cgroup spells it),\n"
+		"                          those that join later too\n"
+		"      --children          also every descendant of the process(es) named, those\n"
+		"                          started later too\n"
+		"                          (several processes: at most 64, one report each per\n"
+		"                          window; no -o, --folded or exports)\n"
+		"\n"
+		"options:\n"
 		"  -i, --interval SECONDS  window over which deltas are taken (default 30; from\n"
 		"                          0.05 to 86400)\n"
 		"  -n, --count COUNT       stop after COUNT windows (a whole number from 1); a\n"
@@ -72,27 +86,50 @@ static void help(FILE *f)
 		"cannot be found, 126 when it cannot be run).\n");
 }
 
-enum { OPT_JSON = 256, OPT_TICK, OPT_FOLDED, OPT_SUMMARY };
+enum { OPT_JSON = 256, OPT_TICK, OPT_FOLDED, OPT_SUMMARY, OPT_NAME, OPT_CGROUP, OPT_ALL,
+       OPT_CHILDREN };
 
-struct watch_args {
-	struct session_opts s;
-	struct exporter_opts ex;
-	long count;
-	bool json;
-	bool folded;
-	bool summary;
-	char **cmd;		/* -- CMD ARGS: the command to start */
-};
-
-/* Sets the PID to watch from `arg` (positional or -p): one only. Returns 0 or -1 with `err`. */
-static int set_pid(struct watch_args *a, bool *set, const char *arg, char *err, size_t errlen)
+/*
+ * Sets the one target spec from `arg`: a PID (positional or -p), --name or
+ * --cgroup. Returns 0, or -1 with `err` (a second target, a bad PID).
+ */
+static int set_target(struct watch_args *a, bool *set, uint8_t by, const char *arg, char *err,
+		      size_t errlen)
 {
 	if (*set) {
-		snprintf(err, errlen, "unexpected argument '%s': one PID only", arg);
+		snprintf(err, errlen, "unexpected argument '%s': one target only (a PID, --name, "
+			 "--cgroup or -- CMD)", arg);
 		return -1;
 	}
 	*set = true;
-	return parse_pid(arg, &a->s.pid, err, errlen);
+	a->spec.by = by;
+	a->spec.name = arg;
+	return by == TARGET_PID ? parse_pid(arg, &a->spec.pid, err, errlen) : 0;
+}
+
+/* Checks what the target options say together. 0, or -1 with `err`. */
+static int check_target(struct watch_args *a, bool set, char *err, size_t errlen)
+{
+	if (!set && !a->cmd) {
+		snprintf(err, errlen, "missing PID (or -p PID, --name NAME, --cgroup PATH, -- CMD)");
+		return -1;
+	}
+	if (set && a->cmd) {
+		snprintf(err, errlen, "a PID, --name or --cgroup, or -- CMD, not both");
+		return -1;
+	}
+	if (a->spec.all && a->spec.by != TARGET_NAME) {
+		snprintf(err, errlen, "--all takes every process of a --name");
+		return -1;
+	}
+	/* Several processes: one recording, one export and folded lines are about one. */
+	if (watch_follows(a) && (a->s.record_path || a->folded || a->ex.listen ||
+				 a->ex.textfile_dir || a->ex.pprof_path)) {
+		snprintf(err, errlen, "-o, --folded and the exports are about one process; for "
+			 "several, 'memsleuth agent' exports and watch --json prints each");
+		return -1;
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
@@ -107,12 +144,16 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "folded", no_argument, NULL, OPT_FOLDED },
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "children", no_argument, NULL, OPT_CHILDREN },
 		LIVE_LONGOPTS,
 		EXPORT_LONGOPTS,
 		EXPORT_PPROF_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
-	bool tick_set = false, pid_set = false;
+	bool tick_set = false, target_set = false;
 	char err[256];
 	int c, i;
 
@@ -147,8 +188,21 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 				goto usage;
 			break;
 		case 'p':
-			if (set_pid(a, &pid_set, optarg, err, sizeof(err)))
+			if (set_target(a, &target_set, TARGET_PID, optarg, err, sizeof(err)))
 				goto usage;
+			break;
+		case OPT_NAME:
+		case OPT_CGROUP:
+			if (set_target(a, &target_set, c == OPT_NAME ? TARGET_NAME : TARGET_CGROUP,
+				       optarg, err, sizeof(err)) ||
+			    (c == OPT_CGROUP && targets_cgroup_check(optarg, err, sizeof(err))))
+				goto usage;
+			break;
+		case OPT_ALL:
+			a->spec.all = true;
+			break;
+		case OPT_CHILDREN:
+			a->children = true;
 			break;
 		case OPT_TICK:
 			if (parse_seconds(optarg, "tick", &a->s.tick_s, err, sizeof(err)))
@@ -181,16 +235,10 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		}
 	}
 	for (; optind < argc; optind++)
-		if (set_pid(a, &pid_set, argv[optind], err, sizeof(err)))
+		if (set_target(a, &target_set, TARGET_PID, argv[optind], err, sizeof(err)))
 			goto usage;
-	if (!pid_set && !a->cmd) {
-		snprintf(err, sizeof(err), "missing PID (or -- CMD to start one)");
+	if (check_target(a, target_set, err, sizeof(err)))
 		goto usage;
-	}
-	if (pid_set && a->cmd) {
-		snprintf(err, sizeof(err), "a PID or -- CMD, not both");
-		goto usage;
-	}
 	if (a->json && a->folded) {
 		snprintf(err, sizeof(err), "--json and --folded are two output formats: pick one");
 		goto usage;
@@ -213,59 +261,6 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 usage:
 	*status = usage_error("watch", "%s", err);
 	return 1;
-}
-
-/* Adds a window to the run's summary; one that cannot be added is said, not hidden. */
-static void record(struct run_summary *r, const struct window *w)
-{
-	if (run_summary_add(r, w))
-		log_warn("out of memory: the run summary misses window %u", w->index);
-}
-
-/*
- * The run's summary, when asked for or on Ctrl-C in text: what grew over the
- * whole run, the findings that held, the stacks that explain it.
- */
-static void emit_summary(const struct watch_args *a, const struct run_summary *r,
-			 const char *reason)
-{
-	struct window *run;
-	const char *how = !strcmp(reason, "interrupted") ? "stopped by a signal (Ctrl-C)" : reason;
-
-	if (!a->summary && (a->json || a->folded || strcmp(reason, "interrupted") != 0))
-		return;
-	if (run_summary_window(r, &run)) {
-		if (!r->windows && !a->json)
-			printf("== run summary: no window closed (the run was shorter than one)\n");
-		return;
-	}
-	if (a->json)
-		print_run_summary_json(stdout, r, run, how);
-	else
-		print_run_summary_text(stdout, r, run, how);
-	if (ferror(stdout))
-		output_failed(stdout);
-	window_free(run);
-}
-
-static int emit(const struct watch_args *a, const struct window *w)
-{
-	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
-	int ret;
-
-	if (a->json) {
-		ret = print_window_json(stdout, w);
-	} else if (a->folded) {
-		/* An empty line between windows: flame graph tools skip it. */
-		ret = w->index > 1 && fputc('\n', stdout) == EOF ? -EIO
-								 : print_window_folded(stdout, w);
-	} else {
-		print_window_text(stdout, w, &popts);
-		ret = fflush(stdout) || ferror(stdout) ? -EIO : 0;
-	}
-	if (ret)
-		output_failed(stdout);
-	return ret;
 }
 
 /* How long a command has to end on the signal that stopped memsleuth before it is passed on. */
@@ -321,19 +316,10 @@ static int start_command(struct watch_args *a, pid_t *pid, char *err, size_t err
 
 int cmd_watch(int argc, char **argv)
 {
-	struct session *s = NULL;
 	struct watch_args a;
-	const char *reason = "stopped";
 	char err[512];
-	long windows = 0;
-	int status, ret;
-	struct window *w = NULL;
-	struct run_summary run = { 0 };
-	const struct sample *base;
 	pid_t cmd = -1;
-	struct exporter *ex = NULL;
-	struct export_slot *slot = NULL;
-	double t0;
+	int status, ret;
 
 	if (parse_args(argc, argv, &a, &status))
 		return status;
@@ -345,105 +331,11 @@ int cmd_watch(int argc, char **argv)
 				fprintf(stderr, "memsleuth watch: %s\n", err);
 			return status;
 		}
+		a.spec.by = TARGET_PID;
+		a.spec.pid = (int)cmd;
+		a.started = cmd;
 	}
-	ret = session_open(&a.s, &s, err, sizeof(err));
-	if (ret) {
-		/* The command has run none of its code: it goes with the watch it was started for. */
-		if (cmd > 0) {
-			kill(cmd, SIGKILL);
-			launch_reap(cmd, 1);
-		}
-		return runtime_error("watch", a.json, err);
-	}
-	if (cmd > 0 && launch_resume(cmd)) {
-		session_close(s);
-		return runtime_error("watch", a.json, "cannot let the command run: it is gone");
-	}
-	ret = exporter_open_session(&a.ex, s, a.s.pid, &ex, &slot, err, sizeof(err));
-	if (ret) {
-		session_close(s);
-		return runtime_error("watch", a.json, err);
-	}
-	/* What the first sample could read: a collector that is off is not listed. */
-	base = session_latest(s);
-	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps%s%s%s%s%s%s%s",
-		 a.s.pid, session_comm(s), a.s.window_s, a.s.tick_s,
-		 base && !base->has_fds ? "" : ", fds",
-		 !a.s.arenas || (base && !base->has_arenas) ? ""
-		 : !a.s.freeze				     ? ", glibc arenas (unfrozen)"
-							     : ", glibc arenas",
-		 session_has_bpf(s) ? ", eBPF growth probes" : "",
-		 session_alloc_library(s) ? ", malloc probes on " : "",
-		 session_alloc_library(s) ? session_alloc_library(s) : "",
-		 a.s.record_path ? "; recording to " : "", a.s.record_path ? a.s.record_path : "");
-
-	status = EXIT_OK;
-	for (;;) {
-		signals_wait(session_next_tick(s), -1);
-		if (signals_stop_requested()) {
-			reason = "interrupted";
-			break;
-		}
-		t0 = clock_mono();
-		ret = session_tick(s, &w, err, sizeof(err));
-		if (ret >= 0 &&
-		    exporter_after_tick(ex, slot, s, clock_mono() - t0, w, err, sizeof(err))) {
-			window_free(w);
-			w = NULL;
-			reason = "failed";
-			status = runtime_error("watch", a.json, err);
-			break;
-		}
-		if (ret == -ESRCH) {
-			reason = "target exited";
-			log_info("target %d exited", a.s.pid);
-			break;
-		}
-		if (ret == -ENOEXEC) {
-			reason = "target executed a new program";
-			log_info("%s", err);
-			break;
-		}
-		if (ret < 0) {
-			reason = "failed";
-			status = runtime_error("watch", a.json, err);
-			break;
-		}
-		if (ret == 1) {
-			record(&run, w);
-			ret = emit(&a, w);
-			window_free(w);
-			w = NULL;
-			if (ret) {
-				/* main() says what failed unless the reader closed the pipe. */
-				reason = output_errno() == EPIPE ? "output closed" : "output failed";
-				break;
-			}
-			if (a.count && ++windows >= a.count) {
-				reason = "count reached";
-				break;
-			}
-		}
-	}
-	ret = session_finish(s, reason, &w);
-	/* A last, partial window: what happened since the last report is not lost. */
-	if (status == EXIT_OK && strcmp(reason, "count reached") != 0 &&
-	    strncmp(reason, "output", 6) != 0) {
-		if (ret < 0)
-			status = runtime_error("watch", a.json, "out of memory");
-		else if (ret == 1) {
-			record(&run, w);
-			emit(&a, w);
-		}
-	}
-	if (status == EXIT_OK && strncmp(reason, "output", 6) != 0)
-		emit_summary(&a, &run, reason);
-	run_summary_clear(&run);
-	window_free(w);
-	exporter_close(ex);
-	session_close(s);
-	/* For the bounded-memory benchmark, and for anyone wondering what memsleuth costs. */
-	log_debug("memsleuth peak RSS: %" PRIu64 " KiB", proc_self_peak_rss() / 1024);
+	status = watch_run(&a);
 	/* The command's end is the run's: its status is memsleuth's, unless memsleuth failed. */
 	if (cmd > 0) {
 		ret = wait_command(cmd, a.cmd[0]);

@@ -70,8 +70,8 @@ def test_count_ends_the_watch_not_the_command():
 
 @pytest.mark.parametrize("args, words", [
     (["watch", "--"], ["nothing after --"]),
-    (["watch", "123", "--", "true"], ["a PID or -- CMD, not both"]),
-    (["watch", "-p", "1", "2"], ["unexpected argument", "one PID only"]),
+    (["watch", "123", "--", "true"], ["a PID, --name or --cgroup, or -- CMD, not both"]),
+    (["watch", "-p", "1", "2"], ["unexpected argument", "one target only"]),
     (["watch"], ["missing PID", "-- CMD"]),
 ])
 def test_command_usage_errors(args, words):
