@@ -48,6 +48,8 @@ static void help(FILE *f)
 		"                          started later too\n"
 		"      --cgroup PATH       every process in cgroup v2 group PATH\n"
 		"                          (under /sys/fs/cgroup, or as /proc/PID/cgroup says)\n"
+		"      --children          also every descendant of the processes above, those\n"
+		"                          started later too\n"
 		"\n"
 		"options:\n"
 		EXPORT_OPTS_HELP
@@ -67,7 +69,7 @@ static void help(FILE *f)
 		"cgroup to wait for), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_NAME = 256, OPT_CGROUP, OPT_TICK, OPT_ALLOC_ON_GROWTH };
+enum { OPT_NAME = 256, OPT_CGROUP, OPT_TICK, OPT_ALLOC_ON_GROWTH, OPT_CHILDREN };
 
 struct agent_args {
 	struct session_opts s;
@@ -76,6 +78,7 @@ struct agent_args {
 	size_t nspecs, specs_cap;
 	double alloc_on_growth_s;	/* 0: never */
 	long count;
+	bool children;			/* --children: every spec's descendants too */
 };
 
 struct target {
@@ -117,6 +120,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "children", no_argument, NULL, OPT_CHILDREN },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "count", required_argument, NULL, 'n' },
@@ -150,11 +154,8 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 				goto nomem;
 			break;
 		case OPT_NAME:
-			if (!optarg[0] || strchr(optarg, '/')) {
-				snprintf(err, sizeof(err), "--name '%s': a command name, without '/'",
-					 optarg);
+			if (targets_name_check(optarg, err, sizeof(err)))
 				goto usage;
-			}
 			if (add_spec(a, TARGET_NAME, 0, optarg))
 				goto nomem;
 			break;
@@ -163,6 +164,9 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 				goto usage;
 			if (add_spec(a, TARGET_CGROUP, 0, optarg))
 				goto nomem;
+			break;
+		case OPT_CHILDREN:
+			a->children = true;
 			break;
 		case 'i':
 			if (parse_seconds(optarg, "interval", &a->s.window_s, err, sizeof(err)))
@@ -306,6 +310,8 @@ static int resolve(struct agent *ag)
 	for (i = 0; i < ag->a->nspecs && !ret; i++) {
 		target_list_clear(&found);
 		ret = targets_resolve(&ag->a->specs[i], &found, &ag->names, clock_mono());
+		if (!ret && ag->a->children)
+			ret = targets_add_descendants(&found);
 		if (ret == -ENOMEM)
 			break;
 		if (ret) {

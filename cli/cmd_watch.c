@@ -195,6 +195,7 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		case OPT_CGROUP:
 			if (set_target(a, &target_set, c == OPT_NAME ? TARGET_NAME : TARGET_CGROUP,
 				       optarg, err, sizeof(err)) ||
+			    (c == OPT_NAME && targets_name_check(optarg, err, sizeof(err))) ||
 			    (c == OPT_CGROUP && targets_cgroup_check(optarg, err, sizeof(err))))
 				goto usage;
 			break;

@@ -258,6 +258,14 @@ int targets_cgroup_dir(const char *path, const char *root, char *out, size_t len
 	return 0;
 }
 
+int targets_name_check(const char *name, char *err, size_t errlen)
+{
+	if (name[0] && !strchr(name, '/'))
+		return 0;
+	snprintf(err, errlen, "--name '%s': a command name, without '/'", name);
+	return -EINVAL;
+}
+
 int targets_cgroup_check(const char *path, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];

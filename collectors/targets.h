@@ -94,6 +94,12 @@ struct targets_cache {
 void targets_cache_free(struct targets_cache *c);
 
 /*
+ * Checks a --name argument: 0, or -EINVAL with a one-line reason in `err`
+ * (empty, or holding a '/': a command name is a file name, not a path).
+ */
+int targets_name_check(const char *name, char *err, size_t errlen);
+
+/*
  * Checks a --cgroup argument: 0, or -EINVAL with a one-line reason in `err`
  * (a path with a ".." component, or one too long).
  */

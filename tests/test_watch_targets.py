@@ -145,6 +145,7 @@ def test_pid_and_its_children(target):
     (["watch", "--cgroup", "/x", "-o", "rec.jsonl"], ["about one process"]),
     (["watch", "1", "--children", "--folded", "--alloc"], ["about one process"]),
     (["watch", "--cgroup", "../x"], ["without '..'"]),
+    (["watch", "--name", "a/b"], ["without '/'"]),
 ])
 def test_target_usage_errors(args, words):
     res = run(args)
