@@ -4,6 +4,7 @@
 #include "cli/live_opts.h"
 #include "cli/top.h"
 #include "cli/util.h"
+#include "collectors/targets.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ static void help(FILE *f)
 	fprintf(f,
 		"usage: memsleuth top [options]                 every process, live\n"
 		"       memsleuth top PID [options]             one process, live (or -p PID)\n"
+		"       memsleuth top --name NAME [options]     the newest process called NAME\n"
 		"       memsleuth top --replay FILE [-i SECONDS] [-n COUNT] [--frames N]\n"
 		"\n"
 		"Without a PID: every process on the host ranked by how much its memory grew\n"
@@ -38,6 +40,8 @@ static void help(FILE *f)
 		"\n"
 		"options:\n"
 		"  -p, --pid PID           the process to show (the same as PID)\n"
+		"      --name NAME         the newest process whose command name is NAME (as\n"
+		"                          for watch), found when top starts\n"
 		"  -i, --interval SECONDS  window over which deltas are taken and findings\n"
 		"                          made (default 30, every process 10; from 0.05 to\n"
 		"                          600; a replay defaults to its recording's); + and -\n"
@@ -61,7 +65,7 @@ static void help(FILE *f)
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_REPLAY = 256, OPT_TICK, OPT_FRAMES };
+enum { OPT_REPLAY = 256, OPT_TICK, OPT_FRAMES, OPT_NAME };
 
 /*
  * A finer tick would cost more than top's 2% of a core and overflow the
@@ -82,6 +86,7 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, OPT_NAME },
 		LIVE_LONGOPTS,
 		EXPORT_LONGOPTS,
 		EXPORT_PPROF_LONGOPT,
@@ -121,11 +126,15 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			a->s.record_path = optarg;
 			break;
 		case 'p':
-			if (pid) {
-				snprintf(err, sizeof(err), "unexpected argument '%s': one PID only", optarg);
+		case OPT_NAME:
+			if (pid || a->name) {
+				snprintf(err, sizeof(err), "unexpected argument '%s': one process only "
+					 "(a PID or --name)", optarg);
 				goto usage;
 			}
-			pid = optarg;
+			if (c == OPT_NAME && targets_name_check(optarg, err, sizeof(err)))
+				goto usage;
+			*(c == 'p' ? &pid : &a->name) = optarg;
 			break;
 		case OPT_REPLAY:
 			a->replay = optarg;
@@ -157,16 +166,17 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		snprintf(err, sizeof(err), "interval must be at most %.0f seconds in top", MAX_WINDOW_S);
 		goto usage;
 	}
-	if (pid && optind < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s': one PID only", argv[optind]);
+	if ((pid || a->name) && optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s': one process only (a PID or "
+			 "--name)", argv[optind]);
 		goto usage;
 	}
 	if (!pid && optind < argc)
 		pid = argv[optind++];
 	if (a->replay) {
-		if (pid || optind < argc) {
+		if (pid || a->name || optind < argc) {
 			snprintf(err, sizeof(err), "unexpected argument '%s' with --replay",
-				 pid ? pid : argv[optind]);
+				 pid ? pid : a->name ? a->name : argv[optind]);
 			goto usage;
 		}
 		if (live_only) {
@@ -181,7 +191,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
-	if (!pid) {
+	if (a->name) {
+		/* Found when the view starts, by resolve_name. */
+	} else if (!pid) {
 		/* Every process: its own defaults, and what a process opened from it reads. */
 		a->host = true;
 		if (a->s.record_path || a->ex.listen || a->ex.textfile_dir || a->ex.pprof_path) {
@@ -238,6 +250,26 @@ bool top_budget_spent(const struct top_args *a, const struct top_budget *b)
 	return (a->frames && b->frames >= a->frames) || (a->count && b->windows >= a->count);
 }
 
+/* The PID --name names: the newest process called so. 0, or an exit status said on stderr. */
+static int resolve_name(struct top_args *a)
+{
+	const struct target_spec spec = { .by = TARGET_NAME, .name = a->name };
+	struct target_list found = { 0 };
+	char err[512];
+	int ret = targets_resolve(&spec, &found, NULL, 0);
+	size_t n = found.n;
+
+	/* Without --all, the newest match only. */
+	if (!ret && n)
+		a->s.pid = found.procs[0].pid;
+	target_list_free(&found);
+	if (!ret && !n) {
+		snprintf(err, sizeof(err), "no process named %s", a->name);
+		return runtime_error("top", false, err);
+	}
+	return ret ? runtime_error("top", false, "out of memory") : EXIT_OK;
+}
+
 int cmd_top(int argc, char **argv)
 {
 	struct top_budget b = { .frames = 1 };
@@ -252,5 +284,7 @@ int cmd_top(int argc, char **argv)
 		return top_replay(&a);
 	if (a.host)
 		return top_host(&a);
+	if (a.name && (status = resolve_name(&a)) != EXIT_OK)
+		return status;
 	return top_live(&a, a.s.pid, NULL, &b, &back, err, sizeof(err));
 }

@@ -13,6 +13,7 @@ struct top_args {
 	struct session_opts s;		/* what a live process view reads; s.pid its target */
 	struct exporter_opts ex;	/* --listen, --textfile, --pprof: one process's */
 	const char *replay;		/* --replay FILE */
+	const char *name;		/* --name NAME: the newest process so called */
 	long frames;			/* --frames: stop after FRAMES refreshes (0: never) */
 	long count;			/* -n: stop after COUNT windows (0: never) */
 	bool window_set;		/* -i given */

@@ -3,8 +3,11 @@
 at 80x24: the verdict always on screen, the selection following its row."""
 import json
 import re
+import shutil
+import subprocess
+import uuid
 
-from conftest import MIB
+from conftest import MIB, TARGETS, run
 from test_top_findings import write_findings_recording
 from topview import (REGION_COLUMNS, T0, UTF8, finding_lines, go_nowait, sample_line,
                      top)  # noqa: F401 (top: a fixture)
@@ -140,3 +143,24 @@ def test_top_pid_option_is_the_positional_pid(target, top):
     r = top("top", "-p", t.pid, "--no-bpf", "--frames", "3")
     r.term.wait_for(rf"^ memsleuth  pid {t.pid} grow_heap_anon")
     assert r.status() == 0
+
+
+def test_top_name_opens_the_newest_process_so_called(target, top, tmp_path):
+    name = "mst" + uuid.uuid4().hex[:8]
+    exe = tmp_path / name
+    shutil.copy(TARGETS / "grow_heap_anon", exe)
+    procs = []
+    try:
+        for _ in range(2):
+            procs.append(subprocess.Popen([str(exe), "1", "1"], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, text=True))
+            assert procs[-1].stdout.readline().startswith("ready")
+        r = top("top", "--name", name, "--no-bpf", "--frames", "3")
+        r.term.wait_for(rf"^ memsleuth  pid {procs[1].pid} {name}")
+        assert r.status() == 0
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    res = run(["top", "--name", name], check=1)
+    assert res.stderr.strip() == f"memsleuth top: no process named {name}"
