@@ -164,3 +164,34 @@ def test_top_name_opens_the_newest_process_so_called(target, top, tmp_path):
             p.wait()
     res = run(["top", "--name", name], check=1)
     assert res.stderr.strip() == f"memsleuth top: no process named {name}"
+
+
+def seconds(text):
+    """A duration as the view writes short ones: 7s, 1m05s."""
+    m = re.fullmatch(r"(?:(\d+)m)?(\d+)s", text)
+    assert m, text
+    return int(m.group(1) or 0) * 60 + int(m.group(2))
+
+
+def test_findings_and_header_name_the_same_moment(top, tmp_path):
+    """The header is at the newest sample; the strip names the closed window its findings
+    are from and how long before that sample it closed: the two add up."""
+    rec = write_findings_recording(tmp_path / "findings.jsonl")
+    r = top("top", "--replay", rec, env=UTF8)
+    term = r.term
+    term.wait_for(r"REPLAY 11/31")
+    for step in range(4):
+        term.keys(".")
+        text = term.wait_for(rf"REPLAY {12 + step}/31")
+        at = re.search(r" at (\S+) of (\S+)", text)
+        strip = re.search(r"FINDINGS  window #(\d+) \((\d+)s\) closed (\S+) ago; next in (\S+)",
+                          text)
+        assert at and strip, text
+        index, window_s = int(strip.group(1)), int(strip.group(2))
+        ago, due = seconds(strip.group(3)), seconds(strip.group(4))
+        # The window closed `ago` before the moment the header shows, at a whole window's end.
+        assert seconds(at.group(1)) - ago == index * window_s, text
+        assert ago + due == window_s, text
+        assert ago == 1 + step, text
+    term.keys("q")
+    assert r.status() == 0
