@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,13 +278,98 @@ void host_window_free(struct host_window *w)
 	free(wp);
 }
 
+/* The index in `s` of the process with PID `pid` (procs ascend by PID), or -1. */
+static ptrdiff_t find_pid(const struct host_snapshot *s, int32_t pid)
+{
+	size_t lo = 0, hi = s->nprocs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->procs[mid].pid == pid)
+			return (ptrdiff_t)mid;
+		if (s->procs[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Whether group `path` is `scope` or below it ("/" holds every group). */
+static bool group_under(const char *path, const char *scope, size_t len)
+{
+	if (len == 1 && scope[0] == '/')
+		return true;
+	return strncmp(path, scope, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+/* Marks in `in` the processes of `s` inside `sc`. */
+static void mark_scope(const struct host_snapshot *s, const struct host_scope *sc, bool *in)
+{
+	size_t i, len = sc->cgroup ? strlen(sc->cgroup) : 0;
+	bool more = sc->root != 0;
+	ptrdiff_t parent;
+
+	for (i = 0; i < s->nprocs; i++)
+		in[i] = !sc->root || s->procs[i].pid == sc->root;
+	/* One more generation per pass: as many passes as the tree is deep, plus one. */
+	while (more) {
+		more = false;
+		for (i = 0; i < s->nprocs; i++) {
+			if (in[i])
+				continue;
+			parent = find_pid(s, s->procs[i].ppid);
+			if (parent >= 0 && in[parent])
+				in[i] = more = true;
+		}
+	}
+	for (i = 0; sc->cgroup && i < s->nprocs; i++)
+		in[i] = in[i] && s->procs[i].group != HOST_NO_GROUP &&
+			group_under(s->groups[s->procs[i].group].path, sc->cgroup, len);
+}
+
+int host_window_scope(struct host_window *w, const struct host_scope *sc)
+{
+	struct host_window_private *wp = (struct host_window_private *)w;
+	const struct host_snapshot *s = w->end;
+	bool *in = calloc(s->nprocs ? s->nprocs : 1, sizeof(*in));
+	size_t i, k, at, len = sc->cgroup ? strlen(sc->cgroup) : 0;
+
+	if (!in)
+		return -ENOMEM;
+	mark_scope(s, sc, in);
+	w->growing = w->started = 0;
+	for (i = k = 0; i < w->nrows; i++) {
+		at = (size_t)(w->rows[i].cur - s->procs);
+		if (!in[at]) {
+			wp->row_index[at] = SIZE_MAX;
+			continue;
+		}
+		w->rows[k] = w->rows[i];
+		wp->row_index[at] = k;
+		w->growing += w->rows[k].growing;
+		w->started += w->rows[k].is_new;
+		k++;
+	}
+	w->nrows = k;
+	for (i = k = 0; sc->cgroup && i < w->ngroups; i++)
+		if (group_under(w->groups[i].cur->path, sc->cgroup, len))
+			w->groups[k++] = w->groups[i];
+	if (sc->cgroup)
+		w->ngroups = k;
+	free(in);
+	return 0;
+}
+
 const struct host_row *host_window_row(const struct host_window *w, int32_t pid,
 				       uint64_t start_time)
 {
 	const struct host_window_private *wp = (const struct host_window_private *)w;
 	const struct host_proc *p = host_snapshot_find(w->end, pid, start_time);
+	size_t at = p ? wp->row_index[p - w->end->procs] : SIZE_MAX;
 
-	return p ? &w->rows[wp->row_index[p - w->end->procs]] : NULL;
+	/* A process outside the window's scope has no row. */
+	return at == SIZE_MAX ? NULL : &w->rows[at];
 }
 
 void host_history_init(struct host_history *h, double window_s, double tick_s)

@@ -150,6 +150,24 @@ int host_window_make(struct host_snapshot *start, struct host_snapshot *end,
 		     const struct host_window *prev, uint32_t index, struct host_window **out);
 void host_window_free(struct host_window *w);
 
+/*
+ * What a view of the host is limited to: the processes in a cgroup and the
+ * groups below it, a process and its descendants, or both at once.
+ */
+struct host_scope {
+	const char *cgroup;	/* as /proc/PID/cgroup spells it, no trailing '/'; NULL: any */
+	int32_t root;		/* this PID and its descendants (by parent PID); 0: any */
+};
+
+/*
+ * Drops from `w` the rows outside `scope` (descendants are found by their
+ * parent in the window's end snapshot, so a process whose parent exited is
+ * no longer one), and with scope->cgroup the groups outside it; recounts
+ * `growing` and `started` over what stays (`exited` stays the host's).
+ * Returns 0, or -ENOMEM leaving `w` as it was.
+ */
+int host_window_scope(struct host_window *w, const struct host_scope *scope);
+
 /* The row of process (pid, start_time) in `w`, or NULL. */
 const struct host_row *host_window_row(const struct host_window *w, int32_t pid,
 				       uint64_t start_time);

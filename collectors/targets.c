@@ -258,6 +258,21 @@ int targets_cgroup_dir(const char *path, const char *root, char *out, size_t len
 	return 0;
 }
 
+int targets_cgroup_path(const char *path, const char *root, char *out, size_t len)
+{
+	char dir[PATH_MAX];
+	int ret = targets_cgroup_dir(path, root, dir, sizeof(dir));
+	const char *rel = dir + strlen(root);
+
+	if (ret)
+		return ret;
+	if (access(dir, F_OK))
+		return -ENOENT;
+	if (snprintf(out, len, "%s", *rel ? rel : "/") >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int targets_name_check(const char *name, char *err, size_t errlen)
 {
 	if (name[0] && !strchr(name, '/'))

@@ -70,6 +70,14 @@ const char *targets_cgroup_root(void);
 int targets_cgroup_dir(const char *path, const char *root, char *out, size_t len);
 
 /*
+ * Cgroup `path` (any spelling targets_cgroup_dir takes) of the hierarchy
+ * mounted at `root`, as /proc/PID/cgroup spells it: "/system.slice/x.service",
+ * "/" for the root group. Returns 0, -EINVAL or -ENAMETOOLONG as
+ * targets_cgroup_dir, or -ENOENT when there is no such group now.
+ */
+int targets_cgroup_path(const char *path, const char *root, char *out, size_t len);
+
+/*
  * The command names of the host's processes as last read, for a caller that
  * resolves names again and again (the agent, every 5 s): reading each
  * process's name is what a resolution costs on a host with thousands of
