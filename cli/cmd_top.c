@@ -28,6 +28,9 @@ static void help(FILE *f)
 		"usage: memsleuth top [options]                 every process, live\n"
 		"       memsleuth top PID [options]             one process, live (or -p PID)\n"
 		"       memsleuth top --name NAME [options]     the newest process called NAME\n"
+		"       memsleuth top --cgroup PATH [options]   every process of a cgroup, live\n"
+		"       memsleuth top PID|--name NAME --children [options]\n"
+		"                                               a process and its descendants\n"
 		"       memsleuth top --replay FILE [-i SECONDS] [-n COUNT] [--frames N]\n"
 		"\n"
 		"Without a PID: every process on the host ranked by how much its memory grew\n"
@@ -42,6 +45,11 @@ static void help(FILE *f)
 		"  -p, --pid PID           the process to show (the same as PID)\n"
 		"      --name NAME         the newest process whose command name is NAME (as\n"
 		"                          for watch), found when top starts\n"
+		"      --cgroup PATH       the table of every process limited to those of cgroup\n"
+		"                          PATH and the groups below it (in the hierarchy that\n"
+		"                          accounts memory, as 'ps --cgroups' writes it)\n"
+		"      --children          the table limited to the process given and its\n"
+		"                          descendants, those started later too\n"
 		"  -i, --interval SECONDS  window over which deltas are taken and findings\n"
 		"                          made (default 30, every process 10; from 0.05 to\n"
 		"                          600; a replay defaults to its recording's); + and -\n"
@@ -65,7 +73,7 @@ static void help(FILE *f)
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_REPLAY = 256, OPT_TICK, OPT_FRAMES, OPT_NAME };
+enum { OPT_REPLAY = 256, OPT_TICK, OPT_FRAMES, OPT_NAME, OPT_CGROUP, OPT_CHILDREN };
 
 /*
  * A finer tick would cost more than top's 2% of a core and overflow the
@@ -87,6 +95,8 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		{ "help", no_argument, NULL, 'h' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "children", no_argument, NULL, OPT_CHILDREN },
 		LIVE_LONGOPTS,
 		EXPORT_LONGOPTS,
 		EXPORT_PPROF_LONGOPT,
@@ -127,14 +137,19 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			break;
 		case 'p':
 		case OPT_NAME:
-			if (pid || a->name) {
-				snprintf(err, sizeof(err), "unexpected argument '%s': one process only "
-					 "(a PID or --name)", optarg);
+		case OPT_CGROUP:
+			if (pid || a->name || a->cgroup) {
+				snprintf(err, sizeof(err), "unexpected argument '%s': one target only "
+					 "(a PID, --name or --cgroup)", optarg);
 				goto usage;
 			}
-			if (c == OPT_NAME && targets_name_check(optarg, err, sizeof(err)))
+			if ((c == OPT_NAME && targets_name_check(optarg, err, sizeof(err))) ||
+			    (c == OPT_CGROUP && targets_cgroup_check(optarg, err, sizeof(err))))
 				goto usage;
-			*(c == 'p' ? &pid : &a->name) = optarg;
+			*(c == 'p' ? &pid : c == OPT_NAME ? &a->name : &a->cgroup) = optarg;
+			break;
+		case OPT_CHILDREN:
+			a->children = true;
 			break;
 		case OPT_REPLAY:
 			a->replay = optarg;
@@ -166,17 +181,18 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		snprintf(err, sizeof(err), "interval must be at most %.0f seconds in top", MAX_WINDOW_S);
 		goto usage;
 	}
-	if ((pid || a->name) && optind < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s': one process only (a PID or "
-			 "--name)", argv[optind]);
+	if ((pid || a->name || a->cgroup) && optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s': one target only (a PID, "
+			 "--name or --cgroup)", argv[optind]);
 		goto usage;
 	}
 	if (!pid && optind < argc)
 		pid = argv[optind++];
 	if (a->replay) {
-		if (pid || a->name || optind < argc) {
+		if (pid || a->name || a->cgroup || a->children || optind < argc) {
 			snprintf(err, sizeof(err), "unexpected argument '%s' with --replay",
-				 pid ? pid : a->name ? a->name : argv[optind]);
+				 pid ? pid : a->name ? a->name : a->cgroup ? a->cgroup :
+				 a->children ? "--children" : argv[optind]);
 			goto usage;
 		}
 		if (live_only) {
@@ -191,14 +207,26 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
-	if (a->name) {
-		/* Found when the view starts, by resolve_name. */
-	} else if (!pid) {
-		/* Every process: its own defaults, and what a process opened from it reads. */
+	if (a->children && !pid && !a->name) {
+		snprintf(err, sizeof(err), "--children shows a process and its children: give a PID "
+			 "or --name");
+		goto usage;
+	}
+	if (pid && parse_pid(pid, &a->s.pid, err, sizeof(err)))
+		goto usage;
+	a->scoped = a->cgroup || a->children;
+	if (a->name && !a->scoped) {
+		/* One process, found when the view starts (find_process). */
+	} else if (a->scoped || !pid) {
+		/*
+		 * Every process (or those of --cgroup, --children): its own
+		 * defaults, and what a process opened from it reads.
+		 */
 		a->host = true;
 		if (a->s.record_path || a->ex.listen || a->ex.textfile_dir || a->ex.pprof_path) {
 			snprintf(err, sizeof(err), "-o, --listen, --textfile and --pprof are about one "
-						   "process: give its PID");
+						   "process: give its PID%s", a->scoped ?
+						   " (without --cgroup or --children)" : "");
 			goto usage;
 		}
 		if (!a->window_set)
@@ -209,8 +237,6 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 				 a->host_tick_s, a->s.window_s);
 			goto usage;
 		}
-	} else if (parse_pid(pid, &a->s.pid, err, sizeof(err))) {
-		goto usage;
 	}
 	if (a->ex.pprof_path && !a->s.alloc) {
 		snprintf(err, sizeof(err), "--pprof writes allocation stacks: it needs --alloc");
@@ -250,10 +276,14 @@ bool top_budget_spent(const struct top_args *a, const struct top_budget *b)
 	return (a->frames && b->frames >= a->frames) || (a->count && b->windows >= a->count);
 }
 
-/* The PID --name names: the newest process called so. 0, or an exit status said on stderr. */
-static int resolve_name(struct top_args *a)
+/*
+ * The process --name names (the newest so called), or the PID given with
+ * --children, found now: 0 with a->s.pid, or an exit status said on stderr.
+ */
+static int find_process(struct top_args *a)
 {
-	const struct target_spec spec = { .by = TARGET_NAME, .name = a->name };
+	const struct target_spec spec = { .by = a->name ? TARGET_NAME : TARGET_PID,
+					  .name = a->name, .pid = a->s.pid };
 	struct target_list found = { 0 };
 	char err[512];
 	int ret = targets_resolve(&spec, &found, NULL, 0);
@@ -263,11 +293,15 @@ static int resolve_name(struct top_args *a)
 	if (!ret && n)
 		a->s.pid = found.procs[0].pid;
 	target_list_free(&found);
-	if (!ret && !n) {
+	if (ret)
+		return runtime_error("top", false, "out of memory");
+	if (n)
+		return EXIT_OK;
+	if (a->name)
 		snprintf(err, sizeof(err), "no process named %s", a->name);
-		return runtime_error("top", false, err);
-	}
-	return ret ? runtime_error("top", false, "out of memory") : EXIT_OK;
+	else
+		snprintf(err, sizeof(err), "no process with PID %d", a->s.pid);
+	return runtime_error("top", false, err);
 }
 
 int cmd_top(int argc, char **argv)
@@ -282,9 +316,9 @@ int cmd_top(int argc, char **argv)
 		return status;
 	if (a.replay)
 		return top_replay(&a);
+	if ((a.name || a.children) && (status = find_process(&a)) != EXIT_OK)
+		return status;
 	if (a.host)
 		return top_host(&a);
-	if (a.name && (status = resolve_name(&a)) != EXIT_OK)
-		return status;
 	return top_live(&a, a.s.pid, NULL, &b, &back, err, sizeof(err));
 }

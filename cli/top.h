@@ -14,6 +14,14 @@ struct top_args {
 	struct exporter_opts ex;	/* --listen, --textfile, --pprof: one process's */
 	const char *replay;		/* --replay FILE */
 	const char *name;		/* --name NAME: the newest process so called */
+	/*
+	 * --cgroup, --children: the host view limited to a group of the
+	 * hierarchy that accounts memory, or to the process given (s.pid, also
+	 * when --name found it) and its descendants; `scoped` when either was.
+	 */
+	const char *cgroup;		/* --cgroup PATH, as given */
+	bool children;			/* --children */
+	bool scoped;
 	long frames;			/* --frames: stop after FRAMES refreshes (0: never) */
 	long count;			/* -n: stop after COUNT windows (0: never) */
 	bool window_set;		/* -i given */

@@ -6,9 +6,11 @@
 #include "cli/top.h"
 #include "cli/util.h"
 #include "collectors/hostscan.h"
+#include "collectors/targets.h"
 #include "lib/clock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -23,10 +25,14 @@ struct host_run {
 	double first_t;			/* of the first scan since the view (re)started */
 	long windows_before;		/* windows counted before that */
 	char message[512];
+	struct host_scope scope;	/* --cgroup, --children */
+	char cgroup[PATH_MAX];		/* scope.cgroup */
+	char label[320];		/* the scope, said in the view's title */
 };
 
-/* Scans, and remakes the window. Returns 0 or -ENOMEM. */
-static int host_tick(struct host_run *h, struct top_budget *b, double window_s)
+/* Scans, and remakes the window (within --cgroup, --children). Returns 0 or -ENOMEM. */
+static int host_tick(const struct top_args *a, struct host_run *h, struct top_budget *b,
+		     double window_s)
 {
 	struct host_snapshot *s;
 	struct host_window *w;
@@ -38,6 +44,10 @@ static int host_tick(struct host_run *h, struct top_budget *b, double window_s)
 	host_history_push(&h->hist, s);
 	if (host_history_window(&h->hist, ++h->index, &w))
 		return -ENOMEM;
+	if (w && a->scoped && host_window_scope(w, &h->scope)) {
+		host_window_free(w);
+		return -ENOMEM;
+	}
 	host_window_free(h->w);
 	h->w = w;
 	h->view.w = w;
@@ -77,6 +87,38 @@ static int open_selected(const struct top_args *a, struct host_run *h, struct tu
 	return 0;
 }
 
+/*
+ * The scope of --cgroup (in the hierarchy the scan reads, which on a hybrid
+ * host is v1's memory one) and --children, and its label. 0, or -1 with `err`.
+ */
+static int set_scope(const struct top_args *a, struct host_run *h, char *err, size_t errlen)
+{
+	const char *root;
+	int n = 0, ret;
+
+	if (a->cgroup) {
+		if (hostscan_hierarchy(h->scan, &root) == HOST_CG_NONE) {
+			snprintf(err, errlen, "--cgroup: no cgroup hierarchy accounts memory here");
+			return -1;
+		}
+		ret = targets_cgroup_path(a->cgroup, root, h->cgroup, sizeof(h->cgroup));
+		if (ret) {
+			snprintf(err, errlen, ret == -ENOENT ? "no cgroup %s under %s" :
+				 "--cgroup %s: not a group under %s", a->cgroup, root);
+			return -1;
+		}
+		h->scope.cgroup = h->cgroup;
+		n = snprintf(h->label, sizeof(h->label), "cgroup %.256s", h->cgroup);
+	}
+	if (a->children) {
+		h->scope.root = a->s.pid;
+		snprintf(h->label + n, sizeof(h->label) - (size_t)n, "%sPID %d and its children",
+			 n ? ", " : "", a->s.pid);
+	}
+	h->view.scope = h->label;
+	return 0;
+}
+
 int top_host(const struct top_args *a)
 {
 	struct hostscan_opts ho = { .groups = true };
@@ -92,11 +134,15 @@ int top_host(const struct top_args *a)
 	host_history_init(&h.hist, a->s.window_s, a->host_tick_s);
 	if (hostscan_open(&ho, &h.scan, err, sizeof(err)))
 		return runtime_error("top", false, err);
+	if (a->scoped && set_scope(a, &h, err, sizeof(err))) {
+		status = runtime_error("top", false, err);
+		goto out;
+	}
 	if (tui_open(&to, &t, err, sizeof(err))) {
 		status = runtime_error("top", false, err);
 		goto out;
 	}
-	if (host_tick(&h, &b, a->s.window_s)) {
+	if (host_tick(a, &h, &b, a->s.window_s)) {
 		snprintf(h.message, sizeof(h.message), "out of memory");
 		status = EXIT_RUNTIME;
 		goto done;
@@ -130,7 +176,7 @@ int top_host(const struct top_args *a)
 		if (next < clock_mono())
 			next = clock_mono() + a->host_tick_s;
 		b.frames++;
-		if (host_tick(&h, &b, a->s.window_s)) {
+		if (host_tick(a, &h, &b, a->s.window_s)) {
 			snprintf(h.message, sizeof(h.message), "out of memory");
 			status = EXIT_RUNTIME;
 			break;

@@ -6,7 +6,9 @@ import re
 import shutil
 import subprocess
 import uuid
+from pathlib import Path
 
+from cgroups import memory_group  # noqa: F401 (a fixture)
 from conftest import MIB, TARGETS, run
 from test_top_findings import write_findings_recording
 from topview import (REGION_COLUMNS, T0, UTF8, finding_lines, go_nowait, sample_line,
@@ -195,3 +197,53 @@ def test_findings_and_header_name_the_same_moment(top, tmp_path):
         assert ago == 1 + step, text
     term.keys("q")
     assert r.status() == 0
+
+
+def table_pids(text):
+    """The PIDs of the processes table's rows on screen."""
+    return {int(m.group(1)) for m in re.finditer(r"^[+ ] +(\d+) \S", text, re.M)}
+
+
+def test_top_cgroup_lists_only_its_processes_and_groups(target, top, memory_group):
+    inside, outside = target("grow_rate", 12, 400), target("grow_rate", 12, 400)
+    memory_group.add(inside.pid)
+    go_nowait(inside)
+    go_nowait(outside)
+    r = top("top", "--cgroup", memory_group.path, "-i", "2", "--tick", "1")
+    term = r.term
+    text = term.wait_for(rf"^\+ +{inside.pid} grow_rate +[\d.]+ MiB +\+[\d.]+ MiB ")
+    assert re.search(rf"^ memsleuth  host  cgroup {memory_group.path}:  1 processes, 1 growing",
+                     text, re.M), text
+    # The other grower, as fast, is outside the group: not listed.
+    assert table_pids(text) == {inside.pid}, text
+    term.keys("Tab")
+    text = term.wait_for(r"^ CGROUP\s+USAGE\s+DELTA\*\s+LIMIT\s+LIMIT IN$")
+    groups = re.findall(r"^[+ ] ?(/\S+)", text, re.M)
+    assert groups == [memory_group.path], text
+    term.keys("q")
+    assert r.status() == 0
+    res = run(["top", "--cgroup", memory_group.path + "-none"], check=1)
+    assert res.stderr.startswith(f"memsleuth top: no cgroup {memory_group.path}-none under ")
+
+
+def test_top_children_lists_a_process_and_its_descendants(top):
+    parent = subprocess.Popen(["sh", "-c", "sleep 60 & (sleep 60 & wait) & wait"])
+    try:
+        r = top("top", parent.pid, "--children", "-i", "2", "--tick", "1")
+        term = r.term
+        # sh, its two children (a sleep and a subshell) and the subshell's sleep.
+        text = term.wait_for(rf"^ memsleuth  host  PID {parent.pid} and its children:  4 "
+                             r"processes")
+        shown = table_pids(text)
+        kids = [int(c) for c in
+                Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()]
+        grandkids = [int(c) for k in kids for c in
+                     Path(f"/proc/{k}/task/{k}/children").read_text().split()]
+        assert shown == {parent.pid, *kids, *grandkids} and len(shown) == 4, text
+        term.keys("q")
+        assert r.status() == 0
+    finally:
+        parent.kill()
+        parent.wait()
+    res = run(["top", "--children"], check=2)
+    assert "give a PID or --name" in res.stderr

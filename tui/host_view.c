@@ -282,6 +282,8 @@ static void title(const struct tui_host *h, struct rect r)
 
 	line_start(&l, r.y, r.x, r.w);
 	line_put(&l, ST_TITLE, " memsleuth  host");
+	if (h->scope)
+		line_putf(&l, ST_TITLE, "  %s:", h->scope);
 	if (w) {
 		line_putf(&l, ST_TITLE, "  %zu processes, %u growing", w->nrows, w->growing);
 		/* The deltas span the window once it is full, what there is of it before. */

@@ -36,6 +36,7 @@ struct tui_host {
 	double window_s;		/* the window asked for (-i) */
 	double tick_s;			/* seconds between scans */
 	const char *message;		/* said on the status line (a process that cannot be opened), or NULL */
+	const char *scope;		/* what the rows are limited to ("cgroup /x"), or NULL: every process */
 };
 
 struct tui;
