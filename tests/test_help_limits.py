@@ -11,6 +11,9 @@ from conftest import run
 # a refused one at parse time (2), and nothing is attached to anything.
 NOPID = "999999999"
 
+# The agent needs somewhere to export; with no process to watch it ends at once.
+AGENT = ["agent", NOPID, "--textfile", "/tmp"]
+
 LIMITS = [
     # command line before the option, option, taken, refused, what the help says
     (["watch", NOPID], "-i", "86400", "86401", "from\n? *0.05 to 86400"),
@@ -31,6 +34,10 @@ LIMITS = [
     (["ps"], "-i", "86400", "86401", "from 0.05 to 86400"),
     (["ps"], "-n", "1", "0", "from 1"),
     (["ps"], "--rows", "1", "0", "from 1"),
+    (AGENT, "-i", "86400", "86401", "from 0.05 to 86400"),
+    (AGENT, "-n", "1", "0", "number from 1"),
+    ([*AGENT, "-i", "2"], "--tick", "2", "2.5", "from 0.05 and at most\n? *the window"),
+    (AGENT, "--alloc-on-growth", "86400", "86401", "from 0.05\n? *to 86400"),
 ]
 
 
