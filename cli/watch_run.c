@@ -180,18 +180,18 @@ static int resolve(struct run *r, bool first, char *err, size_t errlen)
 	size_t i;
 	int ret;
 
+	ret = targets_resolve(&r->a->spec, &found, &r->cache, clock_mono());
 	/*
-	 * A PID is opened as given, so that what keeps it from being watched is
-	 * said as it is (a kernel thread, a thread, a zombie, no permission).
+	 * At the start a PID that is not a process to watch is opened as given,
+	 * so that what keeps it from being watched is said as it is (a kernel
+	 * thread, a zombie, gone). Later, one gone is not looked for again.
 	 */
-	if (r->a->spec.by == TARGET_PID) {
+	if (!ret && first && r->a->spec.by == TARGET_PID && !found.n) {
 		struct target_proc *p = VEC_PUSH(found.procs, found.n, found.cap);
 
 		ret = p ? 0 : -ENOMEM;
 		if (p)
 			p->pid = r->a->spec.pid;
-	} else {
-		ret = targets_resolve(&r->a->spec, &found, &r->cache, clock_mono());
 	}
 	if (!ret && r->a->children)
 		ret = targets_add_descendants(&found);

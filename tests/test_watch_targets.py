@@ -2,6 +2,7 @@
 """watch's targets other than a PID: --name (the newest, or --all), --cgroup, --children, on
 real processes."""
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -122,6 +123,22 @@ def test_command_and_its_children():
     for w in windows(res):
         comms.setdefault(w["pid"], w["comm"])
     assert sorted(comms.values()) == ["sh", "sleep", "sleep"], (comms, res.stderr)
+
+
+def test_children_end_the_run_as_they_exit():
+    """Without -n the run lasts as long as the command and its children: each ends with its
+    exit, and one that is gone is not looked for again."""
+    res = run(["watch", "--children", "-i", "1", "--json", "--no-bpf", "--", "sh", "-c",
+               "sleep 4 & sleep 4 & wait; exit 4"], timeout=90)
+    assert res.returncode == 4, res.stderr
+    watched = re.findall(r"watching PID (\d+) ", res.stderr)
+    ended = re.findall(r"target (\d+) exited", res.stderr)
+    # Under load a child may exit while it is being opened: said once, as such.
+    refused = re.findall(r"cannot watch PID (\d+) \(sleep\): target \d+ exited", res.stderr)
+    assert sorted(ended) == sorted(watched) and len(set(watched)) == len(watched), res.stderr
+    assert len(watched) + len(refused) == 3 and len(refused) == len(set(refused)), res.stderr
+    assert res.stderr.count("cannot watch") == len(refused), res.stderr
+    assert {w["comm"] for w in windows(res) if w["pid"] == int(watched[0])} == {"sh"}
 
 
 def test_pid_and_its_children(target):
