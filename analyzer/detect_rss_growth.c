@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* rss_growth: resident memory rising window after window, and when it reaches the limit. */
 #include "analyzer/detect.h"
+#include "analyzer/growth.h"
 #include "lib/units.h"
 
 #include <errno.h>
 #include <math.h>
 
 /*
- * Threshold: RSS rose by at least RSS_MIN_RISE (and 0.5% of the RSS at the
- * window's start) in this window AND in the window before it. The slope is the
+ * Threshold: RSS rose by the growth rule (analyzer/growth.h: 1 MiB and 0.5%
+ * of the RSS at the window's start) in this window AND in the window before it. The slope is the
  * rise over the whole run of rising windows (at most HIST_WINDOWS). Critical
  * when the limit (cgroup memory limit, else RAM) is less than RSS_CRITICAL_S
  * away at that slope.
  */
-#define RSS_MIN_RISE ((int64_t)1 << 20)
-#define RSS_MIN_RISE_PER_MILLE 5
 #define RSS_CRITICAL_S 3600.0
 
 static bool rose(const struct win_record *r)
@@ -30,16 +29,14 @@ static int64_t rise(const struct win_record *r)
 int detect_rss_growth(struct analyzer *a, struct window *w)
 {
 	const struct sample *s = w->end;
-	int64_t need = (int64_t)(w->start->totals.rss * RSS_MIN_RISE_PER_MILLE / 1000);
 	int64_t run_bytes = w->delta.rss;
 	double run_s = w->window_s, slope, left = INFINITY;
 	char b1[24], b2[24], b3[24], b4[24];
 	struct finding *f;
 	size_t run;
 
-	if (need < RSS_MIN_RISE)
-		need = RSS_MIN_RISE;
-	a->cur.rss_grew = s->has_regions && w->start->has_regions && w->delta.rss >= need &&
+	a->cur.rss_grew = s->has_regions && w->start->has_regions &&
+			  growth_rise_counts(w->start->totals.rss, w->delta.rss) &&
 			  w->window_s > 0;
 	if (!a->cur.rss_grew)
 		return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A finding: what a detector concluded about a window, with its evidence. */
 #include "analyzer/finding.h"
+#include "lib/strmap.h"
 #include "lib/vec.h"
 
 #include <errno.h>
@@ -152,6 +153,19 @@ void finding_clear(struct finding *f)
 	memset(f, 0, sizeof(*f));
 }
 
+uint64_t finding_subject(const struct finding *f)
+{
+	const char *what = f->nframes ? f->frames[0] : "";
+	size_t i;
+
+	for (i = 0; !f->nframes && i < f->nev; i++)
+		if (f->ev[i].type == EV_STR && f->ev[i].s) {
+			what = f->ev[i].s;
+			break;
+		}
+	return strmap_hash(f->kind, what);
+}
+
 static const char *const severity_names[] = { "info", "warn", "critical" };
 
 const char *severity_name(enum severity s)
@@ -182,7 +196,7 @@ static const struct {
 	uint8_t unit;		/* enum ev_unit */
 } keys[EVK_NKEYS] = {
 	[EVK_ARENA] = { "arena", UNIT_NONE },
-	[EVK_MAIN] = { "main", UNIT_NONE },
+	[EVK_MAIN] = { "main", UNIT_FLAG },
 	[EVK_THREADS] = { "threads", UNIT_NONE },
 	[EVK_SYSTEM] = { "system", UNIT_BYTES },
 	[EVK_TOP] = { "top", UNIT_BYTES },
@@ -198,7 +212,7 @@ static const struct {
 	[EVK_STEPS] = { "steps", UNIT_NONE },
 	[EVK_BURSTS] = { "bursts", UNIT_NONE },
 	[EVK_TRIES] = { "tries", UNIT_NONE },
-	[EVK_CHANCE] = { "chance", UNIT_NONE },
+	[EVK_CHANCE] = { "chance", UNIT_SHARE },
 	[EVK_BYTES] = { "bytes", UNIT_BYTES },
 	[EVK_GROWTH] = { "growth", UNIT_BYTES },
 	[EVK_QUANTUM_SOURCE] = { "quantum_source", UNIT_NONE },
@@ -207,7 +221,7 @@ static const struct {
 	[EVK_DELTA] = { "delta", UNIT_NONE },
 	[EVK_RUN_RISE] = { "run_rise", UNIT_NONE },
 	[EVK_WINDOWS] = { "windows", UNIT_NONE },
-	[EVK_FDS_PER_S] = { "fds_per_s", UNIT_NONE },
+	[EVK_FDS_PER_S] = { "fds_per_s", UNIT_PER_S },
 	[EVK_TOP_TYPE] = { "top_type", UNIT_NONE },
 	[EVK_FD_LIMIT] = { "limit", UNIT_NONE },
 	[EVK_SECONDS_TO_LIMIT] = { "seconds_to_limit", UNIT_SECONDS },
@@ -216,9 +230,9 @@ static const struct {
 	[EVK_SECOND_STACK] = { "second_stack", UNIT_NONE },
 	[EVK_THIRD_STACK] = { "third_stack", UNIT_NONE },
 	[EVK_STACK_KIND] = { "stack_kind", UNIT_NONE },
-	[EVK_ALLOC] = { "alloc", UNIT_NONE },
-	[EVK_LOWER_BOUND] = { "lower_bound", UNIT_NONE },
-	[EVK_STACK_ID] = { "stack_id", UNIT_NONE },
+	[EVK_ALLOC] = { "alloc", UNIT_ID },
+	[EVK_LOWER_BOUND] = { "lower_bound", UNIT_FLAG },
+	[EVK_STACK_ID] = { "stack_id", UNIT_ID },
 	[EVK_COUNT] = { "count", UNIT_NONE },
 	[EVK_BYTES_DELTA] = { "bytes_delta", UNIT_BYTES },
 	[EVK_PREATTACH_BYTES] = { "preattach_bytes", UNIT_BYTES },
@@ -233,8 +247,8 @@ static const struct {
 	[EVK_LIMIT] = { "limit", UNIT_BYTES },
 	[EVK_LIMIT_SOURCE] = { "limit_source", UNIT_NONE },
 	[EVK_CAUSE] = { "cause", UNIT_NONE },
-	[EVK_CHUNK_STEPS] = { "chunk_steps", UNIT_NONE },
-	[EVK_ARENA_READ_PARTIAL] = { "arena_read_partial", UNIT_NONE },
+	[EVK_CHUNK_STEPS] = { "chunk_steps", UNIT_FLAG },
+	[EVK_ARENA_READ_PARTIAL] = { "arena_read_partial", UNIT_FLAG },
 	[EVK_BYTES_ARENA_FRAGMENTATION] = { "bytes_arena_fragmentation", UNIT_BYTES },
 	[EVK_BYTES_LEAK] = { "bytes_leak", UNIT_BYTES },
 	[EVK_BYTES_LIVE_HEAP] = { "bytes_live_heap", UNIT_BYTES },

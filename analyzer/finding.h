@@ -24,11 +24,14 @@ enum finding_kind {
 
 /* What a figure of evidence measures, so that a view can write it for people. */
 enum ev_unit {
-	UNIT_NONE,		/* a count, an id, a flag, a ratio or text */
+	UNIT_NONE,		/* a count of what the key names, or text */
 	UNIT_BYTES,
 	UNIT_BYTES_PER_S,
 	UNIT_SHARE,		/* a fraction, 0..1 */
 	UNIT_SECONDS,
+	UNIT_PER_S,		/* a count of what the key names, per second */
+	UNIT_FLAG,		/* 0 or 1 */
+	UNIT_ID,		/* an identifier for programs (joins JSON objects), not for people */
 };
 
 /*
@@ -155,6 +158,14 @@ int finding_set_stack(struct finding *f, const struct stack_stat *st);
 int finding_copy(struct finding *dst, const struct finding *src);
 /* Frees what the finding owns (not the struct itself). */
 void finding_clear(struct finding *f);
+
+/*
+ * What a finding is about, the same from one window to the next although its
+ * figures change: its kind and its first frame, else its first text figure
+ * (the arena, the region). The live view's selection and the run summary
+ * follow a finding by it.
+ */
+uint64_t finding_subject(const struct finding *f);
 
 /* Spellings in the output ("?" for a value out of range). */
 const char *severity_name(enum severity s);

@@ -28,12 +28,13 @@ enum {
 
 #define ALLOC_OPTS_HELP                                                                   \
 	"      --alloc-duty PCT    probe the allocating calls PCT%% of the time (default\n"  \
-	"                          10); free() is always probed; stack figures are then\n"  \
-	"                          estimates, scaled up and marked so\n"                      \
+	"                          10; above 0, at most 100); free() is always probed;\n"   \
+	"                          stack figures are then estimates, scaled up and\n"       \
+	"                          marked so\n"                                              \
 	"      --alloc-exact       probe every call (--alloc-duty 100): exact figures and\n" \
 	"                          per-arena chunk bytes, at several times the cost\n"        \
-	"      --alloc-sample BYTES  record one allocation per BYTES on average (by\n"      \
-	"                          size, unbiased) instead of every one, with its\n"       \
+	"      --alloc-sample BYTES  record one allocation per BYTES on average (from 1;\n" \
+	"                          by size, unbiased) instead of every one, with its\n"    \
 	"                          stack unwound with DWARF (no frame pointers needed)\n"  \
 	"      --alloc-optional    when the malloc probes cannot attach, warn and go on\n" \
 	"                          without them\n"                                          \

@@ -48,26 +48,31 @@ static void help(FILE *f)
 		"                          started later too\n"
 		"      --cgroup PATH       every process in cgroup v2 group PATH\n"
 		"                          (under /sys/fs/cgroup, or as /proc/PID/cgroup says)\n"
+		"      --children          also every descendant of the processes above, those\n"
+		"                          started later too\n"
 		"\n"
 		"options:\n"
 		EXPORT_OPTS_HELP
 		"  -i, --interval SECONDS  window over which deltas and findings are made\n"
-		"                          (default 30)\n"
-		"      --tick SECONDS      sampling period (default 5, at most the window)\n"
+		"                          (default 30; from 0.05 to 86400)\n"
+		"      --tick SECONDS      sampling period (default 5; from 0.05 and at most\n"
+		"                          the window)\n"
 		"      --alloc-on-growth DURATION\n"
 		"                          when a target's rss_growth finding fires, attach\n"
-		"                          the malloc probes for DURATION seconds, so that its\n"
-		"                          heap profile exists (not again for as long after)\n"
+		"                          the malloc probes for DURATION seconds (from 0.05\n"
+		"                          to 86400), so that its heap profile exists (not\n"
+		"                          again for as long after)\n"
 		"      --no-bpf, --no-arenas, --no-freeze, --freeze-max MS\n"
 		"                          as for watch\n"
-		"  -n, --count COUNT       stop after COUNT windows of any target (for tests)\n"
+		"  -n, --count COUNT       stop after COUNT windows of any target (a whole\n"
+		"                          number from 1; for tests)\n"
 		"  -h, --help              this help\n"
 		"\n"
 		"Exit status: 0 ok (Ctrl-C, SIGTERM, or every PID target gone and no name or\n"
 		"cgroup to wait for), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_NAME = 256, OPT_CGROUP, OPT_TICK, OPT_ALLOC_ON_GROWTH };
+enum { OPT_NAME = 256, OPT_CGROUP, OPT_TICK, OPT_ALLOC_ON_GROWTH, OPT_CHILDREN };
 
 struct agent_args {
 	struct session_opts s;
@@ -76,6 +81,7 @@ struct agent_args {
 	size_t nspecs, specs_cap;
 	double alloc_on_growth_s;	/* 0: never */
 	long count;
+	bool children;			/* --children: every spec's descendants too */
 };
 
 struct target {
@@ -117,6 +123,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "children", no_argument, NULL, OPT_CHILDREN },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "count", required_argument, NULL, 'n' },
@@ -130,7 +137,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool tick_set = false;
-	char err[256], cgdir[PATH_MAX];
+	char err[256];
 	int c, pid;
 
 	live_opts_init(&a->s);
@@ -150,22 +157,19 @@ static int parse_args(int argc, char **argv, struct agent_args *a, int *status)
 				goto nomem;
 			break;
 		case OPT_NAME:
-			if (!optarg[0] || strchr(optarg, '/')) {
-				snprintf(err, sizeof(err), "--name '%s': a command name, without '/'",
-					 optarg);
+			if (targets_name_check(optarg, err, sizeof(err)))
 				goto usage;
-			}
 			if (add_spec(a, TARGET_NAME, 0, optarg))
 				goto nomem;
 			break;
 		case OPT_CGROUP:
-			if (targets_cgroup_dir(optarg, targets_cgroup_root(), cgdir, sizeof(cgdir))) {
-				snprintf(err, sizeof(err), "--cgroup '%s': a group of the cgroup v2 "
-					 "hierarchy, without '..'", optarg);
+			if (targets_cgroup_check(optarg, err, sizeof(err)))
 				goto usage;
-			}
 			if (add_spec(a, TARGET_CGROUP, 0, optarg))
 				goto nomem;
+			break;
+		case OPT_CHILDREN:
+			a->children = true;
 			break;
 		case 'i':
 			if (parse_seconds(optarg, "interval", &a->s.window_s, err, sizeof(err)))
@@ -309,6 +313,8 @@ static int resolve(struct agent *ag)
 	for (i = 0; i < ag->a->nspecs && !ret; i++) {
 		target_list_clear(&found);
 		ret = targets_resolve(&ag->a->specs[i], &found, &ag->names, clock_mono());
+		if (!ret && ag->a->children)
+			ret = targets_add_descendants(&found);
 		if (ret == -ENOMEM)
 			break;
 		if (ret) {

@@ -20,7 +20,8 @@
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: memsleuth demo [-i SECONDS] [-n COUNT] [--json] [--no-alloc] [--no-bpf]\n"
+		"usage: memsleuth demo [-i SECONDS] [-n COUNT] [--frames N] [--json] [--no-alloc]\n"
+		"                      [--no-bpf]\n"
 		"                      [other options of 'memsleuth top' or 'memsleuth watch']\n"
 		"\n"
 		"Start a bundled demo service with four defects, then show it in the live\n"
@@ -32,9 +33,11 @@ static void help(FILE *f)
 		"stopped when the demo ends (q, Ctrl-C, or after COUNT).\n"
 		"\n"
 		"options:\n"
-		"  -i, --interval SECONDS  the window (default 5)\n"
-		"  -n COUNT                stop after COUNT refreshes of the live view (one\n"
-		"                          every 0.5 s), or COUNT windows without it\n"
+		"  -i, --interval SECONDS  the window (default 5; from 0.05, at most 600 in the\n"
+		"                          live view and 86400 without it)\n"
+		"  -n, --count COUNT       stop after COUNT windows (a whole number from 1)\n"
+		"      --frames N          stop the live view after N refreshes (one every\n"
+		"                          0.5 s; before 0.2, -n counted them)\n"
 		"      --json              print one JSON object per window instead of the live\n"
 		"                          view, as 'memsleuth watch --json' does (without a\n"
 		"                          terminal the demo prints watch's text reports)\n"

@@ -1,28 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* memsleuth top: the live view over a running target or over a recording. */
-#include "analyzer/model.h"
+/* memsleuth top: its options, and which view to run (a process, a recording, every process). */
 #include "cli/commands.h"
-#include "cli/exporter.h"
 #include "cli/live_opts.h"
-#include "cli/replay.h"
-#include "cli/session.h"
-#include "cli/signals.h"
+#include "cli/top.h"
 #include "cli/util.h"
-#include "tui/tui.h"
-#include "lib/clock.h"
+#include "collectors/targets.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define DEFAULT_WINDOW_S 30.0
+/* Every process: a scan costs ~0.1 ms of CPU a process, so a longer tick and a shorter window. */
+#define HOST_WINDOW_S 10.0
+#define HOST_TICK_S 2.0
 #define REFRESH_S 1.0
 /* The model holds a window's samples at one per second: longer windows would not fit. */
 #define MAX_WINDOW_S 600.0
-#define MAX_ACTIONS 64
 
 /* The windows + and - step through. */
 static const double window_steps[] = { 5, 10, 15, 30, 60, 120, 300, 600 };
@@ -30,23 +25,42 @@ static const double window_steps[] = { 5, 10, 15, 30, 60, 120, 300, 600 };
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: memsleuth top PID [options]\n"
-		"       memsleuth top --replay FILE [-i SECONDS] [-n FRAMES]\n"
+		"usage: memsleuth top [options]                 every process, live\n"
+		"       memsleuth top PID [options]             one process, live (or -p PID)\n"
+		"       memsleuth top --name NAME [options]     the newest process called NAME\n"
+		"       memsleuth top --cgroup PATH [options]   every process of a cgroup, live\n"
+		"       memsleuth top PID|--name NAME --children [options]\n"
+		"                                               a process and its descendants\n"
+		"       memsleuth top --replay FILE [-i SECONDS] [-n COUNT] [--frames N]\n"
 		"\n"
-		"A live view of process PID's memory and fd growth, refreshed every tick (1 s),\n"
-		"with the findings of each closed window; or the same view over a recording\n"
-		"made with 'memsleuth watch PID -o FILE' or 'memsleuth top PID -o FILE'.\n"
+		"Without a PID: every process on the host ranked by how much its memory grew\n"
+		"over the last window (as 'memsleuth ps' prints it), with the memory cgroups;\n"
+		"Enter opens the selected process in the live view, Esc comes back.\n"
+		"With one: a live view of the process's memory and fd growth, refreshed every\n"
+		"tick, with the findings of each closed window; or the same view over a\n"
+		"recording made with 'memsleuth watch PID -o FILE' or 'top PID -o FILE'.\n"
 		"Press h in the view for its keys; q quits.\n"
 		"\n"
 		"options:\n"
+		"  -p, --pid PID           the process to show (the same as PID)\n"
+		"      --name NAME         the newest process whose command name is NAME (as\n"
+		"                          for watch), found when top starts\n"
+		"      --cgroup PATH       the table of every process limited to those of cgroup\n"
+		"                          PATH and the groups below it (in the hierarchy that\n"
+		"                          accounts memory, as 'ps --cgroups' writes it)\n"
+		"      --children          the table limited to the process given and its\n"
+		"                          descendants, those started later too\n"
 		"  -i, --interval SECONDS  window over which deltas are taken and findings\n"
-		"                          made (default 30, at most 600; a replay defaults to\n"
-		"                          its recording's); + and - change it in the view\n"
-		"  -n, --frames FRAMES     stop after FRAMES refreshes (for scripts and tests)\n"
-		"      --tick SECONDS      sample and refresh every SECONDS (default 1, from 0.1\n"
-		"                          to 5 and at most the window); finer ticks show\n"
-		"                          growth steps in short windows\n"
-		"  -o, --output FILE       also record the raw samples to FILE\n"
+		"                          made (default 30, every process 10; from 0.05 to\n"
+		"                          600; a replay defaults to its recording's); + and -\n"
+		"                          change it in the view\n"
+		"  -n, --count COUNT       stop after COUNT windows (a whole number from 1)\n"
+		"      --frames N          stop after N refreshes (for scripts and tests; before\n"
+		"                          0.2, -n counted refreshes in top)\n"
+		"      --tick SECONDS      sample and refresh every SECONDS (default 1, every\n"
+		"                          process 2; from 0.1 to 5 and at most the window);\n"
+		"                          finer ticks show growth steps in short windows\n"
+		"  -o, --output FILE       also record the raw samples to FILE (one process)\n"
 		"      --replay FILE       show a recording instead of a live target\n"
 		LIVE_OPTS_HELP
 		EXPORT_OPTS_HELP
@@ -59,7 +73,7 @@ static void help(FILE *f)
 		"Exit status: 0 ok (also when the target exits), 1 runtime failure, 2 usage.\n");
 }
 
-enum { OPT_REPLAY = 256, OPT_TICK };
+enum { OPT_REPLAY = 256, OPT_TICK, OPT_FRAMES, OPT_NAME, OPT_CGROUP, OPT_CHILDREN };
 
 /*
  * A finer tick would cost more than top's 2% of a core and overflow the
@@ -69,29 +83,27 @@ enum { OPT_REPLAY = 256, OPT_TICK };
 #define MIN_TICK_S 0.1
 #define MAX_TICK_S 5.0
 
-struct top_args {
-	struct session_opts s;
-	struct exporter_opts ex;
-	const char *replay;
-	long frames;
-	bool window_set;
-};
-
 static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 {
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
-		{ "frames", required_argument, NULL, 'n' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "output", required_argument, NULL, 'o' },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "help", no_argument, NULL, 'h' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "children", no_argument, NULL, OPT_CHILDREN },
 		LIVE_LONGOPTS,
 		EXPORT_LONGOPTS,
 		EXPORT_PPROF_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
 	bool live_only = false, tick_set = false;
+	const char *pid = NULL;
 	char err[256];
 	int c;
 
@@ -102,9 +114,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 	a->s.bpf = geteuid() == 0;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":i:n:o:h", longopts, NULL)) != -1) {
-		/* All but the window, the frame count and --replay itself choose what a live run reads. */
-		if (c != 'i' && c != 'n' && c != 'h' && c != OPT_REPLAY)
+	while ((c = getopt_long(argc, argv, ":i:n:o:p:h", longopts, NULL)) != -1) {
+		/* All but the window, the counts and --replay itself choose what a live run reads. */
+		if (c != 'i' && c != 'n' && c != OPT_FRAMES && c != 'h' && c != OPT_REPLAY)
 			live_only = true;
 		switch (c) {
 		case 'i':
@@ -113,11 +125,31 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			a->window_set = true;
 			break;
 		case 'n':
+			if (parse_count(optarg, "count", &a->count, err, sizeof(err)))
+				goto usage;
+			break;
+		case OPT_FRAMES:
 			if (parse_count(optarg, "frames", &a->frames, err, sizeof(err)))
 				goto usage;
 			break;
 		case 'o':
 			a->s.record_path = optarg;
+			break;
+		case 'p':
+		case OPT_NAME:
+		case OPT_CGROUP:
+			if (pid || a->name || a->cgroup) {
+				snprintf(err, sizeof(err), "unexpected argument '%s': one target only "
+					 "(a PID, --name or --cgroup)", optarg);
+				goto usage;
+			}
+			if ((c == OPT_NAME && targets_name_check(optarg, err, sizeof(err))) ||
+			    (c == OPT_CGROUP && targets_cgroup_check(optarg, err, sizeof(err))))
+				goto usage;
+			*(c == 'p' ? &pid : c == OPT_NAME ? &a->name : &a->cgroup) = optarg;
+			break;
+		case OPT_CHILDREN:
+			a->children = true;
 			break;
 		case OPT_REPLAY:
 			a->replay = optarg;
@@ -149,9 +181,18 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		snprintf(err, sizeof(err), "interval must be at most %.0f seconds in top", MAX_WINDOW_S);
 		goto usage;
 	}
+	if ((pid || a->name || a->cgroup) && optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s': one target only (a PID, "
+			 "--name or --cgroup)", argv[optind]);
+		goto usage;
+	}
+	if (!pid && optind < argc)
+		pid = argv[optind++];
 	if (a->replay) {
-		if (optind < argc) {
-			snprintf(err, sizeof(err), "unexpected argument '%s' with --replay", argv[optind]);
+		if (pid || a->name || a->cgroup || a->children || optind < argc) {
+			snprintf(err, sizeof(err), "unexpected argument '%s' with --replay",
+				 pid ? pid : a->name ? a->name : a->cgroup ? a->cgroup :
+				 a->children ? "--children" : argv[optind]);
 			goto usage;
 		}
 		if (live_only) {
@@ -162,16 +203,41 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		}
 		return 0;
 	}
-	if (optind >= argc) {
-		snprintf(err, sizeof(err), "missing PID (or --replay FILE)");
+	if (optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
-	if (optind + 1 < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind + 1]);
+	if (a->children && !pid && !a->name) {
+		snprintf(err, sizeof(err), "--children shows a process and its children: give a PID "
+			 "or --name");
 		goto usage;
 	}
-	if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err)))
+	if (pid && parse_pid(pid, &a->s.pid, err, sizeof(err)))
 		goto usage;
+	a->scoped = a->cgroup || a->children;
+	if (a->name && !a->scoped) {
+		/* One process, found when the view starts (find_process). */
+	} else if (a->scoped || !pid) {
+		/*
+		 * Every process (or those of --cgroup, --children): its own
+		 * defaults, and what a process opened from it reads.
+		 */
+		a->host = true;
+		if (a->s.record_path || a->ex.listen || a->ex.textfile_dir || a->ex.pprof_path) {
+			snprintf(err, sizeof(err), "-o, --listen, --textfile and --pprof are about one "
+						   "process: give its PID%s", a->scoped ?
+						   " (without --cgroup or --children)" : "");
+			goto usage;
+		}
+		if (!a->window_set)
+			a->s.window_s = HOST_WINDOW_S;
+		a->host_tick_s = tick_set ? a->s.tick_s : HOST_TICK_S;
+		if (a->host_tick_s > a->s.window_s) {
+			snprintf(err, sizeof(err), "tick (%g s) must not exceed the interval (%g s)",
+				 a->host_tick_s, a->s.window_s);
+			goto usage;
+		}
+	}
 	if (a->ex.pprof_path && !a->s.alloc) {
 		snprintf(err, sizeof(err), "--pprof writes allocation stacks: it needs --alloc");
 		goto usage;
@@ -189,8 +255,7 @@ usage:
 	return 1;
 }
 
-/* The next window in the steps after `cur` in direction `dir`, or `cur` at either end. */
-static double window_step(double cur, int dir)
+double top_window_step(double cur, int dir)
 {
 	size_t n = sizeof(window_steps) / sizeof(window_steps[0]), i;
 
@@ -206,319 +271,54 @@ static double window_step(double cur, int dir)
 	return cur;
 }
 
-/* ---- live ---- */
-
-struct live {
-	struct session *s;
-	struct exporter *ex;
-	struct export_slot *slot;
-	struct model *m;
-	struct tui *t;
-	struct model_meta meta;
-	double window_s;
-	bool ended;
-};
-
-/* Shows the newest sample, and the findings when a window closed. Returns 0 or -ENOMEM. */
-static int live_update(struct live *l, struct window *w)
+bool top_budget_spent(const struct top_args *a, const struct top_budget *b)
 {
-	struct sample *smp = session_latest_ref(l->s);
-	int ret = 0;
-
-	if (smp) {
-		double t = smp->t;
-
-		ret = model_push(l->m, smp);
-		if (!w && !model_findings(l->m) && !l->meta.analysis_due)
-			l->meta.analysis_due = t + l->window_s;
-	}
-	if (!ret && w) {
-		ret = model_set_findings(l->m, w);
-		l->meta.analysis_due = w->end->t + l->window_s;
-	}
-	model_set_meta(l->m, &l->meta);
-	return ret;
+	return (a->frames && b->frames >= a->frames) || (a->count && b->windows >= a->count);
 }
 
-static void live_end(struct live *l)
+/*
+ * The process --name names (the newest so called), or the PID given with
+ * --children, found now: 0 with a->s.pid, or an exit status said on stderr.
+ */
+static int find_process(struct top_args *a)
 {
-	struct window *w = NULL;
-
-	l->ended = true;
-	if (session_finish(l->s, "target exited", &w) == 1)
-		model_set_findings(l->m, w);
-	window_free(w);
-	/* The data is final: a frozen view would hide the last of it. */
-	model_freeze(l->m, false);
-	l->meta.ended = true;
-	model_set_meta(l->m, &l->meta);
-}
-
-static void live_set_window(struct live *l, double window_s)
-{
-	const struct sample *s = session_latest(l->s);
-
-	if (window_s == l->window_s || session_set_window(l->s, window_s) ||
-	    model_set_window(l->m, window_s))
-		return;
-	l->window_s = window_s;
-	l->meta.analysis_due = s ? s->t + window_s : 0;
-	model_set_meta(l->m, &l->meta);
-}
-
-/* Applies the controller's keys; returns 1 when the user quit. */
-static int live_keys(struct live *l)
-{
-	enum tui_action acts[MAX_ACTIONS];
-	size_t n = tui_read_keys(l->t, l->m, acts, MAX_ACTIONS), i;
-
-	for (i = 0; i < n; i++) {
-		switch (acts[i]) {
-		case TUI_QUIT:
-			return 1;
-		case TUI_PAUSE:
-			if (!l->ended)
-				model_freeze(l->m, !model_frozen(l->m));
-			break;
-		case TUI_WIDER:
-		case TUI_NARROWER:
-			if (!l->ended)
-				live_set_window(l, window_step(l->window_s,
-							       acts[i] == TUI_WIDER ? 1 : -1));
-			break;
-		default:
-			break;
-		}
-		tui_invalidate(l->t);
-	}
-	return 0;
-}
-
-static int run_live(const struct top_args *a)
-{
-	struct live l = { .window_s = a->s.window_s };
-	struct tui_opts to = { .replay = false };
-	const char *reason = "stopped";
-	char err[512] = "";
-	double next_frame, t0;
-	long frames = 1;
-	int status = EXIT_OK, ret;
-
-	signals_install();
-	ret = session_open(&a->s, &l.s, err, sizeof(err));
-	if (ret)
-		return runtime_error("top", false, err);
-	ret = exporter_open_session(&a->ex, l.s, a->s.pid, &l.ex, &l.slot, err, sizeof(err));
-	if (ret) {
-		status = runtime_error("top", false, err);
-		goto out;
-	}
-	l.m = model_new(a->s.window_s);
-	/* --alloc-optional may have gone on without the malloc probes. */
-	l.meta.alloc = session_alloc_library(l.s) != NULL;
-	l.meta.tick_s = a->s.tick_s;
-	if (session_target_started(l.s, &l.meta.target_started))
-		l.meta.target_started = 0;
-	if (!l.m || live_update(&l, NULL)) {
-		status = runtime_error("top", false, "out of memory");
-		goto out;
-	}
-	ret = tui_open(&to, &l.t, err, sizeof(err));
-	if (ret) {
-		status = runtime_error("top", false, err);
-		goto out;
-	}
-	next_frame = clock_mono() + a->s.tick_s;
-	for (;;) {
-		double due = l.ended ? next_frame : session_next_tick(l.s);
-		struct window *w = NULL;
-
-		tui_draw(l.t, l.m);
-		if (a->frames && frames >= a->frames) {
-			reason = "frame count reached";
-			break;
-		}
-		signals_wait_wake(due, STDIN_FILENO);
-		if (signals_stop_requested()) {
-			reason = "interrupted";
-			break;
-		}
-		if (live_keys(&l)) {
-			reason = "quit";
-			break;
-		}
-		if (tui_hung_up(l.t)) {
-			reason = "terminal closed";
-			break;
-		}
-		if (clock_mono() < due)
-			continue;
-		frames++;
-		if (l.ended) {
-			next_frame += a->s.tick_s;
-			continue;
-		}
-		t0 = clock_mono();
-		ret = session_tick(l.s, &w, err, sizeof(err));
-		if (ret == -ESRCH) {
-			live_end(&l);
-			next_frame = clock_mono() + a->s.tick_s;
-		} else if (ret < 0 ||
-			   exporter_after_tick(l.ex, l.slot, l.s, clock_mono() - t0, w, err,
-					       sizeof(err)) ||
-			   live_update(&l, w)) {
-			if (ret >= 0 && !err[0])
-				snprintf(err, sizeof(err), "out of memory");
-			reason = "failed";
-			status = EXIT_RUNTIME;
-			window_free(w);
-			break;
-		}
-		window_free(w);
-		tui_invalidate(l.t);
-	}
-	tui_close(l.t);
-	if (status != EXIT_OK)
-		runtime_error("top", false, err);
-	else if (l.ended)
-		fprintf(stderr, "memsleuth top: target %d exited\n", a->s.pid);
-out:
-	if (!l.ended && l.s) {
-		struct window *w = NULL;
-
-		session_finish(l.s, reason, &w);
-		window_free(w);
-	}
-	exporter_close(l.ex);
-	session_close(l.s);
-	model_free(l.m);
-	return status;
-}
-
-/* ---- replay ---- */
-
-/* Applies the controller's keys to the replay; returns 1 to quit, -1 on failure. */
-static int replay_keys(struct tui *t, struct replay *r, struct model *m, char *err,
-		       size_t errlen)
-{
-	enum tui_action acts[MAX_ACTIONS];
-	size_t n = tui_read_keys(t, m, acts, MAX_ACTIONS), i, pos;
-	struct model_meta meta;
-	double window = replay_window(r);
-	int ret = 0;
-
-	for (i = 0; i < n && !ret; i++) {
-		pos = replay_pos(r);
-		switch (acts[i]) {
-		case TUI_QUIT:
-			return 1;
-		case TUI_PAUSE:
-			meta = *model_meta(m);
-			meta.playing = !meta.playing && pos + 1 < replay_count(r);
-			model_set_meta(m, &meta);
-			break;
-		case TUI_STEP_FORWARD:
-			ret = replay_show(r, pos + 1, m, err, errlen);
-			break;
-		case TUI_STEP_BACK:
-			ret = replay_show(r, pos ? pos - 1 : 0, m, err, errlen);
-			break;
-		case TUI_WINDOW_FORWARD:
-		case TUI_WINDOW_BACK:
-			ret = replay_show(r,
-					  replay_nearest(r, replay_time(r, pos) +
-								    (acts[i] == TUI_WINDOW_FORWARD
-									     ? window
-									     : -window)),
-					  m, err, errlen);
-			break;
-		case TUI_FIRST:
-			ret = replay_show(r, 0, m, err, errlen);
-			break;
-		case TUI_LAST:
-			ret = replay_show(r, replay_count(r) - 1, m, err, errlen);
-			break;
-		case TUI_WIDER:
-		case TUI_NARROWER:
-			ret = replay_set_window(r, window_step(window, acts[i] == TUI_WIDER ? 1 : -1),
-						m, err, errlen);
-			window = replay_window(r);
-			break;
-		}
-		tui_invalidate(t);
-	}
-	return ret ? -1 : 0;
-}
-
-static int run_replay(const struct top_args *a)
-{
-	struct tui_opts to = { .replay = true };
-	struct replay *r = NULL;
-	struct model *m = NULL;
-	struct tui *t = NULL;
+	const struct target_spec spec = { .by = a->name ? TARGET_NAME : TARGET_PID,
+					  .name = a->name, .pid = a->s.pid };
+	struct target_list found = { 0 };
 	char err[512];
-	double next_frame;
-	long frames = 1;
-	int status = EXIT_OK, ret;
+	int ret = targets_resolve(&spec, &found, NULL, 0);
+	size_t n = found.n;
 
-	signals_install();
-	ret = replay_open(a->replay, a->window_set ? a->s.window_s : 0, &r, err, sizeof(err));
+	/* Without --all, the newest match only. */
+	if (!ret && n)
+		a->s.pid = found.procs[0].pid;
+	target_list_free(&found);
 	if (ret)
-		return runtime_error("top", false, err);
-	m = model_new(replay_window(r));
-	if (!m) {
-		status = runtime_error("top", false, "out of memory");
-		goto out;
-	}
-	if (replay_show(r, replay_first_window_end(r), m, err, sizeof(err)) ||
-	    tui_open(&to, &t, err, sizeof(err))) {
-		status = runtime_error("top", false, err);
-		goto out;
-	}
-	next_frame = clock_mono() + REFRESH_S;
-	for (;;) {
-		tui_draw(t, m);
-		if (a->frames && frames >= a->frames)
-			break;
-		signals_wait_wake(next_frame, STDIN_FILENO);
-		if (signals_stop_requested())
-			break;
-		ret = replay_keys(t, r, m, err, sizeof(err));
-		if (ret || tui_hung_up(t))
-			break;
-		if (clock_mono() < next_frame)
-			continue;
-		next_frame += REFRESH_S;
-		if (next_frame < clock_mono())
-			next_frame = clock_mono() + REFRESH_S;
-		frames++;
-		if (model_meta(m)->playing) {
-			struct model_meta meta;
-
-			ret = replay_show(r, replay_pos(r) + 1, m, err, sizeof(err));
-			if (ret)
-				break;
-			meta = *model_meta(m);
-			meta.playing = !meta.ended;
-			model_set_meta(m, &meta);
-			tui_invalidate(t);
-		}
-	}
-	tui_close(t);
-	if (ret < 0)
-		status = runtime_error("top", false, err);
-out:
-	model_free(m);
-	replay_close(r);
-	return status;
+		return runtime_error("top", false, "out of memory");
+	if (n)
+		return EXIT_OK;
+	if (a->name)
+		snprintf(err, sizeof(err), "no process named %s", a->name);
+	else
+		snprintf(err, sizeof(err), "no process with PID %d", a->s.pid);
+	return runtime_error("top", false, err);
 }
 
 int cmd_top(int argc, char **argv)
 {
+	struct top_budget b = { .frames = 1 };
 	struct top_args a;
+	char err[512];
+	bool back;
 	int status;
 
 	if (parse_args(argc, argv, &a, &status))
 		return status;
-	return a.replay ? run_replay(&a) : run_live(&a);
+	if (a.replay)
+		return top_replay(&a);
+	if ((a.name || a.children) && (status = find_process(&a)) != EXIT_OK)
+		return status;
+	if (a.host)
+		return top_host(&a);
+	return top_live(&a, a.s.pid, NULL, &b, &back, err, sizeof(err));
 }

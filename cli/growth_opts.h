@@ -19,10 +19,11 @@ enum { GROWTH_OPT_FAULT_RATE = 300, GROWTH_OPT_STACK_RATE, GROWTH_OPT_RINGBUF_KI
 
 #define GROWTH_OPTS_HELP                                                                         \
 	"      --fault-rate N      sample 1 page fault in N for fault stacks (default 16;\n"     \
-	"                          0: no fault probe)\n"                                          \
+	"                          0: no fault probe; a whole number below 2^32)\n"              \
 	"      --stack-rate N      user stacks copied per second and per family (memory\n"       \
-	"                          syscalls, faults, fds; default 100; 0: no limit);\n"          \
-	"                          each copy costs the target ~20 us\n"
+	"                          syscalls, faults, fds; default 100; 0: no limit; a\n"         \
+	"                          whole number below 2^32); each copy costs the target\n"       \
+	"                          ~20 us\n"
 
 /*
  * Handles option `c` with argument `arg`. Returns 1 when it was a growth

@@ -44,7 +44,7 @@ enum {
 	"      --no-freeze         read glibc arenas without stopping the target: totals\n" \
 	"                          and top only, no free lists\n"                            \
 	"      --freeze-max MS     longest the target may be stopped for one arena read\n"  \
-	"                          (default 200)\n"                                          \
+	"                          (default 200; from 1 to 10000)\n"                         \
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
 	"      --rotate SIZE|AGE   with -o: start a new recording past SIZE (64M, 1G) or\n" \
 	"                          AGE (30m, 1d); full ones become FILE.1, FILE.2, ...\n"  \

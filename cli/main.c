@@ -23,6 +23,7 @@ struct command {
 static const struct command commands[] = {
 	{ "watch", cmd_watch, "watch PID: report memory and fd growth every window", false },
 	{ "top", cmd_top, "top PID: live view of memory and fd growth (--replay FILE)", false },
+	{ "ps", cmd_ps, "ps: every process on the host, ranked by memory growth", false },
 	{ "agent", cmd_agent, "agent: watch processes by PID, name or cgroup; export metrics", false },
 	{ "report", cmd_report, "report FILE: analyse a recording made with watch -o", false },
 	{ "diff", cmd_diff, "diff OLD NEW: compare two saved copies of /proc/PID/smaps", false },

@@ -3,10 +3,12 @@
 #ifndef MEMSLEUTH_PRINT_H
 #define MEMSLEUTH_PRINT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
 
+#include "analyzer/run_summary.h"
 #include "analyzer/window.h"
 
 struct print_opts {
@@ -23,6 +25,17 @@ int print_window_json(FILE *f, const struct window *w);
 /* The window's JSON object (the contract in README.md, "JSON output"); NULL on ENOMEM. */
 json_t *window_to_json(const struct window *w);
 
+/*
+ * The whole run, at its end: growth from the first sample to the last
+ * (`run`, run_summary_window), the findings that held and those that came and
+ * went, the stacks that changed most; `how` says how the run ended.
+ */
+void print_run_summary_text(FILE *f, const struct run_summary *r, const struct window *run,
+			    const char *how);
+/* The same as one JSON object {"run_summary": {...}} on one line. Returns 0 or -EIO. */
+int print_run_summary_json(FILE *f, const struct run_summary *r, const struct window *run,
+			   const char *how);
+
 /* The window's glibc arenas, when read (cli/print_arenas.c). */
 void print_arenas_text(FILE *f, const struct window *w);
 
@@ -31,6 +44,16 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 		     const char *new_path, const struct print_opts *o);
 int print_diff_json(FILE *f, const struct window *w, const char *old_path,
 		    const char *new_path);
+
+/*
+ * Prints a name from the target in at most `cols` columns (one per character),
+ * keeping its tail when it is too long: the file name matters most, so the tail
+ * starts at a '/' when one is near (".../libc.so.6"). Control bytes and invalid
+ * UTF-8 become '?' so they cannot drive the terminal. Pads to `cols` when `pad`.
+ */
+void print_tail(FILE *f, const char *name, int cols, bool pad);
+/* Prints a string from the target with control bytes and invalid UTF-8 made harmless. */
+void print_safe(FILE *f, const char *s);
 
 /* Writes one JSON value on a line; returns 0 or -EIO. */
 int print_json_line(FILE *f, json_t *j);

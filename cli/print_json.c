@@ -191,33 +191,34 @@ static json_t *stacks_json(const struct window *w)
 	return a;
 }
 
+static json_t *finding_json(const struct finding *f)
+{
+	json_t *ev = json_object();
+	size_t j;
+
+	for (j = 0; ev && j < f->nev; j++) {
+		const struct evidence *e = &f->ev[j];
+
+		json_object_set_new(ev, ev_key_name((enum ev_key)e->key),
+				    e->type == EV_INT    ? json_integer(e->i)
+				    : e->type == EV_REAL ? json_real(e->d)
+							 : json_text(e->s));
+	}
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b}", "kind",
+			 finding_kind_name((enum finding_kind)f->kind), "severity",
+			 severity_name((enum severity)f->severity), "summary", json_text(f->summary),
+			 "evidence", ev, "frames", frames_json(f->frames, f->nframes), "site",
+			 f->nframes ? json_text(f->frames[f->site]) : json_null(), "truncated",
+			 f->truncated);
+}
+
 static json_t *findings_json(const struct window *w)
 {
 	json_t *a = json_array();
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; a && i < w->nfindings; i++) {
-		const struct finding *f = &w->findings[i];
-		json_t *ev = json_object();
-
-		for (j = 0; ev && j < f->nev; j++) {
-			const struct evidence *e = &f->ev[j];
-
-			json_object_set_new(ev, ev_key_name((enum ev_key)e->key),
-					    e->type == EV_INT    ? json_integer(e->i)
-					    : e->type == EV_REAL ? json_real(e->d)
-								 : json_text(e->s));
-		}
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b}", "kind",
-						   finding_kind_name((enum finding_kind)f->kind),
-						   "severity",
-						   severity_name((enum severity)f->severity),
-						   "summary", json_text(f->summary), "evidence", ev,
-						   "frames", frames_json(f->frames, f->nframes),
-						   "site", f->nframes ? json_text(f->frames[f->site])
-								      : json_null(),
-						   "truncated", f->truncated));
-	}
+	for (i = 0; a && i < w->nfindings; i++)
+		json_array_append_new(a, finding_json(&w->findings[i]));
 	return a;
 }
 
@@ -357,4 +358,42 @@ int print_diff_json(FILE *f, const struct window *w, const char *old_path,
 	}
 
 	return print_json_line(f, j);
+}
+
+/* Each finding of the run with its history: windows that reported it, and whether it held. */
+static json_t *run_findings_json(const struct run_summary *r)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < r->nfindings; i++) {
+		const struct run_finding *rf = &r->findings[i];
+		json_t *o = finding_json(&rf->latest);
+
+		if (o)
+			json_object_update_new(
+				o, json_pack("{s:b, s:I, s:I, s:I, s:s}", "held",
+					     run_finding_held(r, rf), "windows", (json_int_t)rf->windows,
+					     "first_window", (json_int_t)rf->first_window,
+					     "last_window", (json_int_t)rf->last_window, "worst",
+					     severity_name((enum severity)rf->worst)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+int print_run_summary_json(FILE *f, const struct run_summary *r, const struct window *run,
+			   const char *how)
+{
+	const struct sample *s = run->end;
+	json_t *o = json_pack("{s:i, s:o, s:f, s:f, s:f, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+			      "s:I}",
+			      "pid", s->pid, "comm", json_text(s->comm), "t_start", run->start->t,
+			      "t_end", s->t, "duration_s", run->window_s, "windows",
+			      (json_int_t)r->windows, "end", how, "totals", totals_json(s),
+			      "totals_delta", totals_delta_json(run), "regions", regions_json(run),
+			      "fds", fds_json(run), "stacks", stacks_json(run), "findings",
+			      run_findings_json(r), "findings_dropped", (json_int_t)r->dropped);
+
+	return print_json_line(f, o ? json_pack("{s:o}", "run_summary", o) : NULL);
 }

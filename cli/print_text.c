@@ -17,13 +17,7 @@
 /* Regions whose RSS moved less than a page did not change. */
 #define PAGE_BYTES 4096
 
-/*
- * Prints a name from the target in at most `cols` columns (one per character),
- * keeping its tail when it is too long: the file name matters most, so the tail
- * starts at a '/' when one is near (".../libc.so.6"). Control bytes and invalid
- * UTF-8 become '?' so they cannot drive the terminal. Pads to `cols` when `pad`.
- */
-static void put_tail(FILE *f, const char *name, int cols, bool pad)
+void print_tail(FILE *f, const char *name, int cols, bool pad)
 {
 	char buf[8192];
 	size_t chars = text_safe_copy(buf, sizeof(buf), name);
@@ -57,11 +51,10 @@ static void put_tail(FILE *f, const char *name, int cols, bool pad)
 
 static void put_name(FILE *f, const char *name, int cols)
 {
-	put_tail(f, name, cols, true);
+	print_tail(f, name, cols, true);
 }
 
-/* Prints a string from the target with control bytes and invalid UTF-8 made harmless. */
-static void put_safe(FILE *f, const char *s)
+void print_safe(FILE *f, const char *s)
 {
 	char buf[8192];
 
@@ -205,7 +198,7 @@ static void put_stack(FILE *f, char *const *frames, uint32_t n, uint32_t site, b
 		site = 0;
 	for (j = site; j < n && j < site + max; j++) {
 		fputs(lead, f);
-		put_tail(f, frames[j], cols, false);
+		print_tail(f, frames[j], cols, false);
 		if (j == site && site > 0)
 			fprintf(f, "  [site; %u allocator frame%s above]", site, site == 1 ? "" : "s");
 		fputc('\n', f);
@@ -218,7 +211,9 @@ static void put_stack(FILE *f, char *const *frames, uint32_t n, uint32_t site, b
 			"");
 }
 
-static void print_stacks(FILE *f, const struct window *w, const struct print_opts *o)
+/* The stacks whose figures changed, largest change first per kind, under `title`. */
+static void print_stacks(FILE *f, const struct window *w, const struct print_opts *o,
+			 const char *title)
 {
 	int shown[STACK_NKINDS] = { 0 };
 	bool header = false;
@@ -234,7 +229,7 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 		if (shown[s->kind]++ >= o->max_stacks)
 			continue;
 		if (!header) {
-			fprintf(f, "\n  GROWTH STACKS\n");
+			fprintf(f, "\n  %s\n", title);
 			header = true;
 		}
 		if (s->kind == STACK_FD)
@@ -359,22 +354,32 @@ static void print_alloc(FILE *f, const struct window *w)
 	}
 }
 
+/* One finding: severity, kind and `lead` (its history in a run summary), the summary, frames. */
+static void print_finding(FILE *f, const struct finding *fd, const char *lead)
+{
+	char text[8192];
+	int col;
+
+	col = fprintf(f, "  %-8s %s: ", severity_name((enum severity)fd->severity),
+		      finding_kind_name((enum finding_kind)fd->kind));
+	snprintf(text, sizeof(text), "%s%s", lead, fd->summary ? fd->summary : "");
+	put_wrapped(f, text, col, 11);
+	put_stack(f, fd->frames, fd->nframes, fd->site, fd->truncated, 3, "           at ", 65);
+}
+
 static void print_findings(FILE *f, const struct window *w)
 {
 	size_t i;
 
-	if (!w->nfindings)
+	/* Growth is a finding only in two windows in a row: the first cannot have one. */
+	if (!w->nfindings) {
+		fprintf(f, "\n  FINDINGS  none in this window%s\n",
+			w->index == 1 ? " (growth needs two windows in a row)" : "");
 		return;
-	fprintf(f, "\n  FINDINGS\n");
-	for (i = 0; i < w->nfindings; i++) {
-		const struct finding *fd = &w->findings[i];
-		int col;
-
-		col = fprintf(f, "  %-8s %s: ", severity_name((enum severity)fd->severity),
-			      finding_kind_name((enum finding_kind)fd->kind));
-		put_wrapped(f, fd->summary ? fd->summary : "", col, 11);
-		put_stack(f, fd->frames, fd->nframes, fd->site, fd->truncated, 3, "           at ", 65);
 	}
+	fprintf(f, "\n  FINDINGS\n");
+	for (i = 0; i < w->nfindings; i++)
+		print_finding(f, &w->findings[i], "");
 }
 
 /* A time read from a recording can be any number: only a plausible one becomes a clock time. */
@@ -398,7 +403,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 	char when[32];
 
 	fprintf(f, "== %s  pid %d (", fmt_clock(when, sizeof(when), s->t), s->pid);
-	put_safe(f, s->comm ? s->comm : "?");
+	print_safe(f, s->comm ? s->comm : "?");
 	fprintf(f, ")  %s  window %u: %.1f s%s\n",
 		allocator_name((enum allocator_kind)s->allocator), w->index, w->window_s,
 		w->partial ? " (partial)" : "");
@@ -407,7 +412,7 @@ void print_window_text(FILE *f, const struct window *w, const struct print_opts 
 	print_overflow(f, w);
 	print_arenas_text(f, w);
 	print_fds(f, w);
-	print_stacks(f, w, o);
+	print_stacks(f, w, o, "GROWTH STACKS");
 	print_alloc(f, w);
 	print_findings(f, w);
 	if (w->lost_events)
@@ -439,12 +444,67 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 	else
 		fprintf(f, "== diff (the time between the two is unknown)\n");
 	fprintf(f, "  old  %s  ", when[0]);
-	put_tail(f, old_path, PATH_COLS, false);
+	print_tail(f, old_path, PATH_COLS, false);
 	fprintf(f, "\n  new  %s  ", when[1]);
-	put_tail(f, new_path, PATH_COLS, false);
+	print_tail(f, new_path, PATH_COLS, false);
 	fputc('\n', f);
 	print_totals(f, w);
 	print_regions(f, w, o);
 	print_overflow(f, w);
 	fputc('\n', f);
+}
+
+/* The findings of the run that held to its end (held) or came and went (!held). */
+static void print_run_findings(FILE *f, const struct run_summary *r, bool held)
+{
+	char lead[128];
+	size_t i;
+	bool header = false;
+
+	for (i = 0; i < r->nfindings; i++) {
+		const struct run_finding *rf = &r->findings[i];
+
+		if (run_finding_held(r, rf) != held)
+			continue;
+		if (!header)
+			fprintf(f, "\n  %s\n", held ? "FINDINGS THAT HELD (to the last window)"
+						     : "FINDINGS THAT CAME AND WENT");
+		header = true;
+		if (rf->first_window == rf->last_window)
+			snprintf(lead, sizeof(lead), "[in window %u of %u] ", rf->last_window,
+				 r->windows);
+		else
+			snprintf(lead, sizeof(lead), "[in %u of %u windows, %u to %u] ", rf->windows,
+				 r->windows, rf->first_window, rf->last_window);
+		print_finding(f, &rf->latest, lead);
+	}
+}
+
+void print_run_summary_text(FILE *f, const struct run_summary *r, const struct window *run,
+			    const char *how)
+{
+	static const struct print_opts o = { .max_regions = 5, .max_stacks = 2 };
+	const struct sample *s = run->end;
+	char a[16], b[16];
+
+	fprintf(f, "== run summary  pid %d (", s->pid);
+	print_safe(f, s->comm ? s->comm : "?");
+	fprintf(f, ")  %s, %u window%s, %s\n", units_duration(a, sizeof(a), run->window_s),
+		r->windows, r->windows == 1 ? "" : "s", how);
+	print_totals(f, run);
+	if (run->window_s > 0 && run->delta.rss)
+		fprintf(f, "  RSS over the run: %s/min, from %s\n",
+			units_bytes(a, sizeof(a), (double)run->delta.rss * 60 / run->window_s),
+			fmt_bytes(b, sizeof(b), run->start->totals.rss));
+	print_regions(f, run, &o);
+	print_run_findings(f, r, true);
+	print_run_findings(f, r, false);
+	if (!r->nfindings)
+		fprintf(f, "\n  FINDINGS  none in any window\n");
+	if (r->dropped)
+		fprintf(f, "  (%u more findings not followed: over %d)\n", r->dropped,
+			RUN_FINDINGS_MAX);
+	print_stacks(f, run, &o, "STACKS THAT EXPLAIN IT (change over the run)");
+	fputc('\n', f);
+	fflush(f);
 }

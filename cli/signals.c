@@ -46,6 +46,11 @@ int signals_stop_requested(void)
 	return stop_signal;
 }
 
+void signals_clear(void)
+{
+	stop_signal = 0;
+}
+
 static int wait_until(double deadline, int fd, bool wake)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };

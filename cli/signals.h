@@ -14,6 +14,8 @@ void signals_install(void);
 
 /* The signal that asked memsleuth to stop, or 0. */
 int signals_stop_requested(void);
+/* Forgets it, to wait for the next one (watch -- CMD waiting for its command). */
+void signals_clear(void);
 
 /*
  * Sleeps until CLOCK_MONOTONIC reaches `deadline` (seconds), a stop signal

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyzer/host.h"
 #include "collectors/proc.h"
 
 /*
@@ -16,6 +17,26 @@
  * or -ENOENT when no memory controller is listed.
  */
 int memlimit_cgroup_file(const char *cgroup, const char *root, char *path, size_t len);
+
+/*
+ * Where memory cgroups are accounted on this host: the cgroup v2 hierarchy
+ * when its root lists the memory controller, else the v1 hierarchy holding
+ * it (a hybrid system mounts v2 without it, at /sys/fs/cgroup/unified). Sets
+ * `root` (size `len`) to the mount point. Returns enum host_hierarchy:
+ * HOST_CG_NONE when no hierarchy has the memory controller (root then "").
+ */
+int memlimit_hierarchy(char *root, size_t len);
+
+/*
+ * The path of the process's group in hierarchy `h` (HOST_CG_V1 or V2), from
+ * /proc/PID/cgroup text: the "0::PATH" line for v2, the line whose
+ * controllers include memory for v1. Returns a pointer into `cgroup` and
+ * sets *n to the path's length, or NULL when no line names one.
+ */
+const char *memlimit_group_path(const char *cgroup, int h, size_t *n);
+
+/* MemTotal and MemAvailable of /proc/meminfo, in bytes. Returns 0 or a negative errno. */
+int memlimit_meminfo(uint64_t *total, uint64_t *available);
 
 /*
  * Parses a limit file's text: a byte count, or "max" (no limit: returns

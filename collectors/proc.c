@@ -74,16 +74,21 @@ int fd_read_all(int fd, char **buf, size_t *len, size_t max)
 	return 0;
 }
 
-int proc_read_buf(const struct proc_target *t, const char *name, struct readbuf *b)
+int readbuf_at(int dirfd, const char *name, struct readbuf *b)
 {
 	int fd, ret;
 
-	fd = openat(t->dirfd, name, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = read_fd_into(fd, b, 0);
 	close(fd);
 	return ret;
+}
+
+int proc_read_buf(const struct proc_target *t, const char *name, struct readbuf *b)
+{
+	return readbuf_at(t->dirfd, name, b);
 }
 
 void readbuf_free(struct readbuf *b)

@@ -59,6 +59,8 @@ struct readbuf {
 
 /* Reads a whole file below /proc/PID into `b` (NUL-terminated); 0 or -errno. */
 int proc_read_buf(const struct proc_target *t, const char *name, struct readbuf *b);
+/* The same for file `name` below any directory fd (a cgroup's, /proc's). */
+int readbuf_at(int dirfd, const char *name, struct readbuf *b);
 void readbuf_free(struct readbuf *b);
 
 /* Reads a whole file by path the same way (for saved files and /proc/...). */

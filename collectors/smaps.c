@@ -479,8 +479,10 @@ int smaps_read_fd(int fd, struct vma_list *out, struct parse_error *err)
 	return ret;
 }
 
-int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct parse_error *err)
+int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct pss_split *split,
+		       struct parse_error *err)
 {
+	struct pss_split none;
 	const char *p = buf, *end = buf + len;
 	size_t lineno = 0;
 	bool seen_rss = false;
@@ -490,6 +492,9 @@ int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct p
 	if (ret)
 		return ret;
 	memset(out, 0, sizeof(*out));
+	if (!split)
+		split = &none;
+	memset(split, 0, sizeof(*split));
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl ? nl : end;
@@ -514,6 +519,12 @@ int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct p
 					out->anon = bytes;
 				} else if (FIELD_IS(name, namelen, "Swap")) {
 					out->swap = bytes;
+				} else if (FIELD_IS(name, namelen, "Pss_Anon")) {
+					split->anon = bytes;
+				} else if (FIELD_IS(name, namelen, "Pss_File")) {
+					split->file = bytes;
+				} else if (FIELD_IS(name, namelen, "Pss_Shmem")) {
+					split->shmem = bytes;
 				}
 			}
 		}

@@ -31,9 +31,17 @@ int smaps_parse(const char *buf, size_t len, struct vma_list *out, struct parse_
  */
 int smaps_read_fd(int fd, struct vma_list *out, struct parse_error *err);
 
+/* PSS by what backs it: smaps_rollup's Pss_Anon, Pss_File and Pss_Shmem (Linux 5.9+). */
+struct pss_split {
+	uint64_t anon, file, shmem;
+};
+
 /*
- * Parses smaps_rollup text into totals. Returns 0 or -EINVAL with `err` filled.
+ * Parses smaps_rollup text into totals, and into `split` when not NULL (0
+ * for a field the kernel does not write). Returns 0 or -EINVAL with `err`
+ * filled.
  */
-int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct parse_error *err);
+int smaps_rollup_parse(const char *buf, size_t len, struct totals *out, struct pss_split *split,
+		       struct parse_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Which processes a target specification names: a PID, a process name, or a cgroup. */
 #include "collectors/targets.h"
+#include "collectors/hostscan.h"
 #include "collectors/proc.h"
 #include "lib/vec.h"
 
@@ -257,6 +258,40 @@ int targets_cgroup_dir(const char *path, const char *root, char *out, size_t len
 	return 0;
 }
 
+int targets_cgroup_path(const char *path, const char *root, char *out, size_t len)
+{
+	char dir[PATH_MAX];
+	int ret = targets_cgroup_dir(path, root, dir, sizeof(dir));
+	const char *rel = dir + strlen(root);
+
+	if (ret)
+		return ret;
+	if (access(dir, F_OK))
+		return -ENOENT;
+	if (snprintf(out, len, "%s", *rel ? rel : "/") >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int targets_name_check(const char *name, char *err, size_t errlen)
+{
+	if (name[0] && !strchr(name, '/'))
+		return 0;
+	snprintf(err, errlen, "--name '%s': a command name, without '/'", name);
+	return -EINVAL;
+}
+
+int targets_cgroup_check(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+
+	if (!targets_cgroup_dir(path, targets_cgroup_root(), dir, sizeof(dir)))
+		return 0;
+	snprintf(err, errlen, "--cgroup '%s': a group of the cgroup v2 hierarchy, without '..'",
+		 path);
+	return -EINVAL;
+}
+
 const char *targets_cgroup_root(void)
 {
 	static char root[PATH_MAX];
@@ -316,6 +351,76 @@ int targets_resolve(const struct target_spec *spec, struct target_list *out,
 		return by_cgroup(spec->name, out);
 	}
 	return -EINVAL;
+}
+
+/* One process of the host as its parent sees it. */
+struct parented {
+	int pid, ppid;
+	uint64_t start_time;
+	char comm[16];
+};
+
+/* Every live user process with its parent, from /proc/PID/stat. 0 or -ENOMEM. */
+static int read_parents(struct parented **out, size_t *n)
+{
+	struct parented *v = NULL, *slot;
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	*n = 0;
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct host_proc p = { 0 };
+		unsigned long flags = 0;
+		char path[64], buf[4096], state = 0;
+		ssize_t len;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		p.pid = (int32_t)atoi(de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)p.pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* One line of numbers and a name of at most 16 bytes: it fits, whole. */
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0 || len == (ssize_t)sizeof(buf) - 1)
+			continue;
+		buf[len] = '\0';
+		if (hostscan_parse_stat(buf, (size_t)len, &p, &state, &flags) ||
+		    (flags & PF_KTHREAD) || state == 'Z' || state == 'X' || p.pid == getpid())
+			continue;
+		slot = VEC_PUSH(v, *n, cap);
+		if (!slot) {
+			free(v);
+			closedir(d);
+			return -ENOMEM;
+		}
+		*slot = (struct parented){ .pid = p.pid, .ppid = p.ppid, .start_time = p.start_time };
+		memcpy(slot->comm, p.comm, sizeof(slot->comm));
+	}
+	closedir(d);
+	*out = v;
+	return 0;
+}
+
+int targets_add_descendants(struct target_list *l)
+{
+	struct parented *all = NULL;
+	size_t n, i, j;
+	int ret = read_parents(&all, &n);
+
+	/* The list grows as children are found: their children come in turn. */
+	for (i = 0; !ret && i < l->n; i++)
+		for (j = 0; !ret && j < n; j++)
+			if (all[j].ppid == l->procs[i].pid)
+				ret = add(l, all[j].pid, all[j].start_time, all[j].comm);
+	free(all);
+	return ret;
 }
 
 char *targets_cgroup_of(int pid)

@@ -70,6 +70,14 @@ const char *targets_cgroup_root(void);
 int targets_cgroup_dir(const char *path, const char *root, char *out, size_t len);
 
 /*
+ * Cgroup `path` (any spelling targets_cgroup_dir takes) of the hierarchy
+ * mounted at `root`, as /proc/PID/cgroup spells it: "/system.slice/x.service",
+ * "/" for the root group. Returns 0, -EINVAL or -ENAMETOOLONG as
+ * targets_cgroup_dir, or -ENOENT when there is no such group now.
+ */
+int targets_cgroup_path(const char *path, const char *root, char *out, size_t len);
+
+/*
  * The command names of the host's processes as last read, for a caller that
  * resolves names again and again (the agent, every 5 s): reading each
  * process's name is what a resolution costs on a host with thousands of
@@ -94,6 +102,18 @@ struct targets_cache {
 void targets_cache_free(struct targets_cache *c);
 
 /*
+ * Checks a --name argument: 0, or -EINVAL with a one-line reason in `err`
+ * (empty, or holding a '/': a command name is a file name, not a path).
+ */
+int targets_name_check(const char *name, char *err, size_t errlen);
+
+/*
+ * Checks a --cgroup argument: 0, or -EINVAL with a one-line reason in `err`
+ * (a path with a ".." component, or one too long).
+ */
+int targets_cgroup_check(const char *path, char *err, size_t errlen);
+
+/*
  * Appends to `out` the processes `spec` names now, in ascending PID order
  * within the spec. TARGET_NAME gives the newest match (the latest start time)
  * unless spec->all; with `cache` (may be NULL) names are read as said above,
@@ -105,6 +125,14 @@ void targets_cache_free(struct targets_cache *c);
  */
 int targets_resolve(const struct target_spec *spec, struct target_list *out,
 		    struct targets_cache *cache, double now);
+
+/*
+ * Appends to `l` every descendant of the processes it holds (their children,
+ * the children of those, ...), found by their parent in /proc/PID/stat: "a
+ * process and its children". Zombies, kernel threads and memsleuth itself
+ * are left out. Returns 0 or -ENOMEM (what was found so far stays).
+ */
+int targets_add_descendants(struct target_list *l);
 
 /* Whether `out` holds the process (pid, start_time). */
 bool target_list_has(const struct target_list *l, int pid, uint64_t start_time);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash(uint32_t tag, const char *s)
+uint64_t strmap_hash(uint32_t tag, const char *s)
 {
 	uint64_t h = 1469598103934665603ULL ^ tag;
 
@@ -38,7 +38,7 @@ void strmap_free(struct strmap *m)
 
 static struct strmap_slot *find(const struct strmap *m, uint32_t tag, const char *key)
 {
-	size_t i = hash(tag, key) & m->mask;
+	size_t i = strmap_hash(tag, key) & m->mask;
 
 	while (m->slots[i].key &&
 	       (m->slots[i].tag != tag || strcmp(m->slots[i].key, key) != 0))

@@ -19,6 +19,9 @@ struct strmap {
 	} *slots;
 };
 
+/* The hash of (tag, s) the map uses (FNV-1a): also a stable identity for a name. */
+uint64_t strmap_hash(uint32_t tag, const char *s);
+
 /* Sizes the map for up to `n` keys. Returns 0 or -ENOMEM. */
 int strmap_init(struct strmap *m, size_t n);
 void strmap_free(struct strmap *m);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -48,13 +49,21 @@ int recording_open(const char *path, struct recording_reader **out, struct recor
 		   char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
+	struct stat st;
 	int ret;
 
 	*out = NULL;
 	memset(h, 0, sizeof(*h));
+	/* A directory opens for reading and reads as nothing: say what it is. */
+	if (f && !fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		f = NULL;
+		errno = EISDIR;
+	}
 	if (!f) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot open recording %s: %s", path, strerror(-ret));
+		snprintf(err, errlen, "cannot open recording %s: %s", path,
+			 ret == -EISDIR ? "it is a directory, not a recording file" : strerror(-ret));
 		return ret;
 	}
 	/* Compressed or plain, as it was written: the first bytes tell. */

@@ -12,7 +12,7 @@ from topview import UTF8, finding_lines, report_windows, top  # noqa: F401 (top:
 
 
 def test_demo_opens_top_and_stops_its_target(top):
-    r = top("demo", "-n", "120", "--no-bpf")
+    r = top("demo", "--frames", "120", "--no-bpf")
     text = r.term.wait_for(r"pid \d+ memsleuth-demo")
     pid = int(re.search(r"pid (\d+) memsleuth-demo", text).group(1))
     # The sanitizer build's demo target allocates with ASan's malloc: no glibc arenas.
@@ -62,10 +62,11 @@ def test_demo_shows_the_four_problems_within_two_windows(top, tmp_path):
     require_root("the leak is traced to its stack by the malloc probes, which need root")
     rec = tmp_path / "demo.jsonl"
     r = top("demo", "-o", rec, env=UTF8)
-    text = r.term.wait_for(r"pid \d+ memsleuth-demo .* window 5s")
+    text = r.term.wait_for(r"pid \d+ memsleuth-demo .* last 5s")
     assert re.search(r"on: smaps fds arenas bpf alloc$", text, re.M), text
-    # All four on the first screen, in the strip, most severe first.
-    text = r.term.wait_for(lambda s: [label.split(" ")[0] for _, label, _ in finding_lines(s)]
+    # All four on the first screen, in the strip, most severe first (after the verdict).
+    text = r.term.wait_for(lambda s: [k for k in (label.split(" ")[0] for _, label, _ in
+                                                  finding_lines(s)) if k != "verdict"]
                            [:4] == list(FOUR), timeout=90)
     assert re.search(r"^ CRIT  leak \u00d7\d", text, re.M), text
     # Room for every stack, down to the fd openers, which change no bytes and come last.

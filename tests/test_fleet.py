@@ -236,6 +236,24 @@ def test_agent_textfile_for_node_exporter(target, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["memsleuth.prom"], res.stderr
 
 
+def test_agent_children_exports_a_process_and_its_children(tmp_path):
+    parent = subprocess.Popen(["sh", "-c", "sleep 60 & sleep 60 & wait"])
+    try:
+        # Both children forked and executed sleep before the agent looks.
+        wait_for("two sleeping children", lambda: sorted(
+            Path(f"/proc/{c}/comm").read_text().strip() for c in
+            Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()
+        ) == ["sleep", "sleep"], timeout=10)
+        res = run(["agent", "-p", parent.pid, "--children", "--textfile", tmp_path, "-i", "1",
+                   "--tick", "1", "-n", "2", "--no-bpf"], check=0, timeout=60)
+        text = (tmp_path / "memsleuth.prom").read_text()
+        comms = sorted(labels["comm"] for labels, _ in series(text, "memsleuth_rss_bytes"))
+        assert comms == ["sh", "sleep", "sleep"], (comms, res.stderr)
+    finally:
+        parent.kill()
+        parent.wait()
+
+
 class Named:
     """A copy of a test target under a name no other test uses, so --name finds only it."""
 

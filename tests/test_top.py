@@ -43,7 +43,7 @@ def test_default_collectors_as_root(target, top):
     if os.geteuid() != 0:
         pytest.skip("the eBPF probes need root")
     t = target("grow_heap_anon", 1, 1)
-    r = top("top", t.pid, "-n", "3")
+    r = top("top", t.pid, "--frames", "3")
     text = r.term.wait_for(rf"pid {t.pid} ")
     assert r.status() == 0
     assert re.search(r"on: smaps fds arenas bpf\s+off:", text), text
@@ -82,12 +82,12 @@ def test_panels_switch_and_keys_work(target, top):
     term.keys("Escape")
     term.wait_for(r"REGION\*\s+KIND")
     # The window: + and - step through 60 s, 2 m, 1 m.
-    term.wait_for(r"window (1m|\d+s/1m)\b")
+    term.wait_for(r"last (1m|\d+s/1m)\b")
     term.keys("+")
-    term.wait_for(r"window [\dms]+/2m\b")
+    term.wait_for(r"last [\dms]+/2m\b")
     term.keys("-")
     term.keys("-")
-    term.wait_for(r"window [\dms]+/30s\b|window 30s\b")
+    term.wait_for(r"last [\dms]+/30s\b|last 30s\b")
     # Pause freezes what is shown; p again goes on.
     term.keys("p")
     term.wait_for(r"PAUSED: p resumes")
@@ -138,9 +138,17 @@ def test_target_exit_keeps_final_data_until_q(target, top):
 
 def test_frames_option_ends_by_itself(target, top):
     t = target("grow_heap_anon", 1, 1)
-    r = top("top", t.pid, "-n", "3", "--no-bpf")
+    r = top("top", t.pid, "--frames", "3", "--no-bpf")
     assert r.status() == 0
     assert "rc=0" in r.term.text()
+
+
+def test_count_option_ends_after_windows(target, top):
+    """-n counts windows in top as in watch and ps: two of 1 s, whatever the refreshes."""
+    t = target("grow_heap_anon", 1, 1)
+    r = top("top", t.pid, "-n", "2", "-i", "1", "--tick", "0.5", "--no-bpf")
+    r.term.wait_for(r"FINDINGS  window #1 ")
+    assert r.status() == 0
 
 
 def _stty(term, path):
@@ -254,7 +262,7 @@ def test_replay_shows_fixed_content_and_steps(top, tmp_path):
     term = r.term
     # It opens where the first window (10 s) closes: sample 11 of 40.
     text = term.wait_for(r"REPLAY 11/40")
-    assert re.search(r"^ memsleuth  pid 4242 replayd  glibc  at 10s of 39s  window 10s  "
+    assert re.search(r"^ memsleuth  pid 4242 replayd  glibc  at 10s of 39s  last 10s  "
                      r"lost 0$", text, re.M), text
     assert re.search(r"^ RSS\s+44\.0 MiB\s+\+10\.0 MiB", text, re.M), text
     assert re.search(r"^ heap\s+34\.0 MiB\s+\+10\.0 MiB", text, re.M), text
@@ -313,7 +321,7 @@ def test_replay_window_keys_recut(top, tmp_path):
     assert re.search(r"^ RSS\s+39\.0 MiB\s+\+5\.0 MiB", text, re.M), text
     r.term.keys("+")
     # Five seconds into the recording, a 10 s window can only span five.
-    text = r.term.wait_for(r"window 5s/10s\b")
+    text = r.term.wait_for(r"last 5s/10s\b")
     assert re.search(r"^ RSS\s+39\.0 MiB\s+\+5\.0 MiB", text, re.M), text
     r.term.keys(">")
     text = r.term.wait_for(r"REPLAY 40/40")
@@ -385,7 +393,7 @@ def test_unusable_terminal_is_one_line(target, top, term):
 
 def test_help_names_every_option():
     out = run(["top", "--help"], check=0).stdout
-    for opt in ("-i, --interval SECONDS", "-n, --frames FRAMES", "-o, --output FILE",
+    for opt in ("-i, --interval SECONDS", "-n, --count COUNT", "--frames N", "-o, --output FILE",
                 "--replay FILE", "--alloc ", "--alloc-duty PCT", "--alloc-exact",
                 "--alloc-sample BYTES", "--alloc-optional", "--no-bpf", "--no-freeze",
                 "--freeze-max MS", "--no-arenas", "--fault-rate N", "--stack-rate N",
@@ -395,12 +403,14 @@ def test_help_names_every_option():
 
 def test_usage_errors(tmp_path):
     rec = write_recording(tmp_path / "fixed.jsonl")
-    for args in (["top"], ["top", "1", "--replay", rec], ["top", "--replay", rec, "--no-bpf"],
+    for args in (["top", "-o", tmp_path / "x.jsonl"], ["top", "1", "--replay", rec], ["top", "--replay", rec, "--no-bpf"],
                  ["top", "--replay", rec, "--alloc"], ["top", "1", "--alloc-duty", "0"],
                  ["top", "1", "--freeze-max", "20000"], ["top", "1", "--fault-rate", "x"],
                  ["top", "1", "-i", "1000"], ["top", "1", "--bogus"], ["top", "abc"],
                  ["top", "1", "--tick", "6"], ["top", "1", "--tick", "0.06"],
-                 ["top", "1", "-i", "2", "--tick", "3"], ["top", "--replay", rec, "--tick", "1"]):
+                 ["top", "1", "-i", "2", "--tick", "3"], ["top", "--replay", rec, "--tick", "1"],
+                 ["top", "1", "-n", "0"], ["top", "1", "--frames", "x"], ["top", "1", "2"],
+                 ["top", "-i", "2", "--tick", "3"]):
         res = run(args, check=2)
         assert len(res.stderr.strip().splitlines()) == 1, res.stderr
         assert res.stderr.startswith("memsleuth top: "), res.stderr
@@ -408,9 +418,10 @@ def test_usage_errors(tmp_path):
 
 def test_runtime_errors_are_one_line(target, tmp_path):
     t = target("grow_heap_anon", 1, 1)
-    res = run(["top", t.pid, "--no-bpf"], check=1)
-    assert res.stderr.strip() == ("memsleuth top: the live view needs a terminal (use "
-                                  "'memsleuth watch' for text or JSON output)")
+    for args, instead in ((["top", t.pid, "--no-bpf"], "watch"), (["top"], "ps")):
+        res = run(args, check=1)
+        assert res.stderr.strip() == ("memsleuth top: the live view needs a terminal (use "
+                                      f"'memsleuth {instead}' for text or JSON output)")
     res = run(["top", "--replay", tmp_path / "missing.jsonl"], check=1)
     assert len(res.stderr.strip().splitlines()) == 1 and "missing.jsonl" in res.stderr
     bad = tmp_path / "bad.jsonl"

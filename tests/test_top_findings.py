@@ -35,7 +35,9 @@ def test_sizes_show_pid_rss_deltas_and_real_findings(target, top, tmp_path, widt
     index = int(re.search(r"FINDINGS  window #(\d+)", text).group(1))
     found = report_windows(rec)[index - 1]["findings"]
     shown = [(sev, label.split(" ")[0], summary) for sev, label, summary in finding_lines(text)]
-    assert [k for _, k, _ in shown] == list(dict.fromkeys(f["kind"] for f in found)), text
+    # One line per kind, the verdict first, then in the analyzer's order (most severe first).
+    kinds = list(dict.fromkeys(f["kind"] for f in found))
+    assert [k for _, k, _ in shown] == ["verdict"] + [k for k in kinds if k != "verdict"], text
     for sev, kind, summary in shown:
         f = next(f for f in found if f["kind"] == kind)
         assert sev == SEVERITY[f["severity"]]
@@ -72,7 +74,7 @@ def test_alloc_names_the_leak_and_its_stacks(target, top):
     text = r.term.wait_for(r"^      stack_kind: alloc$")
     assert re.search(r"^      malloc from leak_slowly\+0x[0-9a-f]+ \(alloc_leak\.c:\d+\) holds ",
                      text, re.M), text
-    assert re.search(r"^      run_bytes: \d+ \([\d.]+ (KiB|MiB)\)$", text, re.M), text
+    assert re.search(r"^      run_bytes: [\d.]+ (KiB|MiB) \(\d+ B\)$", text, re.M), text
     assert re.search(r"^        leak_slowly\+0x[0-9a-f]+ \(alloc_leak\.c:\d+\)$", text, re.M), text
     assert re.search(r"^        run\+0x[0-9a-f]+ \(alloc_leak\.c:\d+\)$", text, re.M), text
     r.term.keys("q")
@@ -205,23 +207,28 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
     term.keys(">")
     text = term.wait_for(r"REPLAY 31/31 .*end of the recording")
     assert re.search(r"FINDINGS  window #3 \(10s\)", text), text
-    # The strip: one line per kind, most severe first, counted.
+    # The strip: one line per kind, counted: the verdict (the answer) first, then the
+    # others most severe first.
     strip = [(sev, label) for sev, label, _ in finding_lines(text)]
-    assert strip == [("CRIT", "fd_growth"), ("CRIT", "leak \u00d73"), ("WARN", "chunk_steps"),
-                     ("WARN", "arena_fragmentation"), ("WARN", "mmap_growth"),
-                     ("WARN", "rss_growth"), ("WARN", "verdict")], text
-    # At 80x24 it keeps the four most severe kinds and points to the rest.
+    assert strip == [("WARN", "verdict"), ("CRIT", "fd_growth"), ("CRIT", "leak \u00d73"),
+                     ("WARN", "chunk_steps"), ("WARN", "arena_fragmentation"),
+                     ("WARN", "mmap_growth"), ("WARN", "rss_growth")], text
+    # At 80x24 it keeps the verdict and the four most severe other kinds and points to the
+    # rest.
     term.resize(80, 24)
-    text = term.wait_for(r"^ \.\.\. 3 more kinds: 1 opens the Findings panel$")
-    assert [(sev, label) for sev, label, _ in finding_lines(text)] == strip[:4], text
-    for (_, label, summary), f in zip(finding_lines(text), found[:2] + found[3:5]):
+    text = term.wait_for(r"^ \.\.\. 2 more kinds: 1 opens the Findings panel$")
+    assert [(sev, label) for sev, label, _ in finding_lines(text)] == strip[:5], text
+    for (_, label, summary), f in zip(finding_lines(text), found[8:] + found[:2] + found[3:5]):
         assert_summary_shown(summary, f["summary"])
         # Cut at a word, and a figure keeps its unit.
         assert summary.endswith("\u2026") and not re.search(r"\d\u2026$", summary), text
     term.resize(80, 50)
     term.keys("1")
     text = term.wait_for(r"^ FINDINGS  window #3 \(10s\)")
-    shown = finding_lines(text)
+    # Above the Findings panel the verdict keeps its own line, then every finding follows.
+    verdict, *shown = finding_lines(text)
+    assert verdict[:2] == ("WARN", "verdict"), text
+    assert_summary_shown(verdict[2], found[8]["summary"])
     assert [(sev, kind) for sev, kind, _ in shown] == [(SEVERITY[f["severity"]], f["kind"])
                                                       for f in found], text
     for (_, _, summary), f in zip(shown, found):
@@ -229,7 +236,7 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
         assert len(summary) > 20
     # Enter on the first row: fd_growth's evidence, in units, and its opener's frames.
     term.keys("Enter")
-    text = term.wait_for(r"^      seconds_to_limit: 475\.5 \(7m56s\)$")
+    text = term.wait_for(r"^      seconds_to_limit: 7m56s \(475\.5 s\)$")
     assert re.search(r"^      fds: 73$", text, re.M), text
     assert re.search(r"^      limit: 1024$", text, re.M), text
     assert re.search(r"^        accept_conn\+0x30 \(net\.c:71\)$", text, re.M), text
@@ -238,17 +245,22 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
     # Drawn top to bottom: wait for the frames and the evidence below them.
     text = term.wait_for(lambda t: all(re.search(x, t, re.M) for x in (
         r"^        pool_grow\+0x2c \(pool\.c:31\)$", r"^      quantum_source: ")))
-    assert re.search(r"^      quantum: 65536 \(64\.0 KiB\)$", text, re.M), text
+    assert re.search(r"^      quantum: 64\.0 KiB \(65536 B\)$", text, re.M), text
+    # A probability keeps its figures: (3/16)^10 is not 0%.
+    assert re.search(r"^      chance: 5\.4e-06%$", text, re.M), text
     assert re.search(r"^      quantum_source: events$", text, re.M), text
     assert "accept_conn" not in text, "one finding is expanded at a time"
     # The sixth row, the warn leak: the whole summary wrapped, every figure, every frame.
     term.keys("Down", "Down", "Enter")
     text = term.wait_for(lambda t: all(re.search(x, t, re.M) for x in (
         r"^        leaky_alloc\+0x1a \(leak\.c:42\)$", r"^      bytes_per_s: ")))
+    # Every figure a person reads; not the identifiers that join JSON objects, nor flags
+    # that are off.
     for key in leak:
-        assert re.search(rf"^      {key}: ", text, re.M), (key, text)
-    assert re.search(r"^      run_bytes: 122880 \(120 KiB\)$", text, re.M), text
-    assert re.search(r"^      bytes_per_s: 4096 \(4\.0 KiB/s\)$", text, re.M), text
+        shown = key not in ("stack_id", "alloc") and (key != "lower_bound" or leak[key])
+        assert bool(re.search(rf"^      {key}: ", text, re.M)) == shown, (key, text)
+    assert re.search(r"^      run_bytes: 120 KiB \(122880 B\)$", text, re.M), text
+    assert re.search(r"^      bytes_per_s: 4\.0 KiB/s$", text, re.M), text
     assert re.search(r"^        handle_request\+0x88 \(server\.c:120\)$", text, re.M), text
     assert found[5]["summary"] in " ".join(text.split()), text
     r.term.keys("q")

@@ -8,6 +8,7 @@ import subprocess
 import time
 
 _ids = itertools.count()
+_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class Term:
@@ -35,6 +36,12 @@ class Term:
 
     def text(self):
         return "\n".join(self.screen())
+
+    def selected(self):
+        """The lines that hold reverse video (the live view's selected row), as plain text."""
+        res = self._tmux("capture-pane", "-p", "-e", check=False)
+        return [_ESCAPE.sub("", line).rstrip() for line in res.stdout.split("\n")
+                if "\x1b[7m" in line]
 
     def keys(self, *keys):
         """Presses keys by tmux name (Tab, Enter, BTab, F1, Up...) or literal strings."""

@@ -15,10 +15,15 @@ void header_draw(const struct model *m, struct rect r);
 
 /* The tab bar: every panel's name and size, the focused one highlighted. */
 void tabs_draw(const struct model *m, int focus, struct rect r);
-/* The status line: live/paused/exited or the replay position, and the key hints. */
-void status_draw(const struct model *m, struct rect r);
+/*
+ * The status line: live/paused/exited or the replay position, and the key
+ * hints (with `back`, Esc's: the view was opened from the host view).
+ */
+void status_draw(const struct model *m, struct rect r, bool back);
 
+/* Which help: a live process, a replay, one opened from the host view, or the host view. */
+enum help_kind { HELP_LIVE, HELP_REPLAY, HELP_BACK, HELP_HOST };
 /* The help screen, over the whole terminal. */
-void help_draw(bool replay, struct rect r);
+void help_draw(enum help_kind kind, struct rect r);
 
 #endif

@@ -39,12 +39,17 @@ static void title_line(const struct model *m, struct line *l)
 			  units_duration(b, sizeof(b), meta->last_t - meta->first_t));
 	else if (meta->target_started > 0)
 		line_putf(l, ST_TITLE, "  up %s", units_duration(a, sizeof(a), s->t - meta->target_started));
-	/* A window still filling says how much of it there is. */
+	/*
+	 * The figures below are live: their changes span the last window's
+	 * length up to the newest sample, while the findings are those of the
+	 * last closed window (whose strip says when it closed). A window still
+	 * filling says how much of it there is.
+	 */
 	if (w && !timeline_span_full(w->window_s, target))
-		line_putf(l, ST_TITLE, "  window %s/%s", units_duration(a, sizeof(a), w->window_s),
+		line_putf(l, ST_TITLE, "  last %s/%s", units_duration(a, sizeof(a), w->window_s),
 			  units_duration(b, sizeof(b), target));
 	else
-		line_putf(l, ST_TITLE, "  window %s", units_duration(a, sizeof(a), target));
+		line_putf(l, ST_TITLE, "  last %s", units_duration(a, sizeof(a), target));
 	line_putf(l, s->lost_events ? ST_CRIT : ST_TITLE, "  lost %" PRIu64, s->lost_events);
 	/* The least needed figure goes when it does not fit whole. */
 	if (s->threads && line_left(l) >= 14)

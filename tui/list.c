@@ -15,6 +15,16 @@ void list_draw(struct rect r, struct list_state *st, const struct list_rows *row
 
 	if (r.h <= 0 || r.w <= 0)
 		return;
+	if (st->follow && st->keyed && rows->key)
+		for (i = 0; i < rows->n; i++)
+			if (rows->key(rows->ctx, i) == st->sel_key) {
+				/* Keep it on its screen line too, where the list allows. */
+				st->top += i - st->sel;
+				if (st->top < 0)
+					st->top = 0;
+				st->sel = i;
+				break;
+			}
 	if (st->sel >= rows->n)
 		st->sel = rows->n - 1;
 	if (st->sel < 0)
@@ -52,6 +62,9 @@ void list_draw(struct rect r, struct list_state *st, const struct list_rows *row
 		}
 	}
 	rect_blank((struct rect){ y, r.x, r.y + r.h - y, r.w });
+	st->keyed = rows->key && rows->n > 0;
+	if (st->keyed)
+		st->sel_key = rows->key(rows->ctx, st->sel);
 }
 
 bool list_is_expanded(const struct list_state *st, uint64_t key)

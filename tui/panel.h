@@ -17,6 +17,13 @@ struct rect {
 /* What the user did to a panel's list; kept by the view across frames. */
 struct list_state {
 	int sel;		/* selected row, in display order */
+	/*
+	 * Once the user moves the selection it follows its row (by the list's
+	 * key) when a refresh reorders the list: rows do not move under it.
+	 */
+	bool follow;
+	bool keyed;		/* sel_key holds the selected row's key */
+	uint64_t sel_key;
 	int top;		/* first row on screen */
 	int sort;		/* index into the panel's sort names */
 	bool expanded;		/* the row with key `expanded_key` shows its detail */
@@ -30,10 +37,15 @@ struct list_rows {
 	int (*height)(const void *ctx, int row, int width);
 	/* Draws line `sub` of row `row`. */
 	void (*draw)(const void *ctx, int row, int sub, struct line *l, bool selected);
+	/* What row `row` shows, the same across refreshes (NULL: the selection stays by index). */
+	uint64_t (*key)(const void *ctx, int row);
 	const void *ctx;
 };
 
-/* Draws the rows that fit in `r`, scrolled so that the selection shows; blanks the rest. */
+/*
+ * Draws the rows that fit in `r`, scrolled so that the selection shows; blanks
+ * the rest. A selection that follows its row finds it by key first.
+ */
 void list_draw(struct rect r, struct list_state *st, const struct list_rows *rows);
 
 /* Whether row `key` of a list is the expanded one. */
@@ -62,10 +74,14 @@ extern const struct panel_ops panel_stacks;
 /* Every panel, indexed by enum panel_id (the order of the tabs). */
 extern const struct panel_ops *const panel_all[PANEL_COUNT];
 
-/* Lines the findings strip wants (shown above the other panels), at most `max`. */
-int findings_strip_height(const struct model *m, int max);
-/* The most severe findings, one line each, with the panel title. */
-void findings_strip_draw(const struct model *m, struct rect r);
+/*
+ * Lines the findings strip wants (shown above the other panels), at most
+ * `max`; with `verdict_only` (above the Findings panel itself) the verdict's
+ * line alone, or none.
+ */
+int findings_strip_height(const struct model *m, int max, bool verdict_only);
+/* The verdict, then a line per kind, most severe first, under the panel title. */
+void findings_strip_draw(const struct model *m, struct rect r, bool verdict_only);
 
 /* Blanks lines y .. y+h-1 of width w at x. */
 void rect_blank(struct rect r);

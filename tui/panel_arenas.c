@@ -76,6 +76,14 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 		       a->walked ? fmt_bytes(b1, sizeof(b1), a->reclaimable) : "?", 11);
 }
 
+/* An arena is its address. */
+static uint64_t row_key(const void *vctx, int row)
+{
+	const struct arenas_ctx *c = vctx;
+
+	return c->order[row]->addr;
+}
+
 /* Arenas are read less often than every tick: show the newest reading in the window. */
 static int rows(const struct model *m)
 {
@@ -89,7 +97,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 {
 	const struct window *w = model_window(m);
 	struct arenas_ctx c = { 0 };
-	struct list_rows lr = { .draw = draw_row, .ctx = &c };
+	struct list_rows lr = { .draw = draw_row, .key = row_key, .ctx = &c };
 	struct line l;
 	size_t i;
 

@@ -21,6 +21,14 @@ static int64_t abs64(int64_t v)
 	return v < 0 ? -v : v;
 }
 
+/* A row is its fd type. */
+static uint64_t row_key(const void *vctx, int row)
+{
+	const struct fds_ctx *c = vctx;
+
+	return (uint64_t)c->types[row];
+}
+
 /* The types worth a row: open now, or changed in the window. */
 static int collect(const struct window *w, int *types, int sort)
 {
@@ -106,7 +114,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 {
 	const struct window *w = model_window(m);
 	struct fds_ctx c = { .w = w };
-	struct list_rows lr = { .draw = draw_row, .ctx = &c };
+	struct list_rows lr = { .draw = draw_row, .key = row_key, .ctx = &c };
 	struct line l;
 
 	if (r.h <= 0)

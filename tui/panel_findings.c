@@ -67,15 +67,15 @@ struct findings_ctx {
 
 static int detail_lines(const struct finding *f, int width)
 {
-	return wrap(f->summary ? f->summary : "", width - INDENT, -1, NULL, 0) + (int)f->nev +
-	       (f->nframes ? 1 + (int)f->nframes : 0);
+	return wrap(f->summary ? f->summary : "", width - INDENT, -1, NULL, 0) +
+	       (int)evidence_count_shown(f) + (f->nframes ? 1 + (int)f->nframes : 0);
 }
 
 static int height(const void *vctx, int row, int width)
 {
 	const struct findings_ctx *c = vctx;
 
-	if (!list_is_expanded(c->st, (uint64_t)row))
+	if (!list_is_expanded(c->st, finding_subject(&c->fs->items[row])))
 		return 1;
 	return 1 + detail_lines(&c->fs->items[row], width);
 }
@@ -133,13 +133,16 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 		return;
 	}
 	sub -= f->nframes ? 1 + (int)f->nframes : 0;
-	if (sub < (int)f->nev) {
-		evidence_format(&f->ev[sub], buf, sizeof(buf));
+	if (sub >= 0 && evidence_nth_shown(f, (size_t)sub)) {
+		evidence_format(evidence_nth_shown(f, (size_t)sub), buf, sizeof(buf));
 		line_put(l, ST_DIM, buf);
 	}
 }
 
-/* One line saying what the findings are from and when the next ones come. */
+/*
+ * One line saying which window the findings are from, when it closed (the
+ * header's figures are live: they run on past it), and when the next comes.
+ */
 static void describe(const struct model *m, char *buf, size_t len)
 {
 	const struct findings_set *fs = model_findings(m);
@@ -148,11 +151,15 @@ static void describe(const struct model *m, char *buf, size_t len)
 	char a[16], b[16];
 	int n = 0;
 
-	if (fs)
+	if (fs) {
 		n = snprintf(buf, len, "window #%u (%s%s)", fs->window_index,
 			     units_duration(a, sizeof(a), fs->window_s), fs->partial ? ", partial" : "");
-	else
+		if (n > 0 && (size_t)n < len && s && s->t >= fs->end_t)
+			n += snprintf(buf + n, len - (size_t)n, " closed %s ago",
+				      units_duration(b, sizeof(b), s->t - fs->end_t));
+	} else {
 		n = snprintf(buf, len, "no window analysed yet");
+	}
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (s && meta->analysis_due > 0 && !meta->ended)
@@ -169,9 +176,17 @@ static int rows(const struct model *m)
 
 static uint64_t key(const struct model *m, const struct list_state *st, int row)
 {
-	(void)m;
+	const struct findings_set *fs = model_findings(m);
+
 	(void)st;
-	return (uint64_t)row;
+	return fs && row >= 0 && (size_t)row < fs->n ? finding_subject(&fs->items[row]) : 0;
+}
+
+static uint64_t row_key(const void *vctx, int row)
+{
+	const struct findings_ctx *c = vctx;
+
+	return finding_subject(&c->fs->items[row]);
 }
 
 /*
@@ -209,7 +224,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 {
 	const struct findings_set *fs;
 	struct findings_ctx c = { .st = st };
-	struct list_rows lr = { .height = height, .draw = draw_row, .ctx = &c };
+	struct list_rows lr = { .height = height, .draw = draw_row, .key = row_key, .ctx = &c };
 	size_t i;
 
 	if (r.h <= 0)
@@ -226,8 +241,10 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 }
 
 /*
- * The strip shows one line per kind of finding, its most severe first, and
- * how many there are of that kind: three fragmented arenas are one line.
+ * The strip shows one line per kind of finding and how many there are of that
+ * kind (three fragmented arenas are one line): the verdict first, as it is the
+ * answer and must stay on screen however many kinds there are, then the
+ * others, their most severe first.
  */
 struct kind_line {
 	const struct finding *first;
@@ -248,6 +265,14 @@ static size_t kind_lines(const struct findings_set *fs, struct kind_line *out)
 			out[n++] = (struct kind_line){ .first = &fs->items[i] };
 		out[k].count++;
 	}
+	for (k = 1; k < n && out[k].first->kind != FINDING_VERDICT; k++)
+		;
+	if (k < n) {
+		struct kind_line verdict = out[k];
+
+		memmove(&out[1], &out[0], k * sizeof(*out));
+		out[0] = verdict;
+	}
 	return n;
 }
 
@@ -261,18 +286,32 @@ static void kind_label(const struct kind_line *k, char *buf, size_t len)
 		snprintf(buf, len, "%s", kind);
 }
 
-int findings_strip_height(const struct model *m, int max)
+/* The verdict of the findings shown, or NULL. */
+static const struct finding *verdict_of(const struct model *m)
+{
+	const struct findings_set *fs = model_findings(m);
+	size_t i;
+
+	for (i = 0; fs && i < fs->n; i++)
+		if (fs->items[i].kind == FINDING_VERDICT)
+			return &fs->items[i];
+	return NULL;
+}
+
+int findings_strip_height(const struct model *m, int max, bool verdict_only)
 {
 	const struct findings_set *fs = model_findings(m);
 	struct kind_line lines[FINDING_NKINDS];
 	int want = 2;
 
-	if (fs && fs->n)
+	if (verdict_only)
+		want = verdict_of(m) ? 1 : 0;
+	else if (fs && fs->n)
 		want = 1 + (int)kind_lines(fs, lines);
 	return want < max ? want : max;
 }
 
-void findings_strip_draw(const struct model *m, struct rect r)
+void findings_strip_draw(const struct model *m, struct rect r, bool verdict_only)
 {
 	const struct findings_set *fs;
 	struct kind_line lines[FINDING_NKINDS];
@@ -283,6 +322,14 @@ void findings_strip_draw(const struct model *m, struct rect r)
 
 	if (r.h <= 0)
 		return;
+	if (verdict_only) {
+		line_start(&l, r.y, r.x, r.w);
+		if (verdict_of(m))
+			draw_summary_line(verdict_of(m), "verdict", cols, &l, false);
+		line_end(&l, ST_NORMAL);
+		rect_blank((struct rect){ r.y + 1, r.x, r.h - 1, r.w });
+		return;
+	}
 	fs = draw_title(m, r, true);
 	if (!fs)
 		return;

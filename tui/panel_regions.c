@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The Regions panel: every region of the target with its change over the sliding window. */
 #include "tui/panel.h"
+#include "lib/strmap.h"
 #include "lib/units.h"
 
 #include <stdio.h>
@@ -51,6 +52,14 @@ static int rows(const struct model *m)
 	return w && w->end->has_regions ? (int)w->nregions : 0;
 }
 
+/* A region is its name. */
+static uint64_t row_key(const void *vctx, int row)
+{
+	const struct regions_ctx *c = vctx;
+
+	return strmap_hash(0, c->order[row]->name);
+}
+
 static void draw_row(const void *vctx, int row, int sub, struct line *l, bool sel)
 {
 	const struct regions_ctx *c = vctx;
@@ -93,7 +102,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 {
 	const struct window *w = model_window(m);
 	struct regions_ctx c = { .w = w };
-	struct list_rows lr = { .draw = draw_row, .ctx = &c };
+	struct list_rows lr = { .draw = draw_row, .key = row_key, .ctx = &c };
 	struct line l;
 	size_t i;
 

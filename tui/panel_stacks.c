@@ -178,6 +178,11 @@ static size_t paths_shown(const struct site_row *r)
 	return r->n < PATHS_SHOWN ? r->n : PATHS_SHOWN;
 }
 
+static uint64_t row_key(const void *vctx, int row)
+{
+	return ((const struct stacks_ctx *)vctx)->order[row]->key;
+}
+
 static int height(const void *vctx, int row, int width)
 {
 	const struct stacks_ctx *c = vctx;
@@ -340,7 +345,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 {
 	const struct window *w = model_window(m);
 	struct stacks_ctx c = { .st = st };
-	struct list_rows lr = { .height = height, .draw = draw_row, .ctx = &c };
+	struct list_rows lr = { .height = height, .draw = draw_row, .key = row_key, .ctx = &c };
 	const struct site_row **order;
 	struct site_rows g;
 	struct line l;

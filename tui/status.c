@@ -51,7 +51,7 @@ static void replay_status(const struct model *m, const struct model_meta *meta, 
 		line_put(l, ST_DIM, "  (end of the recording)");
 }
 
-void status_draw(const struct model *m, struct rect r)
+void status_draw(const struct model *m, struct rect r, bool back)
 {
 	const struct model_meta *meta = model_meta(m);
 	const struct sample *s = model_latest(m);
@@ -61,8 +61,10 @@ void status_draw(const struct model *m, struct rect r)
 	 */
 	const char *keys = meta->replay ? (r.w < 120 ? "h help  q quit"
 						     : "Space play  ,. step  [] window  h help  q quit")
-			   : r.w < 100	  ? "h help  q quit"
-					  : "p pause  +- window  s sort  h help  q quit";
+			   : back ? (r.w < 100 ? "Esc back  h help  q quit"
+					       : "Esc back  p pause  +- window  s sort  h help  q quit")
+			   : r.w < 100 ? "h help  q quit"
+				       : "p pause  +- window  s sort  h help  q quit";
 	struct line l;
 	int keys_w = text_width(keys) + 1;
 

@@ -4,6 +4,7 @@
 #include "lib/log.h"
 #include "tui/chrome.h"
 #include "tui/curses.h"
+#include "tui/host_view.h"
 #include "tui/terminfo.h"
 
 #include <errno.h>
@@ -35,6 +36,11 @@ struct tui {
 	SCREEN *scr;
 	bool replay;
 	bool help;
+	bool host;			/* the host view is up, not a process */
+	bool back;			/* the process view was opened from the host view */
+	int host_focus;			/* HOST_TAB_... */
+	struct list_state host_ls[HOST_TABS];
+	struct host_filter filter;
 	int focus;			/* enum panel_id */
 	struct list_state ls[PANEL_COUNT];
 	unsigned int dirty;
@@ -64,8 +70,8 @@ int tui_open(const struct tui_opts *o, struct tui **out, char *err, size_t errle
 
 	*out = NULL;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		snprintf(err, errlen, "the live view needs a terminal (use 'memsleuth watch' for "
-				      "text or JSON output)");
+		snprintf(err, errlen, "the live view needs a terminal (use 'memsleuth %s' for "
+				      "text or JSON output)", o->host ? "ps" : "watch");
 		return -ENOTTY;
 	}
 	t = calloc(1, sizeof(*t));
@@ -108,6 +114,7 @@ int tui_open(const struct tui_opts *o, struct tui **out, char *err, size_t errle
 	draw_init(color, utf8);
 	log_hold();
 	t->replay = o->replay;
+	t->host = o->host;
 	t->focus = PANEL_REGIONS;
 	t->dirty = D_ALL;
 	t->strip_h = -1;
@@ -140,17 +147,17 @@ static void layout(const struct tui *t, const struct model *m, struct layout *lo
 	lo->header = (struct rect){ 0, 0, header_height(), COLS };
 	y = lo->header.h;
 	/*
-	 * The findings come first: at 80x24 the strip holds five kinds, and
-	 * taller terminals give it more, while the panel keeps MIN_PANEL lines.
+	 * The findings come first: at 80x24 the strip holds the verdict and four
+	 * other kinds (the panel keeps ten rows), taller terminals give it more,
+	 * while the panel keeps MIN_PANEL lines.
 	 */
-	strip_max = 6 + (LINES > 24 ? (LINES - 24) / 3 : 0);
+	strip_max = 7 + (LINES > 24 ? (LINES - 24) / 3 : 0);
 	if (strip_max > 10)
 		strip_max = 10;
 	if (strip_max > LINES - y - 2 - MIN_PANEL)
 		strip_max = LINES - y - 2 - MIN_PANEL;
 	lo->strip = (struct rect){ y, 0, 0, COLS };
-	if (t->focus != PANEL_FINDINGS)
-		lo->strip.h = findings_strip_height(m, strip_max);
+	lo->strip.h = findings_strip_height(m, strip_max, t->focus == PANEL_FINDINGS);
 	y += lo->strip.h;
 	lo->tabs = (struct rect){ y++, 0, 1, COLS };
 	lo->panel = (struct rect){ y, 0, LINES - 1 - y, COLS };
@@ -165,7 +172,7 @@ void tui_draw(struct tui *t, const struct model *m)
 		return;
 	layout(t, m, &lo);
 	if (t->help) {
-		help_draw(t->replay, lo.all);
+		help_draw(t->replay ? HELP_REPLAY : t->back ? HELP_BACK : HELP_LIVE, lo.all);
 	} else if (COLS < MIN_COLS || LINES < MIN_LINES) {
 		rect_message(lo.all, ST_WARN, "terminal too small: 40x12 at least");
 		t->strip_h = -1;
@@ -176,28 +183,60 @@ void tui_draw(struct tui *t, const struct model *m)
 		if (t->dirty & D_HEADER)
 			header_draw(m, lo.header);
 		if (t->dirty & D_STRIP)
-			findings_strip_draw(m, lo.strip);
+			findings_strip_draw(m, lo.strip, t->focus == PANEL_FINDINGS);
 		if (t->dirty & D_TABS)
 			tabs_draw(m, t->focus, lo.tabs);
 		if (t->dirty & D_PANEL)
 			panel_all[t->focus]->draw(m, &t->ls[t->focus], lo.panel);
 		if (t->dirty & D_STATUS)
-			status_draw(m, lo.status);
+			status_draw(m, lo.status, t->back);
 		t->panel_h = lo.panel.h;
 	}
 	refresh();
 	t->dirty = 0;
 }
 
-static void select_row(struct tui *t, const struct model *m, int row)
+/*
+ * Moves the selection of `st` (a list of `n` rows) to `row`. From now on the
+ * row chosen is followed when the list reorders; the next draw records its key.
+ */
+static void move_selection(struct list_state *st, int n, int row)
 {
-	struct list_state *st = &t->ls[t->focus];
-	int n = panel_all[t->focus]->rows(m);
-
 	st->sel = row >= n ? n - 1 : row;
 	if (st->sel < 0)
 		st->sel = 0;
-	t->dirty |= D_PANEL;
+	st->follow = true;
+	st->keyed = false;
+}
+
+/* Applies a key that moves the selection of a list of `n` rows; false for other keys. */
+static bool navigate(struct list_state *st, int n, int page, int ch)
+{
+	switch (ch) {
+	case KEY_UP:
+	case 'k':
+		move_selection(st, n, st->sel - 1);
+		return true;
+	case KEY_DOWN:
+	case 'j':
+		move_selection(st, n, st->sel + 1);
+		return true;
+	case KEY_PPAGE:
+		move_selection(st, n, st->sel - page);
+		return true;
+	case KEY_NPAGE:
+		move_selection(st, n, st->sel + page);
+		return true;
+	case KEY_HOME:
+	case 'g':
+		move_selection(st, n, 0);
+		return true;
+	case KEY_END:
+	case 'G':
+		move_selection(st, n, n - 1);
+		return true;
+	}
+	return false;
 }
 
 static void focus_panel(struct tui *t, int panel)
@@ -229,6 +268,7 @@ static void next_sort(struct tui *t)
 		return;
 	st->sort = p->sorts[st->sort + 1] ? st->sort + 1 : 0;
 	st->sel = st->top = 0;
+	st->follow = false;
 	t->dirty |= D_PANEL;
 }
 
@@ -249,6 +289,8 @@ static int action_of(const struct tui *t, int ch)
 	case '_':
 		return TUI_NARROWER;
 	}
+	if (ch == 27 && t->back)
+		return TUI_BACK;
 	if (!t->replay)
 		return -1;
 	switch (ch) {
@@ -271,8 +313,11 @@ static int action_of(const struct tui *t, int ch)
 static void handle_view_key(struct tui *t, const struct model *m, int ch)
 {
 	int page = t->panel_h > 3 ? t->panel_h - 2 : 1;
-	struct list_state *st = &t->ls[t->focus];
 
+	if (navigate(&t->ls[t->focus], panel_all[t->focus]->rows(m), page, ch)) {
+		t->dirty |= D_PANEL;
+		return;
+	}
 	switch (ch) {
 	case '\t':
 	case KEY_RIGHT:
@@ -285,28 +330,6 @@ static void handle_view_key(struct tui *t, const struct model *m, int ch)
 	case '1': case '2': case '3': case '4': case '5':
 		focus_panel(t, ch - '1');
 		break;
-	case KEY_UP:
-	case 'k':
-		select_row(t, m, st->sel - 1);
-		break;
-	case KEY_DOWN:
-	case 'j':
-		select_row(t, m, st->sel + 1);
-		break;
-	case KEY_PPAGE:
-		select_row(t, m, st->sel - page);
-		break;
-	case KEY_NPAGE:
-		select_row(t, m, st->sel + page);
-		break;
-	case KEY_HOME:
-	case 'g':
-		select_row(t, m, 0);
-		break;
-	case KEY_END:
-	case 'G':
-		select_row(t, m, panel_all[t->focus]->rows(m) - 1);
-		break;
 	case '\r':
 	case '\n':
 	case KEY_ENTER:
@@ -315,18 +338,36 @@ static void handle_view_key(struct tui *t, const struct model *m, int ch)
 	case 's':
 		next_sort(t);
 		break;
-	case 'h':
-	case '?':
-	case KEY_F(1):
-		t->help = true;
+	}
+}
+
+/* Keys every view takes alike: a resize, any key that closes the help, Ctrl-L. */
+static bool common_key(struct tui *t, int ch)
+{
+	if (ch == KEY_RESIZE) {
+		/* curses already knows the new size; lay everything out again. */
+		erase();
 		t->dirty = D_ALL;
-		break;
-	case 'L' & 0x1f:
+		return true;
+	}
+	if (t->help) {
+		t->help = false;
+		t->dirty = D_ALL;
+		erase();
+		return true;
+	}
+	if (ch == ('L' & 0x1f)) {
 		/* The terminal may hold garbage from another program: send every cell again. */
 		clearok(curscr, TRUE);
 		t->dirty = D_ALL;
-		break;
+		return true;
 	}
+	if (ch == 'h' || ch == '?' || ch == KEY_F(1)) {
+		t->help = true;
+		t->dirty = D_ALL;
+		return true;
+	}
+	return false;
 }
 
 size_t tui_read_keys(struct tui *t, const struct model *m, enum tui_action *acts, size_t max)
@@ -337,18 +378,8 @@ size_t tui_read_keys(struct tui *t, const struct model *m, enum tui_action *acts
 	while ((ch = getch()) != ERR) {
 		int act;
 
-		if (ch == KEY_RESIZE) {
-			/* curses already knows the new size; lay everything out again. */
-			erase();
-			t->dirty = D_ALL;
+		if (common_key(t, ch))
 			continue;
-		}
-		if (t->help) {
-			t->help = false;
-			t->dirty = D_ALL;
-			erase();
-			continue;
-		}
 		act = action_of(t, ch);
 		if (act >= 0) {
 			if (n < max)
@@ -366,4 +397,133 @@ bool tui_hung_up(const struct tui *t)
 
 	(void)t;
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* ---- the host view ---- */
+
+void tui_show_process(struct tui *t, bool back)
+{
+	t->host = false;
+	t->back = back;
+	memset(t->ls, 0, sizeof(t->ls));
+	t->focus = PANEL_REGIONS;
+	t->strip_h = -1;
+	t->dirty = D_ALL;
+	erase();
+}
+
+void tui_show_host(struct tui *t)
+{
+	t->host = true;
+	t->back = false;
+	t->dirty = D_ALL;
+	erase();
+}
+
+void tui_draw_host(struct tui *t, const struct tui_host *h)
+{
+	struct rect all = { 0, 0, LINES, COLS };
+
+	if (t->help)
+		help_draw(HELP_HOST, all);
+	else if (COLS < MIN_COLS || LINES < MIN_LINES)
+		rect_message(all, ST_WARN, "terminal too small: 40x12 at least");
+	else
+		host_view_draw(h, t->host_focus, &t->host_ls[t->host_focus], &t->filter, all);
+	/* Four lines of chrome around the table: what pages move by. */
+	t->panel_h = LINES - 4;
+	refresh();
+	t->dirty = 0;
+}
+
+/* A key while the user types a filter: text, Backspace, Enter ends, Esc clears. Always taken. */
+static bool filter_key(struct tui *t, int ch)
+{
+	struct host_filter *f = &t->filter;
+	size_t n = strlen(f->text);
+
+	if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+		f->typing = false;
+	} else if (ch == 27) {
+		f->typing = false;
+		f->text[0] = '\0';
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (n)
+			f->text[n - 1] = '\0';
+	} else if (ch >= 0x20 && ch < 0x7f && n + 1 < sizeof(f->text)) {
+		f->text[n] = (char)ch;
+		f->text[n + 1] = '\0';
+	} else if (ch == KEY_RESIZE) {
+		common_key(t, ch);
+	}
+	/* The rows under the selection change: back to the top of what matches. */
+	t->host_ls[t->host_focus].sel = t->host_ls[t->host_focus].top = 0;
+	t->host_ls[t->host_focus].follow = false;
+	return true;
+}
+
+static void host_tab(struct tui *t, int tab)
+{
+	t->host_focus = (tab + HOST_TABS) % HOST_TABS;
+	erase();
+}
+
+size_t tui_read_host_keys(struct tui *t, const struct tui_host *h, enum tui_action *acts,
+			  size_t max)
+{
+	int page = t->panel_h > 3 ? t->panel_h - 2 : 1, ch;
+	size_t n = 0;
+
+	while ((ch = getch()) != ERR) {
+		struct list_state *st = &t->host_ls[t->host_focus];
+		const char *const *sorts = host_view_sorts(t->host_focus);
+
+		if (t->filter.typing ? filter_key(t, ch)
+				     : common_key(t, ch) ||
+					       navigate(st, host_view_rows(h, t->host_focus, &t->filter),
+							page, ch))
+			continue;
+		switch (ch) {
+		case '/':
+			t->filter.typing = true;
+			t->filter.text[0] = '\0';
+			break;
+		case 27:
+			t->filter.text[0] = '\0';
+			break;
+		case 'q':
+		case 'Q':
+			if (n < max)
+				acts[n++] = TUI_QUIT;
+			break;
+		case '\r':
+		case '\n':
+		case KEY_ENTER:
+			if (t->host_focus == HOST_TAB_PROCS && n < max)
+				acts[n++] = TUI_OPEN;
+			break;
+		case '\t':
+		case KEY_RIGHT:
+		case KEY_BTAB:
+		case KEY_LEFT:
+			host_tab(t, t->host_focus + 1);
+			break;
+		case '1':
+		case '2':
+			host_tab(t, ch - '1');
+			break;
+		case 's':
+			st->sort = sorts[st->sort + 1] ? st->sort + 1 : 0;
+			st->sel = st->top = 0;
+			st->follow = false;
+			break;
+		}
+	}
+	return n;
+}
+
+bool tui_host_selected(const struct tui *t, const struct tui_host *h, int32_t *pid,
+		       uint64_t *start_time)
+{
+	return host_view_process(h, &t->host_ls[HOST_TAB_PROCS], pid, start_time);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "analyzer/host.h"
 #include "analyzer/model.h"
 
 /* What a key asks of the controller; keys that only move the view are handled inside. */
@@ -20,10 +21,22 @@ enum tui_action {
 	TUI_WINDOW_BACK,
 	TUI_FIRST,		/* replay: first / last sample */
 	TUI_LAST,
+	TUI_OPEN,		/* host view: open the selected process (tui_host_selected) */
+	TUI_BACK,		/* process view opened from the host view: back to it (Esc) */
 };
 
 struct tui_opts {
 	bool replay;		/* show the replay keys */
+	bool host;		/* start in the host view (top without a PID) */
+};
+
+/* What the host view shows (top without a PID); all borrowed. */
+struct tui_host {
+	const struct host_window *w;	/* the newest window; NULL before the second scan */
+	double window_s;		/* the window asked for (-i) */
+	double tick_s;			/* seconds between scans */
+	const char *message;		/* said on the status line (a process that cannot be opened), or NULL */
+	const char *scope;		/* what the rows are limited to ("cgroup /x"), or NULL: every process */
 };
 
 struct tui;
@@ -48,6 +61,22 @@ void tui_invalidate(struct tui *t);
 
 /* Redraws what is dirty and updates the terminal (only the changed cells are sent). */
 void tui_draw(struct tui *t, const struct model *m);
+
+/*
+ * Switches to the process view, its panels as on a fresh start; with
+ * `back`, Esc asks to come back (TUI_BACK) and the status line says so.
+ */
+void tui_show_process(struct tui *t, bool back);
+/* Switches to the host view, its selection kept from before. */
+void tui_show_host(struct tui *t);
+/* Draws the host view (everything: it is cheap). */
+void tui_draw_host(struct tui *t, const struct tui_host *h);
+/* Reads every pending key of the host view; as tui_read_keys. */
+size_t tui_read_host_keys(struct tui *t, const struct tui_host *h, enum tui_action *acts,
+			  size_t max);
+/* The process selected in the host view's table. false when none. */
+bool tui_host_selected(const struct tui *t, const struct tui_host *h, int32_t *pid,
+		       uint64_t *start_time);
 
 /*
  * Reads every pending key. Keys for the view (panels, selection, sort, help,

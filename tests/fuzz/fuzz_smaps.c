@@ -86,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vma_list vmas = { 0 };
 	struct parse_error err = { 0 };
 	struct totals totals;
+	struct pss_split split;
 	int ret;
 
 	ret = smaps_parse((const char *)data, size, &vmas, &err);
@@ -97,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vma_list_free(&vmas);
 
 	memset(&err, 0, sizeof(err));
-	ret = smaps_rollup_parse((const char *)data, size, &totals, &err);
+	ret = smaps_rollup_parse((const char *)data, size, &totals, &split, &err);
 	FUZZ_CHECK(ret == 0 || (ret == -EINVAL && err.msg[0]));
 	return 0;
 }

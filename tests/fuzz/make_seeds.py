@@ -424,6 +424,24 @@ def arena_seeds():
     cycle_seeds("python_free_lists")
 
 
+def hostscan_seeds():
+    """What ps reads of every process and cgroup: stat (a name with parentheses and spaces
+    included), /proc/PID/cgroup as this host writes it and as a v2 host does, memory.stat
+    of both hierarchies, a limit."""
+    write("fuzz_hostscan", "stat_self", read("/proc/self/stat"))
+    write("fuzz_hostscan", "stat_odd_comm",
+          "1 (a) b) c) R 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 123456 0 0\n")
+    write("fuzz_hostscan", "cgroup_v1_hybrid", read("/proc/self/cgroup"))
+    write("fuzz_hostscan", "cgroup_v2", "0::/system.slice/nginx.service\n")
+    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified"):
+        stat = Path(root) / "memory.stat"
+        if stat.exists():
+            kind = "v1" if "total_rss" in stat.read_text() else "v2"
+            write("fuzz_hostscan", f"memory_stat_{kind}",
+                  "".join(stat.read_text().splitlines(keepends=True)[:40]))
+    write("fuzz_hostscan", "memory_max", "max\n")
+
+
 def main():
     if not MEMSLEUTH.exists() or not (TARGETS / "stress_limits").exists():
         sys.exit("run 'make all test-targets fuzz-build' first")
@@ -433,6 +451,7 @@ def main():
     smaps_seeds()
     regions_seeds()
     fd_seeds()
+    hostscan_seeds()
     recording_seeds()
     if os.geteuid() == 0:
         arena_seeds()
