@@ -60,7 +60,7 @@ TARGET_LIBS := $(patsubst tests/targets/%.c,$(BUILD)/tests/%.so,$(wildcard tests
 # dynamically linked unless its name says "static".
 TARGET_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-omit-frame-pointer -pthread
 
-.PHONY: all deps test test-targets bench demo install clean san fuzz
+.PHONY: all deps test test-targets bench demo install clean san fuzz soak
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 
@@ -102,6 +102,7 @@ $(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
 
 # The no-frame-pointer variant includes the source of the target it varies.
 $(BUILD)/tests/alloc_leak_nofp: tests/targets/alloc_leak.c
+$(BUILD)/tests/relay_nofp: tests/targets/relay.c
 
 $(BUILD)/tests/%: tests/targets/%.cc tests/targets/target.h
 	@mkdir -p $(@D)
@@ -118,6 +119,11 @@ test: deps
 	$(PYTHON) -m pytest -q -n $(TEST_JOBS) tests
 	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 \
 		$(PYTHON) -m pytest -q -n $(TEST_JOBS) -m "not nosan" tests
+
+# Long runs left out of `make test` (tests marked soak: 20 minutes on the leaking relay).
+soak: deps
+	$(MAKE) all test-targets
+	$(PYTHON) -m pytest -q -m soak tests
 
 bench:
 	@sh scripts/deps.sh bench

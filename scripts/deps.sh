@@ -4,11 +4,13 @@
 set -eu
 
 # g++: libstdc++ (the C++ demangler); libc6-dbg: names of libc's internal functions
-# (malloc internals) in stacks; util-linux: unshare, for the mount namespace test.
+# (malloc internals) in stacks; util-linux: unshare, for the mount namespace test, and
+# setpriv; redis-server, memcached, nginx, postgresql (initdb, pgbench): real services
+# the tests run on loopback (tests/services.py), loaded from Python or pgbench.
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
       libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest python3-pytest-xdist tmux procps
       g++ libc6-dbg redis-server strace util-linux libjemalloc2
-      libclang-rt-14-dev"
+      libclang-rt-14-dev memcached nginx postgresql"
 # `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
 # which bench_alloc.py compares --alloc with.
 if [ "${1:-}" = bench ]; then

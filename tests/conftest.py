@@ -30,6 +30,15 @@ if SANITIZED:
 def pytest_configure(config):
     config.addinivalue_line("markers", "bpf: needs root and working eBPF")
     config.addinivalue_line("markers", "nosan: skipped in the sanitizer run (timing or cost)")
+    config.addinivalue_line("markers", "soak: long runs, only with -m soak (make soak)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if "soak" in (config.getoption("markexpr") or ""):
+        return
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="a soak test: run it with 'make soak'"))
 
 
 def require_root(reason="needs root"):
@@ -102,8 +111,16 @@ class Target:
 
     def go(self, timeout=30):
         """Lets the target misbehave and waits for its 'done' line; returns its fields."""
-        self.proc.stdin.write("go\n")
+        self.send("go")
+        return self.wait_done(timeout)
+
+    def send(self, line):
+        """Writes one line to the target: "go", or "stop" to a target that ends early."""
+        self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
+
+    def wait_done(self, timeout=30):
+        """Waits for the target's 'done' line; returns its fields."""
         line = self._readline(timeout)
         if not line.startswith("done"):
             raise AssertionError(f"expected 'done', got {line!r}")

@@ -3,6 +3,7 @@
 #ifndef MEMSLEUTH_TEST_TARGET_H
 #define MEMSLEUTH_TEST_TARGET_H
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,25 @@ static inline double target_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Sleeps until monotonic time `t` (millisecond precision); returns 1 early when the
+ * test writes a line (read and dropped: "stop now"), 0 when `t` came. Exits when stdin
+ * is closed, like target_wait().
+ */
+static inline int target_sleep_until(double t)
+{
+	struct pollfd in = { .fd = 0, .events = POLLIN, .revents = 0 };
+	double left;
+
+	while ((left = t - target_now()) > 0) {
+		if (poll(&in, 1, (int)(left * 1000) + 1) > 0) {
+			target_wait();
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Touches every page so that the bytes count in RSS. */
