@@ -110,7 +110,7 @@ int cmd_report(int argc, char **argv)
 				 "not a whole number of them)", ticks * h.tick_s, ticks, h.tick_s,
 				 window_s);
 	}
-	tl = timeline_new(window_s > 0 ? window_s : h.window_s);
+	tl = timeline_new(window_s > 0 ? window_s : h.window_s, h.tick_s);
 	an = analyzer_new();
 	if (!tl || !an) {
 		status = runtime_error("report", json, "out of memory");

@@ -305,7 +305,7 @@ static int run_live(const struct top_args *a)
 	ret = session_open(&a->s, &l.s, err, sizeof(err));
 	if (ret)
 		return fail(err);
-	l.m = model_new(a->s.window_s);
+	l.m = model_new(a->s.window_s, a->s.tick_s);
 	/* --alloc-optional may have gone on without the malloc probes. */
 	l.meta.alloc = session_alloc_library(l.s) != NULL;
 	l.meta.tick_s = a->s.tick_s;
@@ -452,7 +452,7 @@ static int run_replay(const struct top_args *a)
 	ret = replay_open(a->replay, a->window_set ? a->s.window_s : 0, &r, err, sizeof(err));
 	if (ret)
 		return fail(err);
-	m = model_new(replay_window(r));
+	m = model_new(replay_window(r), replay_tick(r));
 	if (!m) {
 		status = fail("out of memory");
 		goto out;

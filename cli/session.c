@@ -109,6 +109,7 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 		.debuginfo = !(nodebug && *nodebug && strcmp(nodebug, "0") != 0),
 		/* Freezing costs the target a pause: once per window, at its boundary. */
 		.arena_every_s = o->window_s,
+		.tick_s = o->tick_s,
 		.freeze_max_s = o->freeze_max_s,
 		.growth = o->growth,
 		.alloc = o->alloc,
@@ -132,7 +133,7 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	if (ret)
 		goto fail;
 	warn_probes_off(s);
-	s->timeline = timeline_new(o->window_s);
+	s->timeline = timeline_new(o->window_s, o->tick_s);
 	s->analyzer = analyzer_new();
 	if (!s->timeline || !s->analyzer) {
 		ret = -ENOMEM;
@@ -209,7 +210,7 @@ struct sample *session_latest_ref(struct session *s)
 
 int session_set_window(struct session *s, double window_s)
 {
-	struct timeline *tl = timeline_new(window_s);
+	struct timeline *tl = timeline_new(window_s, s->opts.tick_s);
 	struct analyzer *an = analyzer_new();
 	struct window *w = NULL;
 

@@ -31,7 +31,7 @@ struct sampler {
 	struct bpf_alloc *alloc;
 	struct arena_reader *arenas;
 	struct arena_live *live;
-	double arena_every_s;
+	double arena_every_s, tick_s;
 	double arena_last;	/* time of the last arena read; 0 none */
 	int exe_allocator;	/* judged from the executable once; -1 not yet */
 	bool fds_warned;	/* the fd table could not be listed: said once */
@@ -69,6 +69,7 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 			return -ENOMEM;
 		}
 		s->arena_every_s = opts->arena_every_s;
+		s->tick_s = opts->tick_s;
 	}
 	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, &s->stacks)) {
 		sampler_close(s);
@@ -141,7 +142,7 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	free(sps);
 	/* Arenas are read on their own, slower schedule: the default is once per window. */
 	if (!ret && s->arenas && smp->allocator == ALLOC_GLIBC &&
-	    (!s->arena_last || timeline_span_full(smp->t - s->arena_last, s->arena_every_s))) {
+	    (!s->arena_last || timeline_span_full(smp->t - s->arena_last, s->arena_every_s, s->tick_s))) {
 		s->arena_last = smp->t;
 		ret = arena_reader_read(s->arenas, &vmas, smp);
 	} else if (s->arenas) {

@@ -40,7 +40,7 @@ static void title_line(const struct model *m, struct line *l)
 	else if (meta->target_started > 0)
 		line_putf(l, ST_TITLE, "  up %s", units_duration(a, sizeof(a), s->t - meta->target_started));
 	/* A window still filling says how much of it there is. */
-	if (w && !timeline_span_full(w->window_s, target))
+	if (w && !timeline_span_full(w->window_s, target, model_tick(m)))
 		line_putf(l, ST_TITLE, "  window %s/%s", units_duration(a, sizeof(a), w->window_s),
 			  units_duration(b, sizeof(b), target));
 	else

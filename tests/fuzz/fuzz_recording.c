@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_CHECK(h.window_s > 0);
-	tl = timeline_new(h.window_s);
+	tl = timeline_new(h.window_s, h.tick_s);
 	an = analyzer_new();
 	FUZZ_CHECK(tl && an);
 	events_read = events_in_windows = 0;
