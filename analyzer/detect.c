@@ -61,6 +61,7 @@ void detect_begin(struct analyzer *a, const struct window *w)
 			a->cur.arenas[i].addr = arena_s->arenas[i].addr;
 			a->cur.arenas[i].free = arena_s->arenas[i].walked ? arena_s->arenas[i].free
 									: UINT64_MAX;
+			a->cur.arenas[i].free_resident = arenas_resident_free(&arena_s->arenas[i]);
 		}
 		a->cur.narenas = i;
 	}

@@ -33,7 +33,7 @@ struct win_record {
 	bool outside_grew;
 	bool steps;			/* the chunk_steps pattern held */
 	size_t narenas;			/* free bytes per arena at its last arena reading */
-	struct { uint64_t addr, free; } arenas[HIST_ARENAS];
+	struct { uint64_t addr, free, free_resident; } arenas[HIST_ARENAS];
 
 	/* What this window's detectors reported, which the verdict weighs. */
 	bool rss_growth;		/* an rss_growth finding, of this severity: */
