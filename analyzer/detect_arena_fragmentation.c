@@ -21,8 +21,9 @@
  * window and in the one before, by at least FRAG_MIN_GROWTH_RATE each and
  * FRAG_MIN_GROWTH over both (blocks in flight move a busy arena's free
  * bytes by ~100 KiB a window either way: a relay of 10,000 mallocs a second
- * crept by at most 13 KiB/s), or it is large against the process: at least
- * FRAG_LARGE_SHARE of its RSS and FRAG_LARGE_FREE. Critical when it so
+ * crept by at most 13 KiB/s), or the free space of the arenas so reported is
+ * large against the process: together at least FRAG_LARGE_SHARE of its RSS
+ * and FRAG_LARGE_FREE. Critical when it so
  * matters and resident free >= FRAG_CRITICAL_FREE, or (A) >= 0.5 with
  * resident free >= FRAG_CRITICAL_HALF.
  * The trend is the change of the arena's free bytes since the previous window.
@@ -81,13 +82,10 @@ static bool free_grows(const struct analyzer *a, const struct window *w,
 	       now - p1 >= FRAG_MIN_GROWTH;
 }
 
-/* Whether the arena's free space matters for growth: it grows, or it is large against the process. */
-static bool matters(const struct analyzer *a, const struct window *w, const struct arena_stat *ar)
+/* Whether resident free bytes of `held` are large against the process. */
+static bool large(const struct window *w, uint64_t held)
 {
-	uint64_t held = arenas_resident_free(ar);
-
-	return free_grows(a, w, ar) ||
-	       (held >= FRAG_LARGE_FREE && (double)held >= FRAG_LARGE_SHARE * (double)w->end->totals.rss);
+	return held >= FRAG_LARGE_FREE && (double)held >= FRAG_LARGE_SHARE * (double)w->end->totals.rss;
 }
 
 static const char *advice(const struct arena_stat *ar, size_t narenas)
@@ -100,12 +98,12 @@ static const char *advice(const struct arena_stat *ar, size_t narenas)
 }
 
 static int report(struct analyzer *a, struct window *w, const struct sample *s,
-		  const struct arena_stat *ar)
+		  const struct arena_stat *ar, uint64_t all_held)
 {
 	int64_t before = prev_free(a, ar->addr, 0, false);
 	char b1[24], b2[24], b3[24], b4[32], addr[32];
 	uint64_t held = arenas_resident_free(ar);
-	bool warn = matters(a, w, ar);
+	bool warn = free_grows(a, w, ar) || large(w, all_held);
 	bool critical = warn && (held >= FRAG_CRITICAL_FREE ||
 				 (ar->fragmentation >= 0.5 && held >= FRAG_CRITICAL_HALF));
 	struct finding *f = detect_add(w, FINDING_ARENA_FRAGMENTATION,
@@ -144,6 +142,7 @@ int detect_arena_fragmentation(struct analyzer *a, struct window *w)
 {
 	const struct sample *s = arenas_latest(w);
 	const struct arena_stat **rows;
+	uint64_t held = 0;
 	size_t i, n = 0;
 	int ret = 0;
 
@@ -153,11 +152,13 @@ int detect_arena_fragmentation(struct analyzer *a, struct window *w)
 	if (!rows)
 		return -ENOMEM;
 	for (i = 0; i < s->narenas; i++)
-		if (fragmented(&s->arenas[i]))
+		if (fragmented(&s->arenas[i])) {
 			rows[n++] = &s->arenas[i];
+			held += arenas_resident_free(&s->arenas[i]);
+		}
 	qsort(rows, n, sizeof(*rows), by_free);
 	for (i = 0; !ret && i < n && i < FRAG_MAX_FINDINGS; i++)
-		ret = report(a, w, s, rows[i]);
+		ret = report(a, w, s, rows[i], held);
 	free(rows);
 	return ret;
 }
