@@ -28,8 +28,17 @@ struct alloc_rec {
 	__u64 weight;		/* bytes this record stands for (size, or the sampling weight) */
 	__u64 cweight;		/* calls it stands for, in 1/256 units */
 	__u32 stack_id;		/* in the stack map; ALLOC_NO_STACK when the walk failed */
-	__u32 pad;
+	__u32 born;		/* when recorded: CLOCK_MONOTONIC ns >> ALLOC_BORN_SHIFT */
 };
+
+/*
+ * A record's birth, in units of 2^20 ns (1.05 ms): it takes the record's
+ * padding, so a live entry costs no more. It wraps after 52 days; user space
+ * takes ages modulo 2^32 units. This is what tells a structure that turns
+ * over from memory that is never freed (analyzer/detect_leak.c): of the
+ * records live at one reading, how many are still live at the next.
+ */
+#define ALLOC_BORN_SHIFT 20
 
 #define ALLOC_NO_STACK 0xffffffffu
 

@@ -220,8 +220,8 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 				stack_is_total(s->kind) ? "since attach" : "outstanding",
 				s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.estimated
 					? ", estimated" : "",
-				s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost
-					? ", lower bound" : "");
+				s->kind == STACK_ALLOC && alloc_lower_bound(w->end) ? ", lower bound"
+										     : "");
 		/* Enough frames to get past the C library's malloc and syscall internals. */
 		for (j = 0; j < s->nframes && j < 8; j++) {
 			fputs("        ", f);

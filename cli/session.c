@@ -107,8 +107,8 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 		.freeze = o->freeze,
 		/* MEMSLEUTH_NO_DEBUGINFO=1 forces the path taken where libc6-dbg is absent. */
 		.debuginfo = !(nodebug && *nodebug && strcmp(nodebug, "0") != 0),
-		/* Freezing costs the target a pause: once per window, at its boundary. */
-		.arena_every_s = o->window_s,
+		/* Freezing costs the target a pause (and ages a pass over the live map): once a window. */
+		.window_s = o->window_s,
 		.tick_s = o->tick_s,
 		.freeze_max_s = o->freeze_max_s,
 		.growth = o->growth,

@@ -2,6 +2,7 @@
 /* User side of the malloc probes: attach to one process, cycle them, read bytes by stack. */
 #include "collectors/bpf_alloc.h"
 #include "lib/vec.h"
+#include "collectors/alloc_ages.h"
 #include "collectors/alloc_lib.h"
 #include "collectors/alloc_stacks.h"
 #include "collectors/bpf_common.h"
@@ -52,6 +53,7 @@ struct bpf_alloc {
 
 	struct stackres *res;		/* borrowed */
 	struct alloc_stacks *stacks;
+	struct alloc_ages *ages;
 };
 
 
@@ -359,6 +361,12 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
 		goto fail;
 	}
+	a->ages = alloc_ages_new();
+	if (!a->ages) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	a->start_mono = clock_mono();
 	a->since_unix = (double)time(NULL);
 	a->skel->bss->recording = a->exact;
@@ -523,7 +531,7 @@ static int read_unmatched(struct bpf_alloc *a, struct sample *s)
 	return 0;
 }
 
-int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
+int bpf_alloc_read(struct bpf_alloc *a, struct sample *s, bool ages)
 {
 	const __u64 *c = a->skel->bss->counters;
 	struct alloc_summary *sum = &s->alloc;
@@ -539,6 +547,9 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 	}
 	/* Before the first attach completes nothing was seen: nothing to scale. */
 	ret = read_stacks(a, share > 0 ? share : 1);
+	if (!ret && ages)
+		ret = alloc_ages_read(a->ages, bpf_map__fd(a->skel->maps.live), a->stacks,
+				      share > 0 ? share : 1, s);
 	if (!ret && a->skel->rodata->track_arenas)
 		ret = read_arenas(a, s);
 	if (!ret)
@@ -586,6 +597,7 @@ void bpf_alloc_close(struct bpf_alloc *a)
 	detach_all(a->cycled, &a->ncycled);
 	detach_all(a->always, &a->nalways);
 	alloc_bpf__destroy(a->skel);
+	alloc_ages_free(a->ages);
 	alloc_stacks_free(a->stacks);
 	alloc_lib_clear(&a->lib);
 	pthread_cond_destroy(&a->cond);

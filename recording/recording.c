@@ -203,6 +203,25 @@ static json_t *free_classes_array(const struct alloc_summary *a)
 	return rows;
 }
 
+/* Stacks' turnover: [id, bytes, records, held bytes, held records, kept bytes, kept records]. */
+static json_t *ages_array(const struct alloc_summary *a)
+{
+	json_t *rows = json_array();
+	size_t i;
+
+	for (i = 0; rows && i < a->nages; i++) {
+		const struct alloc_age *g = &a->ages[i];
+
+		json_array_append_new(rows, json_pack("[I, I, I, I, I, I, I]", (json_int_t)g->id,
+						      (json_int_t)g->bytes, (json_int_t)g->records,
+						      (json_int_t)g->held_bytes,
+						      (json_int_t)g->held_records,
+						      (json_int_t)g->kept_bytes,
+						      (json_int_t)g->kept_records));
+	}
+	return rows;
+}
+
 static json_t *alloc_object(const struct sample *s)
 {
 	const struct alloc_summary *a = &s->alloc;
@@ -231,6 +250,9 @@ static json_t *alloc_object(const struct sample *s)
 						    (json_int_t)a->unmatched_free_bytes,
 						    "unmatched_sized", a->unmatched_sized,
 						    "free_classes", free_classes_array(a)));
+	if (j && a->has_ages)
+		json_object_update_new(j, json_pack("{s:f, s:o}", "ages_since", a->ages_since,
+						    "ages", ages_array(a)));
 	return j;
 }
 

@@ -426,6 +426,49 @@ static int read_events(struct recording_reader *r, json_t *a, struct sample *s, 
 	return 0;
 }
 
+/* Rows of int64 figures: false when `row` is not an array of `n` integers. */
+static bool int_row(json_t *row, int64_t *v, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		json_t *x = json_array_get(row, k);
+
+		if (!json_is_integer(x))
+			return false;
+		v[k] = json_integer_value(x);
+	}
+	return json_array_size(row) == n;
+}
+
+/* The stacks' turnover (recordings older than it have none: the leak rule then goes without). */
+static int read_ages(struct recording_reader *r, json_t *o, struct sample *s, char *err,
+		     size_t errlen)
+{
+	json_t *ages = json_object_get(o, "ages"), *row;
+	size_t i;
+
+	if (!ages)
+		return 0;
+	json_array_foreach(ages, i, row) {
+		struct alloc_age *g;
+		int64_t v[7];
+
+		if (!int_row(row, v, 7))
+			return fail(err, errlen, r, "an alloc age row is not [id, bytes, records, held "
+						    "bytes, held records, kept bytes, kept records]");
+		g = sample_add_alloc_age(s);
+		if (!g)
+			return -ENOMEM;
+		*g = (struct alloc_age){ .id = (uint64_t)v[0], .bytes = v[1], .records = v[2],
+					 .held_bytes = v[3], .held_records = v[4],
+					 .kept_bytes = v[5], .kept_records = v[6] };
+	}
+	s->alloc.has_ages = json_is_array(ages);
+	get_num(o, "ages_since", &s->alloc.ages_since);
+	return 0;
+}
+
 static int read_alloc(struct recording_reader *r, json_t *o, struct sample *s, char *err,
 		      size_t errlen)
 {
@@ -488,7 +531,7 @@ static int read_alloc(struct recording_reader *r, json_t *o, struct sample *s, c
 	}
 	a->has_arenas = json_is_array(arenas);
 	s->has_alloc = true;
-	return 0;
+	return read_ages(r, o, s, err, errlen);
 }
 
 static int read_sample(struct recording_reader *r, json_t *j, struct sample **out, char *err,
