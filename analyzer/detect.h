@@ -39,14 +39,19 @@ struct win_record {
 	bool rss_growth;		/* an rss_growth finding, of this severity: */
 	uint8_t rss_growth_severity;	/* enum severity */
 	bool steps_reported;		/* a chunk_steps finding */
-	int64_t leak_bytes;		/* leak findings' rise beyond pre-attach frees */
+	int64_t leak_bytes;		/* leak findings' established rate over the window */
 	int64_t leak_alloc_bytes;	/* of which on alloc (malloc) stacks */
+	uint32_t leaks, leaks_critical;	/* leak findings, and of them critical */
+	bool alloc;			/* the malloc probes ran */
+	int64_t live_delta;		/* the arenas' live bytes, change over the window */
+	bool live_known, live_grew;	/* walked at both ends; rose past the verdict's threshold */
 };
 
 /* Per-stack trend for the leak detector. */
 struct stack_trend {
 	uint64_t key;			/* kind and id */
-	uint32_t run;			/* consecutive windows with a rise */
+	uint32_t run;			/* consecutive windows of the leak, from its first rise */
+	uint32_t quiet;			/* of which the last ones without a rise of their own */
 	uint32_t last_window;		/* index of the last window that saw the stack */
 	int64_t run_bytes;		/* bytes risen over the run */
 	double run_s;			/* seconds the run spans */

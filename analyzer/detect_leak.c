@@ -1,40 +1,81 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* leak: allocation stacks whose outstanding bytes keep rising, window after window. */
+/* leak: allocation sites whose outstanding bytes keep rising and are not freed, window after window. */
 #include "analyzer/detect.h"
 #include "analyzer/frames.h"
 #include "analyzer/preattach.h"
 #include "lib/units.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /*
- * Threshold: a stack of kind alloc (malloc family, --alloc) or mmap whose
- * outstanding bytes rose by at least LEAK_MIN_RISE and by 1% of what it holds,
- * in each of LEAK_MIN_RUN consecutive windows. A cache that fills and then
- * churns rises in one window and then stays flat; steady churn nets zero.
- * Critical when the rise rate is at least LEAK_CRITICAL_PER_HOUR.
- * At most LEAK_MAX_FINDINGS stacks are reported per window, largest first.
+ * The rule, per stack of kind alloc (--alloc) or mmap, in each window:
  *
- * Memory allocated before --alloc attached has no record, so a bounded cache
- * filled before attach looks like a leak: each insert is recorded, the
- * eviction it causes frees an old entry that matches nothing, and the insert
- * stack "holds more" in every window until the whole cache has turned over.
- * So an alloc stack's rise counts only beyond what pre-attach memory freed in
- * the same window balances (analyzer/preattach.h: estimated from the
- * unmatched frees beyond those the records expect, matched to the rises by
- * size class). The same threshold then applies to what is left: a window
- * whose recorded growth is within LEAK_MIN_RISE (or 1%) of the pre-attach
- * bytes freed is steady state. In exact mode both sides are counted, so a
- * cache that evicts one entry per insert leaves at most an entry or two of
- * difference at the window's edges, far below 16 KiB; sampled figures keep
- * their sampling noise. What the balance can hide is bounded by the
- * pre-attach bytes freed: live bytes did not grow by that much.
+ * 1. The rise: what the stack holds more at the window's end, less what
+ *    memory allocated before attach and freed in the window balances
+ *    (analyzer/preattach.h: a structure full at attach replaces entries no
+ *    record knows). It must stand out of the mode's own noise: in a sampled
+ *    mode a stack's figure is a sum of records each standing for w bytes
+ *    (w = size / share with the duty cycle, the sampling weight with
+ *    --alloc-sample), so the rise, the records born in the window less the
+ *    records that died, has a variance of about (1 - p) * sum(w^2) over both
+ *    (p the chance a call is recorded; 0 in exact mode). It must be at least
+ *    LEAK_Z standard deviations of that (one-sided: 0.13% of steady stacks
+ *    per window) and LEAK_MIN_RISE (blocks in flight at the window's edges).
+ *    Sizes within a stack vary: sum(w^2) is taken as LEAK_SIZE_SPREAD times
+ *    what the mean block gives (blocks uniform over 1-3.5 KiB give 1.14).
+ * 2. Turnover: of the records a stack held at the previous reading of the
+ *    records (once a window, collectors/alloc_ages.h), the share it freed
+ *    since. A leak frees none of its lost blocks; a bounded structure frees
+ *    what it held as it turns over (a ring, a random-replacement cache, a
+ *    batch, frames in flight), whatever it held before attach. A stack that
+ *    freed at least LEAK_TURNOVER of what it held, LEAK_TURNOVER_MIN records
+ *    or more, turns over: no rise of it is a leak. A structure that turns
+ *    over slower than that (a cache of an hour, a FIFO not yet wrapped since
+ *    attach) reads as growth until it does: the finding says "a leak, or a
+ *    structure that only grows". The first reading after attach has nothing
+ *    to compare: the first window is never evidence. Stacks without
+ *    turnover figures (mmap stacks, recordings without them) need a rise of
+ *    1% of what they hold besides.
+ * 3. Persistence: a rise in LEAK_MIN_RUN consecutive windows establishes a
+ *    leak (chance: about (0.13%)^2 per steady stack). Once established it is
+ *    reported in every window, its run counted from its first rise, until
+ *    the evidence says otherwise: the stack turns over, its figure falls by
+ *    more than the noise, or LEAK_QUIET_MAX windows in a row pass without a
+ *    rise of their own.
+ *
+ * Stacks are then grouped by allocation site (frames_site): one finding per
+ * site, its call paths in the evidence, at most LEAK_MAX_FINDINGS sites,
+ * the largest first. Critical when the site gains LEAK_CRITICAL_PER_HOUR.
  */
 #define LEAK_MIN_RISE ((int64_t)16 << 10)
+#define LEAK_MIN_SHARE 0.01
+#define LEAK_Z 3.0
+#define LEAK_SIZE_SPREAD 1.25
+#define LEAK_TURNOVER 0.10
+#define LEAK_TURNOVER_MIN 3
 #define LEAK_MIN_RUN 2
+#define LEAK_QUIET_MAX 2
 #define LEAK_CRITICAL_PER_HOUR ((double)(100u << 20))
 #define LEAK_MAX_FINDINGS 5
+#define LEAK_MAX_PATHS 4
+#define SITE_LEN 128
+
+/* What one window says of one stack. */
+struct judged {
+	const struct stack_delta *d;
+	const struct alloc_age *age;	/* NULL: no turnover figures */
+	size_t trend;			/* position in a->stacks */
+	int64_t run_bytes;		/* its trend's, once carried over this window */
+	int64_t rise;			/* beyond the pre-attach balance */
+	int64_t preattach;
+	double noise;			/* LEAK_Z standard deviations, bytes */
+	double freed;			/* share of what it held that it freed; -1 unknown */
+	char site[SITE_LEN];
+};
 
 static uint64_t key_of(const struct stack_stat *s)
 {
@@ -87,110 +128,292 @@ static int prune(struct analyzer *a, uint32_t window)
 	return ret;
 }
 
-/* Reports stack `d` as a leak, and adds what it holds to the verdict's figures in a->cur. */
-static int report(struct analyzer *a, struct window *w, const struct stack_delta *d,
-		  const struct stack_trend *t, int64_t preattach)
+/* The chance that a call is not recorded, for the noise of rule 1 (0 in exact mode). */
+static double unrecorded(const struct sample *s)
+{
+	if (!s->has_alloc || !s->alloc.estimated)
+		return 0;
+	if (s->alloc.sample_bytes)
+		return 1;
+	return s->alloc.share > 0 && s->alloc.share < 1 ? 1 - s->alloc.share : 0;
+}
+
+/* sum(w^2) of `n` records that stand for `bytes` together, by their mean. */
+static double weight_sq(double bytes, int64_t n)
+{
+	return n > 0 ? LEAK_SIZE_SPREAD * bytes * bytes / (double)n : 0;
+}
+
+/* Rules 1 and 2 for stack d; fills j and returns whether this window is evidence of a leak. */
+static bool judge(const struct window *w, const struct sample *ages, const struct stack_delta *d,
+		  int64_t explained, struct judged *j)
 {
 	const struct stack_stat *s = d->cur;
-	double rate = t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
-	/* Allocations a full map could not record are missing from the figures. */
-	bool lower = s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost;
-	char b1[24], b2[24], b3[24];
-	struct finding *f;
-	int64_t held;
+	const struct alloc_age *g = ages && s->kind == STACK_ALLOC ? sample_alloc_age(ages, s->id)
+								    : NULL;
+	double need;
 
-	f = detect_add(w, FINDING_LEAK, rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN);
+	j->d = d;
+	j->age = g;
+	j->preattach = explained;
+	j->freed = -1;
+	j->noise = 0;
+	frames_site(s->frames, s->nframes, j->site, sizeof(j->site));
+	if (!g) {
+		j->rise = d->bytes_delta - explained;
+		need = fmax((double)LEAK_MIN_RISE, LEAK_MIN_SHARE * (double)s->bytes);
+		return (double)j->rise >= need;
+	}
+	{
+		int64_t died = g->held_records - g->kept_records, young = g->records - g->kept_records;
+		double died_b = (double)(g->held_bytes - g->kept_bytes);
+		double young_b = (double)(g->bytes - g->kept_bytes);
+
+		j->rise = g->bytes - g->held_bytes - explained;
+		j->noise = LEAK_Z * sqrt(unrecorded(w->end) *
+					 (weight_sq(young_b, young) + weight_sq(died_b, died)));
+		if (g->held_records <= 0)
+			return false;	/* nothing to compare yet: the first reading */
+		j->freed = (double)died / (double)g->held_records;
+		if (died >= LEAK_TURNOVER_MIN && j->freed >= LEAK_TURNOVER)
+			return false;
+	}
+	return (double)j->rise >= fmax((double)LEAK_MIN_RISE, j->noise);
+}
+
+/* Rule 3: carries stack j's trend over this window; returns whether it is a leak now. */
+static bool persist(const struct window *w, struct stack_trend *t, const struct judged *j,
+		    bool evidence, double span)
+{
+	bool next = t->run && t->last_window + 1 == w->index;
+	bool turning = j->age && j->freed >= LEAK_TURNOVER &&
+		       j->age->held_records - j->age->kept_records >= LEAK_TURNOVER_MIN;
+
+	t->last_window = w->index;
+	if (evidence) {
+		if (!next)
+			*t = (struct stack_trend){ .key = t->key, .last_window = w->index };
+		t->run++;
+		t->quiet = 0;
+		t->run_bytes += j->rise;
+		t->run_s += span;
+		return t->run >= LEAK_MIN_RUN;
+	}
+	/* Established: stays put until turnover, a fall beyond the noise, or long quiet. */
+	if (next && t->run >= LEAK_MIN_RUN && !turning &&
+	    (double)j->rise > -fmax((double)LEAK_MIN_RISE, j->noise) && t->quiet < LEAK_QUIET_MAX) {
+		t->run++;
+		t->quiet++;
+		t->run_bytes += j->rise > 0 ? j->rise : 0;
+		t->run_s += span;
+		return true;
+	}
+	*t = (struct stack_trend){ .key = t->key, .last_window = w->index };
+	return false;
+}
+
+/* One site's leaking stacks, summed. */
+struct site {
+	struct judged *top;		/* the stack that rose most over its run */
+	size_t first, n;		/* its stacks: order[first .. first + n) */
+	int64_t run_bytes, bytes, count, delta, rise, preattach;
+	double rate, noise, held, freed_records, held_records;
+	uint32_t run;
+	bool any_age;
+};
+
+/*
+ * The callers of each stack of a site past the site frame, "a < b < c; ...",
+ * at most LEAK_MAX_PATHS of them.
+ */
+static void call_paths(struct judged *const *order, const struct site *st, char *buf, size_t len)
+{
+	size_t i, n = 0, k;
+
+	buf[0] = '\0';
+	for (i = 0; i < st->n && i < LEAK_MAX_PATHS && n + 1 < len; i++) {
+		const struct stack_stat *s = order[st->first + i]->d->cur;
+		uint32_t f = frames_first_caller(s->frames, s->nframes);
+
+		for (k = f + 1; k < s->nframes && k < f + 4 && n + 1 < len; k++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      k == f + 1 ? (i ? "; " : "") : " < ", s->frames[k]);
+		if (k == f + 1)
+			n += (size_t)snprintf(buf + n, len - n, "%s(no caller)", i ? "; " : "");
+	}
+	if (n >= len)
+		buf[len - 1] = '\0';
+}
+
+static int report(struct analyzer *a, struct window *w, struct judged *const *order,
+		  const struct site *st)
+{
+	const struct stack_stat *s = st->top->d->cur;
+	bool alloc = s->kind == STACK_ALLOC;
+	double lost = alloc ? alloc_lost_share(w->end) : 0;
+	char b1[24], b2[24], b3[24], kept[96], more[96], paths[512];
+	enum severity sev = st->rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN;
+	struct finding *f = detect_add(w, FINDING_LEAK, sev);
+
 	if (!f)
 		return -ENOMEM;
-	finding_set_summary(f, "%s from %s holds %s%s more over %u windows (%s/min, %s and %lld "
-			       "blocks outstanding): memory allocated here is not freed",
-			    s->kind == STACK_MMAP ? "mmap" : "malloc",
-			    /* Past the C library's mmap wrapper: the code that mapped. */
+	if (st->any_age && st->held_records > 0)
+		snprintf(kept, sizeof(kept), "; of what it held a window before, %.0f%% freed",
+			 100 * st->freed_records / st->held_records);
+	else
+		snprintf(kept, sizeof(kept), "; rising in each window");
+	more[0] = '\0';
+	if (st->n > 1)
+		snprintf(more, sizeof(more), "; %zu call paths", st->n);
+	if (lost >= ALLOC_LOST_MATERIAL)
+		snprintf(more + strlen(more), sizeof(more) - strlen(more),
+			 "; figures up to %.0f%% low: allocations not recorded", 100 * lost);
+	finding_set_summary(f, "%s from %s holds %s more over %u windows (%s/min, %s in %lld "
+			       "blocks outstanding%s%s): a leak, or a structure that only grows",
+			    alloc ? "malloc" : "mmap",
+			    /* Past the C library's allocator: the code that allocated. */
 			    s->nframes ? s->frames[frames_first_caller(s->frames, s->nframes)]
 				       : "an unknown stack",
-			    lower ? "at least " : "",
-			    units_bytes(b1, sizeof(b1), (double)t->run_bytes), t->run,
-			    units_bytes(b2, sizeof(b2), rate * 60),
-			    units_bytes(b3, sizeof(b3), (double)s->bytes), (long long)s->count);
+			    units_bytes(b1, sizeof(b1), (double)st->run_bytes), st->run,
+			    units_bytes(b2, sizeof(b2), st->rate * 60),
+			    units_bytes(b3, sizeof(b3), (double)st->bytes), (long long)st->count,
+			    kept, more);
+	call_paths(order, st, paths, sizeof(paths));
 	if (!f->summary || finding_set_frames(f, s->frames, s->nframes) ||
 	    finding_add_str(f, EVK_STACK_KIND, stack_kind_name((enum stack_kind)s->kind)) ||
-	    finding_add_int(f, EVK_ALLOC, s->kind == STACK_ALLOC) ||
-	    finding_add_int(f, EVK_LOWER_BOUND, lower) ||
+	    finding_add_str(f, EVK_SITE, st->top->site) || finding_add_int(f, EVK_ALLOC, alloc) ||
+	    finding_add_int(f, EVK_LOWER_BOUND, lost >= ALLOC_LOST_MATERIAL) ||
 	    finding_add_int(f, EVK_STACK_ID, (int64_t)s->id) ||
-	    finding_add_int(f, EVK_BYTES, s->bytes) || finding_add_int(f, EVK_COUNT, s->count) ||
-	    finding_add_int(f, EVK_BYTES_DELTA, d->bytes_delta) ||
-	    finding_add_int(f, EVK_PREATTACH_BYTES, preattach) ||
-	    finding_add_int(f, EVK_RUN_BYTES, t->run_bytes) ||
-	    finding_add_int(f, EVK_WINDOWS, t->run) || finding_add_real(f, EVK_BYTES_PER_S, rate))
+	    finding_add_int(f, EVK_BYTES, st->bytes) || finding_add_int(f, EVK_COUNT, st->count) ||
+	    finding_add_int(f, EVK_BYTES_DELTA, st->delta) ||
+	    finding_add_int(f, EVK_PREATTACH_BYTES, st->preattach) ||
+	    finding_add_int(f, EVK_RUN_BYTES, st->run_bytes) ||
+	    finding_add_int(f, EVK_WINDOWS, st->run) ||
+	    finding_add_real(f, EVK_BYTES_PER_S, st->rate) ||
+	    finding_add_int(f, EVK_PATHS, (int64_t)st->n) ||
+	    finding_add_str(f, EVK_CALL_PATHS, paths) ||
+	    finding_add_int(f, EVK_NOISE, llround(st->noise)) ||
+	    (st->any_age && st->held_records > 0 &&
+	     finding_add_real(f, EVK_FREED_SHARE, st->freed_records / st->held_records)) ||
+	    (lost > 0 && finding_add_real(f, EVK_LOST_SHARE, lost)))
 		return -ENOMEM;
-	/* What pre-attach memory freed balances is not the leak's. */
-	held = d->bytes_delta - preattach > 0 ? d->bytes_delta - preattach : 0;
-	a->cur.leak_bytes += held;
-	if (s->kind == STACK_ALLOC)
-		a->cur.leak_alloc_bytes += held;
+	/*
+	 * The verdict counts the leak at its established rate over this window:
+	 * one window's rise is noisy, and the cause should not flip with it.
+	 */
+	a->cur.leak_bytes += llround(st->rate * w->window_s);
+	if (alloc)
+		a->cur.leak_alloc_bytes += llround(st->rate * w->window_s);
+	a->cur.leaks++;
+	if (sev == SEV_CRITICAL)
+		a->cur.leaks_critical++;
 	return 0;
+}
+
+static int same_site(const struct judged *x, const struct judged *y)
+{
+	int c = x->d->cur->kind - y->d->cur->kind;
+
+	return c ? c : strcmp(x->site, y->site);
+}
+
+/* Orders leaking stacks by site (and kind), then by what they rose over their run. */
+static int by_site(const void *pa, const void *pb)
+{
+	const struct judged *x = *(struct judged *const *)pa, *y = *(struct judged *const *)pb;
+	int c = same_site(x, y);
+
+	if (!c && x->run_bytes != y->run_bytes)
+		c = x->run_bytes > y->run_bytes ? -1 : 1;
+	return c;
+}
+
+/* Sums the sites of `order` (sorted by site) into `sites`; returns how many. */
+static size_t sum_sites(struct analyzer *a, struct judged **order, size_t n, struct site *sites)
+{
+	size_t i, ns = 0;
+
+	for (i = 0; i < n; i++) {
+		struct judged *j = order[i];
+		const struct stack_trend *t = &a->stacks[j->trend];
+		struct site *st;
+
+		if (!i || same_site(order[i - 1], j))
+			sites[ns++] = (struct site){ .top = j, .first = i };
+		st = &sites[ns - 1];
+		st->n++;
+		st->run_bytes += t->run_bytes;
+		st->rate += t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
+		if (t->run > st->run)
+			st->run = t->run;
+		st->bytes += j->d->cur->bytes;
+		st->count += j->d->cur->count;
+		st->delta += j->d->bytes_delta;
+		st->rise += j->rise;
+		st->preattach += j->preattach;
+		st->noise = sqrt(st->noise * st->noise + j->noise * j->noise);
+		if (j->age) {
+			st->any_age = true;
+			st->held_records += (double)j->age->held_records;
+			st->freed_records += (double)(j->age->held_records - j->age->kept_records);
+		}
+	}
+	return ns;
+}
+
+static int by_run_bytes(const void *pa, const void *pb)
+{
+	const struct site *x = pa, *y = pb;
+
+	return x->run_bytes == y->run_bytes ? 0 : x->run_bytes > y->run_bytes ? -1 : 1;
 }
 
 int detect_leak(struct analyzer *a, struct window *w)
 {
-	/* Trends are kept by position: the table may move while it grows. */
-	const struct stack_delta *hits[LEAK_MAX_FINDINGS] = { NULL };
-	size_t trends[LEAK_MAX_FINDINGS] = { 0 }, i, k, nhits = 0;
-	int64_t *explained = calloc(w->nstacks ? w->nstacks : 1, sizeof(*explained));
-	int64_t pre[LEAK_MAX_FINDINGS] = { 0 };
+	const struct sample *ages = window_ages(w);
+	size_t n = w->nstacks ? w->nstacks : 1, i, nj = 0, ns;
+	int64_t *explained = calloc(n, sizeof(*explained));
+	struct judged *js = calloc(n, sizeof(*js));
+	struct judged **order = calloc(n, sizeof(*order));
+	struct site *sites = calloc(n, sizeof(*sites));
+	double span = ages && ages->alloc.ages_since > 0 ? ages->t - ages->alloc.ages_since
+							 : w->window_s;
 	int ret = 0;
 
-	if (!explained)
-		return -ENOMEM;
+	if (!explained || !js || !order || !sites) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	preattach_balance(w, explained);
 	for (i = 0; i < w->nstacks; i++) {
 		const struct stack_delta *d = &w->stacks[i];
-		int64_t need, rise = d->bytes_delta - explained[i];
 		struct stack_trend *t;
+		struct judged *j = &js[nj];
+		bool evidence;
 
 		if (!d->cur || (d->cur->kind != STACK_ALLOC && d->cur->kind != STACK_MMAP))
 			continue;
 		t = trend_of(a, key_of(d->cur));
 		if (!t)
 			continue;	/* the table is full: this stack is not followed */
-		need = d->cur->bytes / 100 > LEAK_MIN_RISE ? d->cur->bytes / 100 : LEAK_MIN_RISE;
-		if (rise >= need && (t->run == 0 || t->last_window + 1 == w->index)) {
-			t->run++;
-			t->run_bytes += rise;
-			t->run_s += w->window_s;
-		} else if (rise >= need) {
-			t->run = 1;
-			t->run_bytes = rise;
-			t->run_s = w->window_s;
-		} else {
-			t->run = 0;
-			t->run_bytes = 0;
-			t->run_s = 0;
-		}
-		t->last_window = w->index;
-		if (t->run < LEAK_MIN_RUN)
-			continue;
-		/* Keep the largest risers, in order. */
-		for (k = 0; k < LEAK_MAX_FINDINGS; k++) {
-			if (!hits[k] || t->run_bytes > a->stacks[trends[k]].run_bytes) {
-				size_t m;
-
-				for (m = LEAK_MAX_FINDINGS - 1; m > k; m--) {
-					hits[m] = hits[m - 1];
-					trends[m] = trends[m - 1];
-					pre[m] = pre[m - 1];
-				}
-				hits[k] = d;
-				trends[k] = (size_t)(t - a->stacks);
-				pre[k] = explained[i];
-				if (nhits < LEAK_MAX_FINDINGS)
-					nhits++;
-				break;
-			}
+		evidence = judge(w, ages, d, explained[i], j);
+		j->trend = (size_t)(t - a->stacks);
+		if (persist(w, t, j, evidence, j->age ? span : w->window_s)) {
+			j->run_bytes = t->run_bytes;
+			order[nj++] = j;
 		}
 	}
+	qsort(order, nj, sizeof(*order), by_site);
+	ns = sum_sites(a, order, nj, sites);
+	qsort(sites, ns, sizeof(*sites), by_run_bytes);
+	for (i = 0; i < ns && i < LEAK_MAX_FINDINGS && !ret; i++)
+		ret = report(a, w, order, &sites[i]);
+	if (!ret)
+		ret = prune(a, w->index);
+out:
 	free(explained);
-	for (k = 0; k < nhits && !ret; k++)
-		ret = report(a, w, hits[k], &a->stacks[trends[k]], pre[k]);
-	return ret ? ret : prune(a, w->index);
+	free(js);
+	free(order);
+	free(sites);
+	return ret;
 }

@@ -3,6 +3,7 @@
 #ifndef MEMSLEUTH_FRAMES_H
 #define MEMSLEUTH_FRAMES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -14,5 +15,15 @@
  * or n is 0.
  */
 uint32_t frames_first_caller(char *const *frames, uint32_t n);
+
+/*
+ * The allocation site of a stack: the function of its first caller frame
+ * (frames_first_caller), without offset, inline mark or source line
+ * ("lru_put"); a frame without a symbol is its own site ("memcached+0x11d1d",
+ * "0x7f.."). Stacks of one site are one leak, reached by several call paths.
+ * Written into buf (len > 0); returns buf. This is the one place that says
+ * what a site is (a per-stack site from the collectors is to replace it).
+ */
+const char *frames_site(char *const *frames, uint32_t n, char *buf, size_t len);
 
 #endif

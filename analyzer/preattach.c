@@ -141,11 +141,16 @@ void preattach_balance(const struct window *w, int64_t *explained)
 		blocks[k] += (double)sd->bytes_delta / fmax(mean, 1);
 	}
 	memcpy(left, rise, sizeof(left));
-	for (k = 0; k < NSIZED; k++)
-		spend(&pool.bytes[k], left, k, k);
-	/* Then one class (2x) away, and so on: only what stands out of the class's noise. */
-	for (k = 0; k < NSIZED; k++)
+	/*
+	 * Only what stands out of a class's noise is memory from before attach:
+	 * once the structures full at attach have turned over, the estimate is
+	 * noise alone and balances nothing, so the allowance decays with them.
+	 */
+	for (k = 0; k < NSIZED; k++) {
 		pool.bytes[k] = fmax(pool.bytes[k] - pool.noise[k], 0);
+		spend(&pool.bytes[k], left, k, k);
+	}
+	/* Then one class (2x) away, and so on. */
 	for (d = 1; d < NSIZED; d++)
 		for (k = 0; k < NSIZED; k++) {
 			if (k >= d)

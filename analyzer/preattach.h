@@ -56,11 +56,12 @@ double preattach_sum(const double *classes);
  * recorded, the old ones' frees are not, so its stack rises by what the old
  * entries held. The pre-attach bytes of a size class are spent first on the
  * rises of stacks whose mean block is of that class (an insert usually
- * replaces an entry of its own kind), in proportion to their rises. What is
- * left beyond the class's noise goes to the nearest classes (a cache of
- * entries of varied sizes), shared in proportion between classes at the same
- * distance: noise from a busy class nearby, scaled up by the share, is not
- * spent on a true leak. Frees whose size is not known (allocators other than
+ * replaces an entry of its own kind), in proportion to their rises; only
+ * what stands out of the class's noise is spent, so that noise, scaled up by
+ * the share, is not spent on a true leak, and the allowance falls to nothing
+ * once the structures that were full at attach have turned over. What is
+ * left goes to the nearest classes (a cache of entries of varied sizes),
+ * shared in proportion between classes at the same distance. Frees whose size is not known (allocators other than
  * glibc) balance by count, at each stack's mean block size.
  */
 void preattach_balance(const struct window *w, int64_t *explained);
