@@ -22,11 +22,12 @@
  *    (w = size / share with the duty cycle, the sampling weight with
  *    --alloc-sample), so the rise, the records born in the window less the
  *    records that died, has a variance of about (1 - p) * sum(w^2) over both
- *    (p the chance a call is recorded; 0 in exact mode). It must be at least
- *    LEAK_Z standard deviations of that (one-sided: 0.13% of steady stacks
- *    per window) and LEAK_MIN_RISE (blocks in flight at the window's edges).
- *    Sizes within a stack vary: sum(w^2) is taken as LEAK_SIZE_SPREAD times
- *    what the mean block gives (blocks uniform over 1-3.5 KiB give 1.14).
+ *    (p the chance a call is recorded; 0 in exact mode; sum(w^2) is counted
+ *    by the collector, alloc_age.churn_sq). It must be at least LEAK_Z
+ *    standard deviations of that and of the pre-attach estimate spent on it
+ *    (its own sampling noise, preattach.h) together (one-sided: 0.13% of
+ *    steady stacks per window), and LEAK_MIN_RISE (blocks in flight at the
+ *    window's edges).
  * 2. Turnover: of the records a stack held at the previous reading of the
  *    records (once a window, collectors/alloc_ages.h), the share it freed
  *    since. A leak frees none of its lost blocks; a bounded structure frees
@@ -54,7 +55,6 @@
 #define LEAK_MIN_RISE ((int64_t)16 << 10)
 #define LEAK_MIN_SHARE 0.01
 #define LEAK_Z 3.0
-#define LEAK_SIZE_SPREAD 1.25
 #define LEAK_TURNOVER 0.10
 #define LEAK_TURNOVER_MIN 3
 #define LEAK_MIN_RUN 2
@@ -138,15 +138,9 @@ static double unrecorded(const struct sample *s)
 	return s->alloc.share > 0 && s->alloc.share < 1 ? 1 - s->alloc.share : 0;
 }
 
-/* sum(w^2) of `n` records that stand for `bytes` together, by their mean. */
-static double weight_sq(double bytes, int64_t n)
-{
-	return n > 0 ? LEAK_SIZE_SPREAD * bytes * bytes / (double)n : 0;
-}
-
 /* Rules 1 and 2 for stack d; fills j and returns whether this window is evidence of a leak. */
 static bool judge(const struct window *w, const struct sample *ages, const struct stack_delta *d,
-		  int64_t explained, struct judged *j)
+		  int64_t explained, double pre_noise, struct judged *j)
 {
 	const struct stack_stat *s = d->cur;
 	const struct alloc_age *g = ages && s->kind == STACK_ALLOC ? sample_alloc_age(ages, s->id)
@@ -157,27 +151,21 @@ static bool judge(const struct window *w, const struct sample *ages, const struc
 	j->age = g;
 	j->preattach = explained;
 	j->freed = -1;
-	j->noise = 0;
+	j->noise = pre_noise;
 	frames_site(s->frames, s->nframes, j->site, sizeof(j->site));
 	if (!g) {
 		j->rise = d->bytes_delta - explained;
-		need = fmax((double)LEAK_MIN_RISE, LEAK_MIN_SHARE * (double)s->bytes);
+		need = fmax(fmax((double)LEAK_MIN_RISE, LEAK_MIN_SHARE * (double)s->bytes), j->noise);
 		return (double)j->rise >= need;
 	}
-	{
-		int64_t died = g->held_records - g->kept_records, young = g->records - g->kept_records;
-		double died_b = (double)(g->held_bytes - g->kept_bytes);
-		double young_b = (double)(g->bytes - g->kept_bytes);
-
-		j->rise = g->bytes - g->held_bytes - explained;
-		j->noise = LEAK_Z * sqrt(unrecorded(w->end) *
-					 (weight_sq(young_b, young) + weight_sq(died_b, died)));
-		if (g->held_records <= 0)
-			return false;	/* nothing to compare yet: the first reading */
-		j->freed = (double)died / (double)g->held_records;
-		if (died >= LEAK_TURNOVER_MIN && j->freed >= LEAK_TURNOVER)
-			return false;
-	}
+	j->rise = g->bytes - g->held_bytes - explained;
+	/* The rise's own sampling noise and that of the pre-attach frees spent on it. */
+	j->noise = hypot(LEAK_Z * sqrt(unrecorded(w->end) * g->churn_sq), pre_noise);
+	if (g->held_records <= 0)
+		return false;	/* nothing to compare yet: the first reading */
+	j->freed = (double)(g->held_records - g->kept_records) / (double)g->held_records;
+	if (g->held_records - g->kept_records >= LEAK_TURNOVER_MIN && j->freed >= LEAK_TURNOVER)
+		return false;
 	return (double)j->rise >= fmax((double)LEAK_MIN_RISE, j->noise);
 }
 
@@ -373,6 +361,7 @@ int detect_leak(struct analyzer *a, struct window *w)
 	const struct sample *ages = window_ages(w);
 	size_t n = w->nstacks ? w->nstacks : 1, i, nj = 0, ns;
 	int64_t *explained = calloc(n, sizeof(*explained));
+	double *pre_noise = calloc(n, sizeof(*pre_noise));
 	struct judged *js = calloc(n, sizeof(*js));
 	struct judged **order = calloc(n, sizeof(*order));
 	struct site *sites = calloc(n, sizeof(*sites));
@@ -380,11 +369,11 @@ int detect_leak(struct analyzer *a, struct window *w)
 							 : w->window_s;
 	int ret = 0;
 
-	if (!explained || !js || !order || !sites) {
+	if (!explained || !pre_noise || !js || !order || !sites) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	preattach_balance(w, explained);
+	preattach_balance(w, explained, pre_noise);
 	for (i = 0; i < w->nstacks; i++) {
 		const struct stack_delta *d = &w->stacks[i];
 		struct stack_trend *t;
@@ -396,7 +385,7 @@ int detect_leak(struct analyzer *a, struct window *w)
 		t = trend_of(a, key_of(d->cur));
 		if (!t)
 			continue;	/* the table is full: this stack is not followed */
-		evidence = judge(w, ages, d, explained[i], j);
+		evidence = judge(w, ages, d, explained[i], pre_noise[i], j);
 		j->trend = (size_t)(t - a->stacks);
 		if (persist(w, t, j, evidence, j->age ? span : w->window_s)) {
 			j->run_bytes = t->run_bytes;
@@ -412,6 +401,7 @@ int detect_leak(struct analyzer *a, struct window *w)
 		ret = prune(a, w->index);
 out:
 	free(explained);
+	free(pre_noise);
 	free(js);
 	free(order);
 	free(sites);

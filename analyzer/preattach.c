@@ -29,41 +29,50 @@ void preattach_at(const struct sample *s, struct preattach *out)
 	}
 }
 
-/* Raw counts of one sample by class: unmatched frees, and those expected (unscaled). */
-static void raw_counts(const struct sample *s, double *unmatched, double *expected)
+/* Raw figures of one sample by class: unmatched frees, their bytes, and those expected (unscaled). */
+struct raw {
+	double unmatched[SAMPLE_FREE_CLASSES], bytes[SAMPLE_FREE_CLASSES];
+	double expected[SAMPLE_FREE_CLASSES];
+};
+
+static void raw_counts(const struct sample *s, struct raw *r)
 {
 	size_t i;
 
+	memset(r, 0, sizeof(*r));
 	for (i = 0; s->has_alloc && i < s->alloc.nfree_classes; i++) {
 		const struct alloc_free_stat *c = &s->alloc.free_classes[i];
 
 		if (c->cls < SAMPLE_FREE_CLASSES) {
-			unmatched[c->cls] += (double)c->unmatched;
-			expected[c->cls] += (double)c->expected256 / 256.0;
+			r->unmatched[c->cls] += (double)c->unmatched;
+			r->bytes[c->cls] += (double)c->unmatched_bytes;
+			r->expected[c->cls] += (double)c->expected256 / 256.0;
 		}
 	}
 }
 
 void preattach_window(const struct window *w, struct preattach *out)
 {
-	double u[SAMPLE_FREE_CLASSES] = { 0 }, e[SAMPLE_FREE_CLASSES] = { 0 };
-	double u0[SAMPLE_FREE_CLASSES] = { 0 }, e0[SAMPLE_FREE_CLASSES] = { 0 }, du, de;
+	double share = w->end->alloc.share > 0 && w->end->alloc.share <= 1 ? w->end->alloc.share : 1;
+	double du, de, db;
 	struct preattach b;
+	struct raw r1, r0;
 	size_t k;
 
 	preattach_at(w->end, out);
 	preattach_at(w->start, &b);
-	raw_counts(w->end, u, e);
-	raw_counts(w->start, u0, e0);
+	raw_counts(w->end, &r1);
+	raw_counts(w->start, &r0);
 	for (k = 0; k < SAMPLE_FREE_CLASSES; k++) {
-		du = u[k] - u0[k];
-		de = e[k] - e0[k];
+		du = r1.unmatched[k] - r0.unmatched[k];
+		de = r1.expected[k] - r0.expected[k];
+		db = r1.bytes[k] - r0.bytes[k];
 		out->bytes[k] = fmax(out->bytes[k] - b.bytes[k], 0);
 		out->count[k] = fmax(out->count[k] - b.count[k], 0);
-		/* The bytes one raw block of excess stands for, times the noise in blocks. */
-		out->noise[k] = de > 0 && du > de ? out->bytes[k] / (du - de) * PREATTACH_NOISE_Z *
-							    sqrt(2 * de)
-						  : 0;
+		/* The noise in blocks, times the bytes one raw unmatched block stands for. */
+		out->noise[k] = de > 0 && du > 0 && db > 0 ? PREATTACH_NOISE_Z * sqrt(2 * de) *
+								     db / du / share
+							   : 0;
 	}
 }
 
@@ -116,19 +125,20 @@ static void spend(double *pool, double *left, size_t lo, size_t hi)
 		left[hi] -= f * left[hi];
 }
 
-void preattach_balance(const struct window *w, int64_t *explained)
+void preattach_balance(const struct window *w, int64_t *explained, double *noise)
 {
 	double rise[NSIZED] = { 0 }, left[NSIZED], blocks[NSIZED] = { 0 }, demand = 0, f;
+	double noise_k[NSIZED];
 	struct preattach pool;
 	size_t i, k, d;
 
-	for (i = 0; i < w->nstacks; i++)
+	for (i = 0; i < w->nstacks; i++) {
 		explained[i] = 0;
+		noise[i] = 0;
+	}
 	if (!w->end->has_alloc)
 		return;
 	preattach_window(w, &pool);
-	if (preattach_sum(pool.bytes) <= 0 && preattach_sum(pool.count) <= 0)
-		return;
 	for (i = 0; i < w->nstacks; i++) {
 		const struct stack_delta *sd = &w->stacks[i];
 		double mean;
@@ -142,13 +152,14 @@ void preattach_balance(const struct window *w, int64_t *explained)
 	}
 	memcpy(left, rise, sizeof(left));
 	/*
-	 * Only what stands out of a class's noise is memory from before attach:
-	 * once the structures full at attach have turned over, the estimate is
-	 * noise alone and balances nothing, so the allowance decays with them.
+	 * A class's estimate is spent on its own rises, its noise going with it
+	 * to the stacks it balances (the leak rule weighs it); what is left goes
+	 * to other classes only as far as it stands out of the noise.
 	 */
 	for (k = 0; k < NSIZED; k++) {
-		pool.bytes[k] = fmax(pool.bytes[k] - pool.noise[k], 0);
+		noise_k[k] = pool.noise[k];
 		spend(&pool.bytes[k], left, k, k);
+		pool.bytes[k] = fmax(pool.bytes[k] - pool.noise[k], 0);
 	}
 	/* Then one class (2x) away, and so on. */
 	for (d = 1; d < NSIZED; d++)
@@ -174,5 +185,7 @@ void preattach_balance(const struct window *w, int64_t *explained)
 			continue;
 		k = class_of(mean_block(sd));
 		explained[i] = llround((double)sd->bytes_delta * (1 - left[k] / rise[k]));
+		/* Its part of the class's noise: the estimate may be short or long by that much. */
+		noise[i] = noise_k[k] * (double)sd->bytes_delta / rise[k];
 	}
 }

@@ -39,8 +39,9 @@ void preattach_at(const struct sample *s, struct preattach *out);
  * the other way) land on one side or the other. Without pre-attach frees
  * both sides are near-Poisson with the expected count E, so the excess has
  * a standard deviation of about sqrt(2E) blocks; noise[] holds
- * PREATTACH_NOISE_Z of those, in bytes (0 in exact mode, which expects
- * nothing). With --alloc-sample the weights make the noise larger still.
+ * PREATTACH_NOISE_Z of those, in bytes at the class's mean unmatched block,
+ * scaled up by the share (0 in exact mode, which expects nothing). With
+ * --alloc-sample the weights make the noise larger still.
  */
 #define PREATTACH_NOISE_Z 3.0
 void preattach_window(const struct window *w, struct preattach *out);
@@ -56,14 +57,18 @@ double preattach_sum(const double *classes);
  * recorded, the old ones' frees are not, so its stack rises by what the old
  * entries held. The pre-attach bytes of a size class are spent first on the
  * rises of stacks whose mean block is of that class (an insert usually
- * replaces an entry of its own kind), in proportion to their rises; only
- * what stands out of the class's noise is spent, so that noise, scaled up by
- * the share, is not spent on a true leak, and the allowance falls to nothing
- * once the structures that were full at attach have turned over. What is
- * left goes to the nearest classes (a cache of entries of varied sizes),
- * shared in proportion between classes at the same distance. Frees whose size is not known (allocators other than
+ * replaces an entry of its own kind), in proportion to their rises, and
+ * each such stack is given its part of the class's noise in noise[i]
+ * (PREATTACH_NOISE_Z standard deviations, in bytes, whether or not the
+ * estimate came out above zero): the leak rule asks its rise to stand out
+ * of that too, so
+ * that noise scaled up by the share hides no leak for long, and the
+ * allowance falls to nothing once the structures that were full at attach
+ * have turned over and their frees are gone. What is left beyond the
+ * class's noise goes to the nearest classes (a cache of entries of varied
+ * sizes), shared in proportion between classes at the same distance. Frees whose size is not known (allocators other than
  * glibc) balance by count, at each stack's mean block size.
  */
-void preattach_balance(const struct window *w, int64_t *explained);
+void preattach_balance(const struct window *w, int64_t *explained, double *noise);
 
 #endif

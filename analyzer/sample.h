@@ -171,6 +171,13 @@ struct alloc_age {
 	int64_t held_records;
 	int64_t kept_bytes;	/* of those, still live now */
 	int64_t kept_records;
+	/*
+	 * Sum of the squared bytes (scaled) each record stands for, over the
+	 * records born since the previous reading and live now and those held
+	 * then and freed since: the rise's sampling variance is (1 - p) times
+	 * it, p the chance a call is recorded.
+	 */
+	double churn_sq;
 };
 
 /* What the malloc probes (--alloc) saw; how far the alloc stacks are estimates. */

@@ -19,7 +19,7 @@
 /* One stack's raw sums at a reading: weights are the bytes the records stand for. */
 struct age_raw {
 	uint64_t id;
-	double weight, kept_weight;
+	double weight, kept_weight, sq, kept_sq;	/* sq: sum of weight^2 */
 	int64_t n, kept_n;
 };
 
@@ -111,10 +111,12 @@ static int sum_live(struct alloc_ages *g, int fd, struct alloc_stacks *stacks, s
 			if (!row)
 				return -ENOMEM;
 			row->weight += (double)r->weight;
+			row->sq += (double)r->weight * (double)r->weight;
 			row->n++;
 			/* Born before the previous reading, modulo the clock's wrap. */
 			if (g->has_prev && (int32_t)(r->born - g->prev_mark) < 0) {
 				row->kept_weight += (double)r->weight;
+				row->kept_sq += (double)r->weight * (double)r->weight;
 				row->kept_n++;
 			}
 		}
@@ -129,6 +131,7 @@ static int emit(struct sample *s, const struct age_raw *now, const struct age_ra
 		double scale)
 {
 	struct alloc_age *a = sample_add_alloc_age(s);
+	double kept_sq = now ? now->kept_sq : 0;
 
 	if (!a)
 		return -ENOMEM;
@@ -138,11 +141,14 @@ static int emit(struct sample *s, const struct age_raw *now, const struct age_ra
 		a->records = now->n;
 		a->kept_bytes = llround(now->kept_weight / scale);
 		a->kept_records = now->kept_n;
+		a->churn_sq += now->sq - kept_sq;
 	}
 	if (held) {
 		a->held_bytes = llround(held->weight / scale);
 		a->held_records = held->n;
+		a->churn_sq += held->sq - kept_sq;
 	}
+	a->churn_sq = fmax(a->churn_sq, 0) / (scale * scale);
 	return 0;
 }
 

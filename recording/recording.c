@@ -203,7 +203,7 @@ static json_t *free_classes_array(const struct alloc_summary *a)
 	return rows;
 }
 
-/* Stacks' turnover: [id, bytes, records, held bytes, held records, kept bytes, kept records]. */
+/* Stacks' turnover: [id, bytes, records, held bytes, held records, kept bytes, kept records, churn_sq]. */
 static json_t *ages_array(const struct alloc_summary *a)
 {
 	json_t *rows = json_array();
@@ -212,12 +212,12 @@ static json_t *ages_array(const struct alloc_summary *a)
 	for (i = 0; rows && i < a->nages; i++) {
 		const struct alloc_age *g = &a->ages[i];
 
-		json_array_append_new(rows, json_pack("[I, I, I, I, I, I, I]", (json_int_t)g->id,
+		json_array_append_new(rows, json_pack("[I, I, I, I, I, I, I, f]", (json_int_t)g->id,
 						      (json_int_t)g->bytes, (json_int_t)g->records,
 						      (json_int_t)g->held_bytes,
 						      (json_int_t)g->held_records,
 						      (json_int_t)g->kept_bytes,
-						      (json_int_t)g->kept_records));
+						      (json_int_t)g->kept_records, g->churn_sq));
 	}
 	return rows;
 }

@@ -426,7 +426,7 @@ static int read_events(struct recording_reader *r, json_t *a, struct sample *s, 
 	return 0;
 }
 
-/* Rows of int64 figures: false when `row` is not an array of `n` integers. */
+/* The first `n` figures of a row as int64: false when one is not an integer. */
 static bool int_row(json_t *row, int64_t *v, size_t n)
 {
 	size_t k;
@@ -438,7 +438,7 @@ static bool int_row(json_t *row, int64_t *v, size_t n)
 			return false;
 		v[k] = json_integer_value(x);
 	}
-	return json_array_size(row) == n;
+	return true;
 }
 
 /* The stacks' turnover (recordings older than it have none: the leak rule then goes without). */
@@ -454,15 +454,18 @@ static int read_ages(struct recording_reader *r, json_t *o, struct sample *s, ch
 		struct alloc_age *g;
 		int64_t v[7];
 
-		if (!int_row(row, v, 7))
+		if (json_array_size(row) != 8 || !int_row(row, v, 7) ||
+		    !json_is_number(json_array_get(row, 7)))
 			return fail(err, errlen, r, "an alloc age row is not [id, bytes, records, held "
-						    "bytes, held records, kept bytes, kept records]");
+						    "bytes, held records, kept bytes, kept records, "
+						    "churn_sq]");
 		g = sample_add_alloc_age(s);
 		if (!g)
 			return -ENOMEM;
 		*g = (struct alloc_age){ .id = (uint64_t)v[0], .bytes = v[1], .records = v[2],
 					 .held_bytes = v[3], .held_records = v[4],
-					 .kept_bytes = v[5], .kept_records = v[6] };
+					 .kept_bytes = v[5], .kept_records = v[6],
+					 .churn_sq = json_number_value(json_array_get(row, 7)) };
 	}
 	s->alloc.has_ages = json_is_array(ages);
 	get_num(o, "ages_since", &s->alloc.ages_since);

@@ -19,13 +19,22 @@ FRAMES = {1: ["history_push+0x1b (relay.c:148)", "worker+0x3a (relay.c:300)"],
           4: ["lru_put+0xae (relay.c:163)", "worker+0x3a (relay.c:300)"]}
 
 
+def churn_sq(row):
+    """The sum of squared record weights born and freed between readings, for records of
+    one size: the collector's figure, from which the sampling noise follows."""
+    _, now, recs, held, held_recs, kept, kept_recs = row
+    w_now = now / recs if recs else 0
+    w_held = held / held_recs if held_recs else 0
+    return (recs - kept_recs) * w_now ** 2 + (held_recs - kept_recs) * w_held ** 2
+
+
 def recording(path, n, ages, share=1.0, lost=0, recorded=10 ** 6):
     """n samples 10 s apart, each with a reading of the records' turnover: ages(i) gives rows
     [id, bytes, records, held bytes, held records, kept bytes, kept records] (bytes scaled
     by the share already, as the collector writes them); stack figures follow from them."""
     lines = [HEADER] + [{"type": "stack", "id": k, "frames": v} for k, v in FRAMES.items()]
     for i in range(n):
-        rows = ages(i)
+        rows = [r + [churn_sq(r)] for r in ages(i)]
         alloc = {"estimated": share < 1, "sample_bytes": 0, "duty": share, "share": share,
                  "since": 1e9, "calls": recorded, "frees": recorded, "recorded": recorded,
                  "missed_frees": 0, "lost": lost, "arenas": None, "unmatched_frees": 0,
@@ -97,15 +106,15 @@ def test_leak_named_from_the_third_window_and_kept_named(tmp_path):
     assert f["frames"][0].startswith("query_result_keep+"), f
     assert ev["site"] == "query_result_keep" and ev["windows"] == 2, ev
     assert ev["freed_share"] == 0 and ev["run_bytes"] == 2 * 400 * 2300, ev
-    # 40 records of 23,000 bytes a window: 3 sd of sqrt(0.9 * 1.25 * 40) * 23,000.
-    assert abs(ev["noise"] - 3 * (0.9 * 1.25 * 40) ** 0.5 * 23000) < 2, ev
+    # 40 records of 23,000 bytes a window: 3 sd of sqrt(0.9 * 40) * 23,000.
+    assert abs(ev["noise"] - 3 * (0.9 * 40) ** 0.5 * 23000) < 2, ev
     assert "a leak, or a structure that only grows" in f["summary"]
     assert "is not freed" not in f["summary"]
     assert [leaks(w)[0]["evidence"]["windows"] for w in wins[2:]] == [2, 3, 4, 5, 6]
 
 
 def test_rise_within_the_sampling_noise_is_no_leak(tmp_path):
-    # 4 records a window, none freed: 92 KB a window, under 3 sd of its own noise.
+    # 4 records a window, none freed: 92 KB a window, under 3 sd of its own noise (131 KB).
     wins = recording(tmp_path / "few.jsonl", 7, lambda i: [leak(i, per_window=40)], share=0.1)
     assert not any(leaks(w) for w in wins)
     # The same in exact mode has no sampling noise: 9.2 KB a window, under 16 KiB, is none
