@@ -33,6 +33,11 @@ uint64_t arenas_resident_free(const struct arena_stat *a)
 	return a->rss - busy < a->free ? a->rss - busy : a->free;
 }
 
+bool arenas_walked(const struct sample *s, const struct arena_stat *a)
+{
+	return a->walked && s->arenas_complete;
+}
+
 const struct arena_stat *arenas_find(const struct sample *s, uint64_t addr)
 {
 	size_t i;

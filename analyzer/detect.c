@@ -59,8 +59,9 @@ void detect_begin(struct analyzer *a, const struct window *w)
 	if (arena_s) {
 		for (i = 0; i < arena_s->narenas && i < HIST_ARENAS; i++) {
 			a->cur.arenas[i].addr = arena_s->arenas[i].addr;
-			a->cur.arenas[i].free = arena_s->arenas[i].walked ? arena_s->arenas[i].free
-									: UINT64_MAX;
+			a->cur.arenas[i].free = arenas_walked(arena_s, &arena_s->arenas[i])
+							? arena_s->arenas[i].free
+							: UINT64_MAX;
 			a->cur.arenas[i].free_resident = arenas_resident_free(&arena_s->arenas[i]);
 		}
 		a->cur.narenas = i;

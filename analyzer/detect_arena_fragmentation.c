@@ -39,9 +39,9 @@
 #define FRAG_CRITICAL_HALF ((uint64_t)64 << 20)
 #define FRAG_MAX_FINDINGS 4
 
-static bool fragmented(const struct arena_stat *a)
+static bool fragmented(const struct sample *s, const struct arena_stat *a)
 {
-	return a->walked && a->system && arenas_resident_free(a) >= FRAG_MIN_FREE &&
+	return arenas_walked(s, a) && a->system && arenas_resident_free(a) >= FRAG_MIN_FREE &&
 	       a->fragmentation >= FRAG_MIN_RATIO;
 }
 
@@ -152,7 +152,7 @@ int detect_arena_fragmentation(struct analyzer *a, struct window *w)
 	if (!rows)
 		return -ENOMEM;
 	for (i = 0; i < s->narenas; i++)
-		if (fragmented(&s->arenas[i])) {
+		if (fragmented(s, &s->arenas[i])) {
 			rows[n++] = &s->arenas[i];
 			held += arenas_resident_free(&s->arenas[i]);
 		}

@@ -22,7 +22,8 @@
  * readings (a thread held its lock at the freeze) counts by its RSS growth
  * as "malloc heaps"; without any walked arena that part is the RSS growth of
  * [heap] and the arenas. Each share is its bytes over the larger of G and
- * the parts' sum; the largest named part is the cause, except that reported
+ * the parts' sum (arenas count as walked only from reads that finished:
+ * arenas_walked); the largest named part is the cause, except that reported
  * leaks are the cause whenever they hold VERDICT_LEAK_SHARE of the growth,
  * and otherwise the verdict says what share they hold. Each cause names the
  * next step: what to run and for how long, or what to change.
@@ -61,7 +62,7 @@ static bool any_walked(const struct sample *s)
 	size_t i;
 
 	for (i = 0; i < s->narenas; i++)
-		if (s->arenas[i].walked)
+		if (arenas_walked(s, &s->arenas[i]))
 			return true;
 	return false;
 }
@@ -87,7 +88,7 @@ static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, i
 	for (i = 0; i < s1->narenas; i++) {
 		const struct arena_stat *b = &s1->arenas[i], *a = arenas_find(s0, b->addr);
 
-		if (!b->walked || (a && !a->walked)) {
+		if (!arenas_walked(s1, b) || (a && !arenas_walked(s0, a))) {
 			*dheap += (int64_t)b->rss - (a ? (int64_t)a->rss : 0);
 			continue;
 		}

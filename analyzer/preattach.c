@@ -152,11 +152,21 @@ void preattach_balance(const struct window *w, int64_t *explained, double *noise
 	}
 	memcpy(left, rise, sizeof(left));
 	/*
-	 * A class's estimate is spent on its own rises, its noise going with it
-	 * to the stacks it balances (the leak rule weighs it); what is left goes
+	 * A class's estimate balances its own rises when it stands out of its
+	 * noise (PREATTACH_SIGNIFICANT standard deviations): then in full, its
+	 * noise going with it to the stacks it balances (the leak rule weighs
+	 * it). An estimate within its noise is none: memory from before attach
+	 * that is all freed leaves noise around zero in the classes it was in,
+	 * and that balances nothing, however large the noise. What is left goes
 	 * to other classes only as far as it stands out of the noise.
 	 */
 	for (k = 0; k < NSIZED; k++) {
+		noise_k[k] = 0;
+		if (pool.bytes[k] <= 0 ||
+		    pool.bytes[k] < pool.noise[k] * PREATTACH_SIGNIFICANT / PREATTACH_NOISE_Z) {
+			pool.bytes[k] = 0;
+			continue;
+		}
 		noise_k[k] = pool.noise[k];
 		spend(&pool.bytes[k], left, k, k);
 		pool.bytes[k] = fmax(pool.bytes[k] - pool.noise[k], 0);

@@ -44,6 +44,7 @@ void preattach_at(const struct sample *s, struct preattach *out);
  * --alloc-sample the weights make the noise larger still.
  */
 #define PREATTACH_NOISE_Z 3.0
+#define PREATTACH_SIGNIFICANT 2.0
 void preattach_window(const struct window *w, struct preattach *out);
 
 /* Sum over the classes of p->bytes or p->count, each class counted only when positive. */
@@ -57,16 +58,18 @@ double preattach_sum(const double *classes);
  * recorded, the old ones' frees are not, so its stack rises by what the old
  * entries held. The pre-attach bytes of a size class are spent first on the
  * rises of stacks whose mean block is of that class (an insert usually
- * replaces an entry of its own kind), in proportion to their rises, and
- * each such stack is given its part of the class's noise in noise[i]
- * (PREATTACH_NOISE_Z standard deviations, in bytes, whether or not the
- * estimate came out above zero): the leak rule asks its rise to stand out
- * of that too, so
- * that noise scaled up by the share hides no leak for long, and the
- * allowance falls to nothing once the structures that were full at attach
- * have turned over and their frees are gone. What is left beyond the
+ * replaces an entry of its own kind), in proportion to their rises, when
+ * the class's estimate stands PREATTACH_SIGNIFICANT standard deviations out
+ * of its noise (about 2% of windows of a class whose frees are noise alone);
+ * each stack so balanced is given its part of the class's noise in noise[i]
+ * (PREATTACH_NOISE_Z standard deviations, in bytes): the leak rule asks its
+ * rise to stand out of that too. An estimate within its noise balances
+ * nothing, so the allowance falls to nothing once the structures that were
+ * full at attach have turned over and their frees are gone, whatever noise
+ * the duty cycle's crossings make in their classes. What is left beyond the
  * class's noise goes to the nearest classes (a cache of entries of varied
- * sizes), shared in proportion between classes at the same distance. Frees whose size is not known (allocators other than
+ * sizes), shared in proportion between classes at the same distance. Frees
+ * whose size is not known (allocators other than
  * glibc) balance by count, at each stack's mean block size.
  */
 void preattach_balance(const struct window *w, int64_t *explained, double *noise);

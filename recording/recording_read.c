@@ -346,9 +346,11 @@ static void read_extras(json_t *j, struct sample *s)
 	json_t *ar = json_object_get(j, "arena_read"), *ml = json_object_get(j, "mem_limit");
 	uint64_t v;
 
+	/* Arenas without a word on their read: their free figures are taken as whole. */
+	s->arenas_complete = true;
 	if (json_is_object(ar)) {
 		s->arenas_frozen = json_is_true(json_object_get(ar, "frozen"));
-		s->arenas_complete = json_is_true(json_object_get(ar, "complete"));
+		s->arenas_complete = !json_is_false(json_object_get(ar, "complete"));
 		s->arenas_debuginfo = json_is_true(json_object_get(ar, "debuginfo"));
 		if (get_u64(ar, "freeze_us", &v))
 			s->freeze_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;

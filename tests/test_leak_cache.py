@@ -220,11 +220,12 @@ def test_synthetic_leak_keeps_what_the_cache_does_not_balance(tmp_path):
 
 
 def test_synthetic_sampled_frees_expected_unmatched_are_not_pre_attach(tmp_path):
-    """Probed 10% of the time: 10,000 buffers a window free unmatched because their allocation
-    was not recorded, as the 1,000 recorded ones that were freed unrecorded say; only the 40
-    unmatched beyond those are pre-attach entries, standing for 400 at a share of 0.1."""
+    """Probed 10% of the time: 100 buffers a window free unmatched because their allocation
+    was not recorded, as the 100 recorded ones that were freed unrecorded say; only the 40
+    unmatched beyond those are pre-attach entries (the difference of two counts of 100 has a
+    standard deviation of 14: 40 stand out of it), standing for 400 at a share of 0.1."""
     def classes(i):
-        return [[9, 10040 * i, 10040 * 1000 * i, 10000 * 256 * i, 10000 * 1000 * i]]
+        return [[9, 140 * i, 140 * 1000 * i, 100 * 256 * i, 100 * 1000 * i]]
 
     def stacks(i):
         # Recorded figures are scaled up by the share already: 400 entries a window.
@@ -232,8 +233,8 @@ def test_synthetic_sampled_frees_expected_unmatched_are_not_pre_attach(tmp_path)
     wins = synthetic(tmp_path / "a.jsonl", 5, stacks, classes, share=0.1)
     assert [w["alloc"]["preattach_free_bytes_delta"] for w in wins] == [400000] * 4
     assert wins[-1]["alloc"]["preattach_frees"] == 1600
-    assert wins[-1]["alloc"]["unmatched_frees"] == 40160
-    # Had all 10,040 unmatched frees a window counted as pre-attach, they would hide the leak.
+    assert wins[-1]["alloc"]["unmatched_frees"] == 560
+    # Had all 140 unmatched frees a window counted as pre-attach, they would hide the leak.
     for w in wins[1:]:
         assert [frames0(f) for f in leaks(w)] == [LEAKY[0]]
         assert leaks(w)[0]["evidence"]["preattach_bytes"] == 0
