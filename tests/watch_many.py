@@ -94,8 +94,9 @@ def names(finding, func):
 
 
 def site(finding):
-    """The function a leak finding's summary names: "malloc from lru_put+0x2a ..."."""
-    m = re.search(r" from ([^\s+]+?)(\+0x| \[| \(|\s)", finding["summary"])
+    """The function a leak finding's summary names: "malloc from lru_put+0x2a ..." gives
+    "lru_put", "mmap from [other stacks: ...] holds" the bracket."""
+    m = re.search(r" from (\[[^\]]*\]|[^\s+]+?)(\+0x| \[| \(|\s)", finding["summary"])
     return m.group(1) if m else ""
 
 

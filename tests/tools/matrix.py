@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import services  # noqa: E402
 from conftest import Target, Watch  # noqa: E402
-from watch_many import MODES  # noqa: E402
+from watch_many import MODES, site  # noqa: E402
 
 ARENA_MAX_2 = dict(os.environ, MALLOC_ARENA_MAX="2")
 
@@ -83,11 +83,13 @@ def run_one(name, mode, interval, count, save):
 
 
 def summary_rows(name, mode, windows, width):
-    """One row: every (kind, severity) with the windows it was raised in."""
+    """One row: every (kind, severity) with the windows it was raised in; a leak also
+    with the function its summary names."""
     seen = {}
     for i, w in enumerate(windows, 1):
         for f in w["findings"]:
-            seen.setdefault((f["kind"], f["severity"]), set()).add(i)
+            kind = f"leak({site(f)})" if f["kind"] == "leak" else f["kind"]
+            seen.setdefault((kind, f["severity"]), set()).add(i)
     cells = [f"{sev} {kind} w{','.join(map(str, sorted(ws)))}"
              for (kind, sev), ws in sorted(seen.items(), key=lambda kv: min(kv[1]))]
     return [(name, mode, str(len(windows)), short("; ".join(cells) or "none", width))]
