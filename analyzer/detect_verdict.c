@@ -119,19 +119,30 @@ static int64_t live_rise(const struct win_record *r)
 static void next_step(const struct analyzer *a, const struct window *w, int cause, bool steps,
 		      char *buf, size_t len)
 {
+	const struct sample *s = w->end;
 	char b1[24];
 
 	switch (cause) {
 	case C_LEAK:
-		snprintf(buf, len, "free the blocks of the leaking sites named above where their work "
-				   "ends, or bound the structure that keeps them");
+		snprintf(buf, len, steps ? "the leaking sites take fresh chunks: reuse them, or build "
+					   "into one growable buffer"
+					 : "free the blocks of the leaking sites named above where their "
+					   "work ends, or bound the structure that keeps them");
 		break;
 	case C_LIVE:
 	case C_HEAP:
-		if (a->cur.alloc)
+		if (a->cur.alloc && w->index < VERDICT_ALLOC_WINDOWS)
+			snprintf(buf, len, "live heap growth is a leak or a structure that only grows; "
+					   "the malloc probes name a stack that keeps what it allocates "
+					   "from the third window on");
+		else if (a->cur.alloc && s->has_alloc && s->alloc.estimated)
 			snprintf(buf, len, "live heap growth is a leak or a structure that only grows; "
 					   "no allocating stack stands out of the sampling noise yet: "
 					   "watch longer windows, or use --alloc-exact");
+		else if (a->cur.alloc)
+			snprintf(buf, len, "live heap growth is a leak or a structure that only grows; "
+					   "no one stack keeps what it allocates: see the alloc stacks "
+					   "that rise, which free part of what they hold");
 		else
 			snprintf(buf, len, "live heap growth is a leak or a structure that only grows; "
 					   "to name its allocating stack, run memsleuth watch %d --alloc "
@@ -230,7 +241,7 @@ int detect_verdict(struct analyzer *a, struct window *w)
 		if (run >= 2)
 			snprintf(over, sizeof(over), " (%s over %zu windows)",
 				 units_bytes(b2, sizeof(b2), (double)run_live), run);
-		if (a->cur.live_known)
+		if (a->cur.live_known && a->cur.live_delta > 0)
 			snprintf(text, sizeof(text), "live heap %s%s in this window%s while RSS changed "
 						     "by %s: the new blocks fill free space the arenas "
 						     "held, and RSS grows once it is used up",
@@ -243,8 +254,8 @@ int detect_verdict(struct analyzer *a, struct window *w)
 						     "allocator held free",
 				 units_bytes(b1, sizeof(b1), (double)bytes[C_LEAK]),
 				 units_bytes(b2, sizeof(b2), (double)w->delta.rss));
-		return add(a, w, bytes, a->cur.live_known ? pos(a->cur.live_delta) : bytes[C_LEAK],
-			   best, text);
+		return add(a, w, bytes, a->cur.live_delta > 0 ? a->cur.live_delta : bytes[C_LEAK], best,
+			   text);
 	}
 	bytes[C_LEAK] = a->cur.leak_bytes;
 	/*
