@@ -45,8 +45,8 @@
  *    leak (chance: about (0.13%)^2 per steady stack). Once established it is
  *    reported in every window, its run counted from its first rise, until
  *    the evidence says otherwise: the stack turns over, its figure falls by
- *    more than the noise, or LEAK_QUIET_MAX windows in a row pass without a
- *    rise of their own.
+ *    more than the noise, or more than LEAK_QUIET_MAX windows in a row pass
+ *    without a rise of their own.
  *
  * Stacks are then grouped by allocation site (frames_site): one finding per
  * site, its call paths in the evidence, at most LEAK_MAX_FINDINGS sites,
@@ -74,6 +74,7 @@ struct judged {
 	int64_t preattach;
 	double noise;			/* LEAK_Z standard deviations, bytes */
 	double freed;			/* share of what it held that it freed; -1 unknown */
+	bool turning;			/* rule 2: it frees what it held */
 	char site[SITE_LEN];
 };
 
@@ -151,6 +152,7 @@ static bool judge(const struct window *w, const struct sample *ages, const struc
 	j->age = g;
 	j->preattach = explained;
 	j->freed = -1;
+	j->turning = false;
 	j->noise = pre_noise;
 	frames_site(s->frames, s->nframes, j->site, sizeof(j->site));
 	if (!g) {
@@ -164,9 +166,8 @@ static bool judge(const struct window *w, const struct sample *ages, const struc
 	if (g->held_records <= 0)
 		return false;	/* nothing to compare yet: the first reading */
 	j->freed = (double)(g->held_records - g->kept_records) / (double)g->held_records;
-	if (g->held_records - g->kept_records >= LEAK_TURNOVER_MIN && j->freed >= LEAK_TURNOVER)
-		return false;
-	return (double)j->rise >= fmax((double)LEAK_MIN_RISE, j->noise);
+	j->turning = g->held_records - g->kept_records >= LEAK_TURNOVER_MIN && j->freed >= LEAK_TURNOVER;
+	return !j->turning && (double)j->rise >= fmax((double)LEAK_MIN_RISE, j->noise);
 }
 
 /* Rule 3: carries stack j's trend over this window; returns whether it is a leak now. */
@@ -174,8 +175,6 @@ static bool persist(const struct window *w, struct stack_trend *t, const struct 
 		    bool evidence, double span)
 {
 	bool next = t->run && t->last_window + 1 == w->index;
-	bool turning = j->age && j->freed >= LEAK_TURNOVER &&
-		       j->age->held_records - j->age->kept_records >= LEAK_TURNOVER_MIN;
 
 	t->last_window = w->index;
 	if (evidence) {
@@ -188,7 +187,7 @@ static bool persist(const struct window *w, struct stack_trend *t, const struct 
 		return t->run >= LEAK_MIN_RUN;
 	}
 	/* Established: stays put until turnover, a fall beyond the noise, or long quiet. */
-	if (next && t->run >= LEAK_MIN_RUN && !turning &&
+	if (next && t->run >= LEAK_MIN_RUN && !j->turning &&
 	    (double)j->rise > -fmax((double)LEAK_MIN_RISE, j->noise) && t->quiet < LEAK_QUIET_MAX) {
 		t->run++;
 		t->quiet++;
@@ -205,7 +204,7 @@ struct site {
 	struct judged *top;		/* the stack that rose most over its run */
 	size_t first, n;		/* its stacks: order[first .. first + n) */
 	int64_t run_bytes, bytes, count, delta, rise, preattach;
-	double rate, noise, held, freed_records, held_records;
+	double rate, noise, freed_records, held_records;
 	uint32_t run;
 	bool any_age;
 };
