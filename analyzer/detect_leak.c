@@ -37,8 +37,9 @@
  *    or more, turns over: no rise of it is a leak. A structure that turns
  *    over slower than that (a cache of an hour, a FIFO not yet wrapped since
  *    attach) reads as growth until it does: the finding says "a leak, or a
- *    structure that only grows". The first reading after attach has nothing
- *    to compare: the first window is never evidence. Stacks without
+ *    structure that only grows". The first reading, at attach, holds little
+ *    or nothing to compare: the first window is evidence only for stacks it
+ *    held records of. Stacks without
  *    turnover figures (mmap stacks, recordings without them) need a rise of
  *    1% of what they hold besides.
  * 3. Persistence: a rise in LEAK_MIN_RUN consecutive windows establishes a
