@@ -12,46 +12,49 @@
 #include <string.h>
 
 /*
- * The rule, per stack of kind alloc (--alloc) or mmap, in each window:
+ * The rule, per allocation site (frames_site: the first frame past the C
+ * library) of stacks of kind alloc (--alloc) or of kind mmap, in each window:
  *
- * 1. The rise: what the stack holds more at the window's end, less what
- *    memory allocated before attach and freed in the window balances
- *    (analyzer/preattach.h: a structure full at attach replaces entries no
- *    record knows). It must stand out of the mode's own noise: in a sampled
- *    mode a stack's figure is a sum of records each standing for w bytes
- *    (w = size / share with the duty cycle, the sampling weight with
- *    --alloc-sample), so the rise, the records born in the window less the
- *    records that died, has a variance of about (1 - p) * sum(w^2) over both
- *    (p the chance a call is recorded; 0 in exact mode; sum(w^2) is counted
- *    by the collector, alloc_age.churn_sq). It must be at least LEAK_Z
- *    standard deviations of that and of the pre-attach estimate spent on it
- *    (its own sampling noise, preattach.h) together (one-sided: 0.13% of
- *    steady stacks per window), and LEAK_MIN_RISE (blocks in flight at the
- *    window's edges).
- * 2. Turnover: of the records a stack held at the previous reading of the
- *    records (once a window, collectors/alloc_ages.h), the share it freed
- *    since. A leak frees none of its lost blocks; a bounded structure frees
- *    what it held as it turns over (a ring, a random-replacement cache, a
- *    batch, frames in flight), whatever it held before attach. A stack that
- *    freed at least LEAK_TURNOVER of what it held, LEAK_TURNOVER_MIN records
- *    or more, turns over: no rise of it is a leak. A structure that turns
- *    over slower than that (a cache of an hour, a FIFO not yet wrapped since
- *    attach) reads as growth until it does: the finding says "a leak, or a
- *    structure that only grows". The first reading, at attach, holds little
- *    or nothing to compare: the first window is evidence only for stacks it
- *    held records of. Stacks without
+ * 1. Turnover, per stack: of the records the stack held at the previous
+ *    reading of the records (once a window, collectors/alloc_ages.h), the
+ *    share it freed since. A leak frees none of its lost blocks; a bounded
+ *    structure frees what it held as it turns over (a ring, a
+ *    random-replacement cache, a batch, frames in flight), whatever it held
+ *    before attach. A stack that freed at least LEAK_TURNOVER of what it
+ *    held, LEAK_TURNOVER_MIN records or more, turns over: no rise of it is a
+ *    leak. A structure that turns over slower than that (a cache of an hour,
+ *    a FIFO not yet wrapped since attach) reads as growth until it does: the
+ *    finding says "a leak, or a structure that only grows". The first
+ *    reading, at attach, holds little or nothing to compare: a stack of which
+ *    the previous reading held no record is not judged in this window.
+ * 2. The rise, summed over the site's stacks that do not turn over (a site
+ *    reached by many paths, or whose frames past it a walk without frame
+ *    pointers garbles into many stacks, is one leak): what they hold more at
+ *    the window's end, less what memory allocated before attach and freed in
+ *    the window balances (analyzer/preattach.h: a structure full at attach
+ *    replaces entries no record knows). It must stand out of the mode's own
+ *    noise: in a sampled mode a stack's figure is a sum of records each
+ *    standing for w bytes (w = size / share with the duty cycle, the
+ *    sampling weight with --alloc-sample), so a rise, the records born less
+ *    the records that died, has a variance of about (1 - p) * sum(w^2) over
+ *    both (p the chance a call is recorded; 0 in exact mode; sum(w^2) is
+ *    counted by the collector, alloc_age.churn_sq). The site's rise must be
+ *    at least LEAK_Z standard deviations of that (summed over its stacks)
+ *    and of the pre-attach estimate spent on it (its noise, preattach.h)
+ *    together (one-sided: 0.13% of steady sites per window), and
+ *    LEAK_MIN_RISE (blocks in flight at the window's edges). Stacks without
  *    turnover figures (mmap stacks, recordings without them) need a rise of
- *    1% of what they hold besides.
+ *    LEAK_MIN_SHARE of what they hold besides.
  * 3. Persistence: a rise in LEAK_MIN_RUN consecutive windows establishes a
- *    leak (chance: about (0.13%)^2 per steady stack). Once established it is
+ *    leak (chance: about (0.13%)^2 per steady site). Once established it is
  *    reported in every window, its run counted from its first rise, until
- *    the evidence says otherwise: the stack turns over, its figure falls by
+ *    the evidence says otherwise: its stacks turn over, its figure falls by
  *    more than the noise, or more than LEAK_QUIET_MAX windows in a row pass
  *    without a rise of their own.
  *
- * Stacks are then grouped by allocation site (frames_site): one finding per
- * site, its call paths in the evidence, at most LEAK_MAX_FINDINGS sites,
- * the largest first. Critical when the site gains LEAK_CRITICAL_PER_HOUR.
+ * One finding per site, its call paths in the evidence, at most
+ * LEAK_MAX_FINDINGS sites, the largest first. Critical when the site gains
+ * LEAK_CRITICAL_PER_HOUR.
  */
 #define LEAK_MIN_RISE ((int64_t)16 << 10)
 #define LEAK_MIN_SHARE 0.01
@@ -69,19 +72,37 @@
 struct judged {
 	const struct stack_delta *d;
 	const struct alloc_age *age;	/* NULL: no turnover figures */
-	size_t trend;			/* position in a->stacks */
-	int64_t run_bytes;		/* its trend's, once carried over this window */
 	int64_t rise;			/* beyond the pre-attach balance */
 	int64_t preattach;
-	double noise;			/* LEAK_Z standard deviations, bytes */
-	double freed;			/* share of what it held that it freed; -1 unknown */
-	bool turning;			/* rule 2: it frees what it held */
+	double var;			/* the rise's own sampling variance, bytes^2 */
+	double pre_noise;		/* LEAK_Z sd of the pre-attach estimate spent on it */
+	int64_t held, died;		/* records held at the previous reading, and freed since */
+	bool counts;			/* judged, and not turning over: its rise is the site's */
 	char site[SITE_LEN];
 };
 
-static uint64_t key_of(const struct stack_stat *s)
+/* A site's stacks that count, summed for the window. */
+struct site {
+	struct judged **js;		/* its stacks (all), the top one first */
+	size_t n;
+	int64_t rise, preattach, bytes, count, delta;
+	int64_t held, died;		/* records, over its stacks with turnover figures */
+	double noise;			/* LEAK_Z sd of the rise */
+	size_t counted;			/* stacks that count */
+	bool any_age, turning, evidence;
+	size_t trend;			/* position in a->stacks (which may move while it grows) */
+	int64_t run_bytes;		/* the trend's, once carried over this window */
+};
+
+/* FNV-1a of the site and kind: its key in the trend table (sites, not stacks). */
+static uint64_t key_of(const struct judged *j)
 {
-	return s->id * 8 + s->kind;
+	uint64_t h = 1469598103934665603ULL;
+	const char *c;
+
+	for (c = j->site; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+	return (h ^ j->d->cur->kind) * 1099511628211ULL;
 }
 
 static struct stack_trend *trend_of(struct analyzer *a, uint64_t key)
@@ -109,7 +130,7 @@ static struct stack_trend *trend_of(struct analyzer *a, uint64_t key)
 	return t;
 }
 
-/* Drops stacks not seen in the last window, so the table stays bounded. */
+/* Drops sites not seen in the last window, so the table stays bounded. */
 static int prune(struct analyzer *a, uint32_t window)
 {
 	size_t i, kept = 0;
@@ -130,7 +151,7 @@ static int prune(struct analyzer *a, uint32_t window)
 	return ret;
 }
 
-/* The chance that a call is not recorded, for the noise of rule 1 (0 in exact mode). */
+/* The chance that a call is not recorded, for the noise of rule 2 (0 in exact mode). */
 static double unrecorded(const struct sample *s)
 {
 	if (!s->has_alloc || !s->alloc.estimated)
@@ -140,59 +161,95 @@ static double unrecorded(const struct sample *s)
 	return s->alloc.share > 0 && s->alloc.share < 1 ? 1 - s->alloc.share : 0;
 }
 
-/* Rules 1 and 2 for stack d; fills j and returns whether this window is evidence of a leak. */
-static bool judge(const struct window *w, const struct sample *ages, const struct stack_delta *d,
+/* Rule 1: of `held` records, `died` were freed since the previous reading. */
+static bool turns_over(int64_t held, int64_t died)
+{
+	return died >= LEAK_TURNOVER_MIN && (double)died >= LEAK_TURNOVER * (double)held;
+}
+
+/* Rule 1 and the stack's part of rule 2. */
+static void judge(const struct window *w, const struct sample *ages, const struct stack_delta *d,
 		  int64_t explained, double pre_noise, struct judged *j)
 {
 	const struct stack_stat *s = d->cur;
 	const struct alloc_age *g = ages && s->kind == STACK_ALLOC ? sample_alloc_age(ages, s->id)
 								    : NULL;
-	double need;
 
+	memset(j, 0, sizeof(*j));
 	j->d = d;
 	j->age = g;
 	j->preattach = explained;
-	j->freed = -1;
-	j->turning = false;
-	j->noise = pre_noise;
+	j->pre_noise = pre_noise;
 	frames_site(s->frames, s->nframes, j->site, sizeof(j->site));
 	if (!g) {
 		j->rise = d->bytes_delta - explained;
-		need = fmax(fmax((double)LEAK_MIN_RISE, LEAK_MIN_SHARE * (double)s->bytes), j->noise);
-		return (double)j->rise >= need;
+		j->counts = true;
+		return;
 	}
 	j->rise = g->bytes - g->held_bytes - explained;
-	/* The rise's own sampling noise and that of the pre-attach frees spent on it. */
-	j->noise = hypot(LEAK_Z * sqrt(unrecorded(w->end) * g->churn_sq), pre_noise);
-	if (g->held_records <= 0)
-		return false;	/* nothing to compare yet: the first reading */
-	j->freed = (double)(g->held_records - g->kept_records) / (double)g->held_records;
-	j->turning = g->held_records - g->kept_records >= LEAK_TURNOVER_MIN && j->freed >= LEAK_TURNOVER;
-	return !j->turning && (double)j->rise >= fmax((double)LEAK_MIN_RISE, j->noise);
+	j->var = unrecorded(w->end) * g->churn_sq;
+	j->held = g->held_records;
+	j->died = g->held_records - g->kept_records;
+	/* Nothing held at the previous reading (the first, at attach): nothing to judge yet. */
+	j->counts = j->held > 0 && !turns_over(j->held, j->died);
 }
 
-/* Rule 3: carries stack j's trend over this window; returns whether it is a leak now. */
-static bool persist(const struct window *w, struct stack_trend *t, const struct judged *j,
-		    bool evidence, double span)
+/* Sums the stacks of one site (js[0..n), the site's) and applies rule 2 to it. */
+static void sum_site(struct site *st)
+{
+	double var = 0, pre = 0, need;
+	size_t i;
+
+	for (i = 0; i < st->n; i++) {
+		const struct judged *j = st->js[i];
+
+		if (j->age) {
+			st->any_age = true;
+			st->held += j->held;
+			st->died += j->died;
+		}
+		if (!j->counts)
+			continue;
+		st->counted++;
+		st->rise += j->rise;
+		st->preattach += j->preattach;
+		st->bytes += j->d->cur->bytes;
+		st->count += j->d->cur->count;
+		st->delta += j->d->bytes_delta;
+		var += j->var;
+		/* Parts of one class's estimate: their errors add up, not in quadrature. */
+		pre += j->pre_noise;
+	}
+	st->noise = hypot(LEAK_Z * sqrt(var), pre);
+	st->turning = st->any_age && turns_over(st->held, st->died);
+	need = fmax((double)LEAK_MIN_RISE, st->noise);
+	for (i = 0; i < st->n; i++)
+		if (st->js[i]->counts && !st->js[i]->age)
+			need = fmax(need, LEAK_MIN_SHARE * (double)st->bytes);
+	st->evidence = st->counted && !st->turning && (double)st->rise >= need;
+}
+
+/* Rule 3: carries the site's trend over this window; returns whether it is a leak now. */
+static bool persist(const struct window *w, struct site *st, struct stack_trend *t, double span)
 {
 	bool next = t->run && t->last_window + 1 == w->index;
 
 	t->last_window = w->index;
-	if (evidence) {
+	if (st->evidence) {
 		if (!next)
 			*t = (struct stack_trend){ .key = t->key, .last_window = w->index };
 		t->run++;
 		t->quiet = 0;
-		t->run_bytes += j->rise;
+		t->run_bytes += st->rise;
 		t->run_s += span;
 		return t->run >= LEAK_MIN_RUN;
 	}
 	/* Established: stays put until turnover, a fall beyond the noise, or long quiet. */
-	if (next && t->run >= LEAK_MIN_RUN && !j->turning &&
-	    (double)j->rise > -fmax((double)LEAK_MIN_RISE, j->noise) && t->quiet < LEAK_QUIET_MAX) {
+	if (next && t->run >= LEAK_MIN_RUN && st->counted && !st->turning &&
+	    (double)st->rise > -fmax((double)LEAK_MIN_RISE, st->noise) && t->quiet < LEAK_QUIET_MAX) {
 		t->run++;
 		t->quiet++;
-		t->run_bytes += j->rise > 0 ? j->rise : 0;
+		t->run_bytes += st->rise > 0 ? st->rise : 0;
 		t->run_s += span;
 		return true;
 	}
@@ -200,59 +257,50 @@ static bool persist(const struct window *w, struct stack_trend *t, const struct 
 	return false;
 }
 
-/* One site's leaking stacks, summed. */
-struct site {
-	struct judged *top;		/* the stack that rose most over its run */
-	size_t first, n;		/* its stacks: order[first .. first + n) */
-	int64_t run_bytes, bytes, count, delta, rise, preattach;
-	double rate, noise, freed_records, held_records;
-	uint32_t run;
-	bool any_age;
-};
-
-/*
- * The callers of each stack of a site past the site frame, "a < b < c; ...",
- * at most LEAK_MAX_PATHS of them.
- */
-static void call_paths(struct judged *const *order, const struct site *st, char *buf, size_t len)
+/* The callers of the site's stacks that count, past the site frame, "a < b < c; ...". */
+static void call_paths(const struct site *st, char *buf, size_t len)
 {
-	size_t i, n = 0, k;
+	size_t i, n = 0, k, shown = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < st->n && i < LEAK_MAX_PATHS && n + 1 < len; i++) {
-		const struct stack_stat *s = order[st->first + i]->d->cur;
+	for (i = 0; i < st->n && shown < LEAK_MAX_PATHS && n + 1 < len; i++) {
+		const struct stack_stat *s = st->js[i]->d->cur;
 		uint32_t f = frames_first_caller(s->frames, s->nframes);
 
+		if (!st->js[i]->counts)
+			continue;
 		for (k = f + 1; k < s->nframes && k < f + 4 && n + 1 < len; k++)
 			n += (size_t)snprintf(buf + n, len - n, "%s%s",
-					      k == f + 1 ? (i ? "; " : "") : " < ", s->frames[k]);
+					      k == f + 1 ? (shown ? "; " : "") : " < ", s->frames[k]);
 		if (k == f + 1)
-			n += (size_t)snprintf(buf + n, len - n, "%s(no caller)", i ? "; " : "");
+			n += (size_t)snprintf(buf + n, len - n, "%s(no caller)", shown ? "; " : "");
+		shown++;
 	}
 	if (n >= len)
 		buf[len - 1] = '\0';
 }
 
-static int report(struct analyzer *a, struct window *w, struct judged *const *order,
-		  const struct site *st)
+static int report(struct analyzer *a, struct window *w, const struct site *st)
 {
-	const struct stack_stat *s = st->top->d->cur;
+	const struct stack_stat *s = st->js[0]->d->cur;
+	const struct stack_trend *t = &a->stacks[st->trend];
+	double rate = t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
 	bool alloc = s->kind == STACK_ALLOC;
 	double lost = alloc ? alloc_lost_share(w->end) : 0;
 	char b1[24], b2[24], b3[24], kept[96], more[96], paths[512];
-	enum severity sev = st->rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN;
+	enum severity sev = rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN;
 	struct finding *f = detect_add(w, FINDING_LEAK, sev);
 
 	if (!f)
 		return -ENOMEM;
-	if (st->any_age && st->held_records > 0)
+	if (st->any_age && st->held > 0)
 		snprintf(kept, sizeof(kept), "; of what it held a window before, %.0f%% freed",
-			 100 * st->freed_records / st->held_records);
+			 100.0 * (double)st->died / (double)st->held);
 	else
 		snprintf(kept, sizeof(kept), "; rising in each window");
 	more[0] = '\0';
-	if (st->n > 1)
-		snprintf(more, sizeof(more), "; %zu call paths", st->n);
+	if (st->counted > 1)
+		snprintf(more, sizeof(more), "; %zu call paths", st->counted);
 	if (lost >= ALLOC_LOST_MATERIAL)
 		snprintf(more + strlen(more), sizeof(more) - strlen(more),
 			 "; figures up to %.0f%% low: allocations not recorded", 100 * lost);
@@ -262,141 +310,125 @@ static int report(struct analyzer *a, struct window *w, struct judged *const *or
 			    /* Past the C library's allocator: the code that allocated. */
 			    s->nframes ? s->frames[frames_first_caller(s->frames, s->nframes)]
 				       : "an unknown stack",
-			    units_bytes(b1, sizeof(b1), (double)st->run_bytes), st->run,
-			    units_bytes(b2, sizeof(b2), st->rate * 60),
+			    units_bytes(b1, sizeof(b1), (double)t->run_bytes), t->run,
+			    units_bytes(b2, sizeof(b2), rate * 60),
 			    units_bytes(b3, sizeof(b3), (double)st->bytes), (long long)st->count,
 			    kept, more);
-	call_paths(order, st, paths, sizeof(paths));
+	call_paths(st, paths, sizeof(paths));
 	if (!f->summary || finding_set_frames(f, s->frames, s->nframes) ||
 	    finding_add_str(f, EVK_STACK_KIND, stack_kind_name((enum stack_kind)s->kind)) ||
-	    finding_add_str(f, EVK_SITE, st->top->site) || finding_add_int(f, EVK_ALLOC, alloc) ||
+	    finding_add_str(f, EVK_SITE, st->js[0]->site) || finding_add_int(f, EVK_ALLOC, alloc) ||
 	    finding_add_int(f, EVK_LOWER_BOUND, lost >= ALLOC_LOST_MATERIAL) ||
 	    finding_add_int(f, EVK_STACK_ID, (int64_t)s->id) ||
 	    finding_add_int(f, EVK_BYTES, st->bytes) || finding_add_int(f, EVK_COUNT, st->count) ||
 	    finding_add_int(f, EVK_BYTES_DELTA, st->delta) ||
 	    finding_add_int(f, EVK_PREATTACH_BYTES, st->preattach) ||
-	    finding_add_int(f, EVK_RUN_BYTES, st->run_bytes) ||
-	    finding_add_int(f, EVK_WINDOWS, st->run) ||
-	    finding_add_real(f, EVK_BYTES_PER_S, st->rate) ||
-	    finding_add_int(f, EVK_PATHS, (int64_t)st->n) ||
+	    finding_add_int(f, EVK_RUN_BYTES, t->run_bytes) ||
+	    finding_add_int(f, EVK_WINDOWS, t->run) || finding_add_real(f, EVK_BYTES_PER_S, rate) ||
+	    finding_add_int(f, EVK_PATHS, (int64_t)st->counted) ||
 	    finding_add_str(f, EVK_CALL_PATHS, paths) ||
 	    finding_add_int(f, EVK_NOISE, llround(st->noise)) ||
-	    (st->any_age && st->held_records > 0 &&
-	     finding_add_real(f, EVK_FREED_SHARE, st->freed_records / st->held_records)) ||
+	    (st->any_age && st->held > 0 &&
+	     finding_add_real(f, EVK_FREED_SHARE, (double)st->died / (double)st->held)) ||
 	    (lost > 0 && finding_add_real(f, EVK_LOST_SHARE, lost)))
 		return -ENOMEM;
 	/*
 	 * The verdict counts the leak at its established rate over this window:
 	 * one window's rise is noisy, and the cause should not flip with it.
 	 */
-	a->cur.leak_bytes += llround(st->rate * w->window_s);
+	a->cur.leak_bytes += llround(rate * w->window_s);
 	if (alloc)
-		a->cur.leak_alloc_bytes += llround(st->rate * w->window_s);
+		a->cur.leak_alloc_bytes += llround(rate * w->window_s);
 	a->cur.leaks++;
 	if (sev == SEV_CRITICAL)
 		a->cur.leaks_critical++;
 	return 0;
 }
 
-static int same_site(const struct judged *x, const struct judged *y)
-{
-	int c = x->d->cur->kind - y->d->cur->kind;
-
-	return c ? c : strcmp(x->site, y->site);
-}
-
-/* Orders leaking stacks by site (and kind), then by what they rose over their run. */
+/* Orders stacks by site (and kind), then those that count by their rise, largest first. */
 static int by_site(const void *pa, const void *pb)
 {
 	const struct judged *x = *(struct judged *const *)pa, *y = *(struct judged *const *)pb;
-	int c = same_site(x, y);
+	int c = x->d->cur->kind - y->d->cur->kind;
 
-	if (!c && x->run_bytes != y->run_bytes)
-		c = x->run_bytes > y->run_bytes ? -1 : 1;
+	if (!c)
+		c = strcmp(x->site, y->site);
+	if (!c && x->counts != y->counts)
+		c = x->counts ? -1 : 1;
+	if (!c && x->rise != y->rise)
+		c = x->rise > y->rise ? -1 : 1;
 	return c;
-}
-
-/* Sums the sites of `order` (sorted by site) into `sites`; returns how many. */
-static size_t sum_sites(struct analyzer *a, struct judged **order, size_t n, struct site *sites)
-{
-	size_t i, ns = 0;
-
-	for (i = 0; i < n; i++) {
-		struct judged *j = order[i];
-		const struct stack_trend *t = &a->stacks[j->trend];
-		struct site *st;
-
-		if (!i || same_site(order[i - 1], j))
-			sites[ns++] = (struct site){ .top = j, .first = i };
-		st = &sites[ns - 1];
-		st->n++;
-		st->run_bytes += t->run_bytes;
-		st->rate += t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
-		if (t->run > st->run)
-			st->run = t->run;
-		st->bytes += j->d->cur->bytes;
-		st->count += j->d->cur->count;
-		st->delta += j->d->bytes_delta;
-		st->rise += j->rise;
-		st->preattach += j->preattach;
-		st->noise = sqrt(st->noise * st->noise + j->noise * j->noise);
-		if (j->age) {
-			st->any_age = true;
-			st->held_records += (double)j->age->held_records;
-			st->freed_records += (double)(j->age->held_records - j->age->kept_records);
-		}
-	}
-	return ns;
 }
 
 static int by_run_bytes(const void *pa, const void *pb)
 {
-	const struct site *x = pa, *y = pb;
+	const struct site *x = *(struct site *const *)pa, *y = *(struct site *const *)pb;
 
 	return x->run_bytes == y->run_bytes ? 0 : x->run_bytes > y->run_bytes ? -1 : 1;
+}
+
+/* Cuts the stacks (sorted by site) into sites, each judged and carried over the window. */
+static size_t sites_of(struct analyzer *a, const struct window *w, struct judged **order,
+		       size_t nj, double span, struct site *sites, struct site **leaking)
+{
+	size_t i, k, ns = 0, nl = 0;
+
+	for (i = 0; i < nj; i = k) {
+		struct site *st = &sites[ns];
+		struct stack_trend *t;
+
+		for (k = i + 1; k < nj && order[k]->d->cur->kind == order[i]->d->cur->kind &&
+				strcmp(order[k]->site, order[i]->site) == 0;
+		     k++)
+			;
+		*st = (struct site){ .js = &order[i], .n = k - i };
+		t = trend_of(a, key_of(order[i]));
+		if (!t)
+			continue;	/* the table is full: this site is not followed */
+		ns++;
+		st->trend = (size_t)(t - a->stacks);
+		sum_site(st);
+		if (persist(w, st, t, order[i]->age ? span : w->window_s)) {
+			st->run_bytes = t->run_bytes;
+			leaking[nl++] = st;
+		}
+	}
+	return nl;
 }
 
 int detect_leak(struct analyzer *a, struct window *w)
 {
 	const struct sample *ages = window_ages(w);
-	size_t n = w->nstacks ? w->nstacks : 1, i, nj = 0, ns;
+	size_t n = w->nstacks ? w->nstacks : 1, i, nj = 0, nl;
 	int64_t *explained = calloc(n, sizeof(*explained));
 	double *pre_noise = calloc(n, sizeof(*pre_noise));
 	struct judged *js = calloc(n, sizeof(*js));
 	struct judged **order = calloc(n, sizeof(*order));
 	struct site *sites = calloc(n, sizeof(*sites));
+	struct site **leaking = calloc(n, sizeof(*leaking));
 	double span = ages && ages->alloc.ages_since > 0 ? ages->t - ages->alloc.ages_since
 							 : w->window_s;
 	int ret = 0;
 
-	if (!explained || !pre_noise || !js || !order || !sites) {
+	if (!explained || !pre_noise || !js || !order || !sites || !leaking) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	preattach_balance(w, explained, pre_noise);
 	for (i = 0; i < w->nstacks; i++) {
 		const struct stack_delta *d = &w->stacks[i];
-		struct stack_trend *t;
-		struct judged *j = &js[nj];
-		bool evidence;
 
 		if (!d->cur || (d->cur->kind != STACK_ALLOC && d->cur->kind != STACK_MMAP))
 			continue;
-		t = trend_of(a, key_of(d->cur));
-		if (!t)
-			continue;	/* the table is full: this stack is not followed */
-		evidence = judge(w, ages, d, explained[i], pre_noise[i], j);
-		j->trend = (size_t)(t - a->stacks);
-		if (persist(w, t, j, evidence, j->age ? span : w->window_s)) {
-			j->run_bytes = t->run_bytes;
-			order[nj++] = j;
-		}
+		judge(w, ages, d, explained[i], pre_noise[i], &js[nj]);
+		order[nj] = &js[nj];
+		nj++;
 	}
 	qsort(order, nj, sizeof(*order), by_site);
-	ns = sum_sites(a, order, nj, sites);
-	qsort(sites, ns, sizeof(*sites), by_run_bytes);
-	for (i = 0; i < ns && i < LEAK_MAX_FINDINGS && !ret; i++)
-		ret = report(a, w, order, &sites[i]);
+	nl = sites_of(a, w, order, nj, span, sites, leaking);
+	qsort(leaking, nl, sizeof(*leaking), by_run_bytes);
+	for (i = 0; i < nl && i < LEAK_MAX_FINDINGS && !ret; i++)
+		ret = report(a, w, leaking[i]);
 	if (!ret)
 		ret = prune(a, w->index);
 out:
@@ -405,5 +437,6 @@ out:
 	free(js);
 	free(order);
 	free(sites);
+	free(leaking);
 	return ret;
 }

@@ -547,13 +547,14 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s, bool ages)
 	}
 	/* Before the first attach completes nothing was seen: nothing to scale. */
 	ret = read_stacks(a, share > 0 ? share : 1);
-	if (!ret && ages)
-		ret = alloc_ages_read(a->ages, bpf_map__fd(a->skel->maps.live), a->stacks,
-				      share > 0 ? share : 1, s);
 	if (!ret && a->skel->rodata->track_arenas)
 		ret = read_arenas(a, s);
 	if (!ret)
 		ret = read_unmatched(a, s);
+	/* Last: the pass over the live map takes a while, and the figures above go together. */
+	if (!ret && ages)
+		ret = alloc_ages_read(a->ages, bpf_map__fd(a->skel->maps.live), a->stacks,
+				      share > 0 ? share : 1, s);
 	if (ret)
 		return ret;
 	s->has_alloc = true;

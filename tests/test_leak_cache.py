@@ -36,12 +36,17 @@ def stack_of(win, fn):
 
 
 def watch_cache(target, watch, mode, opts, rec=None, env=None):
-    """Four 2 s windows of the lru_cache target in `mode`, from just before its 'go'. A leak
+    """Four windows of the lru_cache target in `mode`, from just before its 'go'. A leak
     needs two windows with a reading of the records before them: it is named from the
-    third window on, and the fourth leaves one window of slack for the sampling noise."""
+    third window on, and the fourth leaves one window of slack for the sampling noise.
+    Windows of 2 s in exact mode; probed a tenth of the time, the leak beside the cache
+    makes about 10 recorded blocks in 2 s, at the rule's noise floor (3 sd), and 4 s
+    windows hold 20."""
     require_root("uprobes")
     t = target("lru_cache", mode, ENTRIES, SIZE, RATE, SECONDS, env=env)
-    args = ["watch", t.pid, "--json", "-i", "2", "-n", "4", "--tick", "0.25", "--alloc", *opts]
+    interval = "2" if "--alloc-exact" in opts else "4"
+    args = ["watch", t.pid, "--json", "-i", interval, "-n", "4", "--tick", "0.25", "--alloc",
+            *opts]
     if rec:
         args += ["-o", rec]
     w = watch(*args)
@@ -74,8 +79,8 @@ def test_cache_filled_before_attach_is_no_leak(target, watch, tmp_path, mode):
         assert not leak_verdicts(win), win["findings"]
     last = wins[-1]
     a, cache = last["alloc"], stack_of(last, "cache_insert")
-    # The scene is what it should be: the insert stack holds ever more (1600 inserts expected
-    # over the four windows), balanced by frees of entries from before attach.
+    # The scene is what it should be: the insert stack holds ever more (at least 1600 inserts
+    # expected over the four windows), balanced by frees of entries from before attach.
     assert cache["bytes"] >= 500 * SIZE
     assert all(w["alloc"]["preattach_free_bytes_delta"] > 100 * SIZE for w in wins[1:])
     if mode == "exact":
