@@ -45,8 +45,12 @@
  *    LEAK_MIN_RISE (blocks in flight at the window's edges). Stacks without
  *    turnover figures (mmap stacks, recordings without them) need a rise of
  *    LEAK_MIN_SHARE of what they hold besides.
+ *    A site sampled too sparsely for one window to stand out (a few records
+ *    a window with --alloc-sample) is tested over its last windows running,
+ *    at most LEAK_ACCUMULATE, whose rises add up as their variances do.
  * 3. Persistence: a rise in LEAK_MIN_RUN consecutive windows establishes a
- *    leak (chance: about (0.13%)^2 per steady site). Once established it is
+ *    leak (chance: at most 0.13% per steady site and window, the tests of
+ *    consecutive windows sharing data). Once established it is
  *    reported in every window, its run counted from its first rise, until
  *    the evidence says otherwise: its stacks turn over, its figure falls by
  *    more than the noise, or more than LEAK_QUIET_MAX windows in a row pass
@@ -87,10 +91,12 @@ struct site {
 	size_t n;
 	int64_t rise, preattach, bytes, count, delta;
 	int64_t held, died;		/* records, over its stacks with turnover figures */
-	double noise;			/* LEAK_Z sd of the rise */
+	double var, pre;		/* the rise's sampling variance; its pre-attach noise */
+	double floor;			/* the least rise that counts */
+	double noise;			/* LEAK_Z sd of the rise (of the rises added up, if so) */
 	size_t counted;			/* stacks that count */
 	bool any_age, turning, evidence;
-	size_t trend;			/* position in a->stacks (which may move while it grows) */
+	size_t trend;			/* position in a->trends (which may move while it grows) */
 	int64_t run_bytes;		/* the trend's, once carried over this window */
 };
 
@@ -105,28 +111,28 @@ static uint64_t key_of(const struct judged *j)
 	return (h ^ j->d->cur->kind) * 1099511628211ULL;
 }
 
-static struct stack_trend *trend_of(struct analyzer *a, uint64_t key)
+static struct leak_trend *trend_of(struct analyzer *a, uint64_t key)
 {
-	size_t at = idmap_get(&a->stack_index, key);
-	struct stack_trend *t;
+	size_t at = idmap_get(&a->trend_index, key);
+	struct leak_trend *t;
 
 	if (at != SIZE_MAX)
-		return &a->stacks[at];
-	if (a->nstacks >= HIST_STACKS)
+		return &a->trends[at];
+	if (a->ntrends >= HIST_SITES)
 		return NULL;
-	if (a->nstacks == a->stacks_cap) {
-		size_t cap = a->stacks_cap ? a->stacks_cap * 2 : 64;
-		struct stack_trend *n = realloc(a->stacks, cap * sizeof(*n));
+	if (a->ntrends == a->trends_cap) {
+		size_t cap = a->trends_cap ? a->trends_cap * 2 : 64;
+		struct leak_trend *n = realloc(a->trends, cap * sizeof(*n));
 
 		if (!n)
 			return NULL;
-		a->stacks = n;
-		a->stacks_cap = cap;
+		a->trends = n;
+		a->trends_cap = cap;
 	}
-	if (idmap_put(&a->stack_index, key, a->nstacks))
+	if (idmap_put(&a->trend_index, key, a->ntrends))
 		return NULL;
-	t = &a->stacks[a->nstacks++];
-	*t = (struct stack_trend){ .key = key };
+	t = &a->trends[a->ntrends++];
+	*t = (struct leak_trend){ .key = key };
 	return t;
 }
 
@@ -136,18 +142,18 @@ static int prune(struct analyzer *a, uint32_t window)
 	size_t i, kept = 0;
 	int ret = 0;
 
-	if (a->nstacks < HIST_STACKS)
+	if (a->ntrends < HIST_SITES)
 		return 0;
-	idmap_free(&a->stack_index);
-	for (i = 0; i < a->nstacks; i++) {
-		if (a->stacks[i].last_window + 1 < window)
+	idmap_free(&a->trend_index);
+	for (i = 0; i < a->ntrends; i++) {
+		if (a->trends[i].last_window + 1 < window)
 			continue;
-		a->stacks[kept] = a->stacks[i];
-		if (idmap_put(&a->stack_index, a->stacks[kept].key, kept))
+		a->trends[kept] = a->trends[i];
+		if (idmap_put(&a->trend_index, a->trends[kept].key, kept))
 			ret = -ENOMEM;
 		kept++;
 	}
-	a->nstacks = kept;
+	a->ntrends = kept;
 	return ret;
 }
 
@@ -194,10 +200,9 @@ static void judge(const struct window *w, const struct sample *ages, const struc
 	j->counts = j->held > 0 && !turns_over(j->held, j->died);
 }
 
-/* Sums the stacks of one site (js[0..n), the site's) and applies rule 2 to it. */
+/* Sums the stacks of one site (js[0..n), the site's). */
 static void sum_site(struct site *st)
 {
-	double var = 0, pre = 0, need;
 	size_t i;
 
 	for (i = 0; i < st->n; i++) {
@@ -216,28 +221,68 @@ static void sum_site(struct site *st)
 		st->bytes += j->d->cur->bytes;
 		st->count += j->d->cur->count;
 		st->delta += j->d->bytes_delta;
-		var += j->var;
+		st->var += j->var;
 		/* Parts of one class's estimate: their errors add up, not in quadrature. */
-		pre += j->pre_noise;
+		st->pre += j->pre_noise;
 	}
-	st->noise = hypot(LEAK_Z * sqrt(var), pre);
+	st->noise = hypot(LEAK_Z * sqrt(st->var), st->pre);
 	st->turning = st->any_age && turns_over(st->held, st->died);
-	need = fmax((double)LEAK_MIN_RISE, st->noise);
+	st->floor = LEAK_MIN_RISE;
 	for (i = 0; i < st->n; i++)
 		if (st->js[i]->counts && !st->js[i]->age)
-			need = fmax(need, LEAK_MIN_SHARE * (double)st->bytes);
-	st->evidence = st->counted && !st->turning && (double)st->rise >= need;
+			st->floor = fmax(st->floor, LEAK_MIN_SHARE * (double)st->bytes);
+}
+
+/*
+ * Rule 2 over this window, or over its last windows running in which the
+ * site counted (at most LEAK_ACCUMULATE): a site sampled too sparsely for
+ * one window to stand out of the noise (a few records a window with
+ * --alloc-sample) may over several, whose rises add up as their variances
+ * do. Keeps those windows in the trend; sets st->evidence and st->noise.
+ */
+static void accumulate(const struct window *w, struct site *st, struct leak_trend *t)
+{
+	double rise = 0, var = 0, pre = 0, noise;
+	uint32_t i;
+
+	if (!st->counted || st->turning || t->last_window + 1 != w->index)
+		t->nrecent = 0;
+	if (!st->counted || st->turning)
+		return;
+	if (t->nrecent == LEAK_ACCUMULATE) {
+		memmove(&t->recent[0], &t->recent[1], sizeof(t->recent[0]) * (LEAK_ACCUMULATE - 1));
+		t->nrecent--;
+	}
+	t->recent[t->nrecent].rise = st->rise;
+	t->recent[t->nrecent].var = st->var;
+	t->recent[t->nrecent].pre = st->pre;
+	t->nrecent++;
+	st->evidence = (double)st->rise >= fmax(st->floor, st->noise);
+	for (i = 0; !st->evidence && st->rise > 0 && i < t->nrecent; i++) {
+		rise += (double)t->recent[t->nrecent - 1 - i].rise;
+		var += t->recent[t->nrecent - 1 - i].var;
+		pre += t->recent[t->nrecent - 1 - i].pre;
+		noise = hypot(LEAK_Z * sqrt(var), pre);
+		if (i > 0 && rise >= fmax(st->floor, noise)) {
+			st->evidence = true;
+			st->noise = noise;
+		}
+	}
 }
 
 /* Rule 3: carries the site's trend over this window; returns whether it is a leak now. */
-static bool persist(const struct window *w, struct site *st, struct stack_trend *t, double span)
+static bool persist(const struct window *w, struct site *st, struct leak_trend *t, double span)
 {
 	bool next = t->run && t->last_window + 1 == w->index;
 
+	accumulate(w, st, t);
 	t->last_window = w->index;
 	if (st->evidence) {
-		if (!next)
-			*t = (struct stack_trend){ .key = t->key, .last_window = w->index };
+		if (!next) {
+			t->run = t->quiet = 0;
+			t->run_bytes = 0;
+			t->run_s = 0;
+		}
 		t->run++;
 		t->quiet = 0;
 		t->run_bytes += st->rise;
@@ -253,7 +298,9 @@ static bool persist(const struct window *w, struct site *st, struct stack_trend 
 		t->run_s += span;
 		return true;
 	}
-	*t = (struct stack_trend){ .key = t->key, .last_window = w->index };
+	t->run = t->quiet = 0;
+	t->run_bytes = 0;
+	t->run_s = 0;
 	return false;
 }
 
@@ -283,7 +330,7 @@ static void call_paths(const struct site *st, char *buf, size_t len)
 static int report(struct analyzer *a, struct window *w, const struct site *st)
 {
 	const struct stack_stat *s = st->js[0]->d->cur;
-	const struct stack_trend *t = &a->stacks[st->trend];
+	const struct leak_trend *t = &a->trends[st->trend];
 	double rate = t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
 	bool alloc = s->kind == STACK_ALLOC;
 	double lost = alloc ? alloc_lost_share(w->end) : 0;
@@ -375,7 +422,7 @@ static size_t sites_of(struct analyzer *a, const struct window *w, struct judged
 
 	for (i = 0; i < nj; i = k) {
 		struct site *st = &sites[ns];
-		struct stack_trend *t;
+		struct leak_trend *t;
 
 		for (k = i + 1; k < nj && order[k]->d->cur->kind == order[i]->d->cur->kind &&
 				strcmp(order[k]->site, order[i]->site) == 0;
@@ -386,7 +433,7 @@ static size_t sites_of(struct analyzer *a, const struct window *w, struct judged
 		if (!t)
 			continue;	/* the table is full: this site is not followed */
 		ns++;
-		st->trend = (size_t)(t - a->stacks);
+		st->trend = (size_t)(t - a->trends);
 		sum_site(st);
 		if (persist(w, st, t, order[i]->age ? span : w->window_s)) {
 			st->run_bytes = t->run_bytes;

@@ -115,8 +115,9 @@ def test_leak_named_from_the_third_window_and_kept_named(tmp_path):
 
 
 def test_rise_within_the_sampling_noise_is_no_leak(tmp_path):
-    # 4 records a window, none freed: 92 KB a window, under 3 sd of its own noise (131 KB).
-    wins = recording(tmp_path / "few.jsonl", 7, lambda i: [leak(i, per_window=40)], share=0.1)
+    # 2 records a window, none freed: 46 KB a window, under 3 sd of its own noise (93 KB),
+    # and so are four windows of them added up (184 KB under 3 sd of 8 records, 185 KB).
+    wins = recording(tmp_path / "few.jsonl", 7, lambda i: [leak(i, per_window=20)], share=0.1)
     assert not any(leaks(w) for w in wins)
     # The same in exact mode has no sampling noise: 9.2 KB a window, under 16 KiB, is none
     # either; 40 blocks a window of 2300 bytes are.
@@ -182,3 +183,14 @@ def test_noise_of_a_class_emptied_of_pre_attach_memory_hides_no_leak(tmp_path):
                      classes=crossings)
     assert [len(leaks(w)) for w in wins] == [0, 0, 1, 1, 1], [w["findings"] for w in wins]
     assert all(leaks(w)[0]["evidence"]["preattach_bytes"] == 0 for w in wins[2:])
+
+
+def test_sparse_leak_stands_out_over_several_windows(tmp_path):
+    # 4 records a window, none freed (a leak seen through --alloc-sample): 2.1 sd in one
+    # window, 3.7 sd over the three windows since the first reading, in the fourth, and
+    # again in the fifth: named there.
+    wins = recording(tmp_path / "sparse.jsonl", 7, lambda i: [leak(i, per_window=40)],
+                     share=0.1)
+    assert [len(leaks(w)) for w in wins] == [0, 0, 0, 0, 1, 1], [w["findings"] for w in wins]
+    ev = leaks(wins[4])[0]["evidence"]
+    assert ev["windows"] == 2 and ev["run_bytes"] == 2 * 4 * 23000, ev
