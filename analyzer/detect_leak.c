@@ -54,7 +54,10 @@
  *    reported in every window, its run counted from its first rise, until
  *    the evidence says otherwise: its stacks turn over, its figure falls by
  *    more than the noise, or more than LEAK_QUIET_MAX windows in a row pass
- *    without a rise of their own.
+ *    without a rise of their own. A window in which the duty-cycled probes
+ *    were attached less than LEAK_BLIND of the time they are on average (a
+ *    machine so loaded that attaching them stalls) saw too little to say
+ *    either way: an established leak stays, and the window is not quiet.
  *
  * One finding per site, its call paths in the evidence, at most
  * LEAK_MAX_FINDINGS sites, the largest first. Critical when the site gains
@@ -67,6 +70,7 @@
 #define LEAK_TURNOVER_MIN 3
 #define LEAK_MIN_RUN 2
 #define LEAK_QUIET_MAX 2
+#define LEAK_BLIND 0.3
 #define LEAK_CRITICAL_PER_HOUR ((double)(100u << 20))
 #define LEAK_MAX_FINDINGS 5
 #define LEAK_MAX_PATHS 4
@@ -270,10 +274,26 @@ static void accumulate(const struct window *w, struct site *st, struct leak_tren
 	}
 }
 
+/* Whether the duty-cycled probes were attached too little of this window to see a rise (rule 3). */
+static bool blind(const struct window *w)
+{
+	const struct alloc_summary *a0 = &w->start->alloc, *a1 = &w->end->alloc;
+	double on0, on1;
+
+	if (!w->start->has_alloc || !w->end->has_alloc || a1->duty >= 1 || w->window_s <= 0 ||
+	    a0->since != a1->since)
+		return false;
+	/* The duty is the share of the time since attach: the window's own is the difference. */
+	on0 = a0->duty * (w->start->t - a0->since);
+	on1 = a1->duty * (w->end->t - a1->since);
+	return (on1 - on0) / w->window_s < LEAK_BLIND * a1->duty;
+}
+
 /* Rule 3: carries the site's trend over this window; returns whether it is a leak now. */
 static bool persist(const struct window *w, struct site *st, struct leak_trend *t, double span)
 {
 	bool next = t->run && t->last_window + 1 == w->index;
+	bool alloc = st->js[0]->d->cur->kind == STACK_ALLOC;
 
 	accumulate(w, st, t);
 	t->last_window = w->index;
@@ -289,11 +309,17 @@ static bool persist(const struct window *w, struct site *st, struct leak_trend *
 		t->run_s += span;
 		return t->run >= LEAK_MIN_RUN;
 	}
-	/* Established: stays put until turnover, a fall beyond the noise, or long quiet. */
+	/*
+	 * Established: stays put until turnover, a fall beyond the noise, or long
+	 * quiet. A fall is of what its stacks hold, before any pre-attach balance:
+	 * frees of memory from before attach make no site hold less.
+	 */
 	if (next && t->run >= LEAK_MIN_RUN && st->counted && !st->turning &&
-	    (double)st->rise > -fmax((double)LEAK_MIN_RISE, st->noise) && t->quiet < LEAK_QUIET_MAX) {
+	    (double)(st->rise + st->preattach) > -fmax((double)LEAK_MIN_RISE, st->noise) &&
+	    (t->quiet < LEAK_QUIET_MAX || (alloc && blind(w)))) {
 		t->run++;
-		t->quiet++;
+		if (!(alloc && blind(w)))
+			t->quiet++;
 		t->run_bytes += st->rise > 0 ? st->rise : 0;
 		t->run_s += span;
 		return true;

@@ -32,7 +32,7 @@ void preattach_at(const struct sample *s, struct preattach *out)
 /* Raw figures of one sample by class: unmatched frees, their bytes, and those expected (unscaled). */
 struct raw {
 	double unmatched[SAMPLE_FREE_CLASSES], bytes[SAMPLE_FREE_CLASSES];
-	double expected[SAMPLE_FREE_CLASSES];
+	double expected[SAMPLE_FREE_CLASSES], expected_bytes[SAMPLE_FREE_CLASSES];
 };
 
 static void raw_counts(const struct sample *s, struct raw *r)
@@ -47,28 +47,50 @@ static void raw_counts(const struct sample *s, struct raw *r)
 			r->unmatched[c->cls] += (double)c->unmatched;
 			r->bytes[c->cls] += (double)c->unmatched_bytes;
 			r->expected[c->cls] += (double)c->expected256 / 256.0;
+			r->expected_bytes[c->cls] += (double)c->expected_bytes;
 		}
 	}
 }
 
+/*
+ * The share of the allocator's calls recorded within the window: the share is
+ * counted since attach, in frees (share x frees are those made while
+ * recording), so the window's own is the difference of the two ends'.
+ * Scaling the window's counts by the share since attach instead would turn a
+ * change of that share (a window in which the probes were attached less)
+ * into pre-attach frees that never were.
+ */
+static double window_share(const struct window *w)
+{
+	const struct alloc_summary *a0 = &w->start->alloc, *a1 = &w->end->alloc;
+	double s1 = a1->share > 0 && a1->share <= 1 ? a1->share : 1, df, s;
+
+	if (!w->start->has_alloc || a0->since != a1->since || a1->frees <= a0->frees)
+		return s1;
+	df = (double)(a1->frees - a0->frees);
+	s = (s1 * (double)a1->frees - a0->share * (double)a0->frees) / df;
+	return s > 0 && s <= 1 ? s : s1;
+}
+
 void preattach_window(const struct window *w, struct preattach *out)
 {
-	double share = w->end->alloc.share > 0 && w->end->alloc.share <= 1 ? w->end->alloc.share : 1;
-	double du, de, db;
-	struct preattach b;
+	double share = window_share(w), du, de, db;
 	struct raw r1, r0;
 	size_t k;
 
-	preattach_at(w->end, out);
-	preattach_at(w->start, &b);
+	memset(out, 0, sizeof(*out));
+	if (!w->end->has_alloc)
+		return;
 	raw_counts(w->end, &r1);
 	raw_counts(w->start, &r0);
 	for (k = 0; k < SAMPLE_FREE_CLASSES; k++) {
 		du = r1.unmatched[k] - r0.unmatched[k];
 		de = r1.expected[k] - r0.expected[k];
 		db = r1.bytes[k] - r0.bytes[k];
-		out->bytes[k] = fmax(out->bytes[k] - b.bytes[k], 0);
-		out->count[k] = fmax(out->count[k] - b.count[k], 0);
+		if (k != SAMPLE_FREE_UNSIZED)
+			out->bytes[k] = fmax((db - (r1.expected_bytes[k] - r0.expected_bytes[k])) / share,
+					     0);
+		out->count[k] = fmax((du - de) / share, 0);
 		/* The noise in blocks, times the bytes one raw unmatched block stands for. */
 		out->noise[k] = de > 0 && du > 0 && db > 0 ? PREATTACH_NOISE_Z * sqrt(2 * de) *
 								     db / du / share

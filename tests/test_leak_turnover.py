@@ -28,14 +28,16 @@ def churn_sq(row):
     return (recs - kept_recs) * w_now ** 2 + (held_recs - kept_recs) * w_held ** 2
 
 
-def recording(path, n, ages, share=1.0, lost=0, recorded=10 ** 6, classes=lambda i: []):
+def recording(path, n, ages, share=1.0, lost=0, recorded=10 ** 6, classes=lambda i: [],
+              duty=None):
     """n samples 10 s apart, each with a reading of the records' turnover: ages(i) gives rows
     [id, bytes, records, held bytes, held records, kept bytes, kept records] (bytes scaled
     by the share already, as the collector writes them); stack figures follow from them."""
     lines = [HEADER] + [{"type": "stack", "id": k, "frames": v} for k, v in FRAMES.items()]
     for i in range(n):
         rows = [r + [churn_sq(r)] for r in ages(i)]
-        alloc = {"estimated": share < 1, "sample_bytes": 0, "duty": share, "share": share,
+        alloc = {"estimated": share < 1, "sample_bytes": 0,
+                 "duty": duty(i) if duty else share, "share": share,
                  "since": 1e9, "calls": recorded, "frees": recorded, "recorded": recorded,
                  "missed_frees": 0, "lost": lost, "arenas": None, "unmatched_frees": 0,
                  "unmatched_free_bytes": 0, "unmatched_sized": True,
@@ -194,3 +196,19 @@ def test_sparse_leak_stands_out_over_several_windows(tmp_path):
     assert [len(leaks(w)) for w in wins] == [0, 0, 0, 0, 1, 1], [w["findings"] for w in wins]
     ev = leaks(wins[4])[0]["evidence"]
     assert ev["windows"] == 2 and ev["run_bytes"] == 2 * 4 * 23000, ev
+
+
+def test_established_leak_stays_through_windows_the_probes_could_not_see(tmp_path):
+    """A machine so loaded that attaching the duty-cycled probes stalled for three windows:
+    the leak's figure stands still, which is no evidence that it stopped."""
+    def ages(i):
+        return [leak(min(i, 4))]
+
+    def duty(i):
+        # 10% of the time until the 4th window's end, then attached for none of it.
+        return 0.1 * min(i, 4) / i if i else 0.1
+    wins = recording(tmp_path / "blind.jsonl", 8, ages, share=0.1, duty=duty)
+    assert [len(leaks(w)) for w in wins] == [0, 0, 1, 1, 1, 1, 1], [w["findings"] for w in wins]
+    # Seen, the same standstill is quiet: two such windows keep it, the third ends it.
+    wins = recording(tmp_path / "quiet.jsonl", 8, ages, share=0.1)
+    assert [len(leaks(w)) for w in wins] == [0, 0, 1, 1, 1, 1, 0], [w["findings"] for w in wins]
