@@ -202,7 +202,10 @@ def test_established_leak_stays_through_windows_the_probes_could_not_see(tmp_pat
     """A machine so loaded that attaching the duty-cycled probes stalled for three windows:
     the leak's figure stands still, which is no evidence that it stopped."""
     def ages(i):
-        return [leak(min(i, 4))]
+        if i <= 4:
+            return [leak(i)]
+        row = leak(4)       # from then on it stands still: held then, all kept, no more
+        return [[row[0], row[1], row[2], row[1], row[2], row[1], row[2]]]
 
     def duty(i):
         # 10% of the time until the 4th window's end, then attached for none of it.
