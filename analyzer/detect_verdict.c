@@ -242,10 +242,9 @@ int detect_verdict(struct analyzer *a, struct window *w)
 			snprintf(over, sizeof(over), " (%s over %zu windows)",
 				 units_bytes(b2, sizeof(b2), (double)run_live), run);
 		if (a->cur.live_known && a->cur.live_delta > 0)
-			snprintf(text, sizeof(text), "live heap %s%s in this window%s while RSS changed "
+			snprintf(text, sizeof(text), "live heap +%s in this window%s while RSS changed "
 						     "by %s: the new blocks fill free space the arenas "
 						     "held, and RSS grows once it is used up",
-				 a->cur.live_delta >= 0 ? "+" : "",
 				 units_bytes(b1, sizeof(b1), (double)a->cur.live_delta), over,
 				 units_bytes(b3, sizeof(b3), (double)w->delta.rss));
 		else
