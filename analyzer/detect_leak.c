@@ -57,7 +57,9 @@
  *    without a rise of their own. A window in which the duty-cycled probes
  *    were attached less than LEAK_BLIND of the time they are on average (a
  *    machine so loaded that attaching them stalls) saw too little to say
- *    either way: an established leak stays, and the window is not quiet.
+ *    either way, and one in which the site's stacks rose but pre-attach
+ *    frees explained it says nothing against it: an established leak stays,
+ *    and such a window is not quiet.
  *
  * One finding per site, its call paths in the evidence, at most
  * LEAK_MAX_FINDINGS sites, the largest first. Critical when the site gains
@@ -294,6 +296,13 @@ static bool persist(const struct window *w, struct site *st, struct leak_trend *
 {
 	bool next = t->run && t->last_window + 1 == w->index;
 	bool alloc = st->js[0]->d->cur->kind == STACK_ALLOC;
+	/*
+	 * What its stacks hold, before any pre-attach balance: a window whose
+	 * rise a burst of such frees explains (a target catching up after a
+	 * stall) is not quiet while the site's own figure rose.
+	 */
+	double own = (double)(st->rise + st->preattach);
+	bool unseen = (alloc && blind(w)) || own >= fmax(st->floor, st->noise);
 
 	accumulate(w, st, t);
 	t->last_window = w->index;
@@ -315,10 +324,9 @@ static bool persist(const struct window *w, struct site *st, struct leak_trend *
 	 * frees of memory from before attach make no site hold less.
 	 */
 	if (next && t->run >= LEAK_MIN_RUN && st->counted && !st->turning &&
-	    (double)(st->rise + st->preattach) > -fmax((double)LEAK_MIN_RISE, st->noise) &&
-	    (t->quiet < LEAK_QUIET_MAX || (alloc && blind(w)))) {
+	    own > -fmax((double)LEAK_MIN_RISE, st->noise) && (t->quiet < LEAK_QUIET_MAX || unseen)) {
 		t->run++;
-		if (!(alloc && blind(w)))
+		if (!unseen)
 			t->quiet++;
 		t->run_bytes += st->rise > 0 ? st->rise : 0;
 		t->run_s += span;
