@@ -29,7 +29,7 @@ TEST_JOBS ?= 3
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKGS := libbpf libelf libdw ncursesw jansson
+PKGS := libbpf libelf libdw ncursesw jansson libmicrohttpd zlib libzstd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -37,7 +37,8 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-D_GNU_SOURCE -MMD -MP -I. -I$(BUILD) $(PKG_CFLAGS) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
-LDLIBS += $(PKG_LIBS) -lz -lm -lpthread -lstdc++
+# libiberty: the demangler of C++, Rust and D names (names.h, symbols.c).
+LDLIBS += $(PKG_LIBS) -liberty -lm -lpthread
 
 # v3: atomics that return the old value (clang 14 defaults to v1).
 BPF_CFLAGS := -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -g -O2 -Wall -Werror -I$(BUILD) -Ibpf
@@ -46,7 +47,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-SRCS := $(wildcard lib/*.c cli/*.c collectors/*.c analyzer/*.c tui/*.c recording/*.c)
+SRCS := $(wildcard lib/*.c cli/*.c collectors/*.c analyzer/*.c tui/*.c recording/*.c export/*.c)
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 
 TARGET_SRCS := $(filter-out tests/targets/lib%.c,$(wildcard tests/targets/*.c))
@@ -95,14 +96,20 @@ $(BUILD)/tests/lib%.so: tests/targets/lib%.c tests/targets/target.h
 
 $(BUILD)/tests/grow_heap_static: tests/targets/grow_heap_anon.c
 
-$(BUILD)/tests/%: tests/targets/%.c tests/targets/target.h
+$(BUILD)/tests/%: tests/targets/%.c $(wildcard tests/targets/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $(if $(findstring nofp,$*),-fomit-frame-pointer) \
 		$(if $(findstring static,$*),-static) -o $@ $< -lm
 
+# Linked with Debian's jemalloc, as redis is (libjemalloc-dev provides the link name).
+$(BUILD)/tests/site_jemalloc_nofp: tests/targets/site_jemalloc_nofp.c tests/targets/target.h
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) -fomit-frame-pointer -o $@ $< -ljemalloc
+
 # The no-frame-pointer variant includes the source of the target it varies.
 $(BUILD)/tests/alloc_leak_nofp: tests/targets/alloc_leak.c
 $(BUILD)/tests/relay_nofp: tests/targets/relay.c
+$(BUILD)/tests/alloc_bench_nofp: tests/targets/alloc_bench.c
 
 $(BUILD)/tests/%: tests/targets/%.cc tests/targets/target.h
 	@mkdir -p $(@D)
@@ -120,7 +127,8 @@ test: deps
 	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 \
 		$(PYTHON) -m pytest -q -n $(TEST_JOBS) -m "not nosan" tests
 
-# Long runs left out of `make test` (tests marked soak: 20 minutes on the leaking relay).
+# Long runs left out of `make test`, every test marked soak: 20 minutes on the leaking
+# relay, the agent for an hour against three services.
 soak: deps
 	$(MAKE) all test-targets
 	$(PYTHON) -m pytest -q -m soak tests

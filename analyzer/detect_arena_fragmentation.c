@@ -26,6 +26,9 @@
  * and FRAG_LARGE_FREE. Critical when it so
  * matters and resident free >= FRAG_CRITICAL_FREE, or (A) >= 0.5 with
  * resident free >= FRAG_CRITICAL_HALF.
+ * A read that did not finish (partial_read) gives free bytes that are a
+ * floor: reported "at least", never larger than they are; the growth test
+ * compares with earlier readings that finished only (detect_begin).
  * The trend is the change of the arena's free bytes since the previous window.
  * At most FRAG_MAX_FINDINGS arenas are reported, most free bytes first.
  */
@@ -39,9 +42,9 @@
 #define FRAG_CRITICAL_HALF ((uint64_t)64 << 20)
 #define FRAG_MAX_FINDINGS 4
 
-static bool fragmented(const struct sample *s, const struct arena_stat *a)
+static bool fragmented(const struct arena_stat *a)
 {
-	return arenas_walked(s, a) && a->system && arenas_resident_free(a) >= FRAG_MIN_FREE &&
+	return a->walked && a->system && arenas_resident_free(a) >= FRAG_MIN_FREE &&
 	       a->fragmentation >= FRAG_MIN_RATIO;
 }
 
@@ -116,10 +119,12 @@ static int report(struct analyzer *a, struct window *w, const struct sample *s,
 	if (before >= 0)
 		snprintf(b4, sizeof(b4), ", %s%s this window", (int64_t)ar->free >= before ? "+" : "",
 			 units_bytes(b3, sizeof(b3), (double)((int64_t)ar->free - before)));
-	finding_set_summary(f, "%s arena %s (%u thread%s): %s of %s free (A %.0f%%), %s resident "
+	/* A read cut short found part of the free chunks: its figures are lower bounds. */
+	finding_set_summary(f, "%s arena %s (%u thread%s): %s%s of %s free (A %.0f%%), %s resident "
 			       "and reclaimable (B)%s; %s",
 			    ar->main ? "main" : "thread", addr, ar->threads,
-			    ar->threads == 1 ? "" : "s", units_bytes(b1, sizeof(b1), (double)ar->free),
+			    ar->threads == 1 ? "" : "s", s->arenas_complete ? "" : "at least ",
+			    units_bytes(b1, sizeof(b1), (double)ar->free),
 			    units_bytes(b2, sizeof(b2), (double)ar->system), ar->fragmentation * 100,
 			    units_bytes(b3, sizeof(b3), (double)ar->reclaimable), b4,
 			    advice(ar, s->narenas));
@@ -133,6 +138,7 @@ static int report(struct analyzer *a, struct window *w, const struct sample *s,
 	    finding_add_int(f, EVK_RSS, (int64_t)ar->rss) ||
 	    finding_add_real(f, EVK_FRAGMENTATION, ar->fragmentation) ||
 	    finding_add_int(f, EVK_ARENAS, (int64_t)s->narenas) ||
+	    finding_add_int(f, EVK_PARTIAL_READ, !s->arenas_complete) ||
 	    (before >= 0 && finding_add_int(f, EVK_FREE_DELTA, (int64_t)ar->free - before)))
 		return -ENOMEM;
 	return 0;
@@ -152,7 +158,7 @@ int detect_arena_fragmentation(struct analyzer *a, struct window *w)
 	if (!rows)
 		return -ENOMEM;
 	for (i = 0; i < s->narenas; i++)
-		if (fragmented(s, &s->arenas[i])) {
+		if (fragmented(&s->arenas[i])) {
 			rows[n++] = &s->arenas[i];
 			held += arenas_resident_free(&s->arenas[i]);
 		}

@@ -311,7 +311,7 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 	    finding_add_str(f, EVK_REGION, region))
 		return -ENOMEM;
 	stack = stack_by_id(w->end, stack_id);
-	if (stack && finding_set_frames(f, stack->frames, stack->nframes))
+	if (stack && finding_set_stack(f, stack))
 		return -ENOMEM;
 	return 0;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* fd_growth: the fd table growing window after window, by type, and when it hits the limit. */
 #include "analyzer/detect.h"
-#include "analyzer/frames.h"
 #include "lib/units.h"
 
 #include <errno.h>
@@ -43,16 +42,13 @@ static int add_stacks(struct finding *f, const struct window *w)
 	}
 	if (!best[0])
 		return 0;
-	if (finding_set_frames(f, best[0]->cur->frames, best[0]->cur->nframes) ||
+	if (finding_set_stack(f, best[0]->cur) ||
 	    finding_add_int(f, EVK_TOP_STACK_NEW_FDS, best[0]->count_delta) ||
 	    finding_add_int(f, EVK_TOP_STACK_OPEN_FDS, best[0]->cur->count))
 		return -ENOMEM;
 	for (k = 1; k < FD_MAX_STACKS && best[k]; k++)
 		if (finding_add_str(f, k == 1 ? EVK_SECOND_STACK : EVK_THIRD_STACK,
-				    best[k]->cur->nframes
-					    ? best[k]->cur->frames[frames_first_caller(
-						      best[k]->cur->frames, best[k]->cur->nframes)]
-					    : "?"))
+				    stack_stat_site(best[k]->cur)))
 			return -ENOMEM;
 	return 0;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* leak: allocation sites whose outstanding bytes keep rising and are not freed, window after window. */
 #include "analyzer/detect.h"
-#include "analyzer/frames.h"
 #include "analyzer/preattach.h"
+#include "analyzer/stack_site.h"
 #include "lib/units.h"
 
 #include <errno.h>
@@ -12,8 +12,9 @@
 #include <string.h>
 
 /*
- * The rule, per allocation site (frames_site: the first frame past the C
- * library) of stacks of kind alloc (--alloc) or of kind mmap, in each window:
+ * The rule, per allocation site (stack_site.h: the first frame past the
+ * allocator, its wrappers and the runtime; stack_site_name) of stacks of kind
+ * alloc (--alloc) or of kind mmap, in each window:
  *
  * 1. Turnover, per stack: of the records the stack held at the previous
  *    reading of the records (once a window, collectors/alloc_ages.h), the
@@ -192,7 +193,7 @@ static void judge(const struct window *w, const struct sample *ages, const struc
 	j->age = g;
 	j->preattach = explained;
 	j->pre_noise = pre_noise;
-	frames_site(s->frames, s->nframes, j->site, sizeof(j->site));
+	stack_site_name(s->def, j->site, sizeof(j->site));
 	if (!g) {
 		j->rise = d->bytes_delta - explained;
 		j->counts = true;
@@ -346,7 +347,7 @@ static void call_paths(const struct site *st, char *buf, size_t len)
 	buf[0] = '\0';
 	for (i = 0; i < st->n && shown < LEAK_MAX_PATHS && n + 1 < len; i++) {
 		const struct stack_stat *s = st->js[i]->d->cur;
-		uint32_t f = frames_first_caller(s->frames, s->nframes);
+		uint32_t f = s->def && s->def->site < s->nframes ? s->def->site : 0;
 
 		if (!st->js[i]->counts)
 			continue;
@@ -368,6 +369,8 @@ static int report(struct analyzer *a, struct window *w, const struct site *st)
 	double rate = t->run_s > 0 ? (double)t->run_bytes / t->run_s : 0;
 	bool alloc = s->kind == STACK_ALLOC;
 	double lost = alloc ? alloc_lost_share(w->end) : 0;
+	/* A lost allocation or two qualifies nothing; from ALLOC_LOST_MATERIAL the figures are bounds. */
+	bool lower = lost >= ALLOC_LOST_MATERIAL;
 	char b1[24], b2[24], b3[24], kept[96], more[96], paths[512];
 	enum severity sev = rate * 3600 >= LEAK_CRITICAL_PER_HOUR ? SEV_CRITICAL : SEV_WARN;
 	struct finding *f = detect_add(w, FINDING_LEAK, sev);
@@ -382,24 +385,23 @@ static int report(struct analyzer *a, struct window *w, const struct site *st)
 	more[0] = '\0';
 	if (st->counted > 1)
 		snprintf(more, sizeof(more), "; %zu call paths", st->counted);
-	if (lost >= ALLOC_LOST_MATERIAL)
+	if (lower)
 		snprintf(more + strlen(more), sizeof(more) - strlen(more),
 			 "; figures up to %.0f%% low: allocations not recorded", 100 * lost);
-	finding_set_summary(f, "%s from %s holds %s more over %u windows (%s/min, %s in %lld "
+	finding_set_summary(f, "%s from %s holds %s%s more over %u windows (%s/min, %s in %lld "
 			       "blocks outstanding%s%s): a leak, or a structure that only grows",
 			    alloc ? "malloc" : "mmap",
-			    /* Past the C library's allocator: the code that allocated. */
-			    s->nframes ? s->frames[frames_first_caller(s->frames, s->nframes)]
-				       : "an unknown stack",
+			    /* Past the allocator and its wrappers: the code that allocated. */
+			    stack_stat_site(s), lower ? "at least " : "",
 			    units_bytes(b1, sizeof(b1), (double)t->run_bytes), t->run,
 			    units_bytes(b2, sizeof(b2), rate * 60),
 			    units_bytes(b3, sizeof(b3), (double)st->bytes), (long long)st->count,
 			    kept, more);
 	call_paths(st, paths, sizeof(paths));
-	if (!f->summary || finding_set_frames(f, s->frames, s->nframes) ||
+	if (!f->summary || finding_set_stack(f, s) ||
 	    finding_add_str(f, EVK_STACK_KIND, stack_kind_name((enum stack_kind)s->kind)) ||
 	    finding_add_str(f, EVK_SITE, st->js[0]->site) || finding_add_int(f, EVK_ALLOC, alloc) ||
-	    finding_add_int(f, EVK_LOWER_BOUND, lost >= ALLOC_LOST_MATERIAL) ||
+	    finding_add_int(f, EVK_LOWER_BOUND, lower) ||
 	    finding_add_int(f, EVK_STACK_ID, (int64_t)s->id) ||
 	    finding_add_int(f, EVK_BYTES, st->bytes) || finding_add_int(f, EVK_COUNT, st->count) ||
 	    finding_add_int(f, EVK_BYTES_DELTA, st->delta) ||

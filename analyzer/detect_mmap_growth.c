@@ -51,7 +51,7 @@ static int add_stack(struct finding *f, const struct window *w)
 	}
 	if (!best)
 		return 0;
-	if (finding_set_frames(f, best->cur->frames, best->cur->nframes) ||
+	if (finding_set_stack(f, best->cur) ||
 	    finding_add_int(f, EVK_TOP_STACK_BYTES_DELTA, best->bytes_delta))
 		return -ENOMEM;
 	return 0;

@@ -22,11 +22,14 @@
  * readings (a thread held its lock at the freeze) counts by its RSS growth
  * as "malloc heaps"; without any walked arena that part is the RSS growth of
  * [heap] and the arenas. Each share is its bytes over the larger of G and
- * the parts' sum (arenas count as walked only from reads that finished:
- * arenas_walked); the largest named part is the cause, except that reported
+ * the parts' sum; the largest named part is the cause, except that reported
  * leaks are the cause whenever they hold VERDICT_LEAK_SHARE of the growth,
  * and otherwise the verdict says what share they hold. Each cause names the
- * next step: what to run and for how long, or what to change.
+ * next step: what to run and for how long, or what to change. When either
+ * arena reading was incomplete (a read cut short, or racing the target to
+ * the end), the arena parts rest on a partial read: the verdict says so
+ * (evidence `arena_read_partial`), and the live heap's own growth is not
+ * judged from it (its free bytes are a floor, so its live bytes too large).
  */
 #define VERDICT_MIN_LIVE ((int64_t)1 << 20)
 #define VERDICT_MIN_LIVE_PER_MILLE 5
@@ -62,7 +65,7 @@ static bool any_walked(const struct sample *s)
 	size_t i;
 
 	for (i = 0; i < s->narenas; i++)
-		if (arenas_walked(s, &s->arenas[i]))
+		if (s->arenas[i].walked)
 			return true;
 	return false;
 }
@@ -75,7 +78,7 @@ static bool any_walked(const struct sample *s)
  * arena missing from it is not new.
  */
 static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, int64_t *dlive,
-			int64_t *dheap)
+			int64_t *dheap, bool *partial)
 {
 	const struct sample *s0 = arenas_earliest(w), *s1 = arenas_latest(w);
 	int64_t dsystem = 0, dmm = 0;
@@ -88,7 +91,7 @@ static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, i
 	for (i = 0; i < s1->narenas; i++) {
 		const struct arena_stat *b = &s1->arenas[i], *a = arenas_find(s0, b->addr);
 
-		if (!arenas_walked(s1, b) || (a && !arenas_walked(s0, a))) {
+		if (!b->walked || (a && !a->walked)) {
 			*dheap += (int64_t)b->rss - (a ? (int64_t)a->rss : 0);
 			continue;
 		}
@@ -99,6 +102,7 @@ static bool arena_parts(const struct window *w, int64_t *dfree, int64_t *dtop, i
 	}
 	if (!walked)
 		return false;
+	*partial = !s0->arenas_complete || !s1->arenas_complete;
 	if (s0->malloc_mmapped >= 0 && s1->malloc_mmapped >= 0)
 		dmm = s1->malloc_mmapped - s0->malloc_mmapped;
 	*dlive = dsystem - *dtop - *dfree + dmm;
@@ -180,9 +184,12 @@ static void note_live(struct analyzer *a, const struct window *w, int64_t dlive,
 	a->cur.live_grew = known && dlive >= (need > VERDICT_MIN_LIVE ? need : VERDICT_MIN_LIVE);
 }
 
-/* Adds the verdict finding: `bytes` split `whole`, `best` the cause, `text` what grew. */
+/*
+ * Adds the verdict finding: `bytes` split `whole`, `best` the cause, `text`
+ * what grew, `partial` when the arena parts rest on an incomplete read.
+ */
 static int add(struct analyzer *a, struct window *w, const int64_t *bytes, int64_t whole,
-	       int best, const char *text)
+	       int best, const char *text, bool partial)
 {
 	enum severity sev = a->cur.rss_growth ? (enum severity)a->cur.rss_growth_severity : SEV_WARN;
 	bool steps = a->cur.steps_reported;
@@ -198,13 +205,15 @@ static int add(struct analyzer *a, struct window *w, const int64_t *bytes, int64
 	f = detect_add(w, FINDING_VERDICT, sev);
 	if (!f)
 		return -ENOMEM;
-	finding_set_summary(f, "%s%s%s; main cause: %s: %s", text,
-			    steps ? " (arriving in equal chunk steps)" : "", why, causes[best].name,
-			    step);
+	finding_set_summary(f, "%s%s%s%s; main cause: %s: %s", text,
+			    steps ? " (arriving in equal chunk steps)" : "",
+			    partial ? " (arena figures from a partial read)" : "", why,
+			    causes[best].name, step);
 	if (!f->summary || finding_add_str(f, EVK_CAUSE, causes[best].name) ||
 	    finding_add_int(f, EVK_RSS_DELTA, w->delta.rss) ||
 	    finding_add_int(f, EVK_OWN_DELTA, window_own_delta(w)) ||
 	    finding_add_int(f, EVK_CHUNK_STEPS, steps) ||
+	    finding_add_int(f, EVK_ARENA_READ_PARTIAL, partial) ||
 	    (a->cur.live_known && finding_add_int(f, EVK_LIVE_DELTA, a->cur.live_delta)))
 		return -ENOMEM;
 	for (c = 0; c < C_N; c++)
@@ -219,14 +228,15 @@ int detect_verdict(struct analyzer *a, struct window *w)
 {
 	int64_t bytes[C_N] = { 0 }, sum = 0, whole, dfree, dtop, dlive, dheap, grown;
 	int64_t leak_alloc = a->cur.leak_alloc_bytes, leak_map, leak_in_heap, run_live = 0;
-	bool walked = arena_parts(w, &dfree, &dtop, &dlive, &dheap);
+	bool partial = false, listed = false;
+	bool walked = arena_parts(w, &dfree, &dtop, &dlive, &dheap, &partial);
 	double run_s = 0;
-	bool listed = false;
 	char text[512], over[64] = "", b1[24], b2[24], b3[24];
 	size_t n = 0, run;
 	int c, best = -1;
 
-	note_live(a, w, dlive, walked);
+	/* Free bytes from a partial read are a floor, and the live bytes from them too large. */
+	note_live(a, w, dlive, walked && !partial);
 	a->cur.alloc = w->end->has_alloc;
 	run_live = a->cur.live_delta;
 	run = a->cur.live_grew ? detect_run(a, live_rose, live_rise, &run_live, &run_s) : 0;
@@ -254,7 +264,7 @@ int detect_verdict(struct analyzer *a, struct window *w)
 				 units_bytes(b1, sizeof(b1), (double)bytes[C_LEAK]),
 				 units_bytes(b2, sizeof(b2), (double)w->delta.rss));
 		return add(a, w, bytes, a->cur.live_delta > 0 ? a->cur.live_delta : bytes[C_LEAK], best,
-			   text);
+			   text, false);
 	}
 	bytes[C_LEAK] = a->cur.leak_bytes;
 	/*
@@ -298,5 +308,5 @@ int detect_verdict(struct analyzer *a, struct window *w)
 				      100.0 * (double)bytes[k] / (double)whole, causes[k].label);
 		listed = true;
 	}
-	return add(a, w, bytes, whole, best, text);
+	return add(a, w, bytes, whole, best, text, walked && partial);
 }

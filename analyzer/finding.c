@@ -96,6 +96,17 @@ int finding_set_frames(struct finding *f, char *const *frames, uint32_t n)
 	return 0;
 }
 
+int finding_set_stack(struct finding *f, const struct stack_stat *st)
+{
+	int ret = finding_set_frames(f, st->frames, st->nframes);
+
+	if (!ret && st->def) {
+		f->site = st->def->site < st->nframes ? st->def->site : 0;
+		f->truncated = st->def->truncated;
+	}
+	return ret;
+}
+
 int finding_copy(struct finding *dst, const struct finding *src)
 {
 	size_t i;
@@ -118,6 +129,8 @@ int finding_copy(struct finding *dst, const struct finding *src)
 	}
 	if (!ret && src->nframes)
 		ret = finding_set_frames(dst, src->frames, src->nframes);
+	dst->site = src->site;
+	dst->truncated = src->truncated;
 	if (ret)
 		finding_clear(dst);
 	return ret;
@@ -180,6 +193,7 @@ static const struct {
 	[EVK_FRAGMENTATION] = { "fragmentation", UNIT_SHARE },
 	[EVK_ARENAS] = { "arenas", UNIT_NONE },
 	[EVK_FREE_DELTA] = { "free_delta", UNIT_BYTES },
+	[EVK_PARTIAL_READ] = { "partial_read", UNIT_NONE },
 	[EVK_QUANTUM] = { "quantum", UNIT_BYTES },
 	[EVK_STEPS] = { "steps", UNIT_NONE },
 	[EVK_BURSTS] = { "bursts", UNIT_NONE },
@@ -230,6 +244,7 @@ static const struct {
 	[EVK_CAUSE] = { "cause", UNIT_NONE },
 	[EVK_LIVE_DELTA] = { "live_delta", UNIT_BYTES },
 	[EVK_CHUNK_STEPS] = { "chunk_steps", UNIT_NONE },
+	[EVK_ARENA_READ_PARTIAL] = { "arena_read_partial", UNIT_NONE },
 	[EVK_BYTES_ARENA_FRAGMENTATION] = { "bytes_arena_fragmentation", UNIT_BYTES },
 	[EVK_BYTES_LEAK] = { "bytes_leak", UNIT_BYTES },
 	[EVK_BYTES_LIVE_HEAP] = { "bytes_live_heap", UNIT_BYTES },

@@ -50,6 +50,7 @@ enum ev_key {
 	EVK_FRAGMENTATION,		/* share */
 	EVK_ARENAS,
 	EVK_FREE_DELTA,			/* bytes */
+	EVK_PARTIAL_READ,		/* the arena read was incomplete: figures are lower bounds */
 	/* chunk_steps */
 	EVK_QUANTUM,			/* bytes */
 	EVK_STEPS,
@@ -108,6 +109,7 @@ enum ev_key {
 	EVK_CAUSE,			/* text */
 	EVK_LIVE_DELTA,			/* bytes: the arenas' live bytes, change */
 	EVK_CHUNK_STEPS,
+	EVK_ARENA_READ_PARTIAL,		/* an arena reading of the window was incomplete */
 	EVK_BYTES_ARENA_FRAGMENTATION,	/* bytes */
 	EVK_BYTES_LEAK,
 	EVK_BYTES_LIVE_HEAP,
@@ -144,6 +146,8 @@ struct finding {
 	size_t nev, ev_cap;
 	char **frames;		/* the stack that explains it, when there is one */
 	uint32_t nframes;
+	uint32_t site;		/* the frame that names the program's code (stack_site.h) */
+	bool truncated;		/* the stack was cut before its root */
 };
 
 /* Appends evidence; returns 0 or -ENOMEM. */
@@ -155,6 +159,8 @@ int finding_set_summary(struct finding *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Copies `n` frames into the finding; returns 0 or -ENOMEM. */
 int finding_set_frames(struct finding *f, char *const *frames, uint32_t n);
+/* Copies a stack's frames, its site and whether it was cut; returns 0 or -ENOMEM. */
+int finding_set_stack(struct finding *f, const struct stack_stat *st);
 /* Deep-copies `src` into `dst` (which owns nothing yet). Returns 0 or -ENOMEM (dst then empty). */
 int finding_copy(struct finding *dst, const struct finding *src);
 /* Frees what the finding owns (not the struct itself). */

@@ -41,17 +41,46 @@ enum region_kind regions_kind_of_path(const char *path)
 	return REGION_FILE;
 }
 
-static bool is_arena_heap_start(const struct vma *v, size_t i, size_t n)
+static bool is_prot_none_or_rw(const struct vma *v)
 {
-	const struct vma *a = &v[i], *next = i + 1 < n ? &v[i + 1] : NULL;
+	return strcmp(v->perms, "rw-p") == 0 || strcmp(v->perms, "---p") == 0;
+}
+
+/*
+ * Whether v[i] starts a run of glibc heaps; if so, *end is where the run
+ * ends. A heap is a 64 MiB-aligned, 64 MiB reservation, committed (rw-p) from
+ * its start, the rest PROT_NONE; the kernel merges what it can, so one VMA
+ * may hold several heaps (adjacent full heaps, or a full heap and the
+ * committed start of the next) and a heap's PROT_NONE tail may merge with a
+ * neighbour's. Other splits (mprotect, madvise) cut a heap into more VMAs.
+ * The run must reach a heap boundary: exactly at the end of a VMA of the run,
+ * or inside a PROT_NONE one. An aligned rw-p mapping of whole multiples of
+ * 64 MiB passes too, as an exactly 64 MiB one always has.
+ */
+static bool is_arena_heap_start(const struct vma *v, size_t i, size_t n, uint64_t *end)
+{
+	const struct vma *a = &v[i];
+	uint64_t boundary;
+	size_t j;
 
 	if (!is_unnamed_anon(a) || a->start % ARENA_HEAP_SIZE != 0 ||
 	    strcmp(a->perms, "rw-p") != 0)
 		return false;
-	if (a->end - a->start == ARENA_HEAP_SIZE)
-		return true;
-	return next && next->start == a->end && is_unnamed_anon(next) &&
-	       strcmp(next->perms, "---p") == 0 && next->end <= a->start + ARENA_HEAP_SIZE;
+	boundary = (a->end + ARENA_HEAP_SIZE - 1) & ~(ARENA_HEAP_SIZE - 1);
+	for (j = i; j < n; j++) {
+		const struct vma *m = &v[j];
+
+		if (j > i && (m->start != v[j - 1].end || !is_unnamed_anon(m) ||
+			      !is_prot_none_or_rw(m)))
+			return false;
+		if (m->end == boundary || (m->end > boundary && strcmp(m->perms, "---p") == 0)) {
+			*end = boundary;
+			return true;
+		}
+		if (m->end > boundary)
+			return false;
+	}
+	return false;
 }
 
 /* `sps` is sorted: with 10,000 threads a linear search per mapping costs seconds per tick. */
@@ -97,8 +126,7 @@ static void classify(const struct vma *v, size_t i, size_t n, const uint64_t *sp
 		c->name = c->buf;
 		return;
 	}
-	if (is_arena_heap_start(v, i, n)) {
-		*arena_end = m->start + ARENA_HEAP_SIZE;
+	if (is_arena_heap_start(v, i, n, arena_end)) {
 		c->kind = REGION_ARENA;
 		snprintf(c->buf, sizeof(c->buf), "[arena 0x%" PRIx64 "]", m->start);
 		c->name = c->buf;
@@ -106,6 +134,7 @@ static void classify(const struct vma *v, size_t i, size_t n, const uint64_t *sp
 	}
 	if (is_unnamed_anon(m)) {
 		const struct vma *prev = i > 0 ? &v[i - 1] : NULL;
+		uint64_t heap_end;
 		const struct vma *next = i + 1 < n ? &v[i + 1] : NULL;
 		bool stack = contains_sp(m, sps, nsps);
 
@@ -117,7 +146,7 @@ static void classify(const struct vma *v, size_t i, size_t n, const uint64_t *sp
 		/* The guard itself, seen from below. */
 		if (!stack && strcmp(m->perms, "---p") == 0 && next && next->start == m->end &&
 		    m->end - m->start <= MAX_GUARD_SIZE && is_unnamed_anon(next) &&
-		    strcmp(next->perms, "rw-p") == 0 && !is_arena_heap_start(v, i + 1, n))
+		    strcmp(next->perms, "rw-p") == 0 && !is_arena_heap_start(v, i + 1, n, &heap_end))
 			stack = true;
 		c->kind = stack ? REGION_STACK : REGION_ANON;
 		c->name = stack ? REGION_NAME_THREAD_STACKS : REGION_NAME_ANON;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The sample: allocation, release, and the names of its enumerations. */
 #include "analyzer/sample.h"
+#include "analyzer/stack_site.h"
 #include "lib/vec.h"
 
 #include <errno.h>
@@ -26,18 +27,15 @@ struct sample *sample_ref(struct sample *s)
 
 void sample_unref(struct sample *s)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!s || --s->refs > 0)
 		return;
 	for (i = 0; i < s->nregions; i++)
 		free(s->regions[i].name);
 	free(s->regions);
-	for (i = 0; i < s->nstacks; i++) {
-		for (j = 0; j < s->stacks[i].nframes; j++)
-			free(s->stacks[i].frames[j]);
-		free(s->stacks[i].frames);
-	}
+	for (i = 0; i < s->nstacks; i++)
+		stack_frames_unref(s->stacks[i].def);
 	free(s->stacks);
 	free(s->arenas);
 	free(s->events);
@@ -74,20 +72,30 @@ struct growth_event *sample_add_event(struct sample *s)
 	return VEC_PUSH(s->events, s->nevents, s->events_cap);
 }
 
+void stack_stat_set_frames(struct stack_stat *st, struct stack_frames *d)
+{
+	st->def = stack_frames_ref(d);
+	st->frames = d->text;
+	st->nframes = d->n;
+}
+
 int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n)
 {
-	uint32_t i;
+	struct stack_frames *d = stack_frames_from_text(frames, n, false);
 
-	st->frames = calloc(n + 1, sizeof(*st->frames));
-	if (!st->frames)
+	if (!d)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		st->frames[i] = strdup(frames[i]);
-		if (!st->frames[i])
-			return -ENOMEM;
-		st->nframes++;
-	}
+	stack_site_find(d, NULL);
+	stack_stat_set_frames(st, d);
+	stack_frames_unref(d);
 	return 0;
+}
+
+const char *stack_stat_site(const struct stack_stat *st)
+{
+	if (!st->def || !st->def->n)
+		return "an unknown stack";
+	return st->def->text[st->def->site];
 }
 
 struct alloc_arena *sample_add_alloc_arena(struct sample *s)
@@ -168,11 +176,6 @@ static const char *const allocator_names[] = {
 	[ALLOC_MIMALLOC] = "mimalloc", [ALLOC_MUSL] = "musl",
 };
 
-static const char *const growth_event_names[] = {
-	[GROWTH_BRK] = "brk",	    [GROWTH_MMAP] = "mmap", [GROWTH_MUNMAP] = "munmap",
-	[GROWTH_MREMAP] = "mremap",
-};
-
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *name_of(const char *const *names, size_t n, unsigned int v)
@@ -180,28 +183,13 @@ static const char *name_of(const char *const *names, size_t n, unsigned int v)
 	return v < n && names[v] ? names[v] : "?";
 }
 
-static int parse_name(const char *const *names, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < n; i++)
-		if (names[i] && strcmp(names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-#define NAME_FUNCS(fn, type, table)                                  \
+#define NAME_FUNC(fn, type, table)                                   \
 	const char *fn##_name(type v)                                \
 	{                                                            \
 		return name_of(table, ARRAY_LEN(table), v);          \
-	}                                                            \
-	int fn##_parse(const char *name)                             \
-	{                                                            \
-		return parse_name(table, ARRAY_LEN(table), name);    \
 	}
 
-NAME_FUNCS(region_kind, enum region_kind, region_kind_names)
-NAME_FUNCS(fd_type, enum fd_type, fd_type_names)
-NAME_FUNCS(stack_kind, enum stack_kind, stack_kind_names)
-NAME_FUNCS(allocator, enum allocator_kind, allocator_names)
-NAME_FUNCS(growth_event_kind, enum growth_event_kind, growth_event_names)
+NAME_FUNC(region_kind, enum region_kind, region_kind_names)
+NAME_FUNC(fd_type, enum fd_type, fd_type_names)
+NAME_FUNC(stack_kind, enum stack_kind, stack_kind_names)
+NAME_FUNC(allocator, enum allocator_kind, allocator_names)

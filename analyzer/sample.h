@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyzer/stack.h"
+
 /*
  * A sample is produced by the collectors (live) or by the recording reader
  * (offline) and consumed by the analyzer. It owns every pointer in it and is
@@ -15,6 +17,9 @@
  * reference; a `*_push` function takes over the caller's (the caller passes
  * sample_ref(s) to keep its own). Absent sources are flagged with the has_*
  * fields so that "not measured" is never confused with "zero".
+ *
+ * Recordings spell the values of these enumerations in recording/format.c:
+ * a new value needs its spelling there too, or recordings cannot hold it.
  */
 
 enum region_kind {
@@ -91,7 +96,8 @@ struct stack_stat {
 	int64_t bytes;
 	int64_t count;
 	uint32_t nframes;
-	char **frames;		/* symbolized, outermost last */
+	char **frames;		/* the frames' text, innermost first: def->text (borrowed from def) */
+	struct stack_frames *def;	/* shared: each frame's identity, the site, truncation (stack.h) */
 };
 
 enum arena_live_source {
@@ -260,7 +266,10 @@ struct sample {
 	size_t narenas, arenas_cap;
 	bool arenas_frozen;	/* free lists walked with the target stopped */
 	bool arenas_complete;	/* every free list walked to its end */
-	uint32_t freeze_us;	/* how long the target was stopped for it; 0 when not */
+	uint32_t freeze_us;	/* how long the target was stopped for it, all freezes; 0 when not */
+	uint32_t arenas_rereads;	/* heaps parsed again and freezes repeated after a race */
+	uint32_t arenas_cpu_us;	/* memsleuth's CPU time for the read */
+	uint64_t arenas_unread;	/* heap bytes beyond a chain that broke: free bytes missed are fewer */
 	bool arenas_debuginfo;	/* main_arena found through libc's debug info (else by scanning) */
 	uint16_t glibc_minor;	/* the target's glibc 2.N; 0 unknown */
 	int64_t malloc_mmapped;	/* glibc mp_.mmapped_mem (large blocks mmap'd by malloc); -1 unknown */
@@ -320,19 +329,22 @@ const struct alloc_age *sample_alloc_age(const struct sample *s, uint64_t id);
 bool region_kind_is_heap(uint8_t kind);
 uint64_t sample_heap_rss(const struct sample *s);
 
-/* Copies `n` frames into st->frames (st owns the copies). Returns 0 or -ENOMEM. */
+/* Makes st share the frames `d` (a reference is taken). */
+void stack_stat_set_frames(struct stack_stat *st, struct stack_frames *d);
+
+/*
+ * Gives st text-only frames (copies of frames[0..n), a synthetic stack),
+ * their site found by the built-in rules. Returns 0 or -ENOMEM.
+ */
 int stack_stat_copy_frames(struct stack_stat *st, char *const *frames, uint32_t n);
 
+/* The text of st's site frame (stack_site.h), or "an unknown stack" without frames. */
+const char *stack_stat_site(const struct stack_stat *st);
+
+/* The names shown to people (the text and JSON reports); recordings spell values their own way. */
 const char *region_kind_name(enum region_kind k);
-/* Returns the kind for a name, or -1 when the name is not a kind. */
-int region_kind_parse(const char *name);
 const char *fd_type_name(enum fd_type t);
-int fd_type_parse(const char *name);
 const char *stack_kind_name(enum stack_kind k);
-int stack_kind_parse(const char *name);
 const char *allocator_name(enum allocator_kind a);
-int allocator_parse(const char *name);
-const char *growth_event_kind_name(enum growth_event_kind k);
-int growth_event_kind_parse(const char *name);
 
 #endif

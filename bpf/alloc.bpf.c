@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "alloc.h"
+#include "alloc_walk.bpf.h"
 #include "capture.bpf.h"
 
 /*
@@ -27,6 +28,8 @@ const volatile __u64 sample_bytes = 0;
 const volatile __u32 track_arenas = 0;
 /* Copy registers and stack for DWARF unwinding instead of walking frame pointers. */
 const volatile __u32 capture_stacks = 0;
+/* Walk code without frame pointers by rules (alloc_walk.bpf.h) instead of by frame pointers. */
+const volatile __u32 rule_walks = 0;
 /* The allocator is glibc: a block's usable size can be read from its chunk header. */
 const volatile __u32 read_chunks = 0;
 
@@ -88,7 +91,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 16);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, struct alloc_stack_val);
 } stack_stats SEC(".maps");
 
@@ -238,7 +241,7 @@ static __always_inline void arena_add(__u64 arena, __s64 bytes, __s64 n)
 	__sync_fetch_and_add(&v->count, n);
 }
 
-static __always_inline void stack_add(__u32 id, __s64 bytes, __s64 count256)
+static __always_inline void stack_add(__u64 id, __s64 bytes, __s64 count256)
 {
 	struct alloc_stack_val zero = {}, *v;
 
@@ -355,12 +358,12 @@ int BPF_KPROBE(alloc_enter)
  * (capture.bpf.h). Returns the stack id for the record, ALLOC_NO_STACK when
  * the ring is full.
  */
-static __always_inline __u32 capture(struct pt_regs *ctx)
+static __always_inline __u64 capture(struct pt_regs *ctx)
 {
 	struct alloc_capture *c;
 	struct capture_pos pos;
 	struct bpf_dynptr rec;
-	__u32 id;
+	__u64 id;
 
 	if (capture_reserve(&captures, CAPTURE_HDR, ctx, &rec, &pos))
 		return ALLOC_NO_STACK;
@@ -369,18 +372,51 @@ static __always_inline __u32 capture(struct pt_regs *ctx)
 		bpf_ringbuf_discard_dynptr(&rec, 0);
 		return ALLOC_NO_STACK;
 	}
-	id = ALLOC_CAPTURE_BIT | (__sync_fetch_and_add(&capture_seq, 1) & ~ALLOC_CAPTURE_BIT);
+	id = ALLOC_CAPTURE_BIT | __sync_fetch_and_add(&capture_seq, 1);
 	c->id = id;
 	c->tid = tid_of();
+	c->pad = 0;
 	capture_fill(&rec, CAPTURE_HDR, &c->cap, ctx, &pos);
 	bpf_ringbuf_submit_dynptr(&rec, 0);
 	return id;
 }
 
+/* Walks by rules from the allocator's return; a copy instead when a rule is missing and may be learned. */
+static __always_inline __u64 walk_by_rules(struct pt_regs *ctx)
+{
+	__u64 missing = 0, id = walk_rules(ctx, &missing);
+
+	count(ALLOC_CNT_WALKS);
+	if (missing) {
+		count(ALLOC_CNT_WALKS_CUT);
+		if (learn(missing)) {
+			__u64 copy = capture(ctx);
+
+			count(ALLOC_CNT_LEARN);
+			if (copy != ALLOC_NO_STACK)
+				return copy;
+		}
+	}
+	return id;
+}
+
+/* The stack of an allocation at the allocator's return (see alloc.h for the three kinds). */
+static __always_inline __u64 stack_of(struct pt_regs *ctx)
+{
+	long id;
+
+	if (capture_stacks)
+		return capture(ctx);
+	if (rule_walks && !in_fp_code(ctx->ip))
+		return walk_by_rules(ctx);
+	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	return id < 0 ? ALLOC_NO_STACK : (__u64)id;
+}
+
 static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)
 {
 	struct alloc_rec r = {}, old;
-	long id;
+	__u64 id;
 
 	count(ALLOC_CNT_ALLOCS);
 	if (track_arenas) {
@@ -397,13 +433,10 @@ static __always_inline void record(struct pt_regs *ctx, __u64 addr, __u64 size)
 		return;
 	/* One clock read per recorded allocation (tens of ns beside a trap of 5-20 us). */
 	r.born = (__u32)(bpf_ktime_get_ns() >> ALLOC_BORN_SHIFT);
-	id = capture_stacks ? (long)capture(ctx) : bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	if (id < 0 || id == ALLOC_NO_STACK) {
+	id = stack_of(ctx);
+	if (id == ALLOC_NO_STACK)
 		count(ALLOC_CNT_LOST_STACK);
-		r.stack_id = ALLOC_NO_STACK;
-	} else {
-		r.stack_id = (__u32)id;
-	}
+	r.stack_id = id;
 	if (bpf_map_update_elem(&live, &addr, &r, BPF_ANY)) {
 		count(ALLOC_CNT_LOST_LIVE);
 		free_account(addr, &r, true);

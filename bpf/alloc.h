@@ -7,7 +7,7 @@
 
 #include "capture.h"
 
-/* Frames kept per allocation stack (frame-pointer walk at the allocator's return). */
+/* Frames kept per allocation stack (walked at the allocator's return). */
 #define ALLOC_STACK_DEPTH 48
 
 /* Which allocator entry point a pending call came through. */
@@ -27,36 +27,83 @@ struct alloc_rec {
 	__u64 size;		/* bytes requested */
 	__u64 weight;		/* bytes this record stands for (size, or the sampling weight) */
 	__u64 cweight;		/* calls it stands for, in 1/256 units */
-	__u32 stack_id;		/* in the stack map; ALLOC_NO_STACK when the walk failed */
+	__u64 stack_id;		/* see below; ALLOC_NO_STACK when none could be taken */
 	__u32 born;		/* when recorded: CLOCK_MONOTONIC ns >> ALLOC_BORN_SHIFT */
+	__u32 pad;
 };
 
 /*
- * A record's birth, in units of 2^20 ns (1.05 ms): it takes the record's
- * padding, so a live entry costs no more. It wraps after 52 days; user space
- * takes ages modulo 2^32 units. This is what tells a structure that turns
- * over from memory that is never freed (analyzer/detect_leak.c): of the
- * records live at one reading, how many are still live at the next.
+ * A record's birth, in units of 2^20 ns (1.05 ms). It wraps after 52 days;
+ * user space takes ages modulo 2^32 units. This is what tells a structure
+ * that turns over from memory that is never freed (analyzer/detect_leak.c):
+ * of the records live at one reading, how many are still live at the next.
+ * It costs 8 bytes of kernel memory per live entry: the padding it once took
+ * went to the stack id when that grew to 64 bits.
  */
 #define ALLOC_BORN_SHIFT 20
 
-#define ALLOC_NO_STACK 0xffffffffu
+#define ALLOC_NO_STACK 0xffffffffffffffffull
 
 /*
- * Sampled records (sample_bytes set) carry a copy of the registers and the
- * top of the stack (bpf/capture.h) instead of a frame-pointer walk, for user
- * space to unwind with DWARF: right also for code without frame pointers.
- * Their stack id is ALLOC_CAPTURE_BIT | a sequence number; frame-pointer
- * stack ids stay below.
+ * A record's stack is one of three kinds, told apart by its id:
+ *
+ * - below 2^32: a frame-pointer walk, in the `stacks` map (bpf_get_stackid),
+ *   where the allocator returned into a module that keeps frame pointers;
+ * - ALLOC_WALK_BIT set: a walk by unwinding rules, in the `walks` map, where
+ *   it returned into code without them. User space learns the rule of each
+ *   return address from the module's CFI (.eh_frame) the first time a stack
+ *   through it is copied, and puts it in `rules`; the walk follows them in
+ *   the kernel: the caller's sp (the CFA) is sp or rbp plus an offset, its
+ *   return address is 8 bytes below, its rbp saved at an offset or kept.
+ *   A walk that meets a return address without a rule stops there (cut) and
+ *   asks for a copy of the stack, at most one per address per second and
+ *   capture_rate per second in all;
+ * - ALLOC_CAPTURE_BIT set: such a copy (and every stack with --alloc-sample):
+ *   the registers and the top of the stack (bpf/capture.h) sent through the
+ *   `captures` ring for user space to unwind with DWARF; the id is the bit
+ *   and a sequence number.
  */
-#define ALLOC_CAPTURE_BIT 0x80000000u
+#define ALLOC_CAPTURE_BIT (1ull << 32)
+#define ALLOC_WALK_BIT (1ull << 63)
+/* A walk's id has ALLOC_WALK_BIT and any other bits: test a capture's with this. */
+#define ALLOC_IS_CAPTURE(id) (((id) & (ALLOC_WALK_BIT | ALLOC_CAPTURE_BIT)) == ALLOC_CAPTURE_BIT)
 
 /* The largest capture record: the stack chunks copied follow `cap`. */
 struct alloc_capture {
-	__u32 id;		/* the stack id the record carries */
+	__u64 id;		/* the stack id the record carries */
 	__u32 tid;
+	__u32 pad;
 	struct stack_capture cap;
 	__u8 stack[CAPTURE_STACK_BYTES];
+};
+
+/* How to step from a return address to its caller (collectors/unwind.h, unwind_rule). */
+#define ALLOC_RULE_SP 0		/* CFA = sp + cfa_off */
+#define ALLOC_RULE_BP 1		/* CFA = rbp + cfa_off */
+#define ALLOC_RULE_END 2	/* the outermost frame */
+
+struct alloc_unwind_rule {
+	__s32 cfa_off;
+	__s32 bp_off;		/* rbp saved at CFA + bp_off; 0: unchanged */
+	__u32 kind;		/* ALLOC_RULE_* */
+	__u32 pad;
+};
+
+/* A walk by rules: its return addresses, and how it ended. */
+#define ALLOC_WALK_WHOLE 1	/* at a frame whose rule says the stack ends */
+#define ALLOC_WALK_CUT 2	/* no rule, a failed read, or the depth */
+
+struct alloc_walk {
+	__u32 n;
+	__u32 end;		/* ALLOC_WALK_* */
+	__u64 pcs[ALLOC_STACK_DEPTH];
+};
+
+/* Executable ranges of modules that keep frame pointers: there the kernel's walk is right. */
+#define ALLOC_MAX_FP_RANGES 32
+
+struct alloc_range {
+	__u64 start, end;
 };
 
 /* Outstanding figures of one stack, cumulative since attach. */
@@ -100,6 +147,9 @@ struct alloc_free_class {
 #define ALLOC_CNT_LOST_PENDING 7	/* the per-thread pending map was full */
 #define ALLOC_CNT_NESTED 8	/* calls made inside another allocator call (not counted twice) */
 #define ALLOC_CNT_FREES_RECORDING 9	/* free() calls made while allocations were recorded */
-#define ALLOC_NCOUNTERS 10
+#define ALLOC_CNT_WALKS 10	/* stacks walked by rules */
+#define ALLOC_CNT_WALKS_CUT 11	/* of which stopped at a return address without a rule */
+#define ALLOC_CNT_LEARN 12	/* stacks copied to learn rules */
+#define ALLOC_NCOUNTERS 13
 
 #endif

@@ -31,10 +31,8 @@ int cmd_bench_smaps(int argc, char **argv)
 	if (argc != 3 || parse_pid(argv[1], &pid, err, sizeof(err)) ||
 	    parse_count(argv[2], "rounds", &rounds, err, sizeof(err)))
 		return usage_error("__bench-smaps", "usage: __bench-smaps PID ROUNDS");
-	if (proc_open(pid, &t, err, sizeof(err))) {
-		fprintf(stderr, "memsleuth __bench-smaps: %s\n", err);
-		return EXIT_RUNTIME;
-	}
+	if (proc_open(pid, &t, err, sizeof(err)))
+		return runtime_error("__bench-smaps", false, err);
 	/* Both sides reuse their buffer across rounds, as the sampler does across ticks. */
 	for (i = 0; i < rounds; i++) {
 		struct vma_list l = { 0 };
@@ -73,8 +71,8 @@ int cmd_bench_smaps(int argc, char **argv)
 	proc_close(&t);
 	return EXIT_OK;
 fail:
-	fprintf(stderr, "memsleuth __bench-smaps: reading /proc/%d/smaps failed\n", pid);
+	snprintf(err, sizeof(err), "reading /proc/%d/smaps failed", pid);
 	readbuf_free(&rawbuf);
 	proc_close(&t);
-	return EXIT_RUNTIME;
+	return runtime_error("__bench-smaps", false, err);
 }

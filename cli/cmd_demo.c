@@ -135,18 +135,19 @@ int cmd_demo(int argc, char **argv)
 	pid_t target;
 	int i, n = 0, status, ready_fd = -1;
 	bool live = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO), alloc = true, user_alloc = false;
+	bool json = false;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			help(stdout);
 			return EXIT_OK;
 		}
-		if (!strcmp(argv[i], "--json"))
+		if (!strcmp(argv[i], "--json")) {
 			live = false;
-		else if (!strcmp(argv[i], "--no-alloc"))
+			json = true;
+		} else if (!strcmp(argv[i], "--no-alloc") || !strcmp(argv[i], "--no-bpf")) {
 			alloc = false;
-		else if (!strcmp(argv[i], "--no-bpf"))
-			alloc = false;
+		}
 	}
 	/* The leak is named by its stack only with the malloc probes, which need root and eBPF. */
 	if (alloc && bpf_common_check_privileges(err, sizeof(err))) {
@@ -155,15 +156,12 @@ int cmd_demo(int argc, char **argv)
 		alloc = false;
 	}
 	target = start_target(&ready_fd, err, sizeof(err));
-	if (target < 0) {
-		fprintf(stderr, "memsleuth demo: %s\n", err);
-		return EXIT_RUNTIME;
-	}
+	if (target < 0)
+		return runtime_error("demo", json, err);
 	if (wait_ready(ready_fd, err, sizeof(err))) {
 		close(ready_fd);
 		stop_target(target);
-		fprintf(stderr, "memsleuth demo: %s\n", err);
-		return EXIT_RUNTIME;
+		return runtime_error("demo", json, err);
 	}
 	close(ready_fd);
 	fprintf(stderr, "memsleuth demo: started demo target, PID %d\n", (int)target);
@@ -174,7 +172,7 @@ int cmd_demo(int argc, char **argv)
 	wargv = calloc((size_t)argc + 10, sizeof(*wargv));
 	if (!wargv) {
 		stop_target(target);
-		return EXIT_RUNTIME;
+		return runtime_error("demo", json, "out of memory");
 	}
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)target);
 	wargv[n++] = live ? "top" : "watch";

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth report: re-derive the windows of a recording, offline. */
-#include "analyzer/analyze.h"
+#include "analyzer/pipeline.h"
 #include "analyzer/timeline.h"
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cli/print_folded.h"
+#include "cli/live_opts.h"
 #include "recording/recording.h"
 #include "cli/util.h"
+#include "export/pprof.h"
+#include "lib/file_replace.h"
 #include "lib/log.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void help(FILE *f)
@@ -28,10 +32,12 @@ static void help(FILE *f)
 		"                          (default: the window it was recorded with)\n"
 		"      --folded            outstanding alloc bytes by stack at the end of the\n"
 		"                          recording, as folded lines for flame graph tools\n"
+		"      --pprof OUT         write the same as a gzipped pprof profile to OUT\n"
+		SKIP_OPT_HELP
 		"  -h, --help              this help\n");
 }
 
-enum { OPT_JSON = 256, OPT_FOLDED };
+enum { OPT_JSON = 256, OPT_FOLDED, OPT_PPROF, OPT_SKIP };
 
 /* A recording the run could not finish, or lines from a newer writer: said, not hidden. */
 static void say_what_was_missing(const struct recording_reader *rd, const char *path)
@@ -46,25 +52,69 @@ static void say_what_was_missing(const struct recording_reader *rd, const char *
 			 "by a newer version?)", path, unknown, unknown == 1 ? "" : "s");
 }
 
+/* --pprof: the outstanding allocations at the end of the recording, as a profile. */
+static int write_pprof(const char *path, const struct window *w, const struct recording_header *h,
+		       char *err, size_t errlen)
+{
+	struct pprof_meta meta = { .pid = h->pid, .comm = h->comm, .duration_s = w->window_s };
+	uint8_t *gz = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!h->alloc) {
+		snprintf(err, errlen, "--pprof: the recording holds no allocation stacks (record "
+			 "with watch --alloc -o FILE)");
+		return -EINVAL;
+	}
+	ret = pprof_heap_encode(w->end, &meta, &gz, &len);
+	if (!ret)
+		ret = file_replace(path, gz, len);
+	if (ret)
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-ret));
+	free(gz);
+	return ret;
+}
+
+/* One window in the chosen format (folded prints only the last). Returns 0 or -EIO. */
+static int print_window(const struct window *w, bool json, bool folded)
+{
+	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
+
+	if (json)
+		print_window_json(stdout, w);
+	else if (!folded)
+		print_window_text(stdout, w, &popts);
+	/* Output that cannot be written (a full disk): main() says so. */
+	if (fflush(stdout) || ferror(stdout)) {
+		output_failed(stdout);
+		return -EIO;
+	}
+	return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
+		{ "pprof", required_argument, NULL, OPT_PPROF },
+		{ "skip", required_argument, NULL, OPT_SKIP },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
 	struct recording_reader *rd = NULL;
 	struct recording_header h;
-	struct timeline *tl = NULL;
-	struct analyzer *an = NULL;
+	struct pipeline *p = NULL;
+	struct site_rules *sites = NULL;
+	const char *skip[SESSION_MAX_SKIP];
+	size_t nskip = 0;
 	struct window *w = NULL, *last = NULL;
 	struct sample *s;
 	double window_s = 0;
 	size_t nsamples = 0;
 	bool json = false, folded = false;
+	const char *pprof = NULL;
 	char err[512];
 	int c, ret, status = EXIT_OK;
 
@@ -77,6 +127,16 @@ int cmd_report(int argc, char **argv)
 			break;
 		case OPT_FOLDED:
 			folded = true;
+			break;
+		case OPT_PPROF:
+			pprof = optarg;
+			break;
+		case OPT_SKIP:
+			if (!*optarg || nskip >= SESSION_MAX_SKIP)
+				return usage_error("report", "--skip: %s",
+						   *optarg ? "too many patterns (32 at most)"
+							   : "the pattern is empty");
+			skip[nskip++] = optarg;
 			break;
 		case 'i':
 			if (parse_seconds(optarg, "interval", &window_s, err, sizeof(err)))
@@ -101,6 +161,11 @@ int cmd_report(int argc, char **argv)
 	ret = recording_open(argv[optind], &rd, &h, err, sizeof(err));
 	if (ret)
 		return runtime_error("report", json, err);
+	if (session_site_rules(skip, nskip, &sites)) {
+		status = runtime_error("report", json, "out of memory");
+		goto cleanup;
+	}
+	recording_set_site_rules(rd, sites);
 	if (window_s > 0 && h.tick_s > 0) {
 		/* Windows are cut at the recorded samples: a whole number of ticks. */
 		double ticks;
@@ -110,28 +175,20 @@ int cmd_report(int argc, char **argv)
 				 "not a whole number of them)", ticks * h.tick_s, ticks, h.tick_s,
 				 window_s);
 	}
-	tl = timeline_new(window_s > 0 ? window_s : h.window_s, h.tick_s);
-	an = analyzer_new();
-	if (!tl || !an) {
+	p = pipeline_new(window_s > 0 ? window_s : h.window_s, h.tick_s);
+	if (!p) {
 		status = runtime_error("report", json, "out of memory");
 		goto cleanup;
 	}
 	while ((ret = recording_next(rd, &s, err, sizeof(err))) == 1) {
 		nsamples++;
-		if (timeline_push(tl, s, &w) < 0 || (w && analyzer_window(an, w))) {
+		if (pipeline_push(p, s, &w) < 0) {
 			status = runtime_error("report", json, "out of memory");
 			goto cleanup;
 		}
 		if (w) {
-			if (json)
-				print_window_json(stdout, w);
-			else if (!folded)
-				print_window_text(stdout, w, &popts);
-			/* Output that cannot be written (a full disk): main() says so. */
-			if (fflush(stdout) || ferror(stdout)) {
-				output_failed(stdout);
+			if (print_window(w, json, folded))
 				goto cleanup;
-			}
 			/* Folded: only the state at the end, so that nothing is counted twice. */
 			window_free(last);
 			last = w;
@@ -148,11 +205,16 @@ int cmd_report(int argc, char **argv)
 		status = runtime_error("report", json, err);
 		goto cleanup;
 	}
-	if (timeline_flush(tl, &w) == 1 && analyzer_window(an, w) == 0) {
-		if (json)
-			print_window_json(stdout, w);
-		else if (!folded)
-			print_window_text(stdout, w, &popts);
+	ret = pipeline_flush(p, &w);
+	if (ret < 0) {
+		status = runtime_error("report", json, "out of memory");
+		goto cleanup;
+	}
+	if (ret == 1 && print_window(w, json, folded))
+		goto cleanup;
+	if (pprof && (w || last) && write_pprof(pprof, w ? w : last, &h, err, sizeof(err))) {
+		status = runtime_error("report", json, err);
+		goto cleanup;
 	}
 	if (folded) {
 		if (w || last)
@@ -166,9 +228,9 @@ cleanup:
 		say_what_was_missing(rd, argv[optind]);
 	window_free(last);
 	window_free(w);
-	timeline_free(tl);
-	analyzer_free(an);
+	pipeline_free(p);
 	recording_close(rd);
+	site_rules_free(sites);
 	recording_header_clear(&h);
 	return status;
 }

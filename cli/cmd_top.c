@@ -2,6 +2,7 @@
 /* memsleuth top: the live view over a running target or over a recording. */
 #include "analyzer/model.h"
 #include "cli/commands.h"
+#include "cli/exporter.h"
 #include "cli/live_opts.h"
 #include "cli/replay.h"
 #include "cli/session.h"
@@ -48,6 +49,8 @@ static void help(FILE *f)
 		"  -o, --output FILE       also record the raw samples to FILE\n"
 		"      --replay FILE       show a recording instead of a live target\n"
 		LIVE_OPTS_HELP
+		EXPORT_OPTS_HELP
+		EXPORT_PPROF_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"As root, the eBPF growth probes are on by default (brk, mmap, sampled page\n"
@@ -68,6 +71,7 @@ enum { OPT_REPLAY = 256, OPT_TICK };
 
 struct top_args {
 	struct session_opts s;
+	struct exporter_opts ex;
 	const char *replay;
 	long frames;
 	bool window_set;
@@ -83,11 +87,13 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "help", no_argument, NULL, 'h' },
 		LIVE_LONGOPTS,
+		EXPORT_LONGOPTS,
+		EXPORT_PPROF_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
 	bool live_only = false, tick_set = false;
 	char err[256];
-	int c, ret;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	live_opts_init(&a->s);
@@ -134,13 +140,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
-			if (ret < 0)
+			if (live_opt_parse_rest(c, optarg, argv[optind - 1], &a->s, &a->ex, err,
+						sizeof(err)))
 				goto usage;
-			if (ret == 0) {
-				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
-				goto usage;
-			}
 		}
 	}
 	if (a->s.window_s > MAX_WINDOW_S) {
@@ -153,8 +155,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			goto usage;
 		}
 		if (live_only) {
-			snprintf(err, sizeof(err), "-o, --tick, --alloc, --no-bpf and the probe and "
-						   "arena options are for a live target, not --replay");
+			snprintf(err, sizeof(err), "-o, --tick, --alloc, --no-bpf, the probe and "
+						   "arena options and the exports (--listen, --textfile, "
+						   "--pprof) are for a live target, not --replay");
 			goto usage;
 		}
 		return 0;
@@ -169,6 +172,10 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 	}
 	if (parse_pid(argv[optind], &a->s.pid, err, sizeof(err)))
 		goto usage;
+	if (a->ex.pprof_path && !a->s.alloc) {
+		snprintf(err, sizeof(err), "--pprof writes allocation stacks: it needs --alloc");
+		goto usage;
+	}
 	if (live_opts_check(&a->s, tick_set, err, sizeof(err)))
 		goto usage;
 	/* After the check, which may round the window up to whole ticks. */
@@ -199,16 +206,12 @@ static double window_step(double cur, int dir)
 	return cur;
 }
 
-static int fail(const char *msg)
-{
-	fprintf(stderr, "memsleuth top: %s\n", msg);
-	return EXIT_RUNTIME;
-}
-
 /* ---- live ---- */
 
 struct live {
 	struct session *s;
+	struct exporter *ex;
+	struct export_slot *slot;
 	struct model *m;
 	struct tui *t;
 	struct model_meta meta;
@@ -297,14 +300,19 @@ static int run_live(const struct top_args *a)
 	struct tui_opts to = { .replay = false };
 	const char *reason = "stopped";
 	char err[512] = "";
-	double next_frame;
+	double next_frame, t0;
 	long frames = 1;
 	int status = EXIT_OK, ret;
 
 	signals_install();
 	ret = session_open(&a->s, &l.s, err, sizeof(err));
 	if (ret)
-		return fail(err);
+		return runtime_error("top", false, err);
+	ret = exporter_open_session(&a->ex, l.s, a->s.pid, &l.ex, &l.slot, err, sizeof(err));
+	if (ret) {
+		status = runtime_error("top", false, err);
+		goto out;
+	}
 	l.m = model_new(a->s.window_s, a->s.tick_s);
 	/* --alloc-optional may have gone on without the malloc probes. */
 	l.meta.alloc = session_alloc_library(l.s) != NULL;
@@ -312,12 +320,12 @@ static int run_live(const struct top_args *a)
 	if (session_target_started(l.s, &l.meta.target_started))
 		l.meta.target_started = 0;
 	if (!l.m || live_update(&l, NULL)) {
-		status = fail("out of memory");
+		status = runtime_error("top", false, "out of memory");
 		goto out;
 	}
 	ret = tui_open(&to, &l.t, err, sizeof(err));
 	if (ret) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	next_frame = clock_mono() + a->s.tick_s;
@@ -350,12 +358,16 @@ static int run_live(const struct top_args *a)
 			next_frame += a->s.tick_s;
 			continue;
 		}
+		t0 = clock_mono();
 		ret = session_tick(l.s, &w, err, sizeof(err));
 		if (ret == -ESRCH) {
 			live_end(&l);
 			next_frame = clock_mono() + a->s.tick_s;
-		} else if (ret < 0 || live_update(&l, w)) {
-			if (ret >= 0)
+		} else if (ret < 0 ||
+			   exporter_after_tick(l.ex, l.slot, l.s, clock_mono() - t0, w, err,
+					       sizeof(err)) ||
+			   live_update(&l, w)) {
+			if (ret >= 0 && !err[0])
 				snprintf(err, sizeof(err), "out of memory");
 			reason = "failed";
 			status = EXIT_RUNTIME;
@@ -367,7 +379,7 @@ static int run_live(const struct top_args *a)
 	}
 	tui_close(l.t);
 	if (status != EXIT_OK)
-		fail(err);
+		runtime_error("top", false, err);
 	else if (l.ended)
 		fprintf(stderr, "memsleuth top: target %d exited\n", a->s.pid);
 out:
@@ -377,6 +389,7 @@ out:
 		session_finish(l.s, reason, &w);
 		window_free(w);
 	}
+	exporter_close(l.ex);
 	session_close(l.s);
 	model_free(l.m);
 	return status;
@@ -451,15 +464,15 @@ static int run_replay(const struct top_args *a)
 	signals_install();
 	ret = replay_open(a->replay, a->window_set ? a->s.window_s : 0, &r, err, sizeof(err));
 	if (ret)
-		return fail(err);
+		return runtime_error("top", false, err);
 	m = model_new(replay_window(r), replay_tick(r));
 	if (!m) {
-		status = fail("out of memory");
+		status = runtime_error("top", false, "out of memory");
 		goto out;
 	}
 	if (replay_show(r, replay_first_window_end(r), m, err, sizeof(err)) ||
 	    tui_open(&to, &t, err, sizeof(err))) {
-		status = fail(err);
+		status = runtime_error("top", false, err);
 		goto out;
 	}
 	next_frame = clock_mono() + REFRESH_S;
@@ -493,7 +506,7 @@ static int run_replay(const struct top_args *a)
 	}
 	tui_close(t);
 	if (ret < 0)
-		status = fail(err);
+		status = runtime_error("top", false, err);
 out:
 	model_free(m);
 	replay_close(r);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth watch: attach to a PID and print one report per window. */
 #include "cli/commands.h"
+#include "cli/exporter.h"
 #include "cli/live_opts.h"
 #include "cli/print.h"
 #include "cli/print_folded.h"
 #include "cli/session.h"
 #include "cli/signals.h"
 #include "cli/util.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "collectors/proc.h"
 
@@ -40,6 +42,8 @@ static void help(FILE *f)
 		"      --folded            print each window's outstanding alloc bytes by\n"
 		"                          stack as folded lines for flame graph tools (--alloc)\n"
 		LIVE_OPTS_HELP
+		EXPORT_OPTS_HELP
+		EXPORT_PPROF_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"As root, eBPF growth probes are on by default: brk, mmap, munmap and mremap,\n"
@@ -57,6 +61,7 @@ enum { OPT_JSON = 256, OPT_TICK, OPT_FOLDED };
 
 struct watch_args {
 	struct session_opts s;
+	struct exporter_opts ex;
 	long count;
 	bool json;
 	bool folded;
@@ -73,11 +78,13 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 		{ "help", no_argument, NULL, 'h' },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
 		LIVE_LONGOPTS,
+		EXPORT_LONGOPTS,
+		EXPORT_PPROF_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
 	bool tick_set = false;
 	char err[256];
-	int c, ret;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	live_opts_init(&a->s);
@@ -120,12 +127,9 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
 			goto usage;
 		default:
-			ret = live_opt_parse(c, optarg, &a->s, err, sizeof(err));
-			if (ret == 1)
-				continue;
-			if (ret == 0)
-				snprintf(err, sizeof(err), "unknown option '%s'", argv[optind - 1]);
-			goto usage;
+			if (live_opt_parse_rest(c, optarg, argv[optind - 1], &a->s, &a->ex, err,
+						sizeof(err)))
+				goto usage;
 		}
 	}
 	if (optind >= argc) {
@@ -144,6 +148,10 @@ static int parse_args(int argc, char **argv, struct watch_args *a, int *status)
 	}
 	if (a->folded && !a->s.alloc) {
 		snprintf(err, sizeof(err), "--folded prints the bytes of allocation stacks: it needs --alloc");
+		goto usage;
+	}
+	if (a->ex.pprof_path && !a->s.alloc) {
+		snprintf(err, sizeof(err), "--pprof writes allocation stacks: it needs --alloc");
 		goto usage;
 	}
 	if (live_opts_check(&a->s, tick_set, err, sizeof(err)))
@@ -184,6 +192,9 @@ int cmd_watch(int argc, char **argv)
 	int status, ret;
 	struct window *w = NULL;
 	const struct sample *base;
+	struct exporter *ex = NULL;
+	struct export_slot *slot = NULL;
+	double t0;
 
 	if (parse_args(argc, argv, &a, &status))
 		return status;
@@ -191,6 +202,11 @@ int cmd_watch(int argc, char **argv)
 	ret = session_open(&a.s, &s, err, sizeof(err));
 	if (ret)
 		return runtime_error("watch", a.json, err);
+	ret = exporter_open_session(&a.ex, s, a.s.pid, &ex, &slot, err, sizeof(err));
+	if (ret) {
+		session_close(s);
+		return runtime_error("watch", a.json, err);
+	}
 	/* What the first sample could read: a collector that is off is not listed. */
 	base = session_latest(s);
 	log_info("watching PID %d (%s): window %g s, tick %g s; collectors: smaps%s%s%s%s%s%s%s",
@@ -211,7 +227,16 @@ int cmd_watch(int argc, char **argv)
 			reason = "interrupted";
 			break;
 		}
+		t0 = clock_mono();
 		ret = session_tick(s, &w, err, sizeof(err));
+		if (ret >= 0 &&
+		    exporter_after_tick(ex, slot, s, clock_mono() - t0, w, err, sizeof(err))) {
+			window_free(w);
+			w = NULL;
+			reason = "failed";
+			status = runtime_error("watch", a.json, err);
+			break;
+		}
 		if (ret == -ESRCH) {
 			reason = "target exited";
 			log_info("target %d exited", a.s.pid);
@@ -242,11 +267,17 @@ int cmd_watch(int argc, char **argv)
 			}
 		}
 	}
+	ret = session_finish(s, reason, &w);
 	/* A last, partial window: what happened since the last report is not lost. */
-	if (session_finish(s, reason, &w) == 1 && status == EXIT_OK &&
-	    strcmp(reason, "count reached") != 0 && strncmp(reason, "output", 6) != 0)
-		emit(&a, w);
+	if (status == EXIT_OK && strcmp(reason, "count reached") != 0 &&
+	    strncmp(reason, "output", 6) != 0) {
+		if (ret < 0)
+			status = runtime_error("watch", a.json, "out of memory");
+		else if (ret == 1)
+			emit(&a, w);
+	}
 	window_free(w);
+	exporter_close(ex);
 	session_close(s);
 	/* For the bounded-memory benchmark, and for anyone wondering what memsleuth costs. */
 	log_debug("memsleuth peak RSS: %" PRIu64 " KiB", proc_self_peak_rss() / 1024);

@@ -218,8 +218,7 @@ int cmd_demo_target(int argc, char **argv)
 	}
 	/* A worker that could not start would leave the others waiting for it. */
 	if (nworkers < DEMO_FRAG_THREADS) {
-		fprintf(stderr, "memsleuth demo target: cannot start its threads\n");
-		_exit(EXIT_RUNTIME);
+		_exit(runtime_error("demo target", false, "cannot start its threads"));
 	}
 	pthread_barrier_wait(&started);
 	session_started = pthread_create(&session_thread, NULL, sessions, NULL) == 0;

@@ -39,6 +39,16 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 	case LIVE_OPT_NO_ARENAS:
 		o->arenas = false;
 		return 1;
+	case LIVE_OPT_ROTATE:
+		return parse_rotate(arg, &o->rotate_bytes, &o->rotate_s, err, errlen) ? -1 : 1;
+	case LIVE_OPT_SKIP:
+		if (!*arg || o->nskip >= SESSION_MAX_SKIP) {
+			snprintf(err, errlen, "--skip: %s", *arg ? "too many patterns (32 at most)"
+								 : "the pattern is empty");
+			return -1;
+		}
+		o->skip[o->nskip++] = arg;
+		return 1;
 	case LIVE_OPT_FREEZE_MAX:
 		if (parse_count(arg, "freeze-max", &ms, err, errlen))
 			return -1;
@@ -59,6 +69,19 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 	return ret;
 }
 
+int live_opt_parse_rest(int c, const char *arg, const char *opt, struct session_opts *o,
+			struct exporter_opts *ex, char *err, size_t errlen)
+{
+	int ret;
+
+	if (ex && exporter_opt_parse(c, arg, ex))
+		return 0;
+	ret = live_opt_parse(c, arg, o, err, errlen);
+	if (ret == 0)
+		snprintf(err, errlen, "unknown option '%s'", opt);
+	return ret == 1 ? 0 : -1;
+}
+
 int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t errlen)
 {
 	double ticks;
@@ -67,6 +90,10 @@ int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t err
 	if (o->alloc && o->no_bpf) {
 		snprintf(err, errlen, "--alloc and its --alloc-... options need the eBPF probes: "
 			 "drop --no-bpf, run as root");
+		return -1;
+	}
+	if ((o->rotate_bytes || o->rotate_s) && !o->record_path) {
+		snprintf(err, errlen, "--rotate rotates the recording: it needs -o FILE");
 		return -1;
 	}
 	if (tick_set && o->tick_s > o->window_s) {

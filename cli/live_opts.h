@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cli/alloc_opts.h"
+#include "cli/exporter.h"
 #include "cli/growth_opts.h"
 #include "cli/session.h"
 
@@ -18,6 +19,8 @@ enum {
 	LIVE_OPT_NO_FREEZE,
 	LIVE_OPT_FREEZE_MAX,
 	LIVE_OPT_NO_ARENAS,
+	LIVE_OPT_ROTATE,
+	LIVE_OPT_SKIP,
 };
 
 /* Entries for a subcommand's getopt_long table: these, the growth and the --alloc families. */
@@ -27,6 +30,8 @@ enum {
 	{ "no-freeze", no_argument, NULL, LIVE_OPT_NO_FREEZE },                \
 	{ "freeze-max", required_argument, NULL, LIVE_OPT_FREEZE_MAX },        \
 	{ "no-arenas", no_argument, NULL, LIVE_OPT_NO_ARENAS },                \
+	{ "rotate", required_argument, NULL, LIVE_OPT_ROTATE },                \
+	{ "skip", required_argument, NULL, LIVE_OPT_SKIP },                    \
 	GROWTH_LONGOPTS,                                                       \
 	ALLOC_LONGOPTS
 
@@ -41,7 +46,16 @@ enum {
 	"      --freeze-max MS     longest the target may be stopped for one arena read\n"  \
 	"                          (default 200)\n"                                          \
 	"      --no-arenas         do not read glibc arenas at all\n"                       \
+	"      --rotate SIZE|AGE   with -o: start a new recording past SIZE (64M, 1G) or\n" \
+	"                          AGE (30m, 1d); full ones become FILE.1, FILE.2, ...\n"  \
+	SKIP_OPT_HELP                                                                      \
 	GROWTH_OPTS_HELP
+
+/* --skip, shared with report. */
+#define SKIP_OPT_HELP                                                                      \
+	"      --skip PATTERN      name stacks past frames whose function or module file\n" \
+	"                          matches the glob PATTERN, as past the allocator's own\n" \
+	"                          (your allocation wrappers); repeatable\n"
 
 /* Sets what these options change to its default: arenas read, with freezes; --alloc's family. */
 void live_opts_init(struct session_opts *o);
@@ -51,6 +65,15 @@ void live_opts_init(struct session_opts *o);
  * of these, 0 when it is not, -1 with a reason in `err` on a bad value.
  */
 int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, size_t errlen);
+
+/*
+ * What a live subcommand does with an option its own switch does not know:
+ * the exports (`ex`, may be NULL for none) and then these. Returns 0 when
+ * one took it, or -1 with a reason in `err` (a bad value, or "unknown option
+ * 'OPT'" naming `opt` as written).
+ */
+int live_opt_parse_rest(int c, const char *arg, const char *opt, struct session_opts *o,
+			struct exporter_opts *ex, char *err, size_t errlen);
 
 /*
  * Checks the options together once parsed (--alloc needs the probes, a tick

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* memsleuth's entry point: global options and the subcommand dispatcher. */
 #include "cli/commands.h"
-#include "lib/text_safe.h"
 #include "cli/util.h"
 #include "lib/log.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +23,7 @@ struct command {
 static const struct command commands[] = {
 	{ "watch", cmd_watch, "watch PID: report memory and fd growth every window", false },
 	{ "top", cmd_top, "top PID: live view of memory and fd growth (--replay FILE)", false },
+	{ "agent", cmd_agent, "agent: watch processes by PID, name or cgroup; export metrics", false },
 	{ "report", cmd_report, "report FILE: analyse a recording made with watch -o", false },
 	{ "diff", cmd_diff, "diff OLD NEW: compare two saved copies of /proc/PID/smaps", false },
 	{ "demo", cmd_demo, "demo: run a misbehaving demo target and show it live", false },
@@ -53,23 +52,6 @@ static void print_usage(FILE *f)
 		"  -h, --help      this help; 'memsleuth COMMAND --help' for a command\n");
 }
 
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* The message quotes arguments, which can hold any byte: keep it one clean line. */
-	text_safe_copy(msg, sizeof(msg), msg);
-	if (cmd)
-		fprintf(stderr, "memsleuth %s: %s (see 'memsleuth %s --help')\n", cmd, msg, cmd);
-	else
-		fprintf(stderr, "memsleuth: %s (see 'memsleuth --help')\n", msg);
-	return EXIT_USAGE;
-}
-
 /*
  * Whether what the command wrote to stdout got there. A pipe whose reader
  * left (memsleuth ... | head) is an ordinary end; any other write error (a
@@ -78,6 +60,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
 static int output_status(const char *cmd, int status)
 {
 	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	char msg[256];
 	int e;
 
 	errno = 0;
@@ -89,11 +72,10 @@ static int output_status(const char *cmd, int status)
 		return status;
 	if (status != EXIT_OK)
 		return status;
-	if (e)
-		fprintf(stderr, "memsleuth %s: cannot write the output: %s\n", cmd, strerror(e));
-	else
-		fprintf(stderr, "memsleuth %s: cannot write the output\n", cmd);
-	return EXIT_RUNTIME;
+	snprintf(msg, sizeof(msg), "cannot write the output%s%s", e ? ": " : "",
+		 e ? strerror(e) : "");
+	/* Not in JSON: stdout is what cannot be written. */
+	return runtime_error(cmd, false, msg);
 }
 
 int main(int argc, char **argv)

@@ -3,7 +3,6 @@
 #ifndef MEMSLEUTH_PRINT_H
 #define MEMSLEUTH_PRINT_H
 
-#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -32,12 +31,6 @@ void print_diff_text(FILE *f, const struct window *w, const char *old_path,
 		     const char *new_path, const struct print_opts *o);
 int print_diff_json(FILE *f, const struct window *w, const char *old_path,
 		    const char *new_path);
-
-/*
- * Reports a runtime failure of subcommand `cmd`: one line on stderr and, in JSON
- * mode, {"error": msg} on stdout. Returns EXIT_RUNTIME.
- */
-int runtime_error(const char *cmd, bool json, const char *msg);
 
 /* Writes one JSON value on a line; returns 0 or -EIO. */
 int print_json_line(FILE *f, json_t *j);

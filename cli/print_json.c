@@ -6,6 +6,7 @@
 #include "analyzer/regions.h"
 #include "analyzer/timeline.h"
 #include "lib/json_text.h"
+#include "recording/stack_json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -126,7 +127,7 @@ static json_t *arenas_json(const struct sample *s)
 	return a;
 }
 
-/* How the arenas were read: frozen or not, for how long, located how. */
+/* How the arenas were read: frozen or not, for how long, whole or not, located how. */
 static json_t *arena_read_json(const struct sample *s)
 {
 	char glibc[16];
@@ -134,8 +135,10 @@ static json_t *arena_read_json(const struct sample *s)
 	if (!s || !s->has_arenas)
 		return json_null();
 	snprintf(glibc, sizeof(glibc), "2.%u", (unsigned int)s->glibc_minor);
-	return json_pack("{s:b, s:b, s:f, s:s, s:s, s:o}", "frozen", s->arenas_frozen,
-			 "complete", s->arenas_complete, "freeze_ms", s->freeze_us / 1000.0,
+	return json_pack("{s:b, s:b, s:f, s:f, s:I, s:I, s:s, s:s, s:o}", "frozen",
+			 s->arenas_frozen, "complete", s->arenas_complete, "freeze_ms",
+			 s->freeze_us / 1000.0, "cpu_ms", s->arenas_cpu_us / 1000.0, "rereads",
+			 (json_int_t)s->arenas_rereads, "unread", (json_int_t)s->arenas_unread,
 			 "located_by", s->arenas_debuginfo ? "debuginfo" : "scan", "glibc",
 			 s->glibc_minor ? glibc : "?", "malloc_mmapped",
 			 s->malloc_mmapped >= 0 ? json_integer(s->malloc_mmapped) : json_null());
@@ -149,6 +152,13 @@ static json_t *mem_limit_json(const struct sample *s)
 			 s->mem_limit_cgroup ? "cgroup" : "ram");
 }
 
+/* The --json output's spelling of a stack's identity (README "JSON output"). */
+static const struct stack_json_keys json_stack_keys = {
+	.frames = "frames", .site = "site", .site_index = "site_index", .truncated = "truncated",
+	.modules = "modules", .frame_info = "frame_info", .path = "path", .build_id = "build_id",
+	.start = "start", .end = "end", .addr = "addr", .module = "module", .function = "function",
+	.symbol = "symbol", .file = "file", .line = "line", .inlined = "inlined",
+};
 static json_t *stacks_json(const struct window *w)
 {
 	json_t *a = json_array();
@@ -162,17 +172,21 @@ static json_t *stacks_json(const struct window *w)
 				 w->end->alloc.estimated;
 		/* And so do figures that miss allocations a full map could not record. */
 		bool lower = s->kind == STACK_ALLOC && alloc_lower_bound(w->end);
+		json_t *o = json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o}", "kind",
+				      stack_kind_name((enum stack_kind)s->kind), "estimated",
+				      estimated, "lower_bound", lower, "bytes",
+				      (json_int_t)(d->cur ? d->cur->bytes : 0), "count",
+				      (json_int_t)(d->cur ? d->cur->count : 0), "bytes_delta",
+				      (json_int_t)d->bytes_delta, "count_delta",
+				      (json_int_t)d->count_delta, "frames",
+				      frames_json(s->frames, s->nframes));
 
-		json_array_append_new(
-			a, json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o}", "kind",
-				     stack_kind_name((enum stack_kind)s->kind), "estimated", estimated,
-				     "lower_bound", lower,
-				     "bytes",
-				     (json_int_t)(d->cur ? d->cur->bytes : 0), "count",
-				     (json_int_t)(d->cur ? d->cur->count : 0), "bytes_delta",
-				     (json_int_t)d->bytes_delta, "count_delta",
-				     (json_int_t)d->count_delta, "frames",
-				     frames_json(s->frames, s->nframes)));
+		/* The site, whether the stack was cut, and each frame's address, module and names. */
+		if (o && s->def && stack_json_add(o, s->def, &json_stack_keys)) {
+			json_decref(o);
+			o = NULL;
+		}
+		json_array_append_new(a, o);
 	}
 	return a;
 }
@@ -194,12 +208,15 @@ static json_t *findings_json(const struct window *w)
 					    : e->type == EV_REAL ? json_real(e->d)
 								 : json_text(e->s));
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b}", "kind",
 						   finding_kind_name((enum finding_kind)f->kind),
 						   "severity",
 						   severity_name((enum severity)f->severity),
 						   "summary", json_text(f->summary), "evidence", ev,
-						   "frames", frames_json(f->frames, f->nframes)));
+						   "frames", frames_json(f->frames, f->nframes),
+						   "site", f->nframes ? json_text(f->frames[f->site])
+								      : json_null(),
+						   "truncated", f->truncated));
 	}
 	return a;
 }
@@ -319,14 +336,6 @@ int print_json_line(FILE *f, json_t *j)
 	}
 	json_decref(j);
 	return ret;
-}
-
-int runtime_error(const char *cmd, bool json, const char *msg)
-{
-	fprintf(stderr, "memsleuth %s: %s\n", cmd, msg);
-	if (json)
-		print_json_line(stdout, json_pack("{s:o}", "error", json_text(msg)));
-	return EXIT_RUNTIME;
 }
 
 int print_window_json(FILE *f, const struct window *w)

@@ -188,11 +188,41 @@ static bool stack_is_total(uint8_t kind)
 	return kind == STACK_BRK || kind == STACK_FAULT;
 }
 
+/* Frames a text report shows per stack, from its site on (--json has them all). */
+#define STACK_TEXT_FRAMES 6
+
+/*
+ * Prints up to `max` frames from the site on, each after `lead`: the
+ * allocator's and runtime's frames before the site are counted, not shown,
+ * and a cut stack ends with a line saying so.
+ */
+static void put_stack(FILE *f, char *const *frames, uint32_t n, uint32_t site, bool truncated,
+		      uint32_t max, const char *lead, int cols)
+{
+	uint32_t j;
+
+	if (site >= n)
+		site = 0;
+	for (j = site; j < n && j < site + max; j++) {
+		fputs(lead, f);
+		put_tail(f, frames[j], cols, false);
+		if (j == site && site > 0)
+			fprintf(f, "  [site; %u allocator frame%s above]", site, site == 1 ? "" : "s");
+		fputc('\n', f);
+	}
+	/* Under the frames, not as one of them. */
+	if (j < n)
+		fprintf(f, "%*s(%u more frame%s)\n", (int)strlen(lead), "", n - j, n - j == 1 ? "" : "s");
+	else if (truncated)
+		fprintf(f, "%*s[stack cut here: its callers could not be unwound]\n", (int)strlen(lead),
+			"");
+}
+
 static void print_stacks(FILE *f, const struct window *w, const struct print_opts *o)
 {
 	int shown[STACK_NKINDS] = { 0 };
 	bool header = false;
-	size_t i, j;
+	size_t i;
 	char a[16], b[16];
 
 	for (i = 0; i < w->nstacks; i++) {
@@ -222,12 +252,8 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 					? ", estimated" : "",
 				s->kind == STACK_ALLOC && alloc_lower_bound(w->end) ? ", lower bound"
 										     : "");
-		/* Enough frames to get past the C library's malloc and syscall internals. */
-		for (j = 0; j < s->nframes && j < 8; j++) {
-			fputs("        ", f);
-			put_tail(f, s->frames[j], 70, false);
-			fputc('\n', f);
-		}
+		put_stack(f, s->frames, s->nframes, s->def ? s->def->site : 0,
+			  s->def && s->def->truncated, STACK_TEXT_FRAMES, "        ", 70);
 	}
 }
 
@@ -336,7 +362,6 @@ static void print_alloc(FILE *f, const struct window *w)
 static void print_findings(FILE *f, const struct window *w)
 {
 	size_t i;
-	uint32_t j;
 
 	if (!w->nfindings)
 		return;
@@ -348,11 +373,7 @@ static void print_findings(FILE *f, const struct window *w)
 		col = fprintf(f, "  %-8s %s: ", severity_name((enum severity)fd->severity),
 			      finding_kind_name((enum finding_kind)fd->kind));
 		put_wrapped(f, fd->summary ? fd->summary : "", col, 11);
-		for (j = 0; j < fd->nframes && j < 3; j++) {
-			fputs("           at ", f);
-			put_tail(f, fd->frames[j], 65, false);
-			fputc('\n', f);
-		}
+		put_stack(f, fd->frames, fd->nframes, fd->site, fd->truncated, 3, "           at ", 65);
 	}
 }
 

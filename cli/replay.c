@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Replay of a recording for the live view: an index of its samples and its findings, and seeking. */
 #include "cli/replay.h"
-#include "analyzer/analyze.h"
-#include "analyzer/timeline.h"
+#include "analyzer/pipeline.h"
 #include "lib/vec.h"
 
 #include <errno.h>
@@ -67,14 +66,13 @@ static int keep_findings(struct replay *r, const struct window *w, size_t end)
 static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 {
 	struct recording_pos start = { 0 };
-	struct timeline *tl = timeline_new(r->window_s, r->h.tick_s);
-	struct analyzer *an = analyzer_new();
+	struct pipeline *p = pipeline_new(r->window_s, r->h.tick_s);
 	struct window *w = NULL;
 	size_t i = 0;
 	int ret = -ENOMEM;
 
 	clear_found(r);
-	if (!tl || !an)
+	if (!p)
 		goto out;
 	if (!index && (ret = recording_seek(r->rd, &r->idx[0].at))) {
 		snprintf(err, errlen, "%s: cannot re-read: %s", r->path, strerror(-ret));
@@ -109,8 +107,8 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 			model_point_of(s, r->n > 1 ? &r->idx[r->n - 2].point : NULL, &e->point);
 		}
 		sample_ref(s);
-		ret = timeline_push(tl, s, &w);
-		if (ret == 1 && !(ret = analyzer_window(an, w)))
+		ret = pipeline_push(p, s, &w);
+		if (ret == 1)
 			/* A restarted target closes the window at the sample before this one. */
 			ret = keep_findings(r, w, w->end == s ? i : i - 1);
 		sample_unref(s);
@@ -122,14 +120,13 @@ static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 	}
 	if (index && ret == 0)
 		r->cut_off = !r->truncated && !recording_end_reason(r->rd);
-	if (ret == 0 && timeline_flush(tl, &w) == 1 && !(ret = analyzer_window(an, w)))
+	if (ret == 0 && (ret = pipeline_flush(p, &w)) == 1)
 		ret = keep_findings(r, w, i - 1);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", r->path);
 out:
 	window_free(w);
-	timeline_free(tl);
-	analyzer_free(an);
+	pipeline_free(p);
 	r->next_read = SIZE_MAX;
 	return ret < 0 ? ret : 0;
 }

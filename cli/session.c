@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* A live session: sampler, timeline and recorder run together on a tick schedule. */
+/* A live session: sampler, pipeline and recorder run together on a tick schedule. */
 #include "cli/session.h"
-#include "analyzer/analyze.h"
-#include "analyzer/timeline.h"
+#include "analyzer/pipeline.h"
 #include "recording/recording.h"
 #include "lib/log.h"
 #include "collectors/sampler.h"
@@ -18,10 +17,10 @@
 struct session {
 	struct session_opts opts;
 	struct sampler *sampler;
-	struct timeline *timeline;
-	struct analyzer *analyzer;
+	struct pipeline *pipeline;
 	struct recorder *recorder;
 	struct sample *latest;	/* held */
+	struct site_rules *sites;	/* from opts.skip; the sampler borrows it */
 	double start_mono;
 	double next_due;	/* monotonic time of the next tick */
 	bool warned_full;	/* the malloc probes' live map filled up, and the user was told */
@@ -87,14 +86,9 @@ static int take(struct session *s, struct window **w, char *err, size_t errlen)
 	}
 	sample_unref(s->latest);
 	s->latest = sample_ref(smp);
-	ret = timeline_push(s->timeline, smp, w);
-	if (ret == 1 && analyzer_window(s->analyzer, *w))
-		ret = -ENOMEM;
-	if (ret < 0) {
-		window_free(*w);
-		*w = NULL;
+	ret = pipeline_push(s->pipeline, smp, w);
+	if (ret < 0)
 		snprintf(err, errlen, "out of memory");
-	}
 	return ret;
 }
 
@@ -129,19 +123,21 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	if (!s)
 		return -ENOMEM;
 	s->opts = *o;
+	ret = session_site_rules(o->skip, o->nskip, &s->sites);
+	if (ret)
+		goto fail;
+	so.sites = s->sites;
 	ret = sampler_open(o->pid, &so, &s->sampler, err, errlen);
 	if (ret)
 		goto fail;
 	warn_probes_off(s);
-	s->timeline = timeline_new(o->window_s, o->tick_s);
-	s->analyzer = analyzer_new();
-	if (!s->timeline || !s->analyzer) {
+	s->pipeline = pipeline_new(o->window_s, o->tick_s);
+	if (!s->pipeline) {
 		ret = -ENOMEM;
 		goto fail;
 	}
 	if (o->record_path) {
 		struct recording_header h = {
-			.version = RECORDING_VERSION,
 			.pid = o->pid,
 			.comm = (char *)sampler_comm(s->sampler),
 			.window_s = o->window_s,
@@ -151,7 +147,13 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 			.alloc = o->alloc,
 		};
 
-		ret = recorder_open(o->record_path, &h, &s->recorder, err, errlen);
+		struct recorder_opts ro = {
+			.compress = !recording_path_plain(o->record_path),
+			.rotate_bytes = o->rotate_bytes,
+			.rotate_s = o->rotate_s,
+		};
+
+		ret = recorder_open(o->record_path, &h, &ro, &s->recorder, err, errlen);
 		if (ret)
 			goto fail;
 	}
@@ -176,21 +178,16 @@ int session_tick(struct session *s, struct window **w, char *err, size_t errlen)
 
 int session_finish(struct session *s, const char *reason, struct window **w)
 {
-	int ret = timeline_flush(s->timeline, w);
+	int ret = pipeline_flush(s->pipeline, w);
 
-	if (ret == 1 && analyzer_window(s->analyzer, *w)) {
-		window_free(*w);
-		*w = NULL;
-		ret = 0;
-	}
-
+	/* Ended whatever the flush did: the recording is what outlives the run. */
 	if (s->recorder) {
 		if (recorder_close(s->recorder, reason))
 			log_error("the recording %s may be incomplete: write error",
 				  s->opts.record_path);
 		s->recorder = NULL;
 	}
-	return ret < 0 ? 0 : ret;
+	return ret;
 }
 
 double session_next_tick(const struct session *s)
@@ -210,19 +207,15 @@ struct sample *session_latest_ref(struct session *s)
 
 int session_set_window(struct session *s, double window_s)
 {
-	struct timeline *tl = timeline_new(window_s, s->opts.tick_s);
-	struct analyzer *an = analyzer_new();
+	struct pipeline *p = pipeline_new(window_s, s->opts.tick_s);
 	struct window *w = NULL;
 
-	if (!tl || !an || (s->latest && timeline_push(tl, sample_ref(s->latest), &w) < 0)) {
-		timeline_free(tl);
-		analyzer_free(an);
+	if (!p || (s->latest && pipeline_push(p, sample_ref(s->latest), &w) < 0)) {
+		pipeline_free(p);
 		return -ENOMEM;
 	}
-	timeline_free(s->timeline);
-	analyzer_free(s->analyzer);
-	s->timeline = tl;
-	s->analyzer = an;
+	pipeline_free(s->pipeline);
+	s->pipeline = p;
 	s->opts.window_s = window_s;
 	return 0;
 }
@@ -247,6 +240,26 @@ int session_target_started(const struct session *s, double *unix_start)
 	return sampler_started(s->sampler, unix_start);
 }
 
+int session_site_rules(const char *const *skip, size_t n, struct site_rules **out)
+{
+	size_t i;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	*out = site_rules_new();
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (site_rules_skip(*out, skip[i])) {
+			site_rules_free(*out);
+			*out = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 void session_close(struct session *s)
 {
 	if (!s)
@@ -254,8 +267,8 @@ void session_close(struct session *s)
 	if (s->recorder)
 		recorder_close(s->recorder, "stopped");
 	sample_unref(s->latest);
-	timeline_free(s->timeline);
-	analyzer_free(s->analyzer);
+	pipeline_free(s->pipeline);
 	sampler_close(s->sampler);
+	site_rules_free(s->sites);
 	free(s);
 }

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* A live session: sampler, timeline and recorder run together on a tick schedule. */
+/* A live session: sampler, pipeline and recorder run together on a tick schedule. */
 #ifndef MEMSLEUTH_SESSION_H
 #define MEMSLEUTH_SESSION_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "analyzer/stack_site.h"
 #include "analyzer/window.h"
 #include "collectors/bpf_growth.h"
 #include "collectors/bpf_alloc.h"
+
+#define SESSION_MAX_SKIP 32
 
 struct session_opts {
 	int pid;
@@ -23,6 +27,11 @@ struct session_opts {
 	struct bpf_growth_opts growth;
 	struct bpf_alloc_opts alloc_opts;
 	const char *record_path;	/* NULL: no recording */
+	uint64_t rotate_bytes;		/* --rotate SIZE; 0 never */
+	double rotate_s;		/* --rotate DURATION; 0 never */
+	/* --skip PATTERN: frames to skip when naming a stack's site (stack_site.h). */
+	const char *skip[SESSION_MAX_SKIP];
+	size_t nskip;
 };
 
 struct session;
@@ -43,7 +52,9 @@ int session_tick(struct session *s, struct window **w, char *err, size_t errlen)
 
 /*
  * Closes the partial window (when it holds at least two samples) into *w and
- * ends the recording with `reason`. Returns 1 with *w, 0 without.
+ * ends the recording with `reason`. Returns 1 with *w (the caller frees it), 0
+ * without, -ENOMEM when the window could not be made (the recording is ended
+ * all the same).
  */
 int session_finish(struct session *s, const char *reason, struct window **w);
 
@@ -68,5 +79,11 @@ int session_target_started(const struct session *s, double *unix_start);
 
 /* Detaches from the target and frees; NULL is accepted. */
 void session_close(struct session *s);
+
+/*
+ * The site rules of the --skip patterns skip[0..n) into *out (NULL when n is
+ * 0: the built-in rules); freed with site_rules_free. Returns 0 or -ENOMEM.
+ */
+int session_site_rules(const char *const *skip, size_t n, struct site_rules **out);
 
 #endif

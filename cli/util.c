@@ -90,3 +90,39 @@ int parse_count(const char *arg, const char *what, long *out, char *err, size_t 
 	*out = v;
 	return 0;
 }
+
+int parse_rotate(const char *arg, uint64_t *bytes, double *seconds, char *err, size_t errlen)
+{
+	static const struct {
+		char unit;
+		double bytes, seconds;
+	} units[] = {
+		{ 'K', 1024.0, 0 }, { 'M', 1024.0 * 1024, 0 }, { 'G', 1024.0 * 1024 * 1024, 0 },
+		{ 's', 0, 1 },	    { 'm', 0, 60 },	       { 'h', 0, 3600 },
+		{ 'd', 0, 86400 },
+	};
+	char *end;
+	double v;
+	size_t i;
+
+	*bytes = 0;
+	*seconds = 0;
+	errno = 0;
+	v = strtod(arg, &end);
+	for (i = 0; !errno && end != arg && v > 0 && end[0] && !end[1] &&
+		    i < sizeof(units) / sizeof(units[0]); i++) {
+		if (units[i].unit != end[0])
+			continue;
+		if (units[i].bytes && v * units[i].bytes >= 4096 && v * units[i].bytes < 1e15) {
+			*bytes = (uint64_t)(v * units[i].bytes);
+			return 0;
+		}
+		if (units[i].seconds && v * units[i].seconds >= 1 && v * units[i].seconds <= 366 * 86400.0) {
+			*seconds = v * units[i].seconds;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "rotate: '%s' is not a size (64M, 1G: at least 4K) or a duration "
+		 "(30m, 1h, 1d: at least 1s)", arg);
+	return -1;
+}

@@ -30,6 +30,13 @@ int output_errno(void);
 /* Parses a positive number of seconds (fractions allowed, at most a day). */
 int parse_seconds(const char *arg, const char *what, double *out, char *err, size_t errlen);
 
+/*
+ * Parses --rotate's value: a size with a unit (K, M, G: powers of 1024) into
+ * *bytes, or a duration with one (s, m, h, d) into *seconds; the other is set
+ * to 0. A bare number is refused (which would it be?). 0 or -1 with `err`.
+ */
+int parse_rotate(const char *arg, uint64_t *bytes, double *seconds, char *err, size_t errlen);
+
 /* Parses a positive count. */
 int parse_count(const char *arg, const char *what, long *out, char *err, size_t errlen);
 

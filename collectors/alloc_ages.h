@@ -13,7 +13,7 @@
  * reading, i.e. was held then and has not been freed since. Beside the sums
  * kept from the previous reading, that says how much of what a stack held it
  * freed in between (analyzer/detect_leak.c). Cost: one pass over the live
- * map, at most live_cap (524,288) entries of 40 bytes, read 4096 at a time:
+ * map, at most live_cap (524,288) entries of 48 bytes (key and record), read 4096 at a time:
  * tens of milliseconds of memsleuth's time for a full map, once a window;
  * the target is not touched.
  */

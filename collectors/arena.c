@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Reads a glibc target's arenas into a sample: frozen for the free lists, or fixed fields only. */
 #include "collectors/arena.h"
-#include "lib/vec.h"
+#include "collectors/arena_chain.h"
 #include "collectors/arena_decode.h"
 #include "collectors/arena_locate.h"
+#include "collectors/arena_parse.h"
 #include "collectors/freeze.h"
-#include "lib/log.h"
 #include "collectors/procmem.h"
 #include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/vec.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,27 +17,15 @@
 #include <time.h>
 
 #define TLS_SCAN 16384u		/* bytes below a thread pointer searched for `tcache` */
-#define FREEZE_ATTEMPTS 3	/* when an arena lock is held or a list is mid-update */
+/*
+ * Freezes per read: an arena whose parse raced the target (a heap that moved,
+ * a fastbin rewritten since its head was read) is captured and parsed again.
+ */
+#define FREEZE_ATTEMPTS 3
 #define REREADS 3		/* unfrozen reads failing the consistency check */
 #define PAGE 4096u
-
-struct range {
-	uint64_t lo, hi;
-	uint64_t *bits;		/* residency, one bit per page */
-};
-
-/* One arena during one read. */
-struct acc {
-	struct arena_fixed fx;
-	bool main;
-	struct range *ranges;
-	size_t nranges, cap;
-	uint64_t rss;
-	struct arena_walk_result walk;
-	uint64_t tcache;
-	uint64_t reclaimable;
-	bool walked;
-};
+/* A bound on the unfrozen parse of one read (an 8 GiB heap takes ~1.5 s). */
+#define PARSE_MAX_S 30.0
 
 struct arena_reader {
 	int pid;
@@ -52,14 +42,19 @@ struct arena_reader {
 	 * like any freeze, so that tests can kill memsleuth while the target is stopped.
 	 */
 	double hold_s;
-	struct acc *accs;
+	struct arena_parser parser;
+	struct arena_acc *accs;		/* the figures of this read so far */
 	size_t nacc, acc_cap;
+	struct arena_acc *round;	/* what the latest freeze captured */
+	size_t nround, round_cap;
+	bool tcache_ok;			/* every thread's tcache was walked to its end */
 };
 
-struct arena_reader *arena_reader_new(int pid, const struct arena_opts *o)
+struct arena_reader *arena_reader_new(int pid, int dirfd, const struct arena_opts *o)
 {
 	struct arena_reader *r = calloc(1, sizeof(*r));
 	const char *hold = getenv("MEMSLEUTH_TEST_FREEZE_HOLD_MS");
+	const char *stop = getenv("MEMSLEUTH_TEST_PARSE_STOP");
 
 	if (!r)
 		return NULL;
@@ -67,29 +62,32 @@ struct arena_reader *arena_reader_new(int pid, const struct arena_opts *o)
 	r->o = *o;
 	if (r->o.freeze_max_s <= 0)
 		r->o.freeze_max_s = ARENA_FREEZE_MAX_S;
-	r->mem = procmem_new(pid);
-	r->fz = freezer_new(pid);
+	r->mem = procmem_new(pid, dirfd);
+	r->fz = freezer_new(pid, dirfd);
 	if (!r->mem || !r->fz) {
 		arena_reader_free(r);
 		return NULL;
 	}
 	r->mr.read = procmem_read;
+	r->mr.readv = procmem_readv;
 	r->mr.ctx = r->mem;
+	r->parser.layout = &r->tgt.layout;
+	r->parser.mem = r->mem;
+	r->parser.mr = &r->mr;
 	if (hold)
 		r->hold_s = atof(hold) / 1000.0;
+	if (stop)
+		r->parser.stop_before_view = atol(stop);
 	return r;
 }
 
-static void clear_accs(struct arena_reader *r)
+static void clear_accs(struct arena_acc *v, size_t *n)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < r->nacc; i++) {
-		for (j = 0; j < r->accs[i].nranges; j++)
-			free(r->accs[i].ranges[j].bits);
-		free(r->accs[i].ranges);
-	}
-	r->nacc = 0;
+	for (i = 0; i < *n; i++)
+		arena_acc_clear(&v[i]);
+	*n = 0;
 }
 
 void arena_reader_free(struct arena_reader *r)
@@ -97,19 +95,19 @@ void arena_reader_free(struct arena_reader *r)
 	if (!r)
 		return;
 	freezer_free(r->fz);
-	clear_accs(r);
+	clear_accs(r->accs, &r->nacc);
+	clear_accs(r->round, &r->nround);
 	free(r->accs);
+	free(r->round);
+	arena_parser_free(&r->parser);
 	procmem_free(r->mem);
 	free(r);
 }
 
-static int add_range(struct arena_reader *r, struct acc *a, uint64_t lo, uint64_t hi)
+static int add_range(struct arena_acc *a, uint64_t lo, uint64_t hi, uint64_t first)
 {
-	struct range *g;
-	long n;
+	struct arena_range *g;
 
-	lo &= ~(uint64_t)(PAGE - 1);
-	hi = (hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
 	if (hi <= lo)
 		return 0;
 	g = VEC_PUSH(a->ranges, a->nranges, a->cap);
@@ -117,27 +115,17 @@ static int add_range(struct arena_reader *r, struct acc *a, uint64_t lo, uint64_
 		return -ENOMEM;
 	g->lo = lo;
 	g->hi = hi;
-	g->bits = calloc(((hi - lo) / PAGE + 63) / 64, sizeof(uint64_t));
-	if (!g->bits)
-		return -ENOMEM;
-	n = procmem_resident(r->mem, lo, hi, g->bits);
-	if (n > 0)
-		a->rss += (uint64_t)n * PAGE;
+	g->first = first;
 	return 0;
 }
 
-struct heap_ctx {
-	struct arena_reader *r;
-	struct acc *a;
-	int err;
-};
-
 static void on_heap(void *ctx, uint64_t start, uint64_t size)
 {
-	struct heap_ctx *hc = ctx;
+	struct arena_acc *a = ctx;
 
-	if (!hc->err)
-		hc->err = add_range(hc->r, hc->a, start, start + size);
+	/* Only ENOMEM fails: the heap is then missing, and its chain never reached. */
+	if (add_range(a, start, start + size, 0))
+		a->unread += size;
 }
 
 /* The bytes the target maps (0 when unknown): no arena's memory is larger. */
@@ -151,10 +139,9 @@ static uint64_t mapped_bytes(const struct vma_list *l)
 	return sum;
 }
 
-/* The committed memory of each arena and its residency. */
-static int map_heaps(struct arena_reader *r, struct acc *a, const struct vma_list *vmas)
+/* The committed memory of each arena. */
+static int map_heaps(struct arena_reader *r, struct arena_acc *a, const struct vma_list *vmas)
 {
-	struct heap_ctx hc = { .r = r, .a = a };
 	uint64_t end = a->fx.top + a->fx.top_size, len = a->fx.system, mapped;
 	int n;
 
@@ -169,21 +156,23 @@ static int map_heaps(struct arena_reader *r, struct acc *a, const struct vma_lis
 		mapped = mapped_bytes(vmas);
 		if (mapped && len > mapped)
 			len = mapped;
-		return add_range(r, a, end - len, end);
+		/* Pagemap is read by page; the chain starts at mp_.sbrk_base, which need not be one. */
+		return add_range(a, (end - len) & ~(uint64_t)(PAGE - 1), end,
+				 arena_heap_first(&r->tgt.layout, end - len, a->fx.addr, true));
 	}
-	n = arena_heaps(&r->tgt.layout, &r->mr, &a->fx, ARENA_MAX_HEAPS, on_heap, &hc);
-	if (hc.err)
-		return hc.err;
+	n = arena_heaps(&r->tgt.layout, &r->mr, &a->fx, ARENA_MAX_HEAPS, on_heap, a);
+	if (a->unread)
+		return -ENOMEM;
 	return n < 0 ? n : 0;
 }
 
-static struct acc *acc_of(struct arena_reader *r, uint64_t arena)
+static struct arena_acc *acc_of(struct arena_acc *v, size_t n, uint64_t arena)
 {
 	size_t i;
 
-	for (i = 0; i < r->nacc; i++)
-		if (r->accs[i].fx.addr == arena)
-			return &r->accs[i];
+	for (i = 0; i < n; i++)
+		if (v[i].fx.addr == arena)
+			return &v[i];
 	return NULL;
 }
 
@@ -191,7 +180,7 @@ static struct acc *acc_of(struct arena_reader *r, uint64_t arena)
  * The top chunk's size of an arena whose lock is held, from the end of its
  * committed memory: its header may be mid-update (or not yet written).
  */
-static void busy_top(struct arena_reader *r, struct acc *a, uint64_t sbrk)
+static void busy_top(struct arena_reader *r, struct arena_acc *a, uint64_t sbrk)
 {
 	uint64_t end;
 
@@ -203,11 +192,11 @@ static void busy_top(struct arena_reader *r, struct acc *a, uint64_t sbrk)
 }
 
 /*
- * Reads every arena's fixed fields, following `next` from main_arena, and
- * checks each top chunk against the end of its committed memory. Unfrozen, a
- * read torn by a writer is read again a few times; frozen, a failed check
- * means a thread stopped mid-update. Either way, when that arena's lock is
- * held it is listed (walk_frozen skips it and asks for another freeze) and
+ * Reads every arena's fixed fields into r->round, following `next` from
+ * main_arena, and checks each top chunk against the end of its committed
+ * memory. Unfrozen, a read torn by a writer is read again a few times;
+ * frozen, a failed check means a thread stopped mid-update. Either way, when
+ * that arena's lock is held its top is taken from its committed memory and
  * the list goes on: a thread inside malloc, stopped by the freeze in the page
  * fault of a new top's header, would otherwise hide every older arena on
  * every attempt. Its `next` is sound: arenas are linked once, under
@@ -218,22 +207,22 @@ static int list_arenas(struct arena_reader *r, const struct vma_list *vmas, bool
 	uint64_t addr = r->tgt.main_arena, sbrk = 0;
 	int ret = 0, tries;
 
-	clear_accs(r);
+	clear_accs(r->round, &r->nround);
 	if (r->tgt.mp_sbrk_base)
 		r->mr.read(r->mr.ctx, r->tgt.mp_sbrk_base, &sbrk, sizeof(sbrk));
 	do {
-		struct acc *a;
+		struct arena_acc *a;
 		bool sane = false;
 
-		if (r->nacc >= ARENA_MAX_ARENAS)
+		if (r->nround >= ARENA_MAX_ARENAS)
 			return -E2BIG;
 		/* The ring closes on main_arena: an arena met twice is garbage, not more arenas. */
-		if (acc_of(r, addr))
+		if (acc_of(r->round, r->nround, addr))
 			return -ELOOP;
-		a = VEC_PUSH(r->accs, r->nacc, r->acc_cap);
+		a = VEC_PUSH(r->round, r->nround, r->round_cap);
 		if (!a)
 			return -ENOMEM;
-		a->main = r->nacc == 1;
+		a->main = r->nround == 1;
 		for (tries = 0; tries < (frozen ? 1 : REREADS); tries++) {
 			uint64_t base = sbrk;
 
@@ -256,71 +245,28 @@ static int list_arenas(struct arena_reader *r, const struct vma_list *vmas, bool
 			ret = 0;
 		}
 		if (ret) {
-			r->nacc--;
+			r->nround--;
 			return ret;
 		}
 		ret = map_heaps(r, a, vmas);
 		if (ret == -ENOMEM)
 			return ret;
+		arena_fastbin_lists(&r->tgt.layout, &a->fx, a->fast);
 		addr = a->fx.next;
 	} while (addr != r->tgt.main_arena);
 	return 0;
 }
 
-/* Resident whole pages inside a free chunk: what malloc_trim would hand back (see mtrim). */
-static uint64_t resident_inside(const struct acc *a, uint64_t p, uint64_t size)
-{
-	uint64_t lo = (p + 48 + PAGE - 1) & ~(uint64_t)(PAGE - 1), hi, n = 0, pg;
-	size_t i;
-
-	if (p + size <= lo)
-		return 0;
-	hi = lo + ((p + size - lo) & ~(uint64_t)(PAGE - 1));
-	for (i = 0; i < a->nranges; i++) {
-		const struct range *g = &a->ranges[i];
-
-		if (lo < g->lo || hi > g->hi)
-			continue;
-		for (pg = (lo - g->lo) / PAGE; pg < (hi - g->lo) / PAGE; pg++)
-			n += (g->bits[pg / 64] >> (pg % 64)) & 1;
-		break;
-	}
-	return n * PAGE;
-}
-
-struct chunk_ctx {
-	struct arena_reader *r;
-	struct acc *a;
-};
-
-static void on_chunk(void *ctx, enum free_list where, uint64_t chunk, uint64_t size,
-		     uint64_t raw)
-{
-	struct chunk_ctx *cc = ctx;
-	struct acc *a = cc->a;
-	uint64_t owner;
-
-	if (where == FREE_BIN) {
-		a->reclaimable += resident_inside(a, chunk, size);
-		return;
-	}
-	if (where != FREE_TCACHE)
-		return;
-	/* A thread caches chunks of whichever arena they came from. */
-	if (arena_owner(&cc->r->tgt.layout, &cc->r->mr, chunk, raw, cc->r->tgt.main_arena,
-			&owner) == 0 && (a = acc_of(cc->r, owner)))
-		a->tcache += size;
-}
-
-static bool in_ranges(const struct arena_reader *r, uint64_t p)
+/* The arena of r->round whose heaps hold `p`, or NULL. */
+static struct arena_acc *owner_of(struct arena_reader *r, uint64_t p)
 {
 	size_t i, j;
 
-	for (i = 0; i < r->nacc; i++)
-		for (j = 0; j < r->accs[i].nranges; j++)
-			if (p >= r->accs[i].ranges[j].lo && p < r->accs[i].ranges[j].hi)
-				return true;
-	return false;
+	for (i = 0; i < r->nround; i++)
+		for (j = 0; j < r->round[i].nranges; j++)
+			if (p >= r->round[i].ranges[j].lo && p < r->round[i].ranges[j].hi)
+				return &r->round[i];
+	return NULL;
 }
 
 /* Finds the thread's `tcache` pointer: at a known TLS offset, or by searching below tp. */
@@ -341,7 +287,7 @@ static uint64_t tcache_of(struct arena_reader *r, uint64_t tp)
 		/* Closest to tp first: libc's TLS block sits just below the thread pointer. */
 		for (i = n; i-- > 0;) {
 			v = words[i];
-			if (v && v % 16 == 0 && in_ranges(r, v) &&
+			if (v && v % 16 == 0 && owner_of(r, v) &&
 			    arena_tcache_check(&r->tgt.layout, &r->mr, v) == 0) {
 				r->tls_off = TLS_SCAN - i * 8;
 				break;
@@ -353,56 +299,60 @@ static uint64_t tcache_of(struct arena_reader *r, uint64_t tp)
 	return v;
 }
 
-/*
- * Walks every free list with the target frozen. Returns 0, -EAGAIN to retry
- * (a lock held or a list mid-update), or another error for a walk cut short
- * (time or chunk budget, unreadable memory): the figures are then partial.
- */
-static int walk_frozen(struct arena_reader *r)
+/* A thread caches chunks of whichever arena they came from: its NON_MAIN_ARENA bit says. */
+static void on_tcache(void *ctx, enum free_list where, uint64_t chunk, uint64_t size,
+		      uint64_t raw)
 {
-	uint64_t budget = ARENA_MAX_CHUNKS;
-	bool busy = false;
-	int ret, first = 0;
-	size_t i;
+	struct arena_reader *r = ctx;
+	struct arena_acc *a = (raw & 4) ? owner_of(r, chunk) : r->nround ? &r->round[0] : NULL;
 
-	for (i = 0; i < r->nacc; i++) {
-		struct acc *a = &r->accs[i];
-		struct chunk_ctx cc = { .r = r, .a = a };
+	(void)where;
+	if (a)
+		a->tcache += size;
+}
 
-		/*
-		 * A held lock means a thread stopped inside malloc: this arena's lists may
-		 * be half-written. The other arenas are still walked, for a last attempt.
-		 */
-		if (a->fx.mutex) {
-			busy = true;
-			continue;
-		}
-		ret = arena_walk_bins(&r->tgt.layout, &r->mr, &a->fx, &budget, on_chunk, &cc,
-				      &a->walk);
-		if (ret == -EAGAIN) {
-			busy = true;
-			memset(&a->walk, 0, sizeof(a->walk));
-			a->reclaimable = 0;
-			continue;
-		}
-		if (ret && !first)
-			first = ret;
-		a->walked = true;
-	}
-	for (i = 0; r->tgt.layout.tcache_chunk && i < freezer_nthreads(r->fz); i++) {
-		struct arena_walk_result tw = { 0 };
-		struct chunk_ctx cc = { .r = r, .a = NULL };
+/*
+ * With the target frozen: the first ARENA_FAST_FROZEN_LEVELS nodes of every
+ * fastbin and every thread's whole tcache, a batched read per level. Returns 0 or the
+ * error that stopped the reads (-ETIMEDOUT, -ESRCH, -ENOMEM).
+ */
+static int walk_lists(struct arena_reader *r, uint64_t *budget)
+{
+	struct arena_list *lists = NULL;
+	size_t n = 0, cap = 0, i, k;
+	int ret = -ENOMEM;
+
+	if (vec_reserve((void **)&lists, &cap, r->nround * ARENA_NFASTBINS, sizeof(*lists)))
+		return -ENOMEM;
+	for (i = 0; i < r->nround; i++)
+		for (k = 0; k < ARENA_NFASTBINS; k++)
+			lists[n++] = r->round[i].fast[k];
+	ret = arena_lists_walk(&r->tgt.layout, &r->mr, lists, n, ARENA_FAST_FROZEN_LEVELS,
+			       budget, NULL, NULL);
+	for (i = 0, n = 0; i < r->nround; i++)
+		for (k = 0; k < ARENA_NFASTBINS; k++)
+			r->round[i].fast[k] = lists[n++];
+	r->tcache_ok = ret == 0;
+	n = 0;
+	for (i = 0; !ret && r->tgt.layout.tcache_chunk && i < freezer_nthreads(r->fz); i++) {
 		uint64_t tp, tc;
 
 		if (freezer_thread_pointer(r->fz, i, &tp) || !(tc = tcache_of(r, tp)))
 			continue;
-		ret = arena_walk_tcache(&r->tgt.layout, &r->mr, tc, &budget, on_chunk, &cc, &tw);
-		if (ret == -EAGAIN)
-			busy = true;
-		else if (ret && !first)
-			first = ret;
+		if (vec_reserve((void **)&lists, &cap, n + ARENA_TCACHE_BINS, sizeof(*lists))) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (arena_tcache_lists(&r->tgt.layout, &r->mr, tc, lists + n) == 0)
+			n += ARENA_TCACHE_BINS;
 	}
-	return busy ? -EAGAIN : first;
+	if (!ret)
+		ret = arena_lists_walk(&r->tgt.layout, &r->mr, lists, n, UINT32_MAX, budget,
+				       on_tcache, r);
+	for (i = 0; i < n; i++)
+		r->tcache_ok = r->tcache_ok && !lists[i].error && !lists[i].node;
+	free(lists);
+	return ret;
 }
 
 static void hold_for_tests(struct arena_reader *r, double t0)
@@ -414,6 +364,39 @@ static void hold_for_tests(struct arena_reader *r, double t0)
 		until = limit;
 	while (clock_mono() < until)
 		nanosleep(&nap, NULL);
+}
+
+/*
+ * Freezes the target, captures what must be consistent (every arena's fixed
+ * fields, heaps and fastbin heads, every thread's tcache) into r->round, and
+ * lets it go. Adds the time it was stopped to s->freeze_us. Returns 0, or an
+ * error from freezing (-EBUSY with the tracer's PID in *tracer, -EPERM,
+ * -ETIMEDOUT, -ESRCH) or from the capture.
+ */
+static int capture(struct arena_reader *r, const struct vma_list *vmas, uint64_t *budget,
+		   struct sample *s, int *tracer)
+{
+	double t0 = clock_mono(), took;
+	int ret;
+
+	ret = freezer_stop(r->fz, r->o.freeze_max_s / 2, tracer);
+	if (ret)
+		return ret;
+	procmem_forget(r->mem);
+	procmem_set_deadline(r->mem, t0 + r->o.freeze_max_s);
+	if (r->hold_s > 0)
+		hold_for_tests(r, t0);
+	ret = list_arenas(r, vmas, true);
+	if (ret == 0)
+		ret = walk_lists(r, budget);
+	freezer_thaw(r->fz);
+	/* The target ran again at the last release, however long memsleuth then waited. */
+	took = freezer_released_at(r->fz) > t0 ? freezer_released_at(r->fz) - t0
+					       : clock_mono() - t0;
+	procmem_set_deadline(r->mem, 0);
+	procmem_forget(r->mem);
+	s->freeze_us += (uint32_t)(took * 1e6);
+	return ret;
 }
 
 static void warn_no_freeze(struct arena_reader *r, int err, int tracer)
@@ -429,50 +412,94 @@ static void warn_no_freeze(struct arena_reader *r, int err, int tracer)
 			 "without freezing (fixed fields only)", r->pid, strerror(-err));
 }
 
+/* The latest capture becomes the read's figures; what they were is dropped. */
+static void adopt_round(struct arena_reader *r)
+{
+	struct arena_acc *old = r->accs;
+	size_t cap = r->acc_cap;
+
+	clear_accs(r->accs, &r->nacc);
+	r->accs = r->round;
+	r->nacc = r->nround;
+	r->acc_cap = r->round_cap;
+	r->round = old;
+	r->nround = 0;
+	r->round_cap = cap;
+}
+
 /*
- * Freezes, reads, resumes; again (up to FREEZE_ATTEMPTS) while a lock is held.
- * Returns 0 when a frozen read produced arenas, -1 to fall back to an
- * unfrozen read.
+ * Parses the arenas of the latest capture that earlier attempts did not read
+ * whole; keeps the ones they did. Returns 0, -ENOMEM or -ESRCH.
+ */
+static int parse_round(struct arena_reader *r, uint64_t *budget)
+{
+	size_t i;
+	int ret = 0;
+
+	procmem_set_deadline(r->mem, clock_mono() + PARSE_MAX_S);
+	for (i = 0; i < r->nround && !ret; i++) {
+		struct arena_acc *a = &r->round[i], *old = acc_of(r->accs, r->nacc, a->fx.addr);
+
+		if (old && old->complete) {
+			arena_acc_clear(a);
+			*a = *old;
+			memset(old, 0, sizeof(*old));
+			continue;
+		}
+		ret = arena_parse(&r->parser, a, budget);
+		a->complete = a->complete && r->tcache_ok;
+	}
+	procmem_set_deadline(r->mem, 0);
+	procmem_forget(r->mem);
+	adopt_round(r);
+	return ret;
+}
+
+static bool all_complete(const struct arena_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nacc; i++)
+		if (!r->accs[i].complete)
+			return false;
+	return r->nacc > 0;
+}
+
+/*
+ * Captures frozen and parses running; again (up to FREEZE_ATTEMPTS) for the
+ * arenas a racing writer kept from being read whole. Returns 0 when arenas
+ * were read, -ENOMEM, or -1 to fall back to an unfrozen read of the fixed fields.
  */
 static int read_frozen(struct arena_reader *r, const struct vma_list *vmas, struct sample *s)
 {
-	struct timespec backoff = { 0, 2 * 1000 * 1000 };
+	uint64_t budget = ARENA_MAX_CHUNKS;
 	int attempt, ret = 0, tracer = 0;
 
-	clear_accs(r);
+	clear_accs(r->accs, &r->nacc);
+	r->parser.reparses = 0;
 	for (attempt = 0; attempt < FREEZE_ATTEMPTS; attempt++) {
-		double t0 = clock_mono(), took;
-
-		ret = freezer_stop(r->fz, r->o.freeze_max_s / 2, &tracer);
-		if (ret)
+		ret = capture(r, vmas, &budget, s, &tracer);
+		if (ret == -EBUSY || ret == -EPERM || ret == -ESRCH || ret == -ENOMEM)
 			break;
-		procmem_forget(r->mem);
-		procmem_set_deadline(r->mem, t0 + r->o.freeze_max_s);
-		if (r->hold_s > 0)
-			hold_for_tests(r, t0);
-		ret = list_arenas(r, vmas, true);
-		if (ret == 0)
-			ret = walk_frozen(r);
-		freezer_thaw(r->fz);
-		took = clock_mono() - t0;
-		procmem_set_deadline(r->mem, 0);
-		procmem_forget(r->mem);
-		if (took * 1e6 > s->freeze_us)
-			s->freeze_us = (uint32_t)(took * 1e6);
-		if (ret != -EAGAIN)
+		/* A freeze that timed out, or arenas that could not be listed: try again. */
+		if (r->nround == 0 || (ret && ret != -ETIMEDOUT))
+			continue;
+		ret = parse_round(r, &budget);
+		if (ret || all_complete(r))
 			break;
-		nanosleep(&backoff, NULL);
-		backoff.tv_nsec *= 2;
+		s->arenas_rereads++;
 	}
+	s->arenas_rereads += r->parser.reparses;
 	if (ret == -EBUSY || ret == -EPERM)
 		warn_no_freeze(r, ret, tracer);
 	else if (ret != -ETIMEDOUT || r->nacc)
 		r->warned_freeze = false;
-	if (ret == -ENOMEM || r->nacc == 0 || ret == -EBUSY || ret == -EPERM || ret == -ESRCH)
+	if (ret == -ENOMEM)
+		return ret;
+	if (r->nacc == 0 || ret == -EBUSY || ret == -EPERM || ret == -ESRCH)
 		return -1;
-	/* A walk still racing a writer after every attempt is reported as incomplete. */
 	s->arenas_frozen = true;
-	s->arenas_complete = ret == 0;
+	s->arenas_complete = all_complete(r);
 	return 0;
 }
 
@@ -501,7 +528,7 @@ static int fill(struct arena_reader *r, struct sample *s)
 	size_t i;
 
 	for (i = 0; i < r->nacc; i++) {
-		const struct acc *a = &r->accs[i];
+		const struct arena_acc *a = &r->accs[i];
 		struct arena_stat *st = sample_add_arena(s);
 
 		if (!st)
@@ -515,17 +542,17 @@ static int fill(struct arena_reader *r, struct sample *s)
 		st->top = a->fx.top_size;
 		st->rss = a->rss;
 		st->walked = a->walked;
+		s->arenas_unread += a->unread;
 		if (a->walked) {
 			/*
-			 * Free chunks lie in the arena's memory outside top: as the bin
-			 * walk does, cap the tcaches (garbage or a chunk on two lists) to
-			 * what is left of it.
+			 * Free chunks lie in the arena's memory outside top: lists (garbage,
+			 * or a chunk on two lists) and a parse racing a writer that moved top
+			 * are counted up to what is left of it, bins and fastbins first.
 			 */
 			uint64_t room = a->fx.system > a->fx.top_size ? a->fx.system - a->fx.top_size : 0;
-			uint64_t binned = a->walk.bin_bytes + a->walk.fast_bytes;
+			uint64_t binned = a->bins + a->fastb < room ? a->bins + a->fastb : room;
 
-			st->tcache = binned + a->tcache <= room ? a->tcache
-				   : room > binned ? room - binned : 0;
+			st->tcache = binned + a->tcache <= room ? a->tcache : room - binned;
 			st->free = binned + st->tcache;
 			st->reclaimable = a->reclaimable;
 			/* Without exact live bytes, live = system - top - free, so (A) = free / system. */
@@ -543,23 +570,33 @@ void arena_reader_release(struct arena_reader *r)
 	freezer_thaw(r->fz);
 }
 
+/* Unfrozen: the fixed fields only, each read checked for consistency. */
+static int read_fixed(struct arena_reader *r, const struct vma_list *vmas, struct sample *s)
+{
+	int ret;
+
+	s->arenas_frozen = false;
+	s->arenas_complete = false;
+	procmem_forget(r->mem);
+	ret = list_arenas(r, vmas, false);
+	/* What was listed, even when the ring could not be followed to its end. */
+	adopt_round(r);
+	return ret;
+}
+
 int arena_reader_read(struct arena_reader *r, const struct vma_list *vmas, struct sample *s)
 {
+	double cpu0 = clock_thread_cpu();
 	int64_t mmapped;
-	size_t i;
 	int ret = 0;
 
 	freezer_thaw(r->fz);
 	if (!r->located && locate(r, vmas))
 		return 0;
-	if (!r->o.freeze || read_frozen(r, vmas, s) != 0) {
-		s->arenas_frozen = false;
-		s->arenas_complete = false;
-		procmem_forget(r->mem);
-		ret = list_arenas(r, vmas, false);
-		for (i = 0; i < r->nacc; i++)
-			r->accs[i].walked = false;
-	}
+	if (r->o.freeze)
+		ret = read_frozen(r, vmas, s);
+	if (!r->o.freeze || ret == -1)
+		ret = read_fixed(r, vmas, s);
 	if (ret == -ENOMEM)
 		return ret;
 	if (r->nacc == 0) {
@@ -572,5 +609,7 @@ int arena_reader_read(struct arena_reader *r, const struct vma_list *vmas, struc
 	    mmapped >= 0)
 		s->malloc_mmapped = mmapped;
 	procmem_forget(r->mem);
-	return fill(r, s);
+	ret = fill(r, s);
+	s->arenas_cpu_us = (uint32_t)((clock_thread_cpu() - cpu0) * 1e6);
+	return ret;
 }

@@ -20,12 +20,22 @@ struct arena_opts {
 /* Bounds of one read, also used by the decoder's fuzz harness. */
 #define ARENA_MAX_ARENAS 1024
 #define ARENA_MAX_HEAPS 1024		/* 64 GiB per arena */
-#define ARENA_MAX_CHUNKS 4000000u	/* free chunks walked per freeze, all lists together */
+#define ARENA_MAX_CHUNKS 4000000u	/* fastbin and tcache nodes walked per read, all lists */
+/*
+ * Fastbin nodes read per list while frozen: a busy thread pops and pushes a
+ * list's first nodes (a tcache refill takes up to 8), not the old ones behind
+ * them, which the heap parse then finds as it left them.
+ */
+#define ARENA_FAST_FROZEN_LEVELS 16
 
 struct arena_reader;
 
-/* Creates a reader for process `pid`; NULL on ENOMEM. Nothing is read yet. */
-struct arena_reader *arena_reader_new(int pid, const struct arena_opts *o);
+/*
+ * Creates a reader for process `pid`, whose /proc/PID directory is open as
+ * `dirfd` (borrowed: it must stay open while the reader lives); NULL on
+ * ENOMEM. Nothing is read yet.
+ */
+struct arena_reader *arena_reader_new(int pid, int dirfd, const struct arena_opts *o);
 
 /*
  * Reads every arena into `s` (s->arenas, has_arenas, arenas_frozen,

@@ -8,8 +8,10 @@
 #define CHUNK_ALIGN 16u
 #define MIN_CHUNK 32u
 #define SIZE_FLAGS 7u
-#define NON_MAIN_ARENA 4u
+#define IS_MMAPPED 2u
 #define PAGE 4096u
+/* Nodes read per batch: one system call's worth. */
+#define BATCH 256u
 /* No chunk of a 64-bit process is this large; anything bigger is garbage. */
 #define MAX_CHUNK ((uint64_t)1 << 44)
 /* Hops along arena `next` rings and heap `prev` chains that no real process needs. */
@@ -62,7 +64,7 @@ static int rd64(const struct mem_reader *m, uint64_t addr, uint64_t *v)
 
 static uint64_t heap_of(uint64_t addr)
 {
-	return addr & ~(ARENA_HEAP_MAX - 1);
+	return addr & ~(ARENA_HEAP_SIZE - 1);
 }
 
 static uint64_t bin_at(const struct arena_layout *l, uint64_t arena, unsigned int i)
@@ -71,7 +73,7 @@ static uint64_t bin_at(const struct arena_layout *l, uint64_t arena, unsigned in
 	return arena + l->off_bins + (uint64_t)(i - 1) * 16 - 16;
 }
 
-static uint64_t reveal(const struct arena_layout *l, uint64_t pos, uint64_t stored)
+uint64_t arena_reveal(const struct arena_layout *l, uint64_t pos, uint64_t stored)
 {
 	return l->safe_linking ? (pos >> 12) ^ stored : stored;
 }
@@ -95,6 +97,7 @@ static int fixed_from_bytes(const struct arena_layout *l, uint64_t addr, const u
 	out->attached = arena_u64(st + l->off_attached);
 	out->system = arena_u64(st + l->off_system);
 	out->max_system = arena_u64(st + l->off_max_system);
+	memcpy(out->fastbins, st + l->off_fastbins, sizeof(out->fastbins));
 	if (out->system % PAGE || out->max_system < out->system || out->system > MAX_CHUNK)
 		return -EINVAL;
 	if (out->next % 8 || out->top % CHUNK_ALIGN || !out->next)
@@ -174,13 +177,13 @@ int arena_heaps(const struct arena_layout *l, const struct mem_reader *m,
 
 		if ((uint32_t)n >= max_heaps || n >= MAX_RING)
 			return -E2BIG;
-		if (h % ARENA_HEAP_MAX)
+		if (h % ARENA_HEAP_SIZE)
 			return -EINVAL;
 		ret = rd(m, h, hi, sizeof(hi));
 		if (ret)
 			return ret;
 		/* hi[0] ar_ptr, hi[1] prev, hi[2] size: see arena_layout. */
-		if (hi[l->hi_ar_ptr / 8] != a->addr || hi[l->hi_size / 8] > ARENA_HEAP_MAX ||
+		if (hi[l->hi_ar_ptr / 8] != a->addr || hi[l->hi_size / 8] > ARENA_HEAP_SIZE ||
 		    hi[l->hi_size / 8] < PAGE || hi[l->hi_size / 8] % PAGE)
 			return -EINVAL;
 		if (fn)
@@ -191,129 +194,171 @@ int arena_heaps(const struct arena_layout *l, const struct mem_reader *m,
 	return n;
 }
 
-/* Brent's cycle detection over a singly linked list, one step at a time. */
-struct cycle {
-	uint64_t tortoise;
-	uint64_t power, steps;
-};
-
-static bool cycle_step(struct cycle *c, uint64_t node)
+/* Brent's cycle detection over a list, one step at a time: true when `node` was seen. */
+static bool cycle_step(struct arena_list *x, uint64_t node)
 {
-	if (node == c->tortoise)
+	if (node == x->tortoise)
 		return true;
-	if (++c->steps == c->power) {
-		c->tortoise = node;
-		c->power *= 2;
-		c->steps = 0;
+	if (++x->steps == x->power) {
+		x->tortoise = node;
+		x->power *= 2;
+		x->steps = 0;
 	}
 	return false;
 }
 
-static void emit(arena_chunk_fn fn, void *ctx, enum free_list where, uint64_t p, uint64_t raw)
+static void list_init(struct arena_list *x, uint64_t node, unsigned int bin, uint32_t left,
+		      bool tcache)
 {
+	memset(x, 0, sizeof(*x));
+	x->node = node;
+	x->want = MIN_CHUNK + 16u * bin;
+	x->left = left;
+	x->tcache = tcache;
+	x->power = 1;
+}
+
+void arena_fastbin_lists(const struct arena_layout *l, const struct arena_fixed *a,
+			 struct arena_list out[ARENA_NFASTBINS])
+{
+	unsigned int i;
+
+	(void)l;
+	for (i = 0; i < ARENA_NFASTBINS; i++)
+		list_init(&out[i], a->fastbins[i], i, UINT32_MAX, false);
+}
+
+/* Whether the next node of `x` may be read: 0, or why the list stops here. */
+static int list_check(struct arena_list *x)
+{
+	if (x->node % CHUNK_ALIGN)
+		return -EAGAIN;
+	return cycle_step(x, x->node) ? -ELOOP : 0;
+}
+
+/*
+ * Takes the node of `x` whose size field is `raw` and whose link is `stored`,
+ * and moves to the next one. Returns 0, or why the list stops at this node.
+ */
+static int list_visit(const struct arena_layout *l, struct arena_list *x, uint64_t raw,
+		      uint64_t stored, uint64_t *budget, arena_chunk_fn fn, void *ctx)
+{
+	uint64_t next;
+
+	if ((raw & ~(uint64_t)SIZE_FLAGS) != x->want || (raw & IS_MMAPPED))
+		return -EAGAIN;
+	if (*budget == 0)
+		return -E2BIG;
+	(*budget)--;
+	x->chunks++;
+	x->bytes += x->want;
 	if (fn)
-		fn(ctx, where, p, raw & ~(uint64_t)SIZE_FLAGS, raw);
+		fn(ctx, x->tcache ? FREE_TCACHE : FREE_FAST, x->node, x->want, raw);
+	next = arena_reveal(l, x->node + 16, stored);
+	/* A tcache link names the next chunk's user memory, 16 bytes into it. */
+	if (x->tcache && next)
+		next -= 16;
+	if (x->left != UINT32_MAX)
+		x->left--;
+	/* A list longer than its count is being rewritten; the count bounds the walk. */
+	x->node = x->left ? next : 0;
+	return 0;
 }
 
-static int walk_bin(const struct arena_layout *l, const struct mem_reader *m,
-		    const struct arena_fixed *a, unsigned int i, uint64_t *budget,
-		    uint64_t *room, arena_chunk_fn fn, void *ctx, struct arena_walk_result *out)
+/*
+ * Reads a batch of nodes, marking in ok[] the ones read whole. Returns 0, or
+ * the error that ends the read (anything but unreadable memory).
+ */
+static int read_batch(const struct mem_reader *m, struct mem_piece *p, size_t n, bool *ok)
 {
-	uint64_t head = bin_at(l, a->addr, i), links[2], prev = head, p;
-	int ret;
+	size_t i = 0;
 
-	ret = rd(m, head + 16, links, sizeof(links));
-	if (ret)
-		return ret;
-	p = links[0];
-	/* A bin that was never initialised (arena without memory) reads as zeros. */
-	if (p == 0 && links[1] == 0 && a->system == 0)
-		return 0;
-	while (p != head) {
-		uint64_t c[4];	/* prev_size, size, fd, bk */
-		uint64_t size;
+	while (i < n) {
+		long got;
 
-		if (*budget == 0)
-			return -E2BIG;
-		if (p % CHUNK_ALIGN || p == 0)
-			return -EAGAIN;
-		ret = rd(m, p, c, sizeof(c));
-		if (ret)
-			return ret == -EFAULT ? -EAGAIN : ret;
-		size = c[1] & ~(uint64_t)SIZE_FLAGS;
-		/*
-		 * Each chunk's bk must name the chunk before it: besides catching a list
-		 * being rewritten, this rules out cycles (a revisited chunk would need
-		 * two different predecessors).
-		 */
-		if (c[3] != prev || size < MIN_CHUNK || size % CHUNK_ALIGN || size > *room)
-			return -EAGAIN;
-		*room -= size;
-		(*budget)--;
-		out->chunks++;
-		out->bin_bytes += size;
-		emit(fn, ctx, FREE_BIN, p, c[1]);
-		prev = p;
-		p = c[2];
-	}
-	/* The list must close: the head's bk names the last chunk. */
-	return links[1] == prev ? 0 : -EAGAIN;
-}
+		if (m->readv) {
+			got = m->readv(m->ctx, p + i, n - i);
+			if (got < 0)
+				return (int)got;
+			if ((size_t)got > n - i)
+				got = (long)(n - i);
+		} else {
+			int ret = p[i].addr + p[i].len < p[i].addr ? -EFAULT
+				  : m->read(m->ctx, p[i].addr, p[i].buf, p[i].len);
 
-static int walk_fastbin(const struct arena_layout *l, const struct mem_reader *m,
-			uint64_t head, unsigned int i, uint64_t *budget, uint64_t *room,
-			arena_chunk_fn fn, void *ctx, struct arena_walk_result *out)
-{
-	struct cycle cy = { .tortoise = 0, .power = 1, .steps = 0 };
-	uint64_t want = MIN_CHUNK + 16u * i, p = head;
-	int ret;
-
-	while (p) {
-		uint64_t c[3];	/* prev_size, size, fd */
-
-		if (*budget == 0)
-			return -E2BIG;
-		if (p % CHUNK_ALIGN)
-			return -EAGAIN;
-		if (cycle_step(&cy, p))
-			return -ELOOP;
-		ret = rd(m, p, c, sizeof(c));
-		if (ret)
-			return ret == -EFAULT ? -EAGAIN : ret;
-		if ((c[1] & ~(uint64_t)SIZE_FLAGS) != want || want > *room)
-			return -EAGAIN;
-		*room -= want;
-		(*budget)--;
-		out->chunks++;
-		out->fast_bytes += want;
-		emit(fn, ctx, FREE_FAST, p, c[1]);
-		p = reveal(l, p + 16, c[2]);
+			if (ret < 0 && ret != -EFAULT)
+				return ret;
+			got = ret == 0;
+		}
+		while (got-- > 0)
+			ok[i++] = true;
+		if (i < n)
+			ok[i++] = false;
 	}
 	return 0;
 }
 
-int arena_walk_bins(const struct arena_layout *l, const struct mem_reader *m,
-		    const struct arena_fixed *a, uint64_t *budget, arena_chunk_fn fn, void *ctx,
-		    struct arena_walk_result *out)
+int arena_lists_walk(const struct arena_layout *l, const struct mem_reader *m,
+		     struct arena_list *lists, size_t n, uint32_t levels, uint64_t *budget,
+		     arena_chunk_fn fn, void *ctx)
 {
-	/*
-	 * Free chunks and top are disjoint parts of the arena's memory: lists that
-	 * hold more than the rest of it are garbage (or a chunk is on two lists).
-	 */
-	uint64_t fast[ARENA_NFASTBINS], room = 0;
-	unsigned int i;
-	int ret;
+	struct mem_piece pieces[BATCH];
+	uint64_t words[BATCH][3];	/* prev_size, size, link */
+	size_t at[BATCH];
+	bool ok[BATCH];
+	uint32_t level;
 
-	if (a->system > a->top_size)
-		room = a->system - a->top_size;
-	ret = rd(m, a->addr + l->off_fastbins, fast, sizeof(fast));
-	for (i = 0; !ret && i < ARENA_NFASTBINS; i++)
-		ret = walk_fastbin(l, m, fast[i], i, budget, &room, fn, ctx, out);
-	for (i = 1; !ret && i < ARENA_NBINS; i++)
-		ret = walk_bin(l, m, a, i, budget, &room, fn, ctx, out);
-	if (ret && !out->error)
-		out->error = ret;
-	return ret;
+	for (level = 0; level < levels; level++) {
+		size_t i = 0, visited = 0;
+
+		while (i < n) {
+			size_t k = 0, j;
+			int ret;
+
+			for (; i < n && k < BATCH; i++) {
+				struct arena_list *x = &lists[i];
+
+				if (!x->node || x->error)
+					continue;
+				if ((x->error = list_check(x)))
+					continue;
+				pieces[k] = (struct mem_piece){ x->node, words[k], sizeof(words[k]) };
+				at[k++] = i;
+			}
+			ret = read_batch(m, pieces, k, ok);
+			if (ret)
+				return ret;
+			for (j = 0; j < k; j++) {
+				struct arena_list *x = &lists[at[j]];
+
+				/* An unreadable node is a link torn by a writer, or garbage. */
+				x->error = ok[j] ? list_visit(l, x, words[j][1], words[j][2], budget,
+							      fn, ctx)
+						 : -EAGAIN;
+			}
+			visited += k;
+		}
+		if (!visited)
+			break;
+	}
+	return 0;
+}
+
+int arena_list_follow(const struct arena_layout *l, struct arena_list *x, arena_lookup_fn look,
+		      void *lctx, uint64_t *budget, arena_chunk_fn fn, void *ctx)
+{
+	while (x->node && !x->error) {
+		uint64_t raw, stored;
+		int ret = list_check(x);
+
+		if (!ret) {
+			ret = look(lctx, x->node, &raw, &stored);
+			ret = ret < 0 ? ret : ret == 0 ? -EAGAIN : list_visit(l, x, raw, stored,
+									      budget, fn, ctx);
+		}
+		x->error = ret;
+	}
+	return x->error;
 }
 
 static int tcache_read(const struct arena_layout *l, const struct mem_reader *m, uint64_t user,
@@ -337,14 +382,28 @@ static int tcache_read(const struct arena_layout *l, const struct mem_reader *m,
 		ret = rd(m, user + ncount, entries, ARENA_TCACHE_BINS * sizeof(uint64_t));
 	if (ret)
 		return ret;
-	for (i = 0; i < ARENA_TCACHE_BINS; i++)
+	for (i = 0; i < ARENA_TCACHE_BINS; i++) {
 		counts[i] = l->tcache_count_width == 2
 				    ? (uint16_t)(raw[2 * i] | (uint16_t)raw[2 * i + 1] << 8)
 				    : raw[i];
+		/* An entry is a chunk's user memory, 16 bytes into it: no chunk is at 0. */
+		if ((counts[i] == 0) != (entries[i] == 0) || entries[i] % CHUNK_ALIGN ||
+		    entries[i] == 16)
+			return -EINVAL;
+	}
 	return 0;
 }
 
 int arena_tcache_check(const struct arena_layout *l, const struct mem_reader *m, uint64_t user)
+{
+	uint16_t counts[ARENA_TCACHE_BINS];
+	uint64_t entries[ARENA_TCACHE_BINS];
+
+	return tcache_read(l, m, user, counts, entries);
+}
+
+int arena_tcache_lists(const struct arena_layout *l, const struct mem_reader *m, uint64_t user,
+		       struct arena_list out[ARENA_TCACHE_BINS])
 {
 	uint16_t counts[ARENA_TCACHE_BINS];
 	uint64_t entries[ARENA_TCACHE_BINS];
@@ -353,70 +412,16 @@ int arena_tcache_check(const struct arena_layout *l, const struct mem_reader *m,
 
 	if (ret)
 		return ret;
+	/* An entry points at the chunk's user memory: the chunk starts 16 bytes lower. */
 	for (i = 0; i < ARENA_TCACHE_BINS; i++)
-		if ((counts[i] == 0) != (entries[i] == 0) || entries[i] % CHUNK_ALIGN)
-			return -EINVAL;
+		list_init(&out[i], entries[i] ? entries[i] - 16 : 0, i, counts[i], true);
 	return 0;
-}
-
-int arena_walk_tcache(const struct arena_layout *l, const struct mem_reader *m, uint64_t user,
-		      uint64_t *budget, arena_chunk_fn fn, void *ctx,
-		      struct arena_walk_result *out)
-{
-	uint16_t counts[ARENA_TCACHE_BINS];
-	uint64_t entries[ARENA_TCACHE_BINS];
-	unsigned int i;
-	int ret = tcache_read(l, m, user, counts, entries);
-
-	for (i = 0; !ret && i < ARENA_TCACHE_BINS; i++) {
-		struct cycle cy = { .tortoise = 0, .power = 1, .steps = 0 };
-		uint64_t want = MIN_CHUNK + 16u * i, e = entries[i];
-		uint32_t n;
-
-		/* A list longer than its count is being rewritten; the count bounds the walk. */
-		for (n = 0; e && n < counts[i]; n++) {
-			uint64_t c[3];	/* prev_size, size, next (the entry starts at c[2]) */
-
-			if (*budget == 0) {
-				ret = -E2BIG;
-				break;
-			}
-			if (e % CHUNK_ALIGN || cycle_step(&cy, e)) {
-				ret = e % CHUNK_ALIGN ? -EAGAIN : -ELOOP;
-				break;
-			}
-			ret = rd(m, e - 16, c, sizeof(c));
-			/* As in the bins: an unmapped link is torn, a deadline or exit is not. */
-			if (ret || (c[1] & ~(uint64_t)SIZE_FLAGS) != want) {
-				ret = ret && ret != -EFAULT ? ret : -EAGAIN;
-				break;
-			}
-			(*budget)--;
-			out->chunks++;
-			out->tcache_bytes += want;
-			emit(fn, ctx, FREE_TCACHE, e - 16, c[1]);
-			e = reveal(l, e, c[2]);
-		}
-	}
-	if (ret && !out->error)
-		out->error = ret;
-	return ret;
-}
-
-int arena_owner(const struct arena_layout *l, const struct mem_reader *m, uint64_t chunk,
-		uint64_t raw_size, uint64_t main_arena, uint64_t *arena)
-{
-	if (!(raw_size & NON_MAIN_ARENA)) {
-		*arena = main_arena;
-		return 0;
-	}
-	return rd64(m, heap_of(chunk) + l->hi_ar_ptr, arena);
 }
 
 /* A non-main arena sits right after the heap_info of the heap that created it. */
 static bool is_heap_arena(const struct arena_layout *l, uint64_t a)
 {
-	return (a & (ARENA_HEAP_MAX - 1)) == l->heap_info_size;
+	return (a & (ARENA_HEAP_SIZE - 1)) == l->heap_info_size;
 }
 
 int arena_is_main(const struct arena_layout *l, const struct mem_reader *m, uint64_t addr,

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyzer/regions.h"
+
 /*
  * Everything here is a pure function of the bytes a reader callback returns:
  * no I/O of its own, no clock, no global state. Every loop is bounded and
@@ -18,13 +20,27 @@
 /* Reads `len` bytes at target address `addr` into `buf`; returns 0 or a negative errno. */
 typedef int (*mem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 
+/* One piece of a batched read: `len` bytes at target address `addr` into `buf`. */
+struct mem_piece {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+};
+
+/*
+ * Reads the pieces in order, as one system call reads them; returns how many
+ * leading pieces were read whole (n when all were), or a negative errno that
+ * ends the read (-ESRCH, -ETIMEDOUT). The piece after the last read one failed.
+ */
+typedef long (*mem_readv_fn)(void *ctx, const struct mem_piece *p, size_t n);
+
+/* `readv` is optional: without it batches are read piece by piece with `read`. */
 struct mem_reader {
 	mem_read_fn read;
+	mem_readv_fn readv;
 	void *ctx;
 };
 
-/* glibc's HEAP_MAX_SIZE on 64-bit: non-main heaps are this size and aligned to it. */
-#define ARENA_HEAP_MAX ((uint64_t)64 << 20)
 #define ARENA_NBINS 128
 #define ARENA_NFASTBINS 10
 #define ARENA_TCACHE_BINS 64
@@ -69,6 +85,7 @@ struct arena_fixed {
 	uint64_t next;
 	uint64_t attached;
 	uint64_t system, max_system;
+	uint64_t fastbins[ARENA_NFASTBINS];	/* heads (plain pointers; links are mangled) */
 };
 
 /*
@@ -118,26 +135,25 @@ enum free_list { FREE_BIN, FREE_FAST, FREE_TCACHE };
 typedef void (*arena_chunk_fn)(void *ctx, enum free_list where, uint64_t chunk, uint64_t size,
 			       uint64_t raw_size);
 
-/* Totals of one walk and why it stopped early, if it did. */
-struct arena_walk_result {
-	uint64_t bin_bytes, fast_bytes, tcache_bytes;
-	uint64_t chunks;		/* free chunks visited */
-	int error;			/* 0, or the first error (see arena_walk_bins) */
+/*
+ * A fastbin or a tcache bin being walked. Both are singly linked through the
+ * chunk's first user word (at chunk + 16); a fastbin link names the next
+ * chunk, a tcache link the next chunk's user memory. Nodes are chunk addresses.
+ */
+struct arena_list {
+	uint64_t node;		/* the next chunk to visit; 0 once the list has ended */
+	uint64_t want;		/* the chunk size every node of this list has */
+	uint32_t left;		/* nodes the list may still hold (a tcache count); UINT32_MAX */
+	bool tcache;
+	uint64_t bytes, chunks;	/* visited so far */
+	int error;		/* why the walk stopped: see arena_lists_walk */
+	/* Brent's cycle detection, carried from one step to the next. */
+	uint64_t tortoise, power, steps;
 };
 
-/*
- * Walks every bin (unsorted, small, large; doubly linked, each link checked
- * against its neighbour) and every fastbin (singly linked, demangled from
- * 2.32) of the arena, calling `fn` per chunk when not NULL. Stops after
- * `*budget` chunks in all (the budget is decremented). Returns 0, or -EAGAIN
- * for an inconsistent list (a writer was active: retry frozen; also lists
- * holding more bytes than system - top), -ELOOP for a cycle, -E2BIG when the
- * budget ran out, -EFAULT for unreadable memory; the totals in `out` cover
- * what was walked before the error.
- */
-int arena_walk_bins(const struct arena_layout *l, const struct mem_reader *m,
-		    const struct arena_fixed *a, uint64_t *budget, arena_chunk_fn fn, void *ctx,
-		    struct arena_walk_result *out);
+/* Sets up the fastbin lists of an arena from the heads its fixed fields hold. */
+void arena_fastbin_lists(const struct arena_layout *l, const struct arena_fixed *a,
+			 struct arena_list out[ARENA_NFASTBINS]);
 
 /*
  * Checks that `user` (a pointer as stored in a thread's `tcache` variable)
@@ -148,22 +164,44 @@ int arena_walk_bins(const struct arena_layout *l, const struct mem_reader *m,
 int arena_tcache_check(const struct arena_layout *l, const struct mem_reader *m, uint64_t user);
 
 /*
- * Walks one thread's tcache (validated with arena_tcache_check), calling `fn`
- * for each chunk with where = FREE_TCACHE. Lists are bounded by their counts
- * and by `*budget`. Adds to out->tcache_bytes and out->chunks; returns as
- * arena_walk_bins.
+ * Sets up the lists of one thread's tcache (checked as arena_tcache_check
+ * does), each bounded by its count. Returns 0, -EINVAL or -EFAULT.
  */
-int arena_walk_tcache(const struct arena_layout *l, const struct mem_reader *m, uint64_t user,
-		      uint64_t *budget, arena_chunk_fn fn, void *ctx,
-		      struct arena_walk_result *out);
+int arena_tcache_lists(const struct arena_layout *l, const struct mem_reader *m, uint64_t user,
+		       struct arena_list out[ARENA_TCACHE_BINS]);
 
 /*
- * Which arena owns a chunk: the main arena unless the chunk's NON_MAIN_ARENA
- * bit is set, in which case the heap_info of its 64 MiB-aligned heap says.
- * Returns 0 with *arena set, or -EFAULT.
+ * Advances every list by at most `levels` nodes, one node of every unfinished
+ * list per batch (one m->readv: a system call per level, not per node), calling
+ * `fn` for each chunk visited (when not NULL) and counting it against `*budget`.
+ * A list that stops early says why in its `error`: -EAGAIN a node that is not
+ * a chunk of the list's size (a list being rewritten, or garbage), -ELOOP a
+ * cycle, -E2BIG the budget ran out, -EFAULT, and `node` stays where it
+ * stopped. Returns 0, or the reader's -ESRCH or -ETIMEDOUT, which stop all.
  */
-int arena_owner(const struct arena_layout *l, const struct mem_reader *m, uint64_t chunk,
-		uint64_t raw_size, uint64_t main_arena, uint64_t *arena);
+int arena_lists_walk(const struct arena_layout *l, const struct mem_reader *m,
+		     struct arena_list *lists, size_t n, uint32_t levels, uint64_t *budget,
+		     arena_chunk_fn fn, void *ctx);
+
+/*
+ * Finds a chunk among those the heap parse saw in use with a first word that
+ * may be a link: returns 1 with its raw size field and that word as stored,
+ * 0 when it is not among them, or a negative errno (a reader's).
+ */
+typedef int (*arena_lookup_fn)(void *ctx, uint64_t chunk, uint64_t *raw, uint64_t *stored);
+
+/*
+ * Walks the rest of a list through `look` instead of reading the target: what
+ * the heap parse saw, with the target running. Returns 0 at the list's end,
+ * -EAGAIN when a node is not found or not a chunk of the list's size (the list
+ * changed since its head was read), -ELOOP, -E2BIG, or the lookup's error;
+ * the list's `error` says the same.
+ */
+int arena_list_follow(const struct arena_layout *l, struct arena_list *list, arena_lookup_fn look,
+		      void *lctx, uint64_t *budget, arena_chunk_fn fn, void *ctx);
+
+/* A fastbin or tcache link stored at `pos`, demangled (from 2.32: (pos >> 12) ^ stored). */
+uint64_t arena_reveal(const struct arena_layout *l, uint64_t pos, uint64_t stored);
 
 /*
  * Decides whether `addr` holds the main arena, for locating it without debug

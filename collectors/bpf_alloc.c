@@ -4,6 +4,7 @@
 #include "lib/vec.h"
 #include "collectors/alloc_ages.h"
 #include "collectors/alloc_lib.h"
+#include "collectors/alloc_rules.h"
 #include "collectors/alloc_stacks.h"
 #include "collectors/bpf_common.h"
 #include "lib/log.h"
@@ -54,6 +55,7 @@ struct bpf_alloc {
 	struct stackres *res;		/* borrowed */
 	struct alloc_stacks *stacks;
 	struct alloc_ages *ages;
+	struct alloc_rules *rules;	/* walks by rules (alloc_rules.h); NULL when not used */
 };
 
 
@@ -299,6 +301,7 @@ int bpf_alloc_check_privileges(char *err, size_t errlen)
 int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const struct bpf_alloc_opts *o,
 		   struct bpf_alloc **out, char *err, size_t errlen)
 {
+	struct alloc_stacks_maps maps;
 	struct bpf_alloc *a;
 	char why[256];
 	int ret;
@@ -336,16 +339,22 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 	a->skel->rodata->sample_bytes = o->sample_bytes;
 	/* Sampled records are rare enough to copy their stacks for DWARF unwinding. */
 	a->skel->rodata->capture_stacks = o->sample_bytes > 0;
+	/* Others walk by frame pointers where the code keeps them, by learned rules elsewhere. */
+	a->skel->rodata->rule_walks = o->sample_bytes == 0 && !alloc_rules_off();
 	a->skel->rodata->track_arenas = a->exact && a->lib.allocator == ALLOC_GLIBC;
 	live_cap_shrink(a->skel);
 	/*
-	 * Each mode uses one of the two ways to keep a stack: the other gets the
-	 * least kernel memory it can have (8 MiB of ring, 12 MiB of stack map).
+	 * Sampled mode copies every stack (8 MiB of ring); the others copy only
+	 * to learn rules, a few a second (1 MiB: 64 copies of 16 KiB between two
+	 * ticks), and keep walks (12 MiB of stack map, walks as they come).
 	 */
-	if (!o->sample_bytes)
-		bpf_map__set_max_entries(a->skel->maps.captures, (__u32)sysconf(_SC_PAGESIZE));
-	else
+	if (!o->sample_bytes) {
+		bpf_map__set_max_entries(a->skel->maps.captures, 1u << 20);
+	} else {
 		bpf_map__set_max_entries(a->skel->maps.stacks, 1);
+		bpf_map__set_max_entries(a->skel->maps.walks, 1);
+		bpf_map__set_max_entries(a->skel->maps.rules, 1);
+	}
 	a->skel->rodata->read_chunks = a->lib.allocator == ALLOC_GLIBC;
 	ret = alloc_bpf__load(a->skel);
 	if (ret) {
@@ -355,8 +364,12 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 	/* Without the modules the frames are addresses: degraded, not fatal. */
 	if (stackres_load(res, why, sizeof(why)))
 		log_warn("malloc probes: frames will be addresses: %s", why);
-	ret = alloc_stacks_new(res, bpf_map__fd(a->skel->maps.stacks),
-			       o->sample_bytes ? bpf_map__fd(a->skel->maps.captures) : -1, &a->stacks);
+	maps.stackmap = bpf_map__fd(a->skel->maps.stacks);
+	maps.walks = bpf_map__fd(a->skel->maps.walks);
+	maps.rules = a->skel->rodata->rule_walks ? bpf_map__fd(a->skel->maps.rules) : -1;
+	maps.ring = o->sample_bytes || a->skel->rodata->rule_walks
+			    ? bpf_map__fd(a->skel->maps.captures) : -1;
+	ret = alloc_stacks_new(res, &maps, &a->stacks);
 	if (ret) {
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
 		goto fail;
@@ -366,6 +379,15 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
+	if (a->skel->rodata->rule_walks) {
+		ret = alloc_rules_start(res, a->stacks, bpf_map__fd(a->skel->maps.fp_ranges),
+					&a->skel->bss->nfp_ranges, &a->rules);
+		if (ret) {
+			snprintf(err, errlen, "cannot start walking stacks by rules: %s",
+				 strerror(-ret));
+			goto fail;
+		}
 	}
 	a->start_mono = clock_mono();
 	a->since_unix = (double)time(NULL);
@@ -436,7 +458,7 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 {
 	struct stacktab *tab = stackres_table(a->res);
 	int fd = bpf_map__fd(a->skel->maps.stack_stats);
-	uint32_t key, next, *done = NULL;
+	uint64_t key, next, *done = NULL;
 	size_t i, ndone = 0, done_cap = 0;
 	struct alloc_stack_val v;
 	void *prev = NULL;
@@ -454,7 +476,7 @@ static int read_stacks(struct bpf_alloc *a, double scale)
 			continue;
 		if (!v.bytes && !v.count256) {
 			/* A capture stands for one record: once freed, nothing uses it again. */
-			if (!(key & ALLOC_CAPTURE_BIT))
+			if (!ALLOC_IS_CAPTURE(key))
 				continue;
 			if (VEC_PUSH(done, ndone, done_cap))
 				done[ndone - 1] = key;
@@ -545,8 +567,10 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s, bool ages)
 		log_error("cannot attach the malloc probes: %s", strerror(-ret));
 		return ret;
 	}
+	ret = a->rules ? alloc_rules_update(a->rules) : 0;
 	/* Before the first attach completes nothing was seen: nothing to scale. */
-	ret = read_stacks(a, share > 0 ? share : 1);
+	if (!ret)
+		ret = read_stacks(a, share > 0 ? share : 1);
 	if (!ret && a->skel->rodata->track_arenas)
 		ret = read_arenas(a, s);
 	if (!ret)
@@ -584,13 +608,23 @@ void bpf_alloc_close(struct bpf_alloc *a)
 {
 	if (!a)
 		return;
-	if (a->thread_started) {
-		pthread_mutex_lock(&a->lock);
-		a->stop = true;
-		pthread_cond_broadcast(&a->cond);
-		pthread_mutex_unlock(&a->lock);
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	if (a->thread_started)
 		pthread_join(a->thread, NULL);
+	if (a->rules) {
+		const __u64 *c = a->skel->bss->counters;
+
+		log_debug("malloc probes: %llu stacks walked by rules, %llu of them cut at an "
+			  "address without one, %llu copied to learn",
+			  (unsigned long long)c[ALLOC_CNT_WALKS],
+			  (unsigned long long)c[ALLOC_CNT_WALKS_CUT],
+			  (unsigned long long)c[ALLOC_CNT_LEARN]);
 	}
+	/* Its learner drains the stacks' ring: it stops before they go. */
+	alloc_rules_stop(a->rules);
 	pthread_mutex_lock(&a->lock);
 	while (a->nclosing)
 		pthread_cond_wait(&a->cond, &a->lock);

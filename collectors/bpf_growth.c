@@ -62,7 +62,7 @@ static uint64_t page_round(const struct bpf_growth *g, uint64_t len)
 static uint64_t stack_of(struct bpf_growth *g, const struct growth_rec *r, size_t size)
 {
 	return stackres_capture(g->res, (int)r->ev.tid, &r->cap, r->stack,
-				size - offsetof(struct growth_rec, stack), false);
+				size - offsetof(struct growth_rec, stack), false, NULL, NULL);
 }
 
 static void on_range_removed(void *arg, uint64_t owner, uint64_t bytes, int ranges)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -33,19 +34,24 @@ struct fthread {
 
 struct freezer {
 	int pid;
+	int dirfd;		/* /proc/PID, borrowed */
 	struct fthread *t;
 	size_t n, cap;
 	sigset_t saved_mask;
 	bool masked;
+	bool boosted;		/* running SCHED_FIFO while the target is stopped */
+	double released_at;	/* when the last thread was let go */
 };
 
 
-struct freezer *freezer_new(int pid)
+struct freezer *freezer_new(int pid, int dirfd)
 {
 	struct freezer *fz = calloc(1, sizeof(*fz));
 
-	if (fz)
+	if (fz) {
 		fz->pid = pid;
+		fz->dirfd = dirfd;
+	}
 	return fz;
 }
 
@@ -59,15 +65,15 @@ static bool known(const struct freezer *fz, int tid)
 	return false;
 }
 
-static int tracer_of(int tid)
+static int tracer_of(const struct freezer *fz, int tid)
 {
 	char path[64], buf[4096];
 	const char *p;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "task/%d/status", tid);
+	fd = openat(fz->dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -82,15 +88,18 @@ static int tracer_of(int tid)
 /* Seizes and interrupts threads not yet held. Returns how many were new, or -errno. */
 static int seize_new(struct freezer *fz, int *tracer)
 {
-	char path[64];
 	struct dirent *de;
 	DIR *dir;
-	int added = 0, ret = 0;
+	int added = 0, ret = 0, fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", fz->pid);
-	dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? -ESRCH : -errno;
+	fd = openat(fz->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir) {
+		ret = errno == ENOENT ? -ESRCH : -errno;
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
 	while ((de = readdir(dir))) {
 		struct fthread *t;
 		int tid = atoi(de->d_name);
@@ -101,7 +110,7 @@ static int seize_new(struct freezer *fz, int *tracer)
 			if (errno == ESRCH)
 				continue;	/* the thread exited meanwhile */
 			ret = -errno;
-			if (ret == -EPERM && (*tracer = tracer_of(tid)) != 0)
+			if (ret == -EPERM && (*tracer = tracer_of(fz, tid)) != 0)
 				ret = -EBUSY;
 			break;
 		}
@@ -178,10 +187,36 @@ static void release(struct freezer *fz)
 			break;
 		nanosleep(&nap, NULL);
 	}
+	if (!fz->n)
+		fz->released_at = clock_mono();
 	if (fz->masked) {
 		sigprocmask(SIG_SETMASK, &fz->saved_mask, NULL);
 		fz->masked = false;
 	}
+	if (fz->boosted && !fz->n) {
+		struct sched_param sp = { .sched_priority = 0 };
+
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+		fz->boosted = false;
+	}
+}
+
+/*
+ * While the target is stopped it waits for memsleuth, and on a busy machine
+ * memsleuth waits for a CPU: each thread it lets go preempts it (measured:
+ * 10-100 ms before it let the next one go, the target's last threads still
+ * stopped), and so does other work. So from the first stop to the last
+ * release memsleuth's thread runs at the lowest real-time priority, above
+ * every ordinary task, when it may (CAP_SYS_NICE; the kernel keeps 5% of
+ * each second for the others). The work there is bounded by --freeze-max and
+ * sleeps while threads stop, which lets them run.
+ */
+static void boost(struct freezer *fz)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
+		fz->boosted = true;
 }
 
 static void block_signals(struct freezer *fz)
@@ -211,6 +246,8 @@ int freezer_stop(struct freezer *fz, double timeout_s, int *tracer)
 		goto fail;
 	}
 	block_signals(fz);
+	if (!fz->boosted)
+		boost(fz);
 	for (round = 0; round < MAX_ROUNDS; round++) {
 		ret = seize_new(fz, tracer);
 		if (ret < 0)
@@ -274,6 +311,11 @@ int freezer_thread_pointer(const struct freezer *fz, size_t i, uint64_t *tp)
 void freezer_thaw(struct freezer *fz)
 {
 	release(fz);
+}
+
+double freezer_released_at(const struct freezer *fz)
+{
+	return fz->released_at;
 }
 
 void freezer_free(struct freezer *fz)

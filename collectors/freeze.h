@@ -13,14 +13,19 @@
  * PTRACE_SEIZE (no signal is sent to the target) and stopped with
  * PTRACE_INTERRUPT, never with PTRACE_O_EXITKILL. While frozen, memsleuth
  * blocks the signals that would stop or interrupt it (SIGINT, SIGTERM, SIGHUP,
- * SIGTSTP, SIGTTIN, SIGTTOU); they are handled after the target resumes.
+ * SIGTSTP, SIGTTIN, SIGTTOU); they are handled after the target resumes. It
+ * also runs at real-time priority (SCHED_FIFO 1) when it may, so that the
+ * threads it lets go, or other work, do not keep it from letting go the rest.
  */
 
 /* One freezer per target; it remembers threads that did not stop in time. */
 struct freezer;
 
-/* Creates a freezer for process `pid`; NULL on ENOMEM. */
-struct freezer *freezer_new(int pid);
+/*
+ * Creates a freezer for process `pid`, whose /proc/PID directory is open as
+ * `dirfd` (borrowed: it must stay open while the freezer lives); NULL on ENOMEM.
+ */
+struct freezer *freezer_new(int pid, int dirfd);
 /* Resumes anything still attached and frees; NULL is accepted. */
 void freezer_free(struct freezer *fz);
 
@@ -43,5 +48,12 @@ int freezer_thread_pointer(const struct freezer *fz, size_t i, uint64_t *tp);
  * later call once it has stopped: call this at every tick.
  */
 void freezer_thaw(struct freezer *fz);
+
+/*
+ * CLOCK_MONOTONIC seconds (lib/clock.h) when freezer_thaw last let every
+ * thread go: the end of the target's stop, which may come well before
+ * memsleuth runs again; 0 before any.
+ */
+double freezer_released_at(const struct freezer *fz);
 
 #endif

@@ -4,6 +4,7 @@
 #include "lib/log.h"
 #include "collectors/proc.h"
 #include "lib/clock.h"
+#include "lib/vec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +20,8 @@
 struct modmap {
 	const struct proc_target *proc;	/* borrowed */
 	Dwfl *dwfl;
+	struct modmap_range *exec;	/* sorted by start, from the last read */
+	size_t nexec, exec_cap;
 	Dwfl_Callbacks cb;	/* must outlive dwfl */
 	char *debuginfo_path;
 	bool stale;
@@ -122,17 +125,37 @@ static int open_module(Dwfl_Module *mod, void **userdata, const char *name, Dwar
 }
 
 /* Parses "start-end perms offset dev inode path" for a file or the vDSO. */
-static bool parse_line(char *line, uint64_t *start, uint64_t *end, unsigned *dmaj, unsigned *dmin,
-		       uint64_t *ino, char **path)
+static bool parse_line(char *line, uint64_t *start, uint64_t *end, char perms[5], unsigned *dmaj,
+		       unsigned *dmin, uint64_t *ino, char **path)
 {
 	int n = -1;
 
-	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*x %x:%x %" SCNu64 " %n", start, end, dmaj,
-		   dmin, ino, &n) < 5 ||
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %*x %x:%x %" SCNu64 " %n", start, end, perms,
+		   dmaj, dmin, ino, &n) < 6 ||
 	    n <= 0)
 		return false;
 	*path = line + n;
 	return true;
+}
+
+/*
+ * Notes an executable mapping. The kernel's [uprobes] page (the uretprobe
+ * trampoline) is executable but never a caller, and [vsyscall] is not code
+ * a program returns into.
+ */
+static int note_exec(struct modmap *m, uint64_t start, uint64_t end, const char *perms,
+		     const char *path)
+{
+	struct modmap_range *r;
+
+	if (perms[2] != 'x' || strcmp(path, "[uprobes]") == 0 || strcmp(path, "[vsyscall]") == 0)
+		return 0;
+	r = VEC_PUSH(m->exec, m->nexec, m->exec_cap);
+	if (!r)
+		return -ENOMEM;
+	r->start = start;
+	r->end = end;
+	return 0;
 }
 
 /*
@@ -144,14 +167,17 @@ static int report_maps(struct modmap *m, char *buf)
 {
 	uint64_t start, end, ino, last_ino = 0, low = 0, high = 0;
 	unsigned dmaj, dmin, last_maj = 0, last_min = 0;
-	char *line, *next, *path, *last = NULL, vdso[32];
+	char *line, *next, *path, *last = NULL, vdso[32], perms[5];
 
+	m->nexec = 0;
 	for (line = buf; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		if (!parse_line(line, &start, &end, &dmaj, &dmin, &ino, &path))
+		if (!parse_line(line, &start, &end, perms, &dmaj, &dmin, &ino, &path))
 			return -EIO;
+		if (note_exec(m, start, end, perms, path))
+			return -ENOMEM;
 		if (strcmp(path, "[vdso]") == 0) {
 			/* libdwfl reads the vDSO from /proc/PID/mem under this name. */
 			snprintf(vdso, sizeof(vdso), "[vdso: %d]", m->proc->pid);
@@ -344,6 +370,66 @@ Dwfl_Module *modmap_find(struct modmap *m, uint64_t pc)
 	return modmap_known(m, pc);
 }
 
+static bool exec_known(const struct modmap *m, uint64_t pc)
+{
+	size_t lo = 0, hi = m->nexec;
+
+	/* /proc/PID/maps lists mappings in address order. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pc < m->exec[mid].start)
+			hi = mid;
+		else if (pc >= m->exec[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+bool modmap_executable(struct modmap *m, uint64_t pc)
+{
+	if (!m->stale && exec_known(m, pc))
+		return true;
+	if (clock_mono() - m->last_read >= MODMAP_REFRESH_MS / 1000.0)
+		modmap_read(m);
+	return exec_known(m, pc);
+}
+
+static void hex(const unsigned char *bits, int n, char *out, size_t len)
+{
+	size_t k = 0;
+	int i;
+
+	for (i = 0; i < n && k + 3 <= len; i++, k += 2)
+		snprintf(out + k, 3, "%02x", bits[i]);
+	out[k] = '\0';
+}
+
+int modmap_describe(const struct modmap *m, Dwfl_Module *mod, struct modmap_module *out)
+{
+	const unsigned char *bits;
+	const char *name;
+	GElf_Addr vaddr;
+	Dwarf_Addr low, high;
+	int n;
+
+	(void)m;
+	name = dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL);
+	if (!name)
+		return -ENOENT;
+	/* libdwfl knows the vDSO as "[vdso: PID]": the maps file calls it "[vdso]". */
+	out->path = strncmp(name, "[vdso", 5) == 0 ? "[vdso]" : name;
+	out->start = low;
+	out->end = high;
+	out->build_id[0] = '\0';
+	n = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (n > 0)
+		hex(bits, n, out->build_id, sizeof(out->build_id));
+	return 0;
+}
+
 Dwfl *modmap_dwfl(const struct modmap *m)
 {
 	return m->dwfl;
@@ -352,6 +438,17 @@ Dwfl *modmap_dwfl(const struct modmap *m)
 int modmap_pid(const struct modmap *m)
 {
 	return m->proc->pid;
+}
+
+const struct proc_target *modmap_target(const struct modmap *m)
+{
+	return m->proc;
+}
+
+size_t modmap_exec_ranges(const struct modmap *m, const struct modmap_range **out)
+{
+	*out = m->exec;
+	return m->nexec;
 }
 
 unsigned modmap_reads(const struct modmap *m)
@@ -366,5 +463,6 @@ void modmap_free(struct modmap *m)
 	if (m->dwfl)
 		dwfl_end(m->dwfl);
 	free(m->debuginfo_path);
+	free(m->exec);
 	free(m);
 }

@@ -57,10 +57,38 @@ Dwfl_Module *modmap_find(struct modmap *m, uint64_t pc);
 /* The module holding `pc` in the list as last read, without reading it again; NULL if none. */
 Dwfl_Module *modmap_known(const struct modmap *m, uint64_t pc);
 
+/*
+ * Whether `pc` lies in an executable mapping of the target (a file's code,
+ * the vDSO, or anonymous code such as a JIT's): a return address must. As
+ * modmap_find, the list is read again (at most once per MODMAP_REFRESH_MS)
+ * when it is stale or `pc` is in none.
+ */
+bool modmap_executable(struct modmap *m, uint64_t pc);
+
+/* An executable mapping of the target. */
+struct modmap_range {
+	uint64_t start, end;
+};
+
+/* The executable mappings as last read, in address order (borrowed until the next read). */
+size_t modmap_exec_ranges(const struct modmap *m, const struct modmap_range **out);
+
+/* What identifies a module to a reader of its frames (pprof's mapping). */
+struct modmap_module {
+	const char *path;	/* as the maps file names it; borrowed until the list is read again */
+	char build_id[130];	/* lowercase hex; empty when none */
+	uint64_t start, end;	/* its range in the target, first mapping to last */
+};
+
+/* Describes `mod`. Returns 0, or -ENOENT when libdwfl knows nothing of it. */
+int modmap_describe(const struct modmap *m, Dwfl_Module *mod, struct modmap_module *out);
+
 /* The session, for dwfl calls (borrowed: valid until modmap_free). */
 Dwfl *modmap_dwfl(const struct modmap *m);
 int modmap_pid(const struct modmap *m);
-/* How many times the module list was read (for tests and -v). */
+/* The target (borrowed: as given to modmap_open). */
+const struct proc_target *modmap_target(const struct modmap *m);
+/* How many times the module list was read (for tests and -v): it changes whenever the list may have. */
 unsigned modmap_reads(const struct modmap *m);
 
 /* Frees; NULL is accepted. */

@@ -151,8 +151,7 @@ int file_read(const char *path, char **buf, size_t *len, size_t max)
 	return ret;
 }
 
-/* Field 22 of /proc/PID/stat, after the parenthesised comm (which may hold spaces). */
-static int read_stat(int dirfd, uint64_t *start_time, unsigned long *flags)
+int proc_stat_fields(int dirfd, char *state, uint64_t *start_time, unsigned long *flags)
 {
 	char *buf = NULL, *p;
 	size_t len;
@@ -176,9 +175,11 @@ static int read_stat(int dirfd, uint64_t *start_time, unsigned long *flags)
 	for (field = 3; field <= 22 && *p; field++) {
 		while (*p == ' ')
 			p++;
+		if (field == 3 && state)
+			*state = *p;
 		if (field == 9 && flags)
 			*flags = strtoul(p, NULL, 10);
-		if (field == 22) {
+		if (field == 22 && start_time) {
 			v = strtoull(p, NULL, 10);
 			*start_time = v;
 		}
@@ -188,8 +189,6 @@ static int read_stat(int dirfd, uint64_t *start_time, unsigned long *flags)
 	free(buf);
 	return field > 22 ? 0 : -EIO;
 }
-
-#define PF_KTHREAD 0x00200000UL
 
 /* The State: letter of /proc/PID/status ('R', 'S', 'Z', ...) and PPid:, or 0 when unreadable. */
 static char read_state(const struct proc_target *t, int *ppid)
@@ -228,7 +227,7 @@ int proc_open(int pid, struct proc_target *t, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot open %s: %s", path, strerror(-ret));
 		return ret == -ENOENT ? -ESRCH : ret;
 	}
-	ret = read_stat(t->dirfd, &t->start_time, &flags);
+	ret = proc_stat_fields(t->dirfd, NULL, &t->start_time, &flags);
 	if (ret) {
 		snprintf(err, errlen, "no process with PID %d", pid);
 		goto fail;
@@ -303,7 +302,7 @@ int proc_alive(const struct proc_target *t)
 	char state;
 
 	/* A different start time is another process that was given the same PID. */
-	if (read_stat(t->dirfd, &st, NULL) || st != t->start_time)
+	if (proc_stat_fields(t->dirfd, NULL, &st, NULL) || st != t->start_time)
 		return 0;
 	/* A zombie keeps its /proc entry but has no memory left to watch. */
 	state = read_state(t, NULL);

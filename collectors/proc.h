@@ -73,6 +73,18 @@ int fd_read_all(int fd, char **buf, size_t *len, size_t max);
  */
 int proc_started(const struct proc_target *t, double *unix_start);
 
+/*
+ * Fields of /proc/PID/stat below directory fd `dirfd`, read past the
+ * parenthesised comm (which may hold any byte): the state letter (field 3),
+ * the kernel's flags (9) and the start time in clock ticks after boot (22).
+ * Any out pointer may be NULL. Returns 0 or a negative errno (-EIO: no such
+ * fields).
+ */
+int proc_stat_fields(int dirfd, char *state, uint64_t *start_time, unsigned long *flags);
+
+/* The kernel's flag for a kernel thread, in proc_stat_fields' flags. */
+#define PF_KTHREAD 0x00200000UL
+
 /* Returns 1 while the same process lives, 0 when it has exited or the PID was reused. */
 int proc_alive(const struct proc_target *t);
 

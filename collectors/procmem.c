@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,13 +37,15 @@ struct block {
 
 struct procmem {
 	int pid;
+	int dirfd;		/* /proc/PID, borrowed */
 	int pagemap_fd;
 	double deadline;
 	struct block *blocks;
+	uint8_t *view;		/* PROCMEM_VIEW bytes, allocated at the first procmem_view */
 };
 
 
-struct procmem *procmem_new(int pid)
+struct procmem *procmem_new(int pid, int dirfd)
 {
 	struct procmem *pm = calloc(1, sizeof(*pm));
 
@@ -54,6 +57,7 @@ struct procmem *procmem_new(int pid)
 		return NULL;
 	}
 	pm->pid = pid;
+	pm->dirfd = dirfd;
 	pm->pagemap_fd = -1;
 	return pm;
 }
@@ -65,6 +69,7 @@ void procmem_free(struct procmem *pm)
 	if (pm->pagemap_fd >= 0)
 		close(pm->pagemap_fd);
 	free(pm->blocks);
+	free(pm->view);
 	free(pm);
 }
 
@@ -79,6 +84,11 @@ void procmem_forget(struct procmem *pm)
 void procmem_set_deadline(struct procmem *pm, double deadline)
 {
 	pm->deadline = deadline;
+}
+
+static bool past_deadline(const struct procmem *pm)
+{
+	return pm->deadline > 0 && clock_mono() > pm->deadline;
 }
 
 static int vm_read(int pid, uint64_t addr, void *buf, size_t len)
@@ -96,12 +106,9 @@ static int vm_read(int pid, uint64_t addr, void *buf, size_t len)
 
 static int open_pagemap(struct procmem *pm)
 {
-	char path[64];
-
 	if (pm->pagemap_fd >= 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pm->pid);
-	pm->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	pm->pagemap_fd = openat(pm->dirfd, "pagemap", O_RDONLY | O_CLOEXEC);
 	return pm->pagemap_fd < 0 ? -errno : 0;
 }
 
@@ -168,7 +175,7 @@ int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	struct procmem *pm = ctx;
 	uint8_t *out = buf;
 
-	if (pm->deadline > 0 && clock_mono() > pm->deadline)
+	if (past_deadline(pm))
 		return -ETIMEDOUT;
 	if (len > BLOCK)
 		return vm_read(pm->pid, addr, buf, len);
@@ -191,6 +198,75 @@ int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 		addr += n;
 		len -= n;
 	}
+	return 0;
+}
+
+long procmem_readv(void *ctx, const struct mem_piece *p, size_t n)
+{
+	struct procmem *pm = ctx;
+	struct iovec local[IOV_MAX], remote[IOV_MAX];
+	size_t done = 0;
+
+	if (past_deadline(pm))
+		return -ETIMEDOUT;
+	while (done < n) {
+		size_t k = n - done < IOV_MAX ? n - done : IOV_MAX, i;
+		ssize_t got;
+
+		for (i = 0; i < k; i++) {
+			local[i] = (struct iovec){ p[done + i].buf, p[done + i].len };
+			remote[i] = (struct iovec){ (void *)(uintptr_t)p[done + i].addr,
+						    p[done + i].len };
+		}
+		got = process_vm_readv(pm->pid, local, k, remote, k, 0);
+		if (got < 0 && errno == ESRCH)
+			return -ESRCH;
+		/* It stops at the first piece it cannot read whole. */
+		for (i = 0; i < k && got >= (ssize_t)p[done + i].len; i++)
+			got -= (ssize_t)p[done + i].len;
+		done += i;
+		if (i < k)
+			break;
+	}
+	return (long)done;
+}
+
+int procmem_view(void *ctx, uint64_t addr, size_t want, uint64_t limit, struct mem_view *v)
+{
+	struct procmem *pm = ctx;
+	uint64_t entries[PROCMEM_VIEW / PAGE];
+	uint64_t base = addr & ~(uint64_t)(PAGE - 1);
+	struct iovec local, remote;
+	size_t pages, run;
+	ssize_t got;
+
+	(void)want;
+	if (past_deadline(pm))
+		return -ETIMEDOUT;
+	if (limit <= addr || open_pagemap(pm))
+		return -EFAULT;
+	if (!pm->view && !(pm->view = malloc(PROCMEM_VIEW)))
+		return -ENOMEM;
+	pages = limit - base < PROCMEM_VIEW ? (size_t)((limit - base + PAGE - 1) / PAGE)
+					    : PROCMEM_VIEW / PAGE;
+	got = pread(pm->pagemap_fd, entries, pages * sizeof(entries[0]),
+		    (off_t)(base / PAGE * sizeof(entries[0])));
+	if (got < (ssize_t)sizeof(entries[0]))
+		return -EFAULT;
+	pages = (size_t)got / sizeof(entries[0]);
+	/* Only what is in RAM: reading any other page would make the kernel allocate it. */
+	for (run = 0; run < pages && (entries[run] & PM_PRESENT); run++)
+		;
+	if (!run)
+		return -EFAULT;
+	local = (struct iovec){ pm->view, run * PAGE };
+	remote = (struct iovec){ (void *)(uintptr_t)base, run * PAGE };
+	got = process_vm_readv(pm->pid, &local, 1, &remote, 1, 0);
+	if (got < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	v->base = base;
+	v->len = (size_t)got;
+	v->bytes = pm->view;
 	return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/arena_chain.h"
+
 /*
  * Small reads go through a cache of 64 KiB blocks, so walking free lists costs
  * a system call per block rather than per chunk. A block holds only the pages
@@ -15,8 +17,11 @@
  */
 struct procmem;
 
-/* Creates a reader for process `pid`; NULL on ENOMEM. */
-struct procmem *procmem_new(int pid);
+/*
+ * Creates a reader for process `pid`, whose /proc/PID directory is open as
+ * `dirfd` (borrowed: it must stay open while the reader lives); NULL on ENOMEM.
+ */
+struct procmem *procmem_new(int pid, int dirfd);
 void procmem_free(struct procmem *pm);
 
 /*
@@ -25,6 +30,24 @@ void procmem_free(struct procmem *pm);
  * target has gone, -ETIMEDOUT past the deadline.
  */
 int procmem_read(void *ctx, uint64_t addr, void *buf, size_t len);
+
+/*
+ * A mem_readv_fn: the pieces in one process_vm_readv per 1024 (no cache, no
+ * pagemap: for list nodes, which the target wrote when it freed them, so
+ * they are in its RAM). Returns the number of leading pieces read whole, or
+ * -ESRCH, -ETIMEDOUT.
+ */
+long procmem_readv(void *ctx, const struct mem_piece *p, size_t n);
+
+/*
+ * A mem_view_fn for parsing heaps: reads up to PROCMEM_VIEW bytes from the
+ * page holding `addr`, as far as the pages stay present in the target's RAM
+ * (pagemap is read just before, so that no page is allocated by the read),
+ * into a buffer reused by the next call. Returns 0, -EFAULT when the page at
+ * `addr` is not present or not readable, -ESRCH, -ETIMEDOUT.
+ */
+#define PROCMEM_VIEW (256u << 10)
+int procmem_view(void *ctx, uint64_t addr, size_t want, uint64_t limit, struct mem_view *v);
 
 /* Drops cached bytes. */
 void procmem_forget(struct procmem *pm);

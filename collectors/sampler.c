@@ -65,15 +65,14 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 		struct arena_opts ao = { .freeze = opts->freeze, .debuginfo = opts->debuginfo,
 					 .freeze_max_s = opts->freeze_max_s };
 
-		s->arenas = arena_reader_new(pid, &ao);
+		s->arenas = arena_reader_new(pid, s->proc.dirfd, &ao);
 		s->live = arena_live_new();
 		if (!s->arenas || !s->live) {
 			sampler_close(s);
 			return -ENOMEM;
 		}
-
 	}
-	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, &s->stacks)) {
+	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, opts->sites, &s->stacks)) {
 		sampler_close(s);
 		return -ENOMEM;
 	}
@@ -160,6 +159,54 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	return ret;
 }
 
+/*
+ * Reads both probe families and exports their stacks, with the resolver's
+ * lock held (stackres.h). Returns 0, or a negative errno with the reason in
+ * `err` (-ESRCH: the target exited; -ENOEXEC: it executed a new program).
+ */
+static int read_probes(struct sampler *s, struct sample *smp, char *err, size_t errlen)
+{
+	int ret;
+
+	if (s->growth) {
+		ret = bpf_growth_drain(s->growth, smp);
+		if (ret == -ENOEXEC) {
+			snprintf(err, errlen, "target %d executed %s: new code, new memory; stopping",
+				 s->proc.pid, bpf_growth_exec_path(s->growth));
+			return ret;
+		}
+		if (ret) {
+			snprintf(err, errlen, "cannot read the growth probes: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	if (s->alloc) {
+		bool ages = window_boundary(s, smp, s->ages_last);
+
+		ret = bpf_alloc_read(s->alloc, smp, ages);
+		if (!ret && ages)
+			s->ages_last = smp->t;
+		/* Attaching fails once the target is gone: that is an exit, not a failure. */
+		if (ret && !proc_alive(&s->proc))
+			ret = -ESRCH;
+		if (ret == -ESRCH)
+			return ret;
+		if (ret) {
+			snprintf(err, errlen, "cannot read the malloc probes: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	/* Once both families have credited their stacks. */
+	if (s->stacks) {
+		ret = stackres_export(s->stacks, smp);
+		if (ret) {
+			snprintf(err, errlen, "cannot read the probes' stacks: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, size_t errlen)
 {
 	struct sample *smp;
@@ -196,41 +243,12 @@ int sampler_tick(struct sampler *s, double now, struct sample **out, char *err, 
 		s->fds_warned = true;
 	}
 
-	if (s->growth) {
-		ret = bpf_growth_drain(s->growth, smp);
-		if (ret == -ENOEXEC) {
-			snprintf(err, errlen, "target %d executed %s: new code, new memory; stopping",
-				 s->proc.pid, bpf_growth_exec_path(s->growth));
-			goto fail;
-		}
-		if (ret) {
-			snprintf(err, errlen, "cannot read the growth probes: %s", strerror(-ret));
-			goto fail;
-		}
-	}
-	if (s->alloc) {
-		bool ages = window_boundary(s, smp, s->ages_last);
-
-		ret = bpf_alloc_read(s->alloc, smp, ages);
-		if (!ret && ages)
-			s->ages_last = smp->t;
-		/* Attaching fails once the target is gone: that is an exit, not a failure. */
-		if (ret && !proc_alive(&s->proc))
-			ret = -ESRCH;
-		if (ret == -ESRCH)
-			goto fail;
-		if (ret) {
-			snprintf(err, errlen, "cannot read the malloc probes: %s", strerror(-ret));
-			goto fail;
-		}
-	}
-	/* Once both families have credited their stacks. */
 	if (s->stacks) {
-		ret = stackres_export(s->stacks, smp);
-		if (ret) {
-			snprintf(err, errlen, "cannot read the probes' stacks: %s", strerror(-ret));
+		stackres_lock(s->stacks);
+		ret = read_probes(s, smp, err, errlen);
+		stackres_unlock(s->stacks);
+		if (ret)
 			goto fail;
-		}
 	}
 	if (s->live && arena_live_fill(s->live, smp)) {
 		ret = -ENOMEM;

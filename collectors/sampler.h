@@ -26,6 +26,7 @@ struct sampler_opts {
 	struct bpf_growth_opts growth;
 	bool alloc;		/* attach the malloc probes (failing to is fatal) */
 	struct bpf_alloc_opts alloc_opts;
+	const struct site_rules *sites;	/* how stacks find their site (borrowed); NULL: built-in */
 };
 
 struct sampler;

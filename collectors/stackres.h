@@ -6,13 +6,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/types.h>
 
 #include "analyzer/sample.h"
+#include "analyzer/stack_site.h"
 #include "bpf/capture.h"
 #include "collectors/proc.h"
+#include "collectors/modmap.h"
 #include "collectors/stacktab.h"
+#include "collectors/unwind.h"
 
 /*
  * Every probe family of a target turns what it took into stack ids here:
@@ -25,16 +29,30 @@
  * tick. So a target's modules are read, opened and symbolized once however
  * many families watch it.
  *
+ * Every stack is checked on the way: each return address must lie in an
+ * executable mapping of the target, and the stack stops at the first that
+ * does not (a frame-pointer walk through code without frame pointers, or a
+ * stack holding text, reads data as return addresses). A stack that stops
+ * before the program's entry point (_start, a thread's start, main), for
+ * that reason, for want of CFI, at the end of the copied window or past
+ * STACKTAB_MAX_FRAMES, is marked truncated. Each stack's site (stack_site.h)
+ * is found with the rules given to stackres_new.
+ *
  * One per target process, owned by the sampler, borrowed by the collectors.
- * Not thread-safe: one thread uses it.
+ * Two threads use it: the sampler's, and the malloc probes' learning thread
+ * (bpf_alloc.c), which unwinds copied stacks as they arrive. Each holds
+ * stackres_lock() while it uses the resolver, its table or anything that
+ * calls into them (the probe families' reads); nothing here takes it.
  */
 struct stackres;
 
 /*
- * Makes the resolver of target `t` (borrowed: it must outlive the resolver).
+ * Makes the resolver of target `t`; sites are found with `rules` (NULL:
+ * the built-in ones). Both are borrowed: they must outlive the resolver.
  * Nothing is read yet (stackres_load). Returns 0 with *out set, or -ENOMEM.
  */
-int stackres_new(const struct proc_target *t, struct stackres **out);
+int stackres_new(const struct proc_target *t, const struct site_rules *rules,
+		 struct stackres **out);
 
 /*
  * Reads the target's module list, opens every module and prepares the
@@ -53,16 +71,49 @@ int stackres_load(struct stackres *r, char *err, size_t errlen);
  * `stack_bytes` bytes of stack copied after it in the record; symbolizes and
  * interns its frames. `at_return`: it was taken as a function returned (a
  * uretprobe), so that its first pc is a return address like the others.
- * Returns the stack id, or 0 on ENOMEM.
+ * When `pcs` is given, the pcs unwound (before any check) go there, at most
+ * `*npcs`, and *npcs says how many. Returns the stack id, or 0 on ENOMEM.
  */
 uint64_t stackres_capture(struct stackres *r, int tid, const struct stack_capture *cap,
-			  const uint8_t *stack, size_t stack_bytes, bool at_return);
+			  const uint8_t *stack, size_t stack_bytes, bool at_return, uint64_t *pcs,
+			  size_t *npcs);
+
+/* How a walk taken in the kernel ended. */
+enum stackres_walk_end {
+	STACKRES_WALK_UNKNOWN,	/* a frame-pointer walk: it ends where the chain does */
+	STACKRES_WALK_WHOLE,	/* at the stack's end, as the CFI says */
+	STACKRES_WALK_CUT,	/* before it: no rule for a frame, a failed read, the depth */
+};
 
 /*
- * Symbolizes and interns a frame-pointer walk: return addresses pcs[0..n),
- * innermost first. Returns the stack id, or 0 on ENOMEM.
+ * Symbolizes and interns a walk taken in the kernel: return addresses
+ * pcs[0..n), innermost first. Returns the stack id, or 0 on ENOMEM.
  */
-uint64_t stackres_walk(struct stackres *r, const uint64_t *pcs, size_t n);
+uint64_t stackres_walk(struct stackres *r, const uint64_t *pcs, size_t n,
+		       enum stackres_walk_end end);
+
+/*
+ * The rule that steps from return address `pc` to its caller (unwind.h),
+ * for walks in the kernel. Returns 0, or a negative errno: -ENOENT no CFI
+ * or module covers pc, -ENOTSUP a rule the kernel side cannot follow,
+ * -ENODEV no modules (stackres_load failed).
+ */
+int stackres_unwind_rule(struct stackres *r, uint64_t pc, struct unwind_rule *out);
+
+/*
+ * The executable mappings of modules that keep frame pointers (modfp.h),
+ * into out[0..max): where a frame-pointer walk is right. Returns how many.
+ * *reads is the module list's read count (modmap_reads): the answer changes
+ * only when it does.
+ */
+size_t stackres_fp_ranges(struct stackres *r, struct modmap_range *out, size_t max,
+			  unsigned *reads);
+
+/*
+ * The executable mappings as last read (modmap_exec_ranges): a copy the
+ * caller frees in *out, their count returned; 0 without modules, -ENOMEM.
+ */
+ssize_t stackres_exec_ranges(const struct stackres *r, struct modmap_range **out);
 
 /* The stack table the ids belong to, for the collectors' figures (borrowed). */
 struct stacktab *stackres_table(const struct stackres *r);
@@ -77,6 +128,10 @@ void stackres_unmapped(struct stackres *r, uint64_t start, uint64_t end);
 
 /* Copies every stack with figures into `s` (stacktab_export). Returns 0 or -ENOMEM. */
 int stackres_export(struct stackres *r, struct sample *s);
+
+/* The lock every user of the resolver holds (see above). */
+void stackres_lock(struct stackres *r);
+void stackres_unlock(struct stackres *r);
 
 /* Frees; NULL is accepted. With -v, says what was resolved and how much the cache saved. */
 void stackres_free(struct stackres *r);

@@ -16,8 +16,7 @@
 struct stack_def {
 	uint64_t id;
 	uint64_t last_used;	/* export generation */
-	uint32_t nframes;
-	char **frames;
+	struct stack_frames *frames;	/* a reference */
 };
 
 struct stack_fig {
@@ -55,40 +54,36 @@ static bool is_synthetic(uint64_t id)
 
 static void def_free(struct stack_def *d)
 {
-	uint32_t i;
-
-	for (i = 0; i < d->nframes; i++)
-		free(d->frames[i]);
-	free(d->frames);
+	stack_frames_unref(d->frames);
 }
 
-static struct stack_def *def_add(struct stacktab *t, uint64_t id, const char *const *frames,
-				 size_t n)
+/* Adds stack `id`, taking a reference to `frames`. */
+static struct stack_def *def_add(struct stacktab *t, uint64_t id, struct stack_frames *frames)
 {
 	struct stack_def *d;
-	size_t i;
 
 	d = VEC_PUSH(t->defs, t->ndefs, t->defs_cap);
 	if (!d)
 		return NULL;
 	d->id = id;
 	d->last_used = t->gen;
-	d->frames = calloc(n ? n : 1, sizeof(*d->frames));
-	if (!d->frames)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		d->frames[i] = strdup(frames[i]);
-		if (!d->frames[i])
-			goto fail;
-		d->nframes++;
+	if (idmap_put(&t->def_index, id, t->ndefs - 1)) {
+		t->ndefs--;
+		return NULL;
 	}
-	if (idmap_put(&t->def_index, id, t->ndefs - 1))
-		goto fail;
+	d->frames = stack_frames_ref(frames);
 	return d;
-fail:
-	def_free(d);
-	t->ndefs--;
-	return NULL;
+}
+
+/* Adds a stack of text-only frames (no site rules: every frame is the site's candidate). */
+static struct stack_def *def_add_text(struct stacktab *t, uint64_t id, const char *const *text,
+				      size_t n)
+{
+	struct stack_frames *f = stack_frames_from_text((char *const *)text, (uint32_t)n, false);
+	struct stack_def *d = f ? def_add(t, id, f) : NULL;
+
+	stack_frames_unref(f);
+	return d;
 }
 
 struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS])
@@ -100,7 +95,7 @@ struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS])
 		return NULL;
 	memcpy(t->max_per_kind, max_per_kind, sizeof(t->max_per_kind));
 	for (i = 0; i < sizeof(synthetic) / sizeof(synthetic[0]); i++) {
-		if (!def_add(t, synthetic[i].id, &synthetic[i].frame, 1)) {
+		if (!def_add_text(t, synthetic[i].id, &synthetic[i].frame, 1)) {
 			stacktab_free(t);
 			errno = ENOMEM;
 			return NULL;
@@ -109,47 +104,53 @@ struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS])
 	return t;
 }
 
-static uint64_t frames_hash(const char *const *frames, size_t n)
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
+	const unsigned char *c = p;
 
-	for (i = 0; i < n; i++) {
-		const unsigned char *c = (const unsigned char *)frames[i];
-
-		do {
-			h ^= *c;
-			h *= 0x100000001b3ULL;
-		} while (*c++);
+	while (n--) {
+		h ^= *c++;
+		h *= 0x100000001b3ULL;
 	}
 	return h;
 }
 
-static bool same_frames(const struct stack_def *d, const char *const *frames, size_t n)
+/* A stack is what it shows and where its frames are: its text, pcs and whether it was cut. */
+static uint64_t frames_hash(const struct stack_frames *f)
 {
-	size_t i;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t i;
 
-	if (d->nframes != n)
+	for (i = 0; i < f->n; i++) {
+		h = fnv(h, f->f[i].text, strlen(f->f[i].text) + 1);
+		h = fnv(h, &f->f[i].pc, sizeof(f->f[i].pc));
+	}
+	return fnv(h, &f->truncated, sizeof(f->truncated));
+}
+
+static bool same_frames(const struct stack_frames *a, const struct stack_frames *b)
+{
+	uint32_t i;
+
+	if (a->n != b->n || a->truncated != b->truncated)
 		return false;
-	for (i = 0; i < n; i++)
-		if (strcmp(d->frames[i], frames[i]) != 0)
+	for (i = 0; i < a->n; i++)
+		if (a->f[i].pc != b->f[i].pc || strcmp(a->f[i].text, b->f[i].text) != 0)
 			return false;
 	return true;
 }
 
-uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n)
+uint64_t stacktab_intern(struct stacktab *t, struct stack_frames *frames)
 {
 	uint64_t id;
 	size_t at;
 
-	if (n > STACKTAB_MAX_FRAMES)
-		n = STACKTAB_MAX_FRAMES;
-	id = frames_hash(frames, n) & 0x7ffffffffffffff8ULL;
+	id = frames_hash(frames) & 0x7ffffffffffffff8ULL;
 	if (id < STACK_ID_FIRST)
 		id += STACK_ID_FIRST;
 	at = idmap_get(&t->def_index, id);
 	if (at != SIZE_MAX) {
-		if (same_frames(&t->defs[at], frames, n)) {
+		if (same_frames(t->defs[at].frames, frames)) {
 			t->defs[at].last_used = t->gen;
 			return id;
 		}
@@ -157,7 +158,16 @@ uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n
 		t->collisions++;
 		return STACK_ID_OTHER;
 	}
-	return def_add(t, id, frames, n) ? id : 0;
+	return def_add(t, id, frames) ? id : 0;
+}
+
+uint64_t stacktab_intern_text(struct stacktab *t, const char *const *text, size_t n)
+{
+	struct stack_frames *f = stack_frames_from_text((char *const *)text, (uint32_t)n, false);
+	uint64_t id = f ? stacktab_intern(t, f) : 0;
+
+	stack_frames_unref(f);
+	return id;
 }
 
 bool stacktab_touch(struct stacktab *t, uint64_t id)
@@ -227,7 +237,8 @@ static int export_one(struct sample *s, const struct stack_fig *f, const struct 
 	st->kind = f->kind;
 	st->bytes = f->bytes;
 	st->count = f->count;
-	return stack_stat_copy_frames(st, d->frames, d->nframes);
+	stack_stat_set_frames(st, d->frames);
+	return 0;
 }
 
 static bool fig_live(const struct stack_fig *f)

@@ -10,7 +10,7 @@
 #include "analyzer/sample.h"
 
 /*
- * A stack is identified by a hash of its symbolized frames, so the same id
+ * A stack is identified by a hash of its frames (text and addresses), so the same id
  * always stands for the same frames within a run (recordings write a stack's
  * frames once per id). Ids are multiples of 8 below 2^63; these few stand for
  * figures without a stack of their own:
@@ -20,7 +20,7 @@
 #define STACK_ID_OTHER 24	/* the per-kind cap on stacks was reached */
 #define STACK_ID_FIRST 32	/* the smallest id of a real stack */
 
-/* Frames kept per stack, innermost first. */
+/* Frames kept per stack, innermost first (stackres.h marks a deeper stack cut). */
 #define STACKTAB_MAX_FRAMES 32
 
 struct stacktab;
@@ -32,12 +32,15 @@ struct stacktab;
 struct stacktab *stacktab_new(const size_t max_per_kind[STACK_NKINDS]);
 
 /*
- * Returns the id of the stack with these frames (innermost first, at most
- * STACKTAB_MAX_FRAMES are kept), copying them on first sight; 0 on ENOMEM.
- * Should two stacks ever hash alike, the later one is given STACK_ID_OTHER
- * and counted (stacktab_collisions): an id never changes its frames.
+ * Returns the id of the stack with these frames, keeping a reference to them
+ * on first sight (the caller keeps its own); 0 on ENOMEM. Should two stacks
+ * ever hash alike, the later one is given STACK_ID_OTHER and counted
+ * (stacktab_collisions): an id never changes its frames.
  */
-uint64_t stacktab_intern(struct stacktab *t, const char *const *frames, size_t n);
+uint64_t stacktab_intern(struct stacktab *t, struct stack_frames *frames);
+
+/* The same for a stack of text-only frames ("[stack lost]"). */
+uint64_t stacktab_intern_text(struct stacktab *t, const char *const *text, size_t n);
 
 /*
  * Whether stack `id` is still known (the table forgets a stack that had no

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Symbolization of user code addresses with libdwfl, cached per build-id and offset. */
 #include "collectors/symbols.h"
+#include "collectors/debug_hint.h"
+#include "analyzer/names.h"
+#include "lib/idmap.h"
+#include "lib/log.h"
 
 #include <dwarf.h>
 #include <errno.h>
@@ -8,9 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* libstdc++'s demangler has C linkage; declared here to keep this file C. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 /* Entries kept before the cache is emptied: a few MiB at most. */
 #define CACHE_MAX (1U << 16)
@@ -21,17 +22,27 @@ struct sym_key {
 	uint64_t activation;
 };
 
+/* The frames of one address, as symbols_frames hands them out, owning their strings. */
+struct sym_entry {
+	uint32_t n;
+	struct sym_own {
+		char *text, *name, *function, *symbol, *file;
+		uint32_t line;
+		bool inlined;
+	} f[SYMBOLS_MAX_INLINE];
+};
+
 struct sym_slot {
 	struct sym_key key;
-	char *text;		/* NULL: empty slot */
+	struct sym_entry *e;	/* NULL: empty slot */
 };
 
 struct symbols {
 	struct modmap *map;
 	struct sym_slot *slots;
 	size_t mask, n;
-	char *scratch;		/* the answer for an address in no module */
-	char *split;		/* the frames last handed out, NUL-separated */
+	struct sym_entry *scratch;	/* the answer for an address in no module */
+	struct idmap hinted;		/* modules whose missing symbols were said */
 	uint64_t hits, misses;
 };
 
@@ -48,6 +59,22 @@ static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
 
 #define FNV_BASIS 0xcbf29ce484222325ULL
 
+static void entry_free(struct sym_entry *e)
+{
+	uint32_t i;
+
+	if (!e)
+		return;
+	for (i = 0; i < e->n; i++) {
+		free(e->f[i].text);
+		free(e->f[i].name);
+		free(e->f[i].function);
+		free(e->f[i].symbol);
+		free(e->f[i].file);
+	}
+	free(e);
+}
+
 static size_t slot_of(const struct sym_key *k, size_t mask)
 {
 	return (size_t)fnv1a(k, sizeof(*k), FNV_BASIS) & mask;
@@ -58,8 +85,8 @@ static void cache_clear(struct symbols *s)
 	size_t i;
 
 	for (i = 0; s->slots && i <= s->mask; i++) {
-		free(s->slots[i].text);
-		s->slots[i].text = NULL;
+		entry_free(s->slots[i].e);
+		s->slots[i].e = NULL;
 	}
 	s->n = 0;
 }
@@ -77,7 +104,7 @@ static struct sym_slot *cache_find(struct symbols *s, const struct sym_key *k)
 {
 	size_t i;
 
-	for (i = slot_of(k, s->mask); s->slots[i].text; i = (i + 1) & s->mask)
+	for (i = slot_of(k, s->mask); s->slots[i].e; i = (i + 1) & s->mask)
 		if (memcmp(&s->slots[i].key, k, sizeof(*k)) == 0)
 			return &s->slots[i];
 	return &s->slots[i];
@@ -93,28 +120,28 @@ static int cache_grow(struct symbols *s)
 		return -ENOMEM;
 	}
 	for (i = 0; i < oldsize; i++)
-		if (old[i].text)
+		if (old[i].e)
 			*cache_find(s, &old[i].key) = old[i];
 	free(old);
 	return 0;
 }
 
-/* Inserts; the caller hands over `text`. Returns the stored string or NULL. */
-static const char *cache_put(struct symbols *s, const struct sym_key *k, char *text)
+/* Inserts; the caller hands over `e`. Returns the stored entry or NULL. */
+static struct sym_entry *cache_put(struct symbols *s, const struct sym_key *k, struct sym_entry *e)
 {
 	struct sym_slot *slot;
 
 	if (s->n >= CACHE_MAX)
 		cache_clear(s);
 	if ((s->n + 1) * 2 > s->mask + 1 && cache_grow(s)) {
-		free(text);
+		entry_free(e);
 		return NULL;
 	}
 	slot = cache_find(s, k);
 	slot->key = *k;
-	slot->text = text;
+	slot->e = e;
 	s->n++;
-	return text;
+	return e;
 }
 
 int symbols_new(struct modmap *m, struct symbols **out)
@@ -161,38 +188,19 @@ static void module_name(const char *name, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", base_name(name));
 }
 
-static char *demangle(const char *name)
+/*
+ * Names one function into `o`: the raw symbol, its full demangled form and
+ * the short one. "memcpy@@GLIBC_2.14": the symbol version says nothing about
+ * the code, and goes. Returns 0 or -ENOMEM.
+ */
+static int name_function(struct sym_own *o, const char *raw)
 {
-	int status = -1;
-	char *d;
+	const char *at = strchr(raw, '@');
 
-	if (strncmp(name, "_Z", 2) != 0)
-		return NULL;
-	d = __cxa_demangle(name, NULL, NULL, &status);
-	if (status != 0) {
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-/* Writes a string from the target's files; a newline would split the frame list. */
-static void put_clean(FILE *f, const char *str)
-{
-	for (; *str; str++)
-		fputc(*str == '\n' ? '?' : *str, f);
-}
-
-/* A function's name from its DWARF entry: the demangled linkage name, else the plain name. */
-static void put_die_name(FILE *f, Dwarf_Die *die)
-{
-	Dwarf_Attribute a;
-	const char *link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
-	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
-	char *dem = link ? demangle(link) : NULL;
-
-	put_clean(f, dem ? dem : name ? name : "??");
-	free(dem);
+	o->symbol = at ? strndup(raw, (size_t)(at - raw)) : strdup(raw);
+	if (!o->symbol)
+		return -ENOMEM;
+	return names_of_symbol(o->symbol, &o->function, &o->name);
 }
 
 struct src_loc {
@@ -200,17 +208,27 @@ struct src_loc {
 	int line;
 };
 
-static void put_loc(FILE *f, const struct src_loc *loc, const char *module)
+/* Sets the frame's text: its name and `suffix`, then the location or the module. */
+static int set_text(struct sym_own *o, const char *suffix, const struct src_loc *loc,
+		    const char *module)
 {
+	int n;
+
 	if (loc->file && loc->line > 0) {
-		fputs(" (", f);
-		put_clean(f, base_name(loc->file));
-		fprintf(f, ":%d)", loc->line);
+		o->file = strdup(loc->file);
+		if (!o->file)
+			return -ENOMEM;
+		o->line = (uint32_t)loc->line;
+		n = asprintf(&o->text, "%s%s (%s:%d)", o->name, suffix, base_name(loc->file),
+			     loc->line);
 	} else {
-		fputs(" (", f);
-		put_clean(f, module);
-		fputc(')', f);
+		n = asprintf(&o->text, "%s%s (%s)", o->name, suffix, module);
 	}
+	if (n < 0) {
+		o->text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Where an inlined function was called from, in its caller. */
@@ -230,117 +248,149 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, struct src_loc *loc)
 		loc->line = (int)line;
 }
 
+/*
+ * An inlined function's raw name from its DWARF entry: a mangled linkage name
+ * (C++, Rust), else the plain name: a C function's linkage name is an alias
+ * ("__GI___mmap64" for __mmap64) that says less than its name.
+ */
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+
+	if (link && (strncmp(link, "_Z", 2) == 0 || strncmp(link, "_R", 2) == 0))
+		return link;
+	return name ? name : link ? link : "??";
+}
+
 /* The functions inlined at `at`, innermost first, each at its line; `loc` ends at the holder's. */
-static void put_inlined(FILE *f, Dwfl_Module *mod, uint64_t at, const char *module,
-			struct src_loc *loc)
+static int put_inlined(struct sym_entry *e, Dwfl_Module *mod, uint64_t at, const char *module,
+		       struct src_loc *loc)
 {
 	Dwarf_Die *cu, *scopes = NULL;
 	Dwarf_Addr bias;
-	int n, i, shown = 0;
+	int n, i, ret = 0;
 
 	cu = dwfl_module_addrdie(mod, at, &bias);
 	n = cu ? dwarf_getscopes(cu, at - bias, &scopes) : 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !ret; i++) {
+		struct sym_own *o;
+
 		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
 			continue;
-		if (shown++ < SYMBOLS_MAX_INLINE - 1) {
-			put_die_name(f, &scopes[i]);
-			fputs(" [inlined]", f);
-			put_loc(f, loc, module);
-			fputc('\n', f);
+		if (e->n < SYMBOLS_MAX_INLINE - 1) {
+			o = &e->f[e->n++];
+			o->inlined = true;
+			ret = name_function(o, die_name(&scopes[i]));
+			if (!ret)
+				ret = set_text(o, " [inlined]", loc, module);
 		}
 		call_site(cu, &scopes[i], loc);
 	}
 	free(scopes);
+	return ret;
 }
 
-/* Resolves `pc` into its frames, newline-separated. */
-static char *resolve(Dwfl_Module *mod, const char *modname, uint64_t pc, bool activation)
+/* Resolves `pc` into its frames. Returns the entry, or NULL on ENOMEM. */
+static struct sym_entry *resolve(Dwfl_Module *mod, const char *modname, uint64_t pc,
+				 bool activation)
 {
 	uint64_t at = activation ? pc : pc - 1;
 	struct src_loc loc = { NULL, 0 };
-	const char *sym, *at_sign;
+	struct sym_entry *e = calloc(1, sizeof(*e));
+	struct sym_own *o;
 	Dwarf_Addr bias = 0;
 	GElf_Off off = 0;
 	GElf_Sym esym;
 	Dwfl_Line *line;
-	char shown[256], *dem, *text = NULL;
-	size_t len;
-	FILE *f;
+	const char *sym;
+	char shown[256];
+	char *offset = NULL;
 
-	module_name(modname, shown, sizeof(shown));
-	f = open_memstream(&text, &len);
-	if (!f)
+	if (!e)
 		return NULL;
+	module_name(modname, shown, sizeof(shown));
 	sym = dwfl_module_addrinfo(mod, at, &off, &esym, NULL, NULL, NULL);
 	if (!sym || !*sym) {
 		dwfl_module_getelf(mod, &bias);
-		put_clean(f, shown);
-		fprintf(f, "+0x%" PRIx64, pc - bias);
-		goto out;
+		o = &e->f[e->n++];
+		if (asprintf(&o->text, "%s+0x%" PRIx64, shown, pc - bias) < 0)
+			o->text = NULL;
+		return o->text ? e : (entry_free(e), NULL);
 	}
 	line = dwfl_module_getsrc(mod, at);
 	if (line)
 		loc.file = dwfl_lineinfo(line, NULL, &loc.line, NULL, NULL, NULL);
-	put_inlined(f, mod, at, shown, &loc);
-	dem = demangle(sym);
-	/* "memcpy@@GLIBC_2.14": the symbol version says nothing about the code. */
-	at_sign = strchr(sym, '@');
-	if (dem)
-		put_clean(f, dem);
-	else if (at_sign)
-		fprintf(f, "%.*s", (int)(at_sign - sym), sym);
-	else
-		put_clean(f, sym);
-	free(dem);
-	fprintf(f, "+0x%" PRIx64, (uint64_t)off + (activation ? 0 : 1));
-	put_loc(f, &loc, shown);
-out:
-	if (fclose(f)) {
-		free(text);
-		return NULL;
-	}
-	return text;
+	if (put_inlined(e, mod, at, shown, &loc))
+		goto fail;
+	o = &e->f[e->n++];
+	if (name_function(o, sym) ||
+	    asprintf(&offset, "+0x%" PRIx64, (uint64_t)off + (activation ? 0 : 1)) < 0)
+		goto fail;
+	if (set_text(o, offset, &loc, shown))
+		goto fail;
+	free(offset);
+	return e;
+fail:
+	free(offset);
+	entry_free(e);
+	return NULL;
 }
 
-/* Hands out a cached entry's frames: a private copy, split at the newlines. */
-static int split_frames(struct symbols *s, const char *text, const char *out[SYMBOLS_MAX_INLINE])
+static void hand_out(const struct sym_entry *e, struct symbols_frame out[SYMBOLS_MAX_INLINE])
 {
-	char *p;
-	int n = 0;
+	uint32_t i;
 
-	free(s->split);
-	s->split = strdup(text);
-	if (!s->split)
-		return -ENOMEM;
-	for (p = s->split; p && n < SYMBOLS_MAX_INLINE; n++) {
-		out[n] = p;
-		p = strchr(p, '\n');
-		if (p)
-			*p++ = '\0';
+	for (i = 0; i < e->n; i++) {
+		out[i].text = e->f[i].text;
+		out[i].name = e->f[i].name;
+		out[i].function = e->f[i].function;
+		out[i].symbol = e->f[i].symbol;
+		out[i].file = e->f[i].file;
+		out[i].line = e->f[i].line;
+		out[i].inlined = e->f[i].inlined;
 	}
-	return n;
+}
+
+/* Says once per module when its frames cannot be named, and what would name them. */
+static void hint_once(struct symbols *s, Dwfl_Module *mod, uint64_t key)
+{
+	char hint[1024];
+
+	if (idmap_get(&s->hinted, key) != SIZE_MAX || idmap_put(&s->hinted, key, 1))
+		return;
+	if (debug_hint(modmap_target(s->map), mod, hint, sizeof(hint)) > 0)
+		log_warn("%s", hint);
+}
+
+static int no_module(struct symbols *s, uint64_t pc, struct symbols_frame out[SYMBOLS_MAX_INLINE])
+{
+	entry_free(s->scratch);
+	s->scratch = calloc(1, sizeof(*s->scratch));
+	if (!s->scratch)
+		return -ENOMEM;
+	if (asprintf(&s->scratch->f[0].text, "0x%" PRIx64, pc) < 0) {
+		s->scratch->f[0].text = NULL;
+		return -ENOMEM;
+	}
+	s->scratch->n = 1;
+	hand_out(s->scratch, out);
+	return 1;
 }
 
 int symbols_frames(struct symbols *s, uint64_t pc, bool activation,
-		   const char *out[SYMBOLS_MAX_INLINE])
+		   struct symbols_frame out[SYMBOLS_MAX_INLINE])
 {
 	Dwfl_Module *mod = modmap_find(s->map, activation ? pc : pc - 1);
 	struct sym_slot *slot;
+	struct sym_entry *e;
 	struct sym_key k;
-	const char *modname, *text;
+	const char *modname;
 	Dwarf_Addr start;
-	char *fresh;
 
-	if (!mod) {
-		free(s->scratch);
-		if (asprintf(&s->scratch, "0x%" PRIx64, pc) < 0) {
-			s->scratch = NULL;
-			return -ENOMEM;
-		}
-		out[0] = s->scratch;
-		return 1;
-	}
+	if (!mod)
+		return no_module(s, pc, out);
 	modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
 	if (!modname)
 		modname = "?";
@@ -349,14 +399,19 @@ int symbols_frames(struct symbols *s, uint64_t pc, bool activation,
 	k.offset = pc - start;
 	k.activation = activation;
 	slot = cache_find(s, &k);
-	if (slot->text) {
+	if (slot->e) {
 		s->hits++;
-		return split_frames(s, slot->text, out);
+		hand_out(slot->e, out);
+		return (int)slot->e->n;
 	}
 	s->misses++;
-	fresh = resolve(mod, modname, pc, activation);
-	text = fresh ? cache_put(s, &k, fresh) : NULL;
-	return text ? split_frames(s, text, out) : -ENOMEM;
+	hint_once(s, mod, k.module);
+	e = resolve(mod, modname, pc, activation);
+	e = e ? cache_put(s, &k, e) : NULL;
+	if (!e)
+		return -ENOMEM;
+	hand_out(e, out);
+	return (int)e->n;
 }
 
 void symbols_stats(const struct symbols *s, uint64_t *hits, uint64_t *misses)
@@ -371,7 +426,7 @@ void symbols_free(struct symbols *s)
 		return;
 	cache_clear(s);
 	free(s->slots);
-	free(s->scratch);
-	free(s->split);
+	entry_free(s->scratch);
+	idmap_free(&s->hinted);
 	free(s);
 }

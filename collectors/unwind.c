@@ -2,6 +2,7 @@
 /* DWARF unwinding of user stacks copied by BPF: registers plus the top of the stack. */
 #include "collectors/unwind.h"
 
+#include <dwarf.h>
 #include <elf.h>
 #include <errno.h>
 #include <libelf.h>
@@ -18,6 +19,7 @@ struct unwinder {
 	const struct unwind_input *in;	/* the copy being walked */
 	struct unwind_frame *out;
 	size_t n, max;
+	bool ended;		/* the walk met a pc of 0: the end of the chain */
 };
 
 void unwind_input_capture(struct unwind_input *in, int tid, const struct stack_capture *cap,
@@ -151,45 +153,55 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	Dwarf_Addr pc;
 	bool act;
 
-	if (!dwfl_frame_pc(state, &pc, &act) || pc == 0)
+	if (!dwfl_frame_pc(state, &pc, &act))
 		return DWARF_CB_ABORT;
+	if (pc == 0) {
+		u->ended = true;
+		return DWARF_CB_ABORT;
+	}
 	u->out[u->n].pc = pc;
 	u->out[u->n].activation = act;
 	u->n++;
 	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
+/* Walks; *whole as unwind_frames says. */
 static size_t walk(struct unwinder *u, const struct unwind_input *in, struct unwind_frame *frames,
-		   size_t max)
+		   size_t max, bool *whole)
 {
+	int ret;
+
 	u->in = in;
 	u->out = frames;
 	u->n = 0;
 	u->max = max;
-	/* The walk ends with an error at the outermost frame or at the copy's end: both fine. */
-	dwfl_getthread_frames(modmap_dwfl(u->map), in->tid, on_frame, u);
+	u->ended = false;
+	/* 0: the CFI ended the stack; -1: an error (no CFI, outside the copy); 1: aborted here. */
+	ret = dwfl_getthread_frames(modmap_dwfl(u->map), in->tid, on_frame, u);
+	*whole = ret == 0 || u->ended;
 	u->in = NULL;
 	u->out = NULL;
 	return u->n;
 }
 
 int unwind_frames(struct unwinder *u, const struct unwind_input *in, struct unwind_frame *frames,
-		  size_t max)
+		  size_t max, bool *whole)
 {
 	size_t n, i;
 
+	*whole = false;
 	if (!max || in->nchunks > 64)
 		return -EINVAL;
 	/* Reads the module list again first when it is known to be out of date. */
 	modmap_find(u->map, in->regs[UNWIND_REG_IP]);
-	n = walk(u, in, frames, max);
+	n = walk(u, in, frames, max, whole);
 	for (i = 0; i < n; i++) {
 		uint64_t pc = frames[i].activation ? frames[i].pc : frames[i].pc - 1;
 
 		if (modmap_known(u->map, pc))
 			continue;
 		if (modmap_find(u->map, pc))
-			n = walk(u, in, frames, max);
+			n = walk(u, in, frames, max, whole);
 		break;
 	}
 	if (n == 0) {
@@ -198,6 +210,85 @@ int unwind_frames(struct unwinder *u, const struct unwind_input *in, struct unwi
 		n = 1;
 	}
 	return (int)n;
+}
+
+/* A register rule "at CFA + k" (libdw spells it call_frame_cfa, plus_uconst k); false if another. */
+static bool at_cfa(const Dwarf_Op *ops, size_t nops, int64_t *k)
+{
+	if (nops == 1 && ops[0].atom == DW_OP_call_frame_cfa) {
+		*k = 0;
+		return true;
+	}
+	if (nops == 2 && ops[0].atom == DW_OP_call_frame_cfa && ops[1].atom == DW_OP_plus_uconst) {
+		*k = (int64_t)ops[1].number;
+		return true;
+	}
+	return false;
+}
+
+/* x86_64 DWARF numbers of the registers a rule names. */
+#define DWARF_REG_BP 6
+#define DWARF_REG_SP 7
+
+static int rule_of(Dwarf_Frame *frame, struct unwind_rule *out)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+	int64_t k;
+	bool signal = false;
+	int ra = dwarf_frame_info(frame, NULL, NULL, &signal);
+
+	if (ra != UNWIND_REG_IP || signal)
+		return -ENOTSUP;
+	if (dwarf_frame_register(frame, ra, mem, &ops, &nops))
+		return -ENOTSUP;
+	if (nops == 0 && ops == mem) {
+		out->kind = UNWIND_RULE_END;
+		out->cfa_off = out->bp_off = 0;
+		return 0;
+	}
+	if (!at_cfa(ops, nops, &k) || k != -8)
+		return -ENOTSUP;
+	if (dwarf_frame_cfa(frame, &ops, &nops) || nops != 1 || ops[0].atom != DW_OP_bregx ||
+	    (ops[0].number != DWARF_REG_SP && ops[0].number != DWARF_REG_BP) ||
+	    (int64_t)ops[0].number2 != (int32_t)ops[0].number2)
+		return -ENOTSUP;
+	out->kind = ops[0].number == DWARF_REG_SP ? UNWIND_RULE_SP : UNWIND_RULE_BP;
+	out->cfa_off = (int32_t)ops[0].number2;
+	if (dwarf_frame_register(frame, DWARF_REG_BP, mem, &ops, &nops))
+		return -ENOTSUP;
+	if (nops == 0) {
+		/* Same value, or undefined (a callee that clobbers rbp is not followed through it). */
+		out->bp_off = 0;
+		return ops == mem && out->kind == UNWIND_RULE_BP ? -ENOTSUP : 0;
+	}
+	if (!at_cfa(ops, nops, &k) || k >= 0 || k < INT32_MIN)
+		return -ENOTSUP;
+	out->bp_off = (int32_t)k;
+	return 0;
+}
+
+int unwind_rule(struct unwinder *u, uint64_t pc, struct unwind_rule *out)
+{
+	Dwfl_Module *mod = modmap_find(u->map, pc - 1);
+	Dwarf_Frame *frame = NULL;
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi;
+	int k, ret;
+
+	if (!mod)
+		return -ENOENT;
+	/* .eh_frame is what every module built for unwinding has; .debug_frame comes with -g. */
+	for (k = 0; k < 2 && !frame; k++) {
+		cfi = k == 0 ? dwfl_module_eh_cfi(mod, &bias) : dwfl_module_dwarf_cfi(mod, &bias);
+		if (cfi && dwarf_cfi_addrframe(cfi, pc - 1 - bias, &frame))
+			frame = NULL;
+	}
+	if (!frame)
+		return -ENOENT;
+	ret = rule_of(frame, out);
+	free(frame);
+	return ret;
 }
 
 void unwinder_free(struct unwinder *u)

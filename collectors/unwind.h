@@ -59,11 +59,40 @@ int unwinder_new(struct modmap *m, struct unwinder **out);
 /*
  * Walks the copied stack into frames[0..max), innermost first. When a frame
  * lies in no known module (a library loaded since the list was read), the
- * module list is read again and the walk repeated once. Returns the number of
- * frames (at least 1: the interrupted pc) or a negative errno.
+ * module list is read again and the walk repeated once. *whole says whether
+ * the walk ended where the CFI says the stack ends (the return address of
+ * _start or of a thread's clone3 is undefined) rather than at an error (no
+ * CFI, memory outside the copy) or at `max`. Returns the number of frames
+ * (at least 1: the interrupted pc) or a negative errno.
  */
 int unwind_frames(struct unwinder *u, const struct unwind_input *in, struct unwind_frame *frames,
-		  size_t max);
+		  size_t max, bool *whole);
+
+/*
+ * How to step from a frame to its caller, as the CFI says for return
+ * address `pc` (looked up at pc - 1, in the call): the caller's sp is the
+ * CFA, (sp or rbp) + cfa_off; the return address is at CFA - 8; rbp was
+ * saved at CFA + bp_off (0: this frame did not change it). Only rules of that
+ * shape (what compilers emit outside prologues of realigned stacks and
+ * signal frames) are given: the BPF side follows them in the kernel.
+ */
+enum unwind_rule_kind {
+	UNWIND_RULE_SP,		/* CFA = sp + cfa_off */
+	UNWIND_RULE_BP,		/* CFA = rbp + cfa_off */
+	UNWIND_RULE_END,	/* the return address is undefined: the outermost frame */
+};
+
+struct unwind_rule {
+	enum unwind_rule_kind kind;
+	int32_t cfa_off;
+	int32_t bp_off;
+};
+
+/*
+ * The rule for return address `pc`. Returns 0, -ENOENT when no module or CFI
+ * covers it, -ENOTSUP when its rule has another shape.
+ */
+int unwind_rule(struct unwinder *u, uint64_t pc, struct unwind_rule *out);
 
 /* Frees; NULL is accepted. The modmap stays attached and must not get another unwinder. */
 void unwinder_free(struct unwinder *u);

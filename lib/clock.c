@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Clocks: wall time for timestamps, monotonic time for intervals and deadlines. */
+/* Clocks: wall time for timestamps, monotonic time for intervals and deadlines, CPU time. */
 #include "lib/clock.h"
 
 #include <time.h>
@@ -20,4 +20,9 @@ double clock_unix(void)
 double clock_mono(void)
 {
 	return read_clock(CLOCK_MONOTONIC);
+}
+
+double clock_thread_cpu(void)
+{
+	return read_clock(CLOCK_THREAD_CPUTIME_ID);
 }

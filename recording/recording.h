@@ -5,24 +5,22 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "analyzer/sample.h"
-
-#define RECORDING_FORMAT "memsleuth-recording"
-#define RECORDING_VERSION 1
+#include "analyzer/stack_site.h"
 
 /*
- * Layout: line 1 is the header object ({"format": "memsleuth-recording",
- * "version": 1, ...}); then "sample" lines, one per tick, each holding the
- * raw measurements (totals, regions as rows in the header's column order, fds,
- * arenas, stack figures, growth events); a "stack" line defines the frames of
- * a stack id before the first sample that uses it; an optional "end" line says
- * why recording stopped.
+ * The recording layer: a writer (the recorder) that appends each sample of a
+ * live run to a file, and a reader that gives the same samples back, on any
+ * machine, for the analyzer to cut into the same windows. The format itself,
+ * every key and version, is in recording/format.h.
  */
 
+/* The header line: what every sample of the run shares. */
 struct recording_header {
-	int version;
+	int version;		/* set by the reader; the writer writes its own version */
 	int pid;
 	char *comm;
 	double window_s;
@@ -32,17 +30,36 @@ struct recording_header {
 	bool alloc;
 };
 
+/* Frees what the reader put in `h` (comm) and zeroes it. */
 void recording_header_clear(struct recording_header *h);
 
 struct recorder;
 
+/* How a recording is written. */
+struct recorder_opts {
+	bool compress;		/* zstd (recording/zfile.h); else plain JSON Lines */
+	uint64_t rotate_bytes;	/* start a new piece past this many bytes on disk; 0 never */
+	double rotate_s;	/* ... or after this many seconds; 0 never */
+};
+
 /*
- * Creates `path` (truncating it) and writes the header. Returns 0, or a negative
- * errno with a one-line reason in `err`.
+ * Whether a recording at `path` is written plain: a name ending in ".jsonl"
+ * asks for JSON Lines other tools read as text; any other name is compressed.
  */
-int recorder_open(const char *path, const struct recording_header *h, struct recorder **out,
-		  char *err, size_t errlen);
-/* Appends a sample (and definitions of stacks it uses for the first time). */
+bool recording_path_plain(const char *path);
+
+/*
+ * Creates `path` (truncating it) and writes the header. With rotation, full
+ * pieces are renamed PATH.1, PATH.2, ... (the oldest first), each a recording
+ * of its own. Returns 0, or a negative errno with a one-line reason in `err`.
+ */
+int recorder_open(const char *path, const struct recording_header *h,
+		  const struct recorder_opts *o, struct recorder **out, char *err, size_t errlen);
+/*
+ * Appends a sample (after the definitions of stacks it uses for the first
+ * time); `s` is only read. Returns 0, -ENOMEM (nothing of the line written),
+ * or -EIO: the file cannot be written, and every later call returns -EIO.
+ */
 int recorder_write(struct recorder *r, const struct sample *s);
 /* Writes the end line with `reason`, closes, frees. Returns 0 or -EIO. NULL is accepted. */
 int recorder_close(struct recorder *r, const char *reason);
@@ -85,5 +102,11 @@ const char *recording_end_reason(const struct recording_reader *r);
 /* Lines of a type this reader does not know (from a newer writer), skipped so far. */
 size_t recording_unknown_lines(const struct recording_reader *r);
 void recording_close(struct recording_reader *r);
+
+/*
+ * Finds the sites of the stacks read from now on with `rules` (borrowed: it
+ * must outlive the reader; NULL: the built-in rules, the default).
+ */
+void recording_set_site_rules(struct recording_reader *r, const struct site_rules *rules);
 
 #endif

@@ -3,14 +3,20 @@
 # Installs memsleuth's build and test dependencies from Debian when missing.
 set -eu
 
-# g++: libstdc++ (the C++ demangler); libc6-dbg: names of libc's internal functions
-# (malloc internals) in stacks; util-linux: unshare, for the mount namespace test, and
-# setpriv; redis-server, memcached, nginx, postgresql (initdb, pgbench): real services
-# the tests run on loopback (tests/services.py), loaded from Python or pgbench.
+# libiberty-dev: the demangler of C++, Rust and D names; g++: C++ test targets;
+# libc6-dbg: names of libc's internal functions (malloc internals) in stacks;
+# util-linux: unshare, for the mount namespace test, and setpriv; libjemalloc-dev: to
+# link a test target with Debian's jemalloc (libjemalloc2 is what it runs with);
+# redis-server, memcached, nginx, postgresql (initdb, pgbench): real services the tests
+# run on loopback (tests/services.py), loaded from Python or pgbench;
+# libmicrohttpd-dev: the /metrics and /debug/pprof server; libzstd-dev: compressed
+# recordings (zstd: the tool the tests read them back with); prometheus (with promtool)
+# and golang-go (go tool pprof): the real consumers the fleet tests feed.
 PKGS="make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev libdw-dev
-      libncurses-dev libjansson-dev zlib1g-dev python3 python3-pytest python3-pytest-xdist tmux procps
-      g++ libc6-dbg redis-server strace util-linux libjemalloc2
-      libclang-rt-14-dev memcached nginx postgresql"
+      libncurses-dev libjansson-dev zlib1g-dev libmicrohttpd-dev libzstd-dev
+      python3 python3-pytest python3-pytest-xdist tmux procps
+      g++ libc6-dbg redis-server strace util-linux libjemalloc2 libjemalloc-dev libiberty-dev
+      libclang-rt-14-dev memcached nginx postgresql prometheus golang-go zstd"
 # `deps.sh bench`: also bcc's memleak and the kernel headers it compiles against,
 # which bench_alloc.py compares --alloc with.
 if [ "${1:-}" = bench ]; then

@@ -17,7 +17,8 @@ def test_decoder_survives_random_images(tmp_path):
                     "-D_GNU_SOURCE", "-fsanitize=address,undefined",
                     "-fno-sanitize-recover=all", "-I", str(ROOT), "-o", str(exe),
                     str(ROOT / "tests/decode/arena_garbage.c"),
-                    str(ROOT / "collectors/arena_decode.c")], check=True, timeout=120)
+                    str(ROOT / "collectors/arena_decode.c"),
+                    str(ROOT / "collectors/arena_chain.c")], check=True, timeout=120)
     for seed in (1, 2, 3):
         res = subprocess.run([str(exe), "3000", str(seed)], capture_output=True, text=True,
                              timeout=120)

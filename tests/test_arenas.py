@@ -5,10 +5,11 @@ import os
 import socket
 import subprocess
 import time
-import xml.etree.ElementTree as ET
 
 import pytest
 
+from arena_helpers import check_bins_against_malloc_info
+from arena_helpers import malloc_info as target_malloc_info
 from conftest import MIB, run
 
 THREADS = 4
@@ -24,22 +25,8 @@ def libc_debuginfo_installed():
 
 
 def malloc_info(t, path):
-    """Asks the target for malloc_info() and parses it: one dict per arena, in list order."""
-    t.proc.stdin.write("info\n")
-    t.proc.stdin.flush()
-    assert t._readline(10) == "info"
-    heaps = []
-    for heap in ET.parse(path).getroot().findall("heap"):
-        h = {"subheaps": 0}
-        for tot in heap.findall("total"):
-            h[tot.get("type")] = (int(tot.get("count")), int(tot.get("size")))
-        for sysm in heap.findall("system"):
-            h["system_" + sysm.get("type")] = int(sysm.get("size"))
-        for asp in heap.findall("aspace"):
-            if asp.get("type") == "subheaps":
-                h["subheaps"] = int(asp.get("size"))
-        heaps.append(h)
-    return heaps
+    """malloc_info() of the target: one dict per arena, in list order."""
+    return target_malloc_info(t, path)[0]
 
 
 def watch_once(pid, *extra, env=None):
@@ -65,14 +52,8 @@ def check_against_malloc_info(win, info):
         assert a["system"] == mi["system_current"], (a, mi)
         assert a["max_system"] == mi["system_max"], (a, mi)
         assert a["walked"], a
-        fast_count, fast = mi["fast"]
-        rest_count, rest = mi["rest"]
-        # malloc_info's "rest" is top plus the bins, summed with each bin chunk's flag
-        # bits (1, or 5 in a thread arena); fastbins are summed without them.
-        bins = a["free"] - a["tcache"] - fast
-        flags = rest - a["top"] - bins
-        assert rest_count - 1 <= flags <= 5 * (rest_count - 1), (a, mi)
-        assert a["top"] <= rest
+        check_bins_against_malloc_info(a, mi)
+        assert a["top"] <= mi["rest"][1]
         if not a["main"]:
             assert a["heaps"] == mi["subheaps"]
             assert a["tcache"] == TCACHE_PER_WORKER, a

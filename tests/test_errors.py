@@ -164,6 +164,18 @@ def test_missing_recording(tmp_path):
     one_line_error(run(["report", tmp_path / "nope.jsonl"]), RUNTIME, "No such file")
 
 
+@pytest.mark.parametrize("cmd", [["report"], ["diff", "/proc/self/smaps"], ["top", "--replay"]])
+def test_runtime_error_quoting_control_bytes_is_one_clean_line(tmp_path, cmd):
+    path = tmp_path / "a\nb\x1b[31m"
+    res = run([*cmd, path])
+    one_line_error(res, RUNTIME, "a?b?[31m")
+    assert "\x1b" not in res.stderr
+    if cmd[0] != "top":
+        res = run([*cmd, path, "--json"])
+        assert res.returncode == RUNTIME
+        assert str(path) in json.loads(res.stdout)["error"]
+
+
 def test_synthetic_recording_is_analysed(tmp_path):
     path = write_lines(tmp_path / "rec.jsonl",
                        [HEADER, sample(100, 1 << 20), sample(101, 3 << 20), sample(102, 2 << 20)])
@@ -172,7 +184,7 @@ def test_synthetic_recording_is_analysed(tmp_path):
     assert [w["totals_delta"]["rss"] for w in wins] == [2 << 20, -(1 << 20)]
 
 
-@pytest.mark.parametrize("cmd", ["watch", "report", "diff", "demo"])
+@pytest.mark.parametrize("cmd", ["watch", "report", "diff", "demo", "agent"])
 def test_help_on_every_subcommand(cmd):
     res = run([cmd, "--help"], check=0)
     assert res.stdout.startswith("usage: memsleuth " + cmd)

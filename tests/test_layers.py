@@ -6,6 +6,7 @@
     recording/  the versioned recording format: analyzer/ and lib/
     collectors/ read the world: analyzer/ (the sample it fills), lib/, bpf/ shared headers
     tui/        the live view: analyzer/ (the model) and lib/
+    export/     formats other tools read (Prometheus, pprof): analyzer/ and lib/
     cli/        dispatch, commands, printers: anything
     bpf/        kernel side: its own headers and the generated vmlinux.h
 
@@ -23,7 +24,9 @@ ALLOWED = {
     "recording": {"recording", "analyzer", "lib"},
     "collectors": {"collectors", "analyzer", "lib", "bpf", "skeleton"},
     "tui": {"tui", "analyzer", "lib"},
-    "cli": {"cli", "collectors", "analyzer", "recording", "tui", "lib", "bpf", "skeleton"},
+    "export": {"export", "analyzer", "lib"},
+    "cli": {"cli", "collectors", "analyzer", "recording", "tui", "export", "lib", "bpf",
+            "skeleton"},
     "bpf": {"bpf", "vmlinux"},
 }
 

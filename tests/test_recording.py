@@ -47,8 +47,11 @@ def test_report_can_recut_windows(target, watch, tmp_path):
     record(target, watch, path)
     res = run(["report", path, "--json", "-i", "3"], check=0)
     windows = [json.loads(line) for line in res.stdout.splitlines()]
-    assert len(windows) == 1
-    assert within(region(windows[0], "[heap]")["rss_delta"], 16 * MIB)
+    # Three 1 s windows make one of 3 s; a tick skipped on a busy machine (samples at 0, 1,
+    # 3, 4 s) closes it at 3 s and leaves a second, partial one. Either way the growth is all there.
+    assert len(windows) == 1 or (len(windows) == 2 and windows[1]["partial"]), windows
+    assert windows[0]["window_s"] >= 3 * 0.98
+    assert within(sum(region(w, "[heap]")["rss_delta"] for w in windows), 16 * MIB)
 
 
 def test_report_text(target, watch, tmp_path):

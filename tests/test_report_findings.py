@@ -253,3 +253,32 @@ def test_verdict_counts_a_leak_of_mallocs_own_mappings_once(tmp_path):
         assert verdict["bytes_leak"] == 4 * MIB, verdict
         assert verdict["bytes_live_heap"] == verdict["bytes_mmap_growth"] == 0, verdict
         assert verdict["share_leak"] == 1.0, verdict
+
+
+def test_verdict_says_when_its_arena_share_rests_on_a_partial_read(tmp_path):
+    """Free space grows 8 MiB a window; the arena read of the last sample was cut short:
+    the last window's verdict still names fragmentation, and says that its arena figures
+    come from a partial read, as arena_fragmentation says its free bytes are a floor."""
+    rec = Recording(tmp_path / "partial.jsonl")
+    for i in range(4):
+        grown = 8 * MIB * (i + 1)
+        arenas = [{"addr": 0x7fff0000, "main": True, "system": 8 * MIB, "top": MIB, "free": 0,
+                   "rss": 8 * MIB},
+                  {"addr": 0x7f0000000030, "system": grown, "top": 65536,
+                   "free": grown - 65536, "rss": grown}]
+        rec.sample(i * 10.0, rss=64 * MIB + grown, arenas=arenas, extra={
+            "regions": [["[heap]", "heap", 1, 8 * MIB, 8 * MIB, 8 * MIB, 8 * MIB, 8 * MIB, 0],
+                        ["[arena 0x7f0000000000]", "arena", 1, grown, grown, grown, grown,
+                         grown, 0]],
+            "arena_read": {"frozen": True, "complete": i < 3, "freeze_us": 100,
+                           "debuginfo": True, "glibc_minor": 36, "malloc_mmapped": 0}})
+    windows = report(rec.write())
+    assert len(windows) == 3
+    for win, partial in zip(windows[1:], (0, 1)):
+        verdict = [f for f in win["findings"] if f["kind"] == "verdict"][0]
+        assert verdict["evidence"]["cause"] == "arena_fragmentation", verdict
+        assert verdict["evidence"]["arena_read_partial"] == partial, verdict
+        assert ("partial read" in verdict["summary"]) == bool(partial), verdict
+        frag = [f for f in win["findings"] if f["kind"] == "arena_fragmentation"][0]
+        assert frag["evidence"]["partial_read"] == partial, frag
+        assert ("at least" in frag["summary"]) == bool(partial), frag

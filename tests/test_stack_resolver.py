@@ -45,7 +45,8 @@ def test_alloc_reads_and_symbolizes_the_modules_once(target, watch, mode):
     opened = re.findall(rf"stacks: process {t.pid}: module map opened", err)
     assert len(opened) == 1, err
     summary = re.findall(rf"stacks: process {t.pid}: (\d+) captures unwound, (\d+) walks "
-                         r"resolved, \d+ stacks kept; symbols: \d+ cached, (\d+) resolved", err)
+                         r"resolved, \d+ stacks kept, \d+ cut at a bad return address; "
+                         r"symbols: \d+ cached, (\d+) resolved", err)
     assert len(summary) == 1, err
     captures, walks, resolved = map(int, summary[0])
     assert captures > 0 and resolved > 0, summary

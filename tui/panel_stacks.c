@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The Growth stacks panel: which code grew memory or fds in the window, expandable to all frames. */
+/* The Growth stacks panel: which code grew memory or fds in the window, named by site, expandable to all frames. */
 #include "tui/panel.h"
 #include "lib/units.h"
-#include "analyzer/frames.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,6 +45,11 @@ static int cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+static bool truncated(const struct stack_stat *s)
+{
+	return s->def && s->def->truncated;
+}
+
 static uint64_t stack_key(const struct stack_delta *d)
 {
 	const struct stack_stat *s = stat_of(d);
@@ -61,7 +65,8 @@ static int height(const void *vctx, int row, int width)
 	(void)width;
 	if (!list_is_expanded(c->st, stack_key(d)))
 		return 1;
-	return 1 + (int)(stat_of(d)->nframes ? stat_of(d)->nframes : 1);
+	/* Every frame, and a line saying where a cut stack stops. */
+	return 1 + (int)(stat_of(d)->nframes ? stat_of(d)->nframes : 1) + (truncated(stat_of(d)) ? 1 : 0);
 }
 
 /*
@@ -86,11 +91,18 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 	char a[16], b[16], n[24], name[256];
 
 	if (sub > 0) {
-		line_skip(l, 6);
+		bool site = s->def && (uint32_t)(sub - 1) == s->def->site;
+
+		/* The site is marked; the allocator's frames before it are dimmed. */
+		line_skip(l, 4);
+		line_put(l, ST_LABEL, site ? "> " : "  ");
 		if (!s->nframes)
 			line_put(l, ST_DIM, "(no frames were recorded)");
+		else if ((uint32_t)sub > s->nframes)
+			line_put(l, ST_WARN, "[stack cut here: its callers could not be unwound]");
 		else
-			line_put_tail(l, ST_NORMAL, s->frames[sub - 1], line_left(l));
+			line_put_tail(l, s->def && (uint32_t)(sub - 1) < s->def->site ? ST_DIM : ST_NORMAL,
+				      s->frames[sub - 1], line_left(l));
 		return;
 	}
 	line_skip(l, 1);
@@ -108,8 +120,10 @@ static void draw_row(const void *vctx, int row, int sub, struct line *l, bool se
 		fmt_bytes(b, sizeof(b), d->cur && d->cur->bytes > 0 ? (uint64_t)d->cur->bytes : 0);
 	line_put_right(l, sel_style(sel, ST_NORMAL), b, 12);
 	line_skip(l, 2);
-	caller_name(s->nframes ? s->frames[frames_first_caller(s->frames, s->nframes)] : "?", name,
-		    sizeof(name));
+	caller_name(stack_stat_site(s), name, sizeof(name));
+	/* A cut stack says so on its row: its site may be a caller's callee. */
+	if (truncated(s))
+		line_put(l, sel_style(sel, ST_WARN), "[cut] ");
 	line_put_words(l, sel_style(sel, ST_NORMAL), name);
 }
 
@@ -179,7 +193,7 @@ static void draw(const struct model *m, struct list_state *st, struct rect r)
 	line_put_right(&l, ST_HEAD, "CALLS", 8);
 	line_put_right(&l, ST_HEAD, st->sort == SORT_OUTSTANDING ? "OUTSTAND*" : "OUTSTAND", 12);
 	line_skip(&l, 2);
-	line_put(&l, ST_HEAD, "CALLER (Enter: all frames)");
+	line_put(&l, ST_HEAD, "SITE (Enter: all frames)");
 	line_end(&l, ST_NORMAL);
 	lr.n = (int)w->nstacks;
 	list_draw((struct rect){ r.y + 1, r.x, r.h - 1, r.w }, st, &lr);

@@ -16,6 +16,12 @@ bpfcc-tools and linux-headers-amd64), only for its own run, and removes the
 links afterwards: uprobes do not depend on the kernel's struct layouts. If
 memleak still cannot run it says so and compares with the baseline.
 
+The same target built without frame pointers (alloc_bench_nofp) is measured
+under --alloc and --alloc-exact twice: as memsleuth runs (its stacks walked in
+the kernel by unwinding rules learned from the CFI, README "Stacks"), and with
+MEMSLEUTH_ALLOC_FP_ONLY=1 (frame-pointer walks, whose stacks are wrong there):
+the ratio is what naming the caller in such code costs.
+
 usage: bench_alloc.py [--rounds N] [--pairs N] [--extra]
   --extra also measures the design options (duty 25 %, exact with sampling by
   bytes, duty 10 % with sampling) behind the choice of defaults.
@@ -36,6 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import MEMSLEUTH, Target  # noqa: E402
 
 MEMLEAK = "memleak-bpfcc"
+NOFP = "alloc_bench_nofp"
+FP_ONLY = {"MEMSLEUTH_ALLOC_FP_ONLY": "1"}
 
 
 class KernelHeaders:
@@ -98,18 +106,19 @@ def stop(proc, timeout=60):
     return out or "", err or ""
 
 
-def run_alone(pairs):
-    t = Target("alloc_bench", pairs)
+def run_alone(pairs, name="alloc_bench"):
+    t = Target(name, pairs)
     try:
         return float(t.go(600)["elapsed"]), True
     finally:
         t.finish()
 
 
-def run_memsleuth(pairs, extra):
-    t = Target("alloc_bench", pairs)
+def run_memsleuth(pairs, extra, name="alloc_bench", env=None):
+    t = Target(name, pairs)
     proc = subprocess.Popen([MEMSLEUTH, "watch", str(t.pid), "-i", "3600", "--folded", "--alloc",
-                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
     try:
         lines, ok = read_until(proc, proc.stderr, "watching PID", 60)
         if not ok:
@@ -160,6 +169,13 @@ def main():
         ("memsleuth --alloc-exact", lambda: run_memsleuth(args.pairs, ["--alloc-exact"])),
         ("baseline: every call, free at entry",
          lambda: run_memsleuth(args.pairs, ["--alloc-exact", "--alloc-free-at-entry"])),
+        ("nofp: alone", lambda: run_alone(args.pairs, NOFP)),
+        ("nofp: --alloc, rule walks", lambda: run_memsleuth(args.pairs, [], NOFP)),
+        ("nofp: --alloc, fp walks", lambda: run_memsleuth(args.pairs, [], NOFP, FP_ONLY)),
+        ("nofp: --alloc-exact, rule walks",
+         lambda: run_memsleuth(args.pairs, ["--alloc-exact"], NOFP)),
+        ("nofp: --alloc-exact, fp walks",
+         lambda: run_memsleuth(args.pairs, ["--alloc-exact"], NOFP, FP_ONLY)),
     ]
     if args.extra:
         configs += [
@@ -190,21 +206,25 @@ def main():
                 times[name].append(el)
                 named[name].append(ok)
                 print(f"  round {r + 1}: {name:40s} {el:9.3f} s"
-                      f"{'' if name == 'alone' else ('  leak named' if ok else '  LEAK NOT NAMED')}",
+                      f"{'' if 'alone' in name else ('  leak named' if ok else '  LEAK NOT NAMED')}",
                       flush=True)
 
     med = {n: statistics.median(v) for n, v in times.items()}
     print(f"alloc: 2 threads x {args.pairs} malloc/free pairs, median of {args.rounds} "
           f"alternated rounds")
     for name, _ in configs:
-        print(f"  {name:40s} {med[name]:9.3f} s  x{med[name] / med['alone']:8.1f} vs alone"
+        alone = med["nofp: alone" if name.startswith("nofp") else "alone"]
+        print(f"  {name:40s} {med[name]:9.3f} s  x{med[name] / alone:8.1f} vs alone"
               f"  leak named {sum(named[name])}/{len(named[name])}"
-              if name != "alone" else f"  {name:40s} {med[name]:9.3f} s")
+              if "alone" not in name else f"  {name:40s} {med[name]:9.3f} s")
     ref_name = next((n for n in med if n.startswith("bcc")), None)
     if ref_name is None:
         print(f"  NOTE: {memleak_note}; comparing against the baseline tracker instead")
         ref_name = "baseline: every call, free at entry"
     ref = med[ref_name]
+    for mode in ("--alloc", "--alloc-exact"):
+        rules, fp = med[f"nofp: {mode}, rule walks"], med[f"nofp: {mode}, fp walks"]
+        print(f"  ratio nofp {mode}: rule walks / frame-pointer walks: {rules / fp:.3f}")
     for name in med:
         if name.startswith("memsleuth") or name.startswith("exact"):
             print(f"  ratio {name} / {ref_name}: {med[name] / ref:.3f}"

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Fuzz harness: the recording reader, fed through the timeline and printers as report does. */
-#include "analyzer/analyze.h"
-#include "analyzer/timeline.h"
+/* Fuzz harness: the recording reader, fed through the pipeline and printers as report does. */
+#include "analyzer/pipeline.h"
 #include "cli/print.h"
 #include "recording/recording.h"
 #include "fuzz_common.h"
@@ -19,7 +18,7 @@ static uint64_t events_of(const struct sample *s)
 	return s->nevents + s->events_dropped;
 }
 
-static void emit(struct analyzer *an, struct window *w)
+static void emit(struct window *w)
 {
 	static const struct print_opts popts = PRINT_OPTS_DEFAULT;
 	struct fuzz_out text, json;
@@ -27,7 +26,6 @@ static void emit(struct analyzer *an, struct window *w)
 
 	for (i = 1; i < w->nticks; i++)
 		events_in_windows += events_of(w->ticks[i]);
-	FUZZ_CHECK(analyzer_window(an, w) == 0);
 	print_window_text(fuzz_out_open(&text), w, &popts);
 	fuzz_out_check_text(&text);
 	FUZZ_CHECK(print_window_json(fuzz_out_open(&json), w) == 0);
@@ -39,8 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct recording_reader *rd;
 	struct recording_header h;
-	struct timeline *tl;
-	struct analyzer *an;
+	struct pipeline *p;
 	struct window *w;
 	struct sample *s;
 	bool started = false;
@@ -59,9 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_CHECK(h.window_s > 0);
-	tl = timeline_new(h.window_s, h.tick_s);
-	an = analyzer_new();
-	FUZZ_CHECK(tl && an);
+	p = pipeline_new(h.window_s, h.tick_s);
+	FUZZ_CHECK(p != NULL);
 	events_read = events_in_windows = 0;
 	while ((ret = recording_next(rd, &s, err, sizeof(err))) == 1) {
 		FUZZ_CHECK(s != NULL);
@@ -70,16 +66,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			events_read += events_of(s);
 		started = true;
 		last_pid = s->pid;
-		FUZZ_CHECK(timeline_push(tl, s, &w) >= 0);
+		FUZZ_CHECK(pipeline_push(p, s, &w) >= 0);
 		if (w)
-			emit(an, w);
+			emit(w);
 	}
 	FUZZ_CHECK(ret == 0 || fuzz_is_clean_line(err));
-	if (timeline_flush(tl, &w) == 1)
-		emit(an, w);
+	if (pipeline_flush(p, &w) == 1)
+		emit(w);
 	FUZZ_CHECK(events_in_windows == events_read);
-	timeline_free(tl);
-	analyzer_free(an);
+	pipeline_free(p);
 	recording_close(rd);
 	recording_header_clear(&h);
 	return 0;

@@ -295,9 +295,20 @@ def cut_to_reads(reads):
     return out
 
 
+def arena_figures(lines):
+    """{arena address: {key: int}} from the harness's "arena ..." trace lines."""
+    out = {}
+    for x in lines:
+        if x.startswith("arena "):
+            words = x.split()
+            out[int(words[1], 16)] = {k: int(v) for k, v in zip(words[2::2], words[3::2])}
+    return out
+
+
 def arena_seed(name, pid, proc):
-    """Captures the memory the arena walk reads in `pid` and checks that the harness, on
-    the cut image, finds memsleuth's own figures for every arena."""
+    """Captures the memory the arena read reads in `pid` (every chunk header of every heap,
+    the free lists' nodes) and checks that the harness, on the cut image, finds memsleuth's
+    own figures for every arena."""
     win = arena_json(pid)
     minor = int(win["arena_read"]["glibc"].split(".")[1])
     arenas = win["arenas"]
@@ -330,11 +341,11 @@ def arena_seed(name, pid, proc):
     assert replay_trace(seed)[1] == figures, (figures, replay_trace(seed)[1])
     assert all(x.endswith(" 0") for x in figures if x.startswith("tcache ")), figures
     assert "is_main 1" in figures, figures
-    found = {int(x.split()[1], 16): x.split() for x in figures if x.startswith("arena ")}
+    found = arena_figures(figures)
     for a in arenas:
         f = found[int(a["addr"], 16)]
-        assert f[9] == "0", f    # walked to the end
-        assert [int(f[3]), int(f[5]), int(f[11]) + int(f[13]) + int(f[15])] == \
+        assert f["complete"] == 1, f    # every heap parsed whole, every list to its end
+        assert [f["system"], f["top"], f["bins"] + f["fast"] + f["tcache"]] == \
             [a["system"], a["top"], a["free"]], (f, a)
     write("fuzz_arena", name, seed)
     proc.kill()
@@ -396,6 +407,15 @@ def arena_seeds():
         p = start_target("frag_threads", 1, 1, Path(d) / "info", "control")
         go(p)
         arena_seed("frag_threads_malloc_trim", p.pid, p)
+        # Mixed sizes, one free chunk between every two live ones, fastbins filled.
+        p = start_target("arena_scale", 1, 1, Path(d) / "info")
+        go(p)
+        arena_seed("arena_scale", p.pid, p)
+    # The same image read another way: lists piece by piece, every fastbin node found
+    # through the heap parse (nothing walked "frozen"): byte 0 = minor + 17 * 3.
+    image = bytearray((CORPUS / "fuzz_arena" / "arena_scale").read_bytes())
+    image[0] += 17 * 3
+    write("fuzz_arena", "arena_scale_followed", bytes(image))
     # The main arena with fastbins, small and large bins and the unsorted bin.
     p = subprocess.Popen([sys.executable, "-c", FREE_LISTS_PY], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)

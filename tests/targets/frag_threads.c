@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "malloc_report.h"
 #include "target.h"
 
 /*
@@ -20,8 +21,9 @@
  *
  * After "done", the test may send "info": the main thread writes malloc_info()
  * to INFO_PATH (opened at start, with a static buffer, so that writing it
- * allocates nothing) and answers "info". The threads stay alive (blocked) so
- * that their arenas, attachments and tcaches stay as they are.
+ * allocates nothing) and answers "info fordblks=N fsmblks=N arena=N" (mallinfo2).
+ * The threads stay alive (blocked) so that their arenas, attachments and
+ * tcaches stay as they are.
  */
 
 #define BLOCK 1024
@@ -31,7 +33,6 @@ static size_t per_thread;
 static int control;
 static pthread_barrier_t done_barrier;
 static pthread_mutex_t hold = PTHREAD_MUTEX_INITIALIZER;
-static char info_buf[1 << 20];
 
 static void *worker(void *arg)
 {
@@ -58,7 +59,6 @@ int main(int argc, char **argv)
 {
 	pthread_t tids[64];
 	FILE *info;
-	char line[64];
 	int i;
 
 	if (argc < 4)
@@ -68,8 +68,8 @@ int main(int argc, char **argv)
 	control = argc > 4 && strcmp(argv[4], "control") == 0;
 	if (nthreads < 1 || nthreads > 64)
 		return 2;
-	info = fopen(argv[3], "w");
-	if (!info || setvbuf(info, info_buf, _IOFBF, sizeof(info_buf)))
+	info = malloc_report_open(argv[3]);
+	if (!info)
 		return 1;
 	pthread_barrier_init(&done_barrier, NULL, (unsigned int)nthreads + 1);
 	pthread_mutex_lock(&hold);
@@ -82,17 +82,8 @@ int main(int argc, char **argv)
 	if (control)
 		malloc_trim(0);
 	target_done("threads=%d bytes_per_thread=%zu", nthreads, per_thread);
-	while (fgets(line, sizeof(line), stdin)) {
-		if (strncmp(line, "info", 4) != 0)
-			break;
-		rewind(info);
-		if (ftruncate(fileno(info), 0))
-			return 1;
-		malloc_info(0, info);
-		fflush(info);
-		fputs("info\n", stdout);
-		fflush(stdout);
-	}
+	if (malloc_report_serve(info, NULL))
+		return 1;
 	/* The threads block on `hold` forever; exiting the process ends them. */
 	_exit(0);
 }

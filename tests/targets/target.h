@@ -81,6 +81,34 @@ static inline int target_sleep_until(double t)
 	return 0;
 }
 
+/*
+ * The paced service of targets that take "RATE SECONDS": after "go", calls
+ * request(i) RATE times a second for SECONDS (i from 0), each at its time,
+ * so that work follows requests as in a real service; a line from the test
+ * stops it early. Returns the requests served, or
+ * -1 when the arguments are missing (the caller exits 2).
+ */
+static inline long target_serve(int argc, char **argv, void (*request)(long))
+{
+	double rate, seconds, t0;
+	long i, n;
+
+	if (argc < 3)
+		return -1;
+	rate = strtod(argv[1], NULL);
+	seconds = strtod(argv[2], NULL);
+	n = (long)(rate * seconds);
+	target_ready();
+	target_wait();
+	t0 = target_now();
+	for (i = 0; i < n; i++) {
+		if (target_sleep_until(t0 + (double)i / rate))
+			break;
+		request(i);
+	}
+	return i;
+}
+
 /* Touches every page so that the bytes count in RSS. */
 static inline void target_touch(void *p, size_t len)
 {
