@@ -64,7 +64,9 @@
  *
  * One finding per site, its call paths in the evidence, at most
  * LEAK_MAX_FINDINGS sites, the largest first. Critical when the site gains
- * LEAK_CRITICAL_PER_HOUR.
+ * LEAK_CRITICAL_PER_HOUR. Figures are "at least", and say by how much they
+ * may be short, when ALLOC_LOST_MATERIAL of the allocations or more could
+ * not be recorded (a full live map); fewer qualify nothing.
  */
 #define LEAK_MIN_RISE ((int64_t)16 << 10)
 #define LEAK_MIN_SHARE 0.01
