@@ -24,6 +24,20 @@ const struct sample *arenas_earliest(const struct window *w)
 	return w->start->has_arenas ? w->start : NULL;
 }
 
+uint64_t arenas_resident_free(const struct arena_stat *a)
+{
+	uint64_t busy = a->system - a->free;	/* live bytes and top */
+
+	if (a->free > a->system || a->rss <= busy)
+		return 0;
+	return a->rss - busy < a->free ? a->rss - busy : a->free;
+}
+
+bool arenas_walked(const struct sample *s, const struct arena_stat *a)
+{
+	return a->walked && s->arenas_complete;
+}
+
 const struct arena_stat *arenas_find(const struct sample *s, uint64_t addr)
 {
 	size_t i;

@@ -34,10 +34,10 @@ struct finding *detect_add(struct window *w, enum finding_kind kind, enum severi
 	return f;
 }
 
-static void forget_stacks(struct analyzer *a)
+static void forget_trends(struct analyzer *a)
 {
-	a->nstacks = 0;
-	idmap_free(&a->stack_index);
+	a->ntrends = 0;
+	idmap_free(&a->trend_index);
 }
 
 void detect_begin(struct analyzer *a, const struct window *w)
@@ -48,7 +48,7 @@ void detect_begin(struct analyzer *a, const struct window *w)
 	/* Another process (restart, reused PID): nothing learnt about the old one applies. */
 	if (a->nhist && a->hist[0].pid != w->end->pid) {
 		a->nhist = 0;
-		forget_stacks(a);
+		forget_trends(a);
 	}
 	memset(&a->cur, 0, sizeof(a->cur));
 	a->cur.pid = w->end->pid;
@@ -59,8 +59,10 @@ void detect_begin(struct analyzer *a, const struct window *w)
 	if (arena_s) {
 		for (i = 0; i < arena_s->narenas && i < HIST_ARENAS; i++) {
 			a->cur.arenas[i].addr = arena_s->arenas[i].addr;
-			a->cur.arenas[i].free = arena_s->arenas[i].walked ? arena_s->arenas[i].free
-									: UINT64_MAX;
+			a->cur.arenas[i].free = arenas_walked(arena_s, &arena_s->arenas[i])
+							? arena_s->arenas[i].free
+							: UINT64_MAX;
+			a->cur.arenas[i].free_resident = arenas_resident_free(&arena_s->arenas[i]);
 		}
 		a->cur.narenas = i;
 	}
@@ -76,6 +78,6 @@ void detect_commit(struct analyzer *a)
 
 void detect_free(struct analyzer *a)
 {
-	free(a->stacks);
-	idmap_free(&a->stack_index);
+	free(a->trends);
+	idmap_free(&a->trend_index);
 }

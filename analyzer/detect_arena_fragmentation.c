@@ -13,33 +13,38 @@
  *   (A) = (system - live - top) / system, with live = system - top - free when
  *       --alloc gives no exact figure, so (A) = free / system;
  *   (B) = reclaimable: resident whole pages inside free chunks (malloc_trim).
- * Free memory costs RSS only while resident: after malloc_trim the chunks stay
- * in the bins but their pages are gone. Resident free is estimated as the
- * arena's RSS less its live bytes and top, at most its free bytes.
+ * Free memory costs RSS only while resident (arenas_resident_free).
  * Threshold: resident free >= FRAG_MIN_FREE and (A) >= FRAG_MIN_RATIO.
- * Critical when resident free >= FRAG_CRITICAL_FREE, or (A) >= 0.5 with
+ * That alone is `info`: a third of an arena free is normal for a threaded
+ * service, and free space that stays put does not make memory grow. It is a
+ * warning when it matters for growth: the resident free bytes grew, in this
+ * window and in the one before, by at least FRAG_MIN_GROWTH_RATE each and
+ * FRAG_MIN_GROWTH over both (blocks in flight move a busy arena's free
+ * bytes by ~100 KiB a window either way: a relay of 10,000 mallocs a second
+ * crept by at most 13 KiB/s), or the free space of the arenas so reported is
+ * large against the process: together at least FRAG_LARGE_SHARE of its RSS
+ * and FRAG_LARGE_FREE. Critical when it so
+ * matters and resident free >= FRAG_CRITICAL_FREE, or (A) >= 0.5 with
  * resident free >= FRAG_CRITICAL_HALF.
+ * A read that did not finish (partial_read) gives free bytes that are a
+ * floor: reported "at least", never larger than they are; the growth test
+ * compares with earlier readings that finished only (detect_begin).
  * The trend is the change of the arena's free bytes since the previous window.
  * At most FRAG_MAX_FINDINGS arenas are reported, most free bytes first.
  */
 #define FRAG_MIN_FREE ((uint64_t)4 << 20)
 #define FRAG_MIN_RATIO 0.30
+#define FRAG_MIN_GROWTH_RATE ((double)(32 << 10))
+#define FRAG_MIN_GROWTH ((int64_t)512 << 10)
+#define FRAG_LARGE_SHARE 0.25
+#define FRAG_LARGE_FREE ((uint64_t)32 << 20)
 #define FRAG_CRITICAL_FREE ((uint64_t)256 << 20)
 #define FRAG_CRITICAL_HALF ((uint64_t)64 << 20)
 #define FRAG_MAX_FINDINGS 4
 
-static uint64_t resident_free(const struct arena_stat *a)
-{
-	uint64_t busy = a->system - a->free;	/* live bytes and top */
-
-	if (a->free > a->system || a->rss <= busy)
-		return 0;
-	return a->rss - busy < a->free ? a->rss - busy : a->free;
-}
-
 static bool fragmented(const struct arena_stat *a)
 {
-	return a->walked && a->system && resident_free(a) >= FRAG_MIN_FREE &&
+	return a->walked && a->system && arenas_resident_free(a) >= FRAG_MIN_FREE &&
 	       a->fragmentation >= FRAG_MIN_RATIO;
 }
 
@@ -53,16 +58,37 @@ static int by_free(const void *pa, const void *pb)
 	return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
-/* The arena's free bytes in the previous window, or -1. */
-static int64_t prev_free(const struct analyzer *a, uint64_t addr)
+/* The arena's free bytes (resident free bytes when `resident`) `back` windows ago (0: the previous), or -1. */
+static int64_t prev_free(const struct analyzer *a, uint64_t addr, size_t back, bool resident)
 {
-	const struct win_record *p = detect_prev(a, 0);
+	const struct win_record *p = detect_prev(a, back);
 	size_t i;
 
 	for (i = 0; p && i < p->narenas; i++)
 		if (p->arenas[i].addr == addr && p->arenas[i].free != UINT64_MAX)
-			return (int64_t)p->arenas[i].free;
+			return (int64_t)(resident ? p->arenas[i].free_resident : p->arenas[i].free);
 	return -1;
+}
+
+/* Whether the arena's resident free bytes grew in this window and the one before (see the rule). */
+static bool free_grows(const struct analyzer *a, const struct window *w,
+		       const struct arena_stat *ar)
+{
+	int64_t now = (int64_t)arenas_resident_free(ar), p0 = prev_free(a, ar->addr, 0, true);
+	int64_t p1 = prev_free(a, ar->addr, 1, true);
+	const struct win_record *r0 = detect_prev(a, 0);
+	double need0 = FRAG_MIN_GROWTH_RATE * w->window_s;
+
+	if (p0 < 0 || p1 < 0 || !r0)
+		return false;
+	return now - p0 >= need0 && p0 - p1 >= FRAG_MIN_GROWTH_RATE * r0->window_s &&
+	       now - p1 >= FRAG_MIN_GROWTH;
+}
+
+/* Whether resident free bytes of `held` are large against the process. */
+static bool large(const struct window *w, uint64_t held)
+{
+	return held >= FRAG_LARGE_FREE && (double)held >= FRAG_LARGE_SHARE * (double)w->end->totals.rss;
 }
 
 static const char *advice(const struct arena_stat *ar, size_t narenas)
@@ -75,14 +101,16 @@ static const char *advice(const struct arena_stat *ar, size_t narenas)
 }
 
 static int report(struct analyzer *a, struct window *w, const struct sample *s,
-		  const struct arena_stat *ar)
+		  const struct arena_stat *ar, uint64_t all_held)
 {
-	int64_t before = prev_free(a, ar->addr);
+	int64_t before = prev_free(a, ar->addr, 0, false);
 	char b1[24], b2[24], b3[24], b4[32], addr[32];
-	uint64_t held = resident_free(ar);
-	bool critical = held >= FRAG_CRITICAL_FREE ||
-			(ar->fragmentation >= 0.5 && held >= FRAG_CRITICAL_HALF);
-	struct finding *f = detect_add(w, FINDING_ARENA_FRAGMENTATION, critical ? SEV_CRITICAL : SEV_WARN);
+	uint64_t held = arenas_resident_free(ar);
+	bool warn = free_grows(a, w, ar) || large(w, all_held);
+	bool critical = warn && (held >= FRAG_CRITICAL_FREE ||
+				 (ar->fragmentation >= 0.5 && held >= FRAG_CRITICAL_HALF));
+	struct finding *f = detect_add(w, FINDING_ARENA_FRAGMENTATION,
+				       critical ? SEV_CRITICAL : warn ? SEV_WARN : SEV_INFO);
 
 	if (!f)
 		return -ENOMEM;
@@ -120,6 +148,7 @@ int detect_arena_fragmentation(struct analyzer *a, struct window *w)
 {
 	const struct sample *s = arenas_latest(w);
 	const struct arena_stat **rows;
+	uint64_t held = 0;
 	size_t i, n = 0;
 	int ret = 0;
 
@@ -129,11 +158,13 @@ int detect_arena_fragmentation(struct analyzer *a, struct window *w)
 	if (!rows)
 		return -ENOMEM;
 	for (i = 0; i < s->narenas; i++)
-		if (fragmented(&s->arenas[i]))
+		if (fragmented(&s->arenas[i])) {
 			rows[n++] = &s->arenas[i];
+			held += arenas_resident_free(&s->arenas[i]);
+		}
 	qsort(rows, n, sizeof(*rows), by_free);
 	for (i = 0; !ret && i < n && i < FRAG_MAX_FINDINGS; i++)
-		ret = report(a, w, s, rows[i]);
+		ret = report(a, w, s, rows[i], held);
 	free(rows);
 	return ret;
 }

@@ -38,9 +38,12 @@
  * Threshold: at least STEP_MIN_BURSTS bursts, STEP_MIN_STEPS steps, steps
  * making STEP_SHARE of the growth, no burst larger than a third of the steps'
  * bytes (a doubling buffer's last step is half of it), bursts beyond chance,
- * in this window and in the one before it. The quantum reported is the steps'
- * common multiple, at most STEP_MAX_QUANTUM: larger equal steps are steady
- * growth, not a chunk pool.
+ * in this window and in the one before it. The quantum is the candidate
+ * tested, never the bursts' common multiple: a loop overflowing its pool by
+ * the same number of chunks every time makes bursts of equal size (31 chunks
+ * of 64 KiB each second), and ticks landing on multiples of 64 KiB that often
+ * are what chance cannot do. An exact quantum above STEP_MAX_QUANTUM is growth
+ * in large blocks (a slab allocator's pages, big buffers), not a chunk pool.
  */
 #define STEP_QUANTUM ((int64_t)64 << 10)
 #define STEP_MAX_QUANTUM ((int64_t)1 << 20)
@@ -135,17 +138,6 @@ static int64_t area_rss(const struct sample *s, const struct region_delta *only)
 	return sum;
 }
 
-static int64_t gcd(int64_t a, int64_t b)
-{
-	while (b) {
-		int64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* The number of quanta `d` is, give or take a page; 0 when it is none. */
 static int64_t quanta(int64_t d, int64_t q)
 {
@@ -155,7 +147,7 @@ static int64_t quanta(int64_t d, int64_t q)
 }
 
 struct steps {
-	int64_t quantum, steps, bursts, tries, step_bytes, growth, common;
+	int64_t quantum, steps, bursts, tries, step_bytes, growth;
 	double chance;		/* of as many bursts by chance: below STEP_CHANCE */
 	bool exact;
 };
@@ -181,7 +173,7 @@ static double chance(int64_t hits, int64_t tries, int64_t q)
 static bool find_steps(const struct window *w, int64_t q, const struct region_delta *only,
 		       struct steps *st)
 {
-	int64_t prev = -1, g = 0, biggest = 0, part = 0, split = 0;
+	int64_t prev = -1, biggest = 0, part = 0, split = 0;
 	size_t t;
 
 	memset(st, 0, sizeof(*st));
@@ -213,13 +205,11 @@ static bool find_steps(const struct window *w, int64_t q, const struct region_de
 		st->bursts++;
 		st->steps += n;
 		st->step_bytes += n * q;
-		g = gcd(g, n);
 		if (n > biggest)
 			biggest = n;
 	}
-	st->common = g ? g * q : q;
 	st->chance = chance(st->bursts, st->tries, q);
-	return st->bursts >= STEP_MIN_BURSTS && st->common <= STEP_MAX_QUANTUM && st->steps >= STEP_MIN_STEPS &&
+	return st->bursts >= STEP_MIN_BURSTS && st->steps >= STEP_MIN_STEPS &&
 	       (double)st->step_bytes >= STEP_SHARE * (double)st->growth &&
 	       biggest * 3 <= st->steps && split * STEP_SPLIT_EVERY <= st->bursts &&
 	       st->chance < STEP_CHANCE;
@@ -293,7 +283,7 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 	struct finding *f;
 
 	q = exact_quantum(w, &net, &stack_id);
-	if (q && net < STEP_MIN_STEPS)
+	if (q && (net < STEP_MIN_STEPS || q > STEP_MAX_QUANTUM))
 		return 0;
 	if (!best_steps(w, q ? q : STEP_QUANTUM, &st, &region))
 		return 0;
@@ -308,12 +298,12 @@ int detect_chunk_steps(struct analyzer *a, struct window *w)
 	finding_set_summary(f, "%s grew %s in %lld steps of %s (%lld bursts; quantum from %s); a loop "
 			       "filling fresh %s chunks? Use one growable buffer or reuse the chunks",
 			    region, units_bytes(b1, sizeof(b1), (double)st.step_bytes),
-			    (long long)(st.step_bytes / st.common),
-			    units_bytes(b2, sizeof(b2), (double)st.common), (long long)st.bursts,
+			    (long long)(st.step_bytes / st.quantum),
+			    units_bytes(b2, sizeof(b2), (double)st.quantum), (long long)st.bursts,
 			    st.exact ? "exact growth sizes" : "region RSS",
-			    units_bytes(b3, sizeof(b3), (double)st.common));
-	if (!f->summary || finding_add_int(f, EVK_QUANTUM, st.common) ||
-	    finding_add_int(f, EVK_STEPS, st.step_bytes / st.common) ||
+			    units_bytes(b3, sizeof(b3), (double)st.quantum));
+	if (!f->summary || finding_add_int(f, EVK_QUANTUM, st.quantum) ||
+	    finding_add_int(f, EVK_STEPS, st.step_bytes / st.quantum) ||
 	    finding_add_int(f, EVK_BURSTS, st.bursts) || finding_add_int(f, EVK_TRIES, st.tries) ||
 	    finding_add_real(f, EVK_CHANCE, st.chance) || finding_add_int(f, EVK_BYTES, st.step_bytes) ||
 	    finding_add_int(f, EVK_GROWTH, st.growth) ||

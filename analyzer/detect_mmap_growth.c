@@ -9,8 +9,10 @@
 /*
  * Growth outside malloc = RSS growth of anonymous mappings, shared memory and
  * thread stacks, less the growth of glibc's own mmap'd blocks (mp_.mmapped_mem,
- * read with the arenas) when known. Threshold: at least MMAP_MIN_RISE in this
- * window and in the one before it.
+ * read with the arenas) when known, and less the pages of shared segments
+ * mapped already that the process touched (window_shared_touched: memory the
+ * segment's maker paid for, not growth of this process). Threshold: at least
+ * MMAP_MIN_RISE in this window and in the one before it.
  */
 #define MMAP_MIN_RISE ((int64_t)1 << 20)
 
@@ -68,7 +70,8 @@ int detect_mmap_growth(struct analyzer *a, struct window *w)
 		return 0;
 	for (i = 0; i < w->nregions; i++)
 		by_kind[w->regions[i].kind] += w->regions[i].rss_delta;
-	outside = by_kind[REGION_ANON] + by_kind[REGION_SHMEM] + by_kind[REGION_STACK];
+	outside = by_kind[REGION_ANON] + by_kind[REGION_SHMEM] + by_kind[REGION_STACK] -
+		  window_shared_touched(w);
 	if (known_mm)
 		outside -= mm;
 	a->cur.outside_delta = outside;

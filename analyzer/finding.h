@@ -89,6 +89,12 @@ enum ev_key {
 	EVK_PREATTACH_BYTES,		/* bytes */
 	EVK_RUN_BYTES,			/* bytes */
 	EVK_BYTES_PER_S,		/* bytes per second */
+	EVK_SITE,			/* text: the allocating function */
+	EVK_PATHS,			/* call paths (stacks) of the site */
+	EVK_CALL_PATHS,			/* text: each path's callers, "a < b < c; ..." */
+	EVK_FREED_SHARE,		/* share of what it held a reading ago that it freed */
+	EVK_NOISE,			/* bytes: the rise sampling noise could make */
+	EVK_LOST_SHARE,			/* share of allocations not recorded (map full) */
 	/* mmap_growth */
 	EVK_ANON_DELTA,			/* bytes */
 	EVK_SHMEM_DELTA,		/* bytes */
@@ -99,8 +105,12 @@ enum ev_key {
 	EVK_RSS_DELTA,			/* bytes */
 	EVK_LIMIT,			/* bytes: the memory limit */
 	EVK_LIMIT_SOURCE,		/* text */
+	EVK_OWN_DELTA,			/* bytes: RSS growth less shared pages touched */
+	EVK_SHARED_TOUCHED,		/* bytes */
+	EVK_PACE,			/* text: steady, slowing, uneven */
 	/* verdict: a cause, then each cause's bytes and share (detect_verdict.c) */
 	EVK_CAUSE,			/* text */
+	EVK_LIVE_DELTA,			/* bytes: the arenas' live bytes, change */
 	EVK_CHUNK_STEPS,
 	EVK_ARENA_READ_PARTIAL,		/* an arena reading of the window was incomplete */
 	EVK_BYTES_ARENA_FRAGMENTATION,	/* bytes */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 struct model {
-	double window_s;
+	double window_s, tick_s;
 	struct sample *ring[MODEL_SAMPLES_MAX];	/* held, oldest first */
 	size_t nring;
 	uint64_t dropped;
@@ -96,12 +96,14 @@ void findings_set_clear(struct findings_set *fs)
 
 /* ---- the model ---- */
 
-struct model *model_new(double window_s)
+struct model *model_new(double window_s, double tick_s)
 {
 	struct model *m = calloc(1, sizeof(*m));
 
-	if (m)
+	if (m) {
 		m->window_s = window_s;
+		m->tick_s = tick_s;
+	}
 	return m;
 }
 
@@ -127,7 +129,7 @@ void model_free(struct model *m)
 	free(m);
 }
 
-size_t model_window_first(size_t end, double window_s,
+size_t model_window_first(size_t end, double window_s, double tick_s,
 			  void (*at)(const void *ctx, size_t i, double *t, int32_t *pid),
 			  const void *ctx)
 {
@@ -138,7 +140,7 @@ size_t model_window_first(size_t end, double window_s,
 	at(ctx, end, &end_t, &end_pid);
 	while (i > 0) {
 		at(ctx, i, &t, &pid);
-		if (timeline_span_full(end_t - t, window_s))
+		if (timeline_span_full(end_t - t, window_s, tick_s))
 			break;
 		at(ctx, i - 1, &t, &pid);
 		if (pid != end_pid)
@@ -159,7 +161,7 @@ static void ring_at(const void *ctx, size_t i, double *t, int32_t *pid)
 /* The first held sample of the window that ends at the newest. */
 static size_t window_start(const struct model *m)
 {
-	return model_window_first(m->nring - 1, m->window_s, ring_at, m);
+	return model_window_first(m->nring - 1, m->window_s, m->tick_s, ring_at, m);
 }
 
 static void trim(struct model *m, size_t start)
@@ -230,6 +232,11 @@ int model_set_window(struct model *m, double window_s)
 double model_window_target(const struct model *m)
 {
 	return m->window_s;
+}
+
+double model_tick(const struct model *m)
+{
+	return m->tick_s;
 }
 
 static int set_findings(struct model *m, const struct window *w, const struct findings_set *fs)

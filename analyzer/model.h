@@ -67,8 +67,11 @@ struct model_meta {
 
 struct model;
 
-/* Creates an empty model with a sliding window of `window_s`; NULL on ENOMEM. */
-struct model *model_new(double window_s);
+/*
+ * Creates an empty model with a sliding window of `window_s` over samples
+ * taken every `tick_s` (0: not known); NULL on ENOMEM.
+ */
+struct model *model_new(double window_s, double tick_s);
 /* Frees the model and drops its references; NULL is accepted. */
 void model_free(struct model *m);
 
@@ -90,6 +93,8 @@ void model_reset(struct model *m);
 /* Changes the sliding window and rebuilds it. Returns 0 or -ENOMEM. */
 int model_set_window(struct model *m, double window_s);
 double model_window_target(const struct model *m);
+/* Seconds between samples as given to model_new (0: not known). */
+double model_tick(const struct model *m);
 
 /* Replaces the findings with a copy of those of `w` / of `fs` (NULL: none yet). 0 or -ENOMEM. */
 int model_set_findings(struct model *m, const struct window *w);
@@ -117,13 +122,14 @@ uint64_t model_dropped(const struct model *m);
 
 /*
  * The first sample of the sliding window that ends at sample `end`: the
- * newest sample a whole window older (timeline_span_full), else the oldest
+ * newest sample a whole window older (timeline_span_full, with ticks
+ * `tick_s` apart), else the oldest
  * before `end` of the same process (a recording may hold a restarted
  * target). `at(ctx, i, &t, &pid)` gives the time and pid of sample i, for i
  * up to `end`. The model cuts its window so; a replay asks where the window
  * it will show starts, to read only that.
  */
-size_t model_window_first(size_t end, double window_s,
+size_t model_window_first(size_t end, double window_s, double tick_s,
 			  void (*at)(const void *ctx, size_t i, double *t, int32_t *pid),
 			  const void *ctx);
 

@@ -12,13 +12,13 @@ struct pipeline {
 	struct analyzer *analyzer;
 };
 
-struct pipeline *pipeline_new(double window_s)
+struct pipeline *pipeline_new(double window_s, double tick_s)
 {
 	struct pipeline *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	p->timeline = timeline_new(window_s);
+	p->timeline = timeline_new(window_s, tick_s);
 	p->analyzer = analyzer_new();
 	if (!p->timeline || !p->analyzer) {
 		pipeline_free(p);

@@ -15,8 +15,11 @@
  */
 struct pipeline;
 
-/* Creates a pipeline closing a window every `window_s` seconds; NULL on ENOMEM. */
-struct pipeline *pipeline_new(double window_s);
+/*
+ * Creates a pipeline closing a window every `window_s` seconds of samples
+ * taken every `tick_s` (0: not known; timeline_new); NULL on ENOMEM.
+ */
+struct pipeline *pipeline_new(double window_s, double tick_s);
 
 /*
  * Adds a sample; the pipeline takes the caller's reference (also on failure).

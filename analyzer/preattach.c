@@ -29,41 +29,72 @@ void preattach_at(const struct sample *s, struct preattach *out)
 	}
 }
 
-/* Raw counts of one sample by class: unmatched frees, and those expected (unscaled). */
-static void raw_counts(const struct sample *s, double *unmatched, double *expected)
+/* Raw figures of one sample by class: unmatched frees, their bytes, and those expected (unscaled). */
+struct raw {
+	double unmatched[SAMPLE_FREE_CLASSES], bytes[SAMPLE_FREE_CLASSES];
+	double expected[SAMPLE_FREE_CLASSES], expected_bytes[SAMPLE_FREE_CLASSES];
+};
+
+static void raw_counts(const struct sample *s, struct raw *r)
 {
 	size_t i;
 
+	memset(r, 0, sizeof(*r));
 	for (i = 0; s->has_alloc && i < s->alloc.nfree_classes; i++) {
 		const struct alloc_free_stat *c = &s->alloc.free_classes[i];
 
 		if (c->cls < SAMPLE_FREE_CLASSES) {
-			unmatched[c->cls] += (double)c->unmatched;
-			expected[c->cls] += (double)c->expected256 / 256.0;
+			r->unmatched[c->cls] += (double)c->unmatched;
+			r->bytes[c->cls] += (double)c->unmatched_bytes;
+			r->expected[c->cls] += (double)c->expected256 / 256.0;
+			r->expected_bytes[c->cls] += (double)c->expected_bytes;
 		}
 	}
 }
 
+/*
+ * The share of the allocator's calls recorded within the window: the share is
+ * counted since attach, in frees (share x frees are those made while
+ * recording), so the window's own is the difference of the two ends'.
+ * Scaling the window's counts by the share since attach instead would turn a
+ * change of that share (a window in which the probes were attached less)
+ * into pre-attach frees that never were.
+ */
+static double window_share(const struct window *w)
+{
+	const struct alloc_summary *a0 = &w->start->alloc, *a1 = &w->end->alloc;
+	double s1 = a1->share > 0 && a1->share <= 1 ? a1->share : 1, df, s;
+
+	if (!w->start->has_alloc || a0->since != a1->since || a1->frees <= a0->frees)
+		return s1;
+	df = (double)(a1->frees - a0->frees);
+	s = (s1 * (double)a1->frees - a0->share * (double)a0->frees) / df;
+	return s > 0 && s <= 1 ? s : s1;
+}
+
 void preattach_window(const struct window *w, struct preattach *out)
 {
-	double u[SAMPLE_FREE_CLASSES] = { 0 }, e[SAMPLE_FREE_CLASSES] = { 0 };
-	double u0[SAMPLE_FREE_CLASSES] = { 0 }, e0[SAMPLE_FREE_CLASSES] = { 0 }, du, de;
-	struct preattach b;
+	double share = window_share(w), du, de, db;
+	struct raw r1, r0;
 	size_t k;
 
-	preattach_at(w->end, out);
-	preattach_at(w->start, &b);
-	raw_counts(w->end, u, e);
-	raw_counts(w->start, u0, e0);
+	memset(out, 0, sizeof(*out));
+	if (!w->end->has_alloc)
+		return;
+	raw_counts(w->end, &r1);
+	raw_counts(w->start, &r0);
 	for (k = 0; k < SAMPLE_FREE_CLASSES; k++) {
-		du = u[k] - u0[k];
-		de = e[k] - e0[k];
-		out->bytes[k] = fmax(out->bytes[k] - b.bytes[k], 0);
-		out->count[k] = fmax(out->count[k] - b.count[k], 0);
-		/* The bytes one raw block of excess stands for, times the noise in blocks. */
-		out->noise[k] = de > 0 && du > de ? out->bytes[k] / (du - de) * PREATTACH_NOISE_Z *
-							    sqrt(2 * de)
-						  : 0;
+		du = r1.unmatched[k] - r0.unmatched[k];
+		de = r1.expected[k] - r0.expected[k];
+		db = r1.bytes[k] - r0.bytes[k];
+		if (k != SAMPLE_FREE_UNSIZED)
+			out->bytes[k] = fmax((db - (r1.expected_bytes[k] - r0.expected_bytes[k])) / share,
+					     0);
+		out->count[k] = fmax((du - de) / share, 0);
+		/* The noise in blocks, times the bytes one raw unmatched block stands for. */
+		out->noise[k] = de > 0 && du > 0 && db > 0 ? PREATTACH_NOISE_Z * sqrt(2 * de) *
+								     db / du / share
+							   : 0;
 	}
 }
 
@@ -116,19 +147,20 @@ static void spend(double *pool, double *left, size_t lo, size_t hi)
 		left[hi] -= f * left[hi];
 }
 
-void preattach_balance(const struct window *w, int64_t *explained)
+void preattach_balance(const struct window *w, int64_t *explained, double *noise)
 {
 	double rise[NSIZED] = { 0 }, left[NSIZED], blocks[NSIZED] = { 0 }, demand = 0, f;
+	double noise_k[NSIZED];
 	struct preattach pool;
 	size_t i, k, d;
 
-	for (i = 0; i < w->nstacks; i++)
+	for (i = 0; i < w->nstacks; i++) {
 		explained[i] = 0;
+		noise[i] = 0;
+	}
 	if (!w->end->has_alloc)
 		return;
 	preattach_window(w, &pool);
-	if (preattach_sum(pool.bytes) <= 0 && preattach_sum(pool.count) <= 0)
-		return;
 	for (i = 0; i < w->nstacks; i++) {
 		const struct stack_delta *sd = &w->stacks[i];
 		double mean;
@@ -141,11 +173,27 @@ void preattach_balance(const struct window *w, int64_t *explained)
 		blocks[k] += (double)sd->bytes_delta / fmax(mean, 1);
 	}
 	memcpy(left, rise, sizeof(left));
-	for (k = 0; k < NSIZED; k++)
+	/*
+	 * A class's estimate balances its own rises when it stands out of its
+	 * noise (PREATTACH_SIGNIFICANT standard deviations): then in full, its
+	 * noise going with it to the stacks it balances (the leak rule weighs
+	 * it). An estimate within its noise is none: memory from before attach
+	 * that is all freed leaves noise around zero in the classes it was in,
+	 * and that balances nothing, however large the noise. What is left goes
+	 * to other classes only as far as it stands out of the noise.
+	 */
+	for (k = 0; k < NSIZED; k++) {
+		noise_k[k] = 0;
+		if (pool.bytes[k] <= 0 ||
+		    pool.bytes[k] < pool.noise[k] * PREATTACH_SIGNIFICANT / PREATTACH_NOISE_Z) {
+			pool.bytes[k] = 0;
+			continue;
+		}
+		noise_k[k] = pool.noise[k];
 		spend(&pool.bytes[k], left, k, k);
-	/* Then one class (2x) away, and so on: only what stands out of the class's noise. */
-	for (k = 0; k < NSIZED; k++)
 		pool.bytes[k] = fmax(pool.bytes[k] - pool.noise[k], 0);
+	}
+	/* Then one class (2x) away, and so on. */
 	for (d = 1; d < NSIZED; d++)
 		for (k = 0; k < NSIZED; k++) {
 			if (k >= d)
@@ -169,5 +217,7 @@ void preattach_balance(const struct window *w, int64_t *explained)
 			continue;
 		k = class_of(mean_block(sd));
 		explained[i] = llround((double)sd->bytes_delta * (1 - left[k] / rise[k]));
+		/* Its part of the class's noise: the estimate may be short or long by that much. */
+		noise[i] = noise_k[k] * (double)sd->bytes_delta / rise[k];
 	}
 }

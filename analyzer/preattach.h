@@ -39,10 +39,12 @@ void preattach_at(const struct sample *s, struct preattach *out);
  * the other way) land on one side or the other. Without pre-attach frees
  * both sides are near-Poisson with the expected count E, so the excess has
  * a standard deviation of about sqrt(2E) blocks; noise[] holds
- * PREATTACH_NOISE_Z of those, in bytes (0 in exact mode, which expects
- * nothing). With --alloc-sample the weights make the noise larger still.
+ * PREATTACH_NOISE_Z of those, in bytes at the class's mean unmatched block,
+ * scaled up by the share (0 in exact mode, which expects nothing). With
+ * --alloc-sample the weights make the noise larger still.
  */
 #define PREATTACH_NOISE_Z 3.0
+#define PREATTACH_SIGNIFICANT 2.0
 void preattach_window(const struct window *w, struct preattach *out);
 
 /* Sum over the classes of p->bytes or p->count, each class counted only when positive. */
@@ -56,13 +58,20 @@ double preattach_sum(const double *classes);
  * recorded, the old ones' frees are not, so its stack rises by what the old
  * entries held. The pre-attach bytes of a size class are spent first on the
  * rises of stacks whose mean block is of that class (an insert usually
- * replaces an entry of its own kind), in proportion to their rises. What is
- * left beyond the class's noise goes to the nearest classes (a cache of
- * entries of varied sizes), shared in proportion between classes at the same
- * distance: noise from a busy class nearby, scaled up by the share, is not
- * spent on a true leak. Frees whose size is not known (allocators other than
+ * replaces an entry of its own kind), in proportion to their rises, when
+ * the class's estimate stands PREATTACH_SIGNIFICANT standard deviations out
+ * of its noise (about 2% of windows of a class whose frees are noise alone);
+ * each stack so balanced is given its part of the class's noise in noise[i]
+ * (PREATTACH_NOISE_Z standard deviations, in bytes): the leak rule asks its
+ * rise to stand out of that too. An estimate within its noise balances
+ * nothing, so the allowance falls to nothing once the structures that were
+ * full at attach have turned over and their frees are gone, whatever noise
+ * the duty cycle's crossings make in their classes. What is left beyond the
+ * class's noise goes to the nearest classes (a cache of entries of varied
+ * sizes), shared in proportion between classes at the same distance. Frees
+ * whose size is not known (allocators other than
  * glibc) balance by count, at each stack's mean block size.
  */
-void preattach_balance(const struct window *w, int64_t *explained);
+void preattach_balance(const struct window *w, int64_t *explained, double *noise);
 
 #endif

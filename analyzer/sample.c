@@ -41,6 +41,7 @@ void sample_unref(struct sample *s)
 	free(s->events);
 	free(s->alloc.arenas);
 	free(s->alloc.free_classes);
+	free(s->alloc.ages);
 	free(s->comm);
 	free(s);
 }
@@ -105,6 +106,34 @@ struct alloc_arena *sample_add_alloc_arena(struct sample *s)
 struct alloc_free_stat *sample_add_free_class(struct sample *s)
 {
 	return VEC_PUSH(s->alloc.free_classes, s->alloc.nfree_classes, s->alloc.free_classes_cap);
+}
+
+struct alloc_age *sample_add_alloc_age(struct sample *s)
+{
+	return VEC_PUSH(s->alloc.ages, s->alloc.nages, s->alloc.ages_cap);
+}
+
+double alloc_lost_share(const struct sample *s)
+{
+	double lost = s->has_alloc ? (double)s->alloc.lost : 0;
+
+	return lost > 0 ? lost / (lost + (double)s->alloc.recorded) : 0;
+}
+
+bool alloc_lower_bound(const struct sample *s)
+{
+	return alloc_lost_share(s) >= ALLOC_LOST_MATERIAL;
+}
+
+const struct alloc_age *sample_alloc_age(const struct sample *s, uint64_t id)
+{
+	size_t i;
+
+	/* A few hundred stacks at most, read once a window: a linear search does. */
+	for (i = 0; s->has_alloc && s->alloc.has_ages && i < s->alloc.nages; i++)
+		if (s->alloc.ages[i].id == id)
+			return &s->alloc.ages[i];
+	return NULL;
 }
 
 bool region_kind_is_heap(uint8_t kind)

@@ -160,6 +160,32 @@ struct alloc_free_stat {
 	uint64_t expected_bytes;
 };
 
+/*
+ * Turnover of one alloc stack between two readings of the probes' records
+ * (made once a window): what the stack held at the previous reading
+ * (alloc_summary.ages_since), how much of that is still live now, and what
+ * it holds now. Bytes are scaled like the stack figures (by the share of the
+ * calls recorded, at this sample); records are the raw count of recorded
+ * allocations behind them, by which sampling noise is judged. A bounded
+ * structure frees what it held; memory that is never freed stays "kept".
+ */
+struct alloc_age {
+	uint64_t id;		/* stack id, as in stack_stat (kind alloc) */
+	int64_t bytes;		/* live now */
+	int64_t records;
+	int64_t held_bytes;	/* live at the previous reading */
+	int64_t held_records;
+	int64_t kept_bytes;	/* of those, still live now */
+	int64_t kept_records;
+	/*
+	 * Sum of the squared bytes (scaled) each record stands for, over the
+	 * records born since the previous reading and live now and those held
+	 * then and freed since: the rise's sampling variance is (1 - p) times
+	 * it, p the chance a call is recorded.
+	 */
+	double churn_sq;
+};
+
 /* What the malloc probes (--alloc) saw; how far the alloc stacks are estimates. */
 struct alloc_summary {
 	bool estimated;		/* stack figures are scaled up from part of the calls */
@@ -182,6 +208,10 @@ struct alloc_summary {
 	bool has_arenas;	/* exact per-arena figures below */
 	struct alloc_arena *arenas;
 	size_t narenas, arenas_cap;
+	bool has_ages;		/* the records were read for their ages at this sample */
+	double ages_since;	/* unix time of the previous such reading; 0 none */
+	struct alloc_age *ages;	/* stacks with a figure, by id */
+	size_t nages, ages_cap;
 };
 
 enum growth_event_kind {
@@ -276,6 +306,20 @@ struct arena_stat *sample_add_arena(struct sample *s);
 struct growth_event *sample_add_event(struct sample *s);
 struct alloc_arena *sample_add_alloc_arena(struct sample *s);
 struct alloc_free_stat *sample_add_free_class(struct sample *s);
+struct alloc_age *sample_add_alloc_age(struct sample *s);
+/*
+ * Allocations the malloc probes could not record (a map was full) leave the
+ * alloc figures that much short: alloc_lost_share() is lost / (recorded +
+ * lost), 0 without the probes. A lost allocation or two qualifies nothing:
+ * figures are called lower bounds (alloc_lower_bound) from ALLOC_LOST_MATERIAL
+ * of them on, and findings say by how much they may be short.
+ */
+#define ALLOC_LOST_MATERIAL 0.01
+double alloc_lost_share(const struct sample *s);
+bool alloc_lower_bound(const struct sample *s);
+
+/* The turnover figures of alloc stack `id` in `s`, or NULL (none read, or none for it). */
+const struct alloc_age *sample_alloc_age(const struct sample *s, uint64_t id);
 
 /*
  * The malloc heap: the brk area ([heap], glibc's main arena) plus every

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,13 @@ static const char *const libc_names[] = {
 	"openat64", "creat", "fopen", "fopen64", "fdopen", "pipe", "pipe2", "dup", "dup2", "dup3",
 	"fcntl", "fcntl64", "eventfd", "epoll_create", "epoll_create1", "timerfd_create",
 	"signalfd", "inotify_init", "inotify_init1", "memfd_create", "syscall", NULL,
+};
+
+/* glibc's allocator and thread-start sources, whose internal functions carry plain names. */
+static const char *const libc_files[] = {
+	"malloc.c", "arena.c", "hooks.c", "morecore.c", "pthread_create.c", "clone.S", "clone3.S",
+	"mmap64.c", "mremap.c", "brk.c", "sbrk.c", "syscall-template.S", "libc-start.c",
+	"libc_start_call_main.h", NULL,
 };
 
 /* Namespaces of the language runtimes' own code, often instantiated inside the program. */
@@ -133,6 +141,25 @@ static void strip_clone(char *name)
 		*dot = '\0';
 }
 
+/* Whether frame i's source file (its own, or the text's "(file.c:3)") is one of libc_files. */
+static bool in_libc_file(const struct stack_frame *f)
+{
+	const char *open, *colon;
+	size_t i, n;
+
+	if (f->file)
+		return in_list(base_name(f->file), libc_files);
+	open = strstr(f->text, " (");
+	if (!open || !(colon = strchr(open, ':')))
+		return false;
+	open += 2;
+	n = (size_t)(colon - open);
+	for (i = 0; libc_files[i]; i++)
+		if (strlen(libc_files[i]) == n && strncmp(open, libc_files[i], n) == 0)
+			return true;
+	return false;
+}
+
 static bool user_skips(const char *name, const char *module, const struct site_rules *r)
 {
 	size_t i;
@@ -157,7 +184,8 @@ bool stack_site_skips(const struct stack_frames *d, uint32_t i, const struct sit
 	/* A frame read from an old recording names its module only when it has no symbol. */
 	if (!module && d->f[i].pc == 0 && (name[0] == '_' || strstr(d->f[i].text, "(libc.so")))
 		return true;
-	if (in_list(name, libc_names) || has_prefix(name, runtime_prefixes))
+	if (in_list(name, libc_names) || has_prefix(name, runtime_prefixes) ||
+	    in_libc_file(&d->f[i]))
 		return true;
 	for (k = 0; wrapper_globs[k]; k++)
 		if (fnmatch(wrapper_globs[k], own_name(name), FNM_CASEFOLD) == 0)
@@ -176,6 +204,27 @@ void stack_site_find(struct stack_frames *d, const struct site_rules *r)
 		}
 	}
 	d->site = d->n ? d->n - 1 : 0;
+}
+
+const char *stack_site_name(const struct stack_frames *d, char *buf, size_t len)
+{
+	const struct stack_frame *f;
+
+	if (!d || !d->n) {
+		snprintf(buf, len, "an unknown stack");
+		return buf;
+	}
+	f = &d->f[d->site < d->n ? d->site : 0];
+	/*
+	 * Without a symbol the text is a module and offset or an address: each is
+	 * a site of its own, not one per module. With one, a location or module
+	 * follows the name ("func+0x1a (f.c:3)"), also in a frame read as text.
+	 */
+	if (!f->name && !f->function && !strstr(f->text, " (") && !strstr(f->text, " [inlined]")) {
+		snprintf(buf, len, "%s", f->text);
+		return buf;
+	}
+	return stack_frame_name(d, d->site < d->n ? d->site : 0, buf, len);
 }
 
 bool stack_site_reaches_root(const struct stack_frames *d)

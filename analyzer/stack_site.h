@@ -4,6 +4,7 @@
 #define MEMSLEUTH_STACK_SITE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "analyzer/stack.h"
 
@@ -27,6 +28,11 @@
  *   ns::Class::name) contains malloc, calloc, realloc or zalloc, ends in
  *   "_alloc", or is a strdup/strndup/memdup (xmalloc, zmalloc_usable,
  *   g_malloc0, PyMem_Malloc, xstrdup, ...), case ignored;
+ * - glibc's allocator and thread-start sources, by the frame's source file
+ *   (malloc.c, arena.c, pthread_create.c, clone.S, ...): internal functions
+ *   whose names carry no "__" ("mremap_chunk", inlined into malloc), for a
+ *   statically linked program or a frame read from an older recording whose
+ *   module is not known;
  * - the user's --skip PATTERN: a glob (fnmatch) on the frame's short name, on
  *   its own name, or on its module's file name.
  *
@@ -50,6 +56,14 @@ void site_rules_free(struct site_rules *r);
 
 /* Sets d->site by the built-in rules and those of `r` (NULL: built-in only). */
 void stack_site_find(struct stack_frames *d, const struct site_rules *r);
+
+/*
+ * The name of a stack's site, the same for every call path to it: the site
+ * frame's function without offset, inline mark or source line ("lru_put");
+ * a frame without a symbol is its own site ("memcached+0x11d1d", "0x7f..").
+ * `d` NULL gives "an unknown stack". Written into buf (len > 0); returns buf.
+ */
+const char *stack_site_name(const struct stack_frames *d, char *buf, size_t len);
 
 /* Whether frame i is the allocator's or the runtime's (see above). */
 bool stack_site_skips(const struct stack_frames *d, uint32_t i, const struct site_rules *r);

@@ -9,31 +9,37 @@
 #include <string.h>
 
 struct timeline {
-	double window_s;
+	double window_s, tick_s;
 	struct sample **open;	/* samples of the window being filled; open[0] is its start */
 	size_t nopen, open_cap;
 	size_t nwindows;
 	uint32_t thinned;	/* samples dropped from the open window by the cap */
 };
 
-bool timeline_span_full(double span_s, double window_s)
+bool timeline_span_full(double span_s, double window_s, double tick_s)
 {
-	return span_s + window_s * TIMELINE_TOLERANCE >= window_s;
+	double slack = tick_s > 0 ? tick_s / 2 : window_s * TIMELINE_TOLERANCE;
+
+	return span_s + slack > window_s;
 }
 
 bool timeline_whole_ticks(double window_s, double tick_s, double *ticks)
 {
-	/* The least whole number of ticks that timeline_span_full() accepts. */
-	*ticks = ceil((1 - TIMELINE_TOLERANCE) * window_s / tick_s - 1e-9);
-	return fabs(*ticks * tick_s - window_s) > TIMELINE_TOLERANCE * window_s;
+	/* Relative slack for a window that is a whole number of ticks in decimal (-i 0.3 --tick 0.1). */
+	*ticks = ceil(window_s / tick_s - 1e-6);
+	if (*ticks < 1)
+		*ticks = 1;
+	return fabs(*ticks * tick_s - window_s) > 1e-6 * window_s;
 }
 
-struct timeline *timeline_new(double window_s)
+struct timeline *timeline_new(double window_s, double tick_s)
 {
 	struct timeline *tl = calloc(1, sizeof(*tl));
 
-	if (tl)
+	if (tl) {
 		tl->window_s = window_s;
+		tl->tick_s = tick_s;
+	}
 	return tl;
 }
 
@@ -154,7 +160,7 @@ int timeline_push(struct timeline *tl, struct sample *s, struct window **out)
 	if (*out)
 		return ret;	/* the restart closed a window; the new one has just begun */
 
-	if (tl->nopen >= 2 && timeline_span_full(s->t - tl->open[0]->t, tl->window_s))
+	if (tl->nopen >= 2 && timeline_span_full(s->t - tl->open[0]->t, tl->window_s, tl->tick_s))
 		return close_window(tl, false, out);
 	return 0;
 }

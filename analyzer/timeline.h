@@ -21,24 +21,29 @@ struct timeline;
 /*
  * Ticks are scheduled on exact multiples of the tick but run a little late
  * now and then: a span of `span_s` seconds counts as a whole window of
- * `window_s` when it is at most TIMELINE_TOLERANCE of it short. Every rule
- * that asks whether a window has passed asks timeline_span_full(): the
+ * `window_s` when it is short of it by less than half a tick (`tick_s`), so
+ * that a window closes at the tick that makes it whole, never one early
+ * (-i 300 with 1 s ticks spans 300 s, not 294). When the tick is not known
+ * (tick_s <= 0) TIMELINE_TOLERANCE of the window stands in for it. Every
+ * rule that asks whether a window has passed asks timeline_span_full(): the
  * timeline closing windows, the view's sliding window, the arenas read once
  * a window, the header's "window still filling".
  */
 #define TIMELINE_TOLERANCE 0.02
-bool timeline_span_full(double span_s, double window_s);
+bool timeline_span_full(double span_s, double window_s, double tick_s);
 
 /*
- * A window of `window_s` cut from ticks `tick_s` apart closes at the first
- * tick that makes it full: it spans a whole number of ticks, stored in
- * *ticks. Returns true when that span is not within the tolerance of
- * `window_s` either (-i 2.5 with 1 s ticks cuts windows of 3 s).
+ * A window of `window_s` cut from ticks `tick_s` apart spans a whole number
+ * of ticks, the least that covers it, stored in *ticks. Returns true when
+ * that is not `window_s` (-i 2.5 with 1 s ticks cuts windows of 3 s).
  */
 bool timeline_whole_ticks(double window_s, double tick_s, double *ticks);
 
-/* Creates a timeline closing a window every `window_s` seconds; NULL on ENOMEM. */
-struct timeline *timeline_new(double window_s);
+/*
+ * Creates a timeline closing a window every `window_s` seconds of samples
+ * taken every `tick_s` (0: not known); NULL on ENOMEM.
+ */
+struct timeline *timeline_new(double window_s, double tick_s);
 void timeline_free(struct timeline *tl);
 
 /*

@@ -235,6 +235,39 @@ void window_free(struct window *w)
 	free(w);
 }
 
+const struct sample *window_ages(const struct window *w)
+{
+	size_t i;
+
+	/* The window's first sample closed the previous window: its reading was that one's. */
+	for (i = w->nticks; i-- > 1;)
+		if (w->ticks[i]->has_alloc && w->ticks[i]->alloc.has_ages)
+			return w->ticks[i];
+	return NULL;
+}
+
+int64_t window_shared_touched(const struct window *w)
+{
+	int64_t touched = 0, grown;
+	size_t i;
+
+	for (i = 0; i < w->nregions; i++) {
+		const struct region_delta *d = &w->regions[i];
+
+		if (d->kind != REGION_SHMEM || d->rss_delta <= 0)
+			continue;
+		grown = d->size_delta > 0 ? d->size_delta : 0;
+		if (d->rss_delta > grown)
+			touched += d->rss_delta - grown;
+	}
+	return touched;
+}
+
+int64_t window_own_delta(const struct window *w)
+{
+	return w->delta.rss - window_shared_touched(w);
+}
+
 int64_t window_heap_delta(const struct window *w)
 {
 	/* As the region deltas: none unless both ends read their regions. */

@@ -77,6 +77,23 @@ struct window {
 struct window *window_build(struct sample *const *ticks, size_t n);
 void window_free(struct window *w);
 
+/*
+ * The newest sample of the window whose malloc-probe records were read for
+ * their turnover (alloc.has_ages, once a window), or NULL. Borrowed.
+ */
+const struct sample *window_ages(const struct window *w);
+
+/*
+ * Pages of shared memory the process touched in segments it had mapped
+ * already (a postgres backend reading the server's shared buffers): the RSS
+ * growth of each shared-memory region beyond the growth of its size. They
+ * are the segment's, paid for once by whoever made it, not the process's own
+ * growth: window_own_delta() is the RSS growth without them. 0 (and the RSS
+ * growth) unless both ends read their regions.
+ */
+int64_t window_shared_touched(const struct window *w);
+int64_t window_own_delta(const struct window *w);
+
 /* The change of sample_heap_rss() over the window; 0 unless both ends read their regions. */
 int64_t window_heap_delta(const struct window *w);
 

@@ -177,7 +177,7 @@ int cmd_report(int argc, char **argv)
 				 "not a whole number of them)", ticks * h.tick_s, ticks, h.tick_s,
 				 window_s);
 	}
-	p = pipeline_new(window_s > 0 ? window_s : h.window_s);
+	p = pipeline_new(window_s > 0 ? window_s : h.window_s, h.tick_s);
 	if (!p) {
 		status = runtime_error("report", json, "out of memory");
 		goto cleanup;

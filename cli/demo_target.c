@@ -32,8 +32,10 @@
  * place), so the arena holds free holes between sparse live records, and no
  * later block fits in a hole (each round's blocks are larger): RSS grows,
  * live bytes barely do.
- * Before the target says it is ready it fragments each worker's arena by a
- * few MiB, so that memsleuth's first window already finds it;
+ * Before the target says it is ready it fragments each worker's arena by
+ * 12 MiB, so that memsleuth's first window already finds it, and as a
+ * warning: the three arenas' free space is then over 32 MiB and a quarter of
+ * the process (what arena_fragmentation calls large against it);
  * then the workers go on slowly, with few enough records that their live
  * bytes stay under the leak detector's threshold.
  * Every growth has a cap, so a forgotten demo cannot hurt the machine.
@@ -50,7 +52,7 @@
 
 #define DEMO_FRAG_THREADS 3
 #define DEMO_FRAG_RECORD 24		/* the live record left between holes */
-#define DEMO_FRAG_START_ROUNDS 24	/* before ready: ~7 MiB of blocks per worker */
+#define DEMO_FRAG_START_ROUNDS 32	/* before ready: ~12 MiB of blocks per worker */
 #define DEMO_FRAG_START_BLOCKS 1024
 #define DEMO_FRAG_START_SIZE 128	/* a chunk size class more every round */
 #define DEMO_FRAG_ROUND_MS 250		/* after ready */

@@ -103,8 +103,8 @@ int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t err
 	}
 	/*
 	 * A window is a whole number of ticks: -i 2.5 ticks every 0.833 s, not 3 s
-	 * windows. A given tick ends it at the first tick within the timeline's
-	 * tolerance of its length: said when that is not about the length asked.
+	 * windows. A given tick makes it the least whole number of ticks that
+	 * covers the length asked: said when that is not the length asked.
 	 */
 	if (!tick_set) {
 		o->tick_s = o->window_s / ceil(o->window_s / o->tick_s - 1e-9);

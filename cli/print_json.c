@@ -171,7 +171,7 @@ static json_t *stacks_json(const struct window *w)
 		bool estimated = s->kind == STACK_ALLOC && w->end->has_alloc &&
 				 w->end->alloc.estimated;
 		/* And so do figures that miss allocations a full map could not record. */
-		bool lower = s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost;
+		bool lower = s->kind == STACK_ALLOC && alloc_lower_bound(w->end);
 		json_t *o = json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o}", "kind",
 				      stack_kind_name((enum stack_kind)s->kind), "estimated",
 				      estimated, "lower_bound", lower, "bytes",

@@ -245,8 +245,8 @@ static void print_stacks(FILE *f, const struct window *w, const struct print_opt
 				stack_is_total(s->kind) ? "since attach" : "outstanding",
 				s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.estimated
 					? ", estimated" : "",
-				s->kind == STACK_ALLOC && w->end->has_alloc && w->end->alloc.lost
-					? ", lower bound" : "");
+				s->kind == STACK_ALLOC && alloc_lower_bound(w->end) ? ", lower bound"
+										     : "");
 		put_stack(f, s->frames, s->nframes, s->def ? s->def->site : 0,
 			  s->def && s->def->truncated, STACK_TEXT_FRAMES, "        ", 70);
 	}

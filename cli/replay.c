@@ -66,7 +66,7 @@ static int keep_findings(struct replay *r, const struct window *w, size_t end)
 static int analyse(struct replay *r, bool index, char *err, size_t errlen)
 {
 	struct recording_pos start = { 0 };
-	struct pipeline *p = pipeline_new(r->window_s);
+	struct pipeline *p = pipeline_new(r->window_s, r->h.tick_s);
 	struct window *w = NULL;
 	size_t i = 0;
 	int ret = -ENOMEM;
@@ -179,6 +179,11 @@ double replay_window(const struct replay *r)
 	return r->window_s;
 }
 
+double replay_tick(const struct replay *r)
+{
+	return r->h.tick_s;
+}
+
 size_t replay_first_window_end(const struct replay *r)
 {
 	return r->nfound ? r->found[0].end : r->n - 1;
@@ -270,7 +275,7 @@ int replay_show(struct replay *r, size_t pos, struct model *m, char *err, size_t
 		ret = read_into(r, pos, m, err, errlen);
 	} else {
 		model_reset(m);
-		first = model_window_first(pos, r->window_s, index_at, r);
+		first = model_window_first(pos, r->window_s, r->h.tick_s, index_at, r);
 		/* The sparklines' history before the window comes from the index. */
 		for (i = first > MODEL_HISTORY_MAX ? first - MODEL_HISTORY_MAX : 0; i < first; i++)
 			model_push_point(m, &r->idx[i].point);

@@ -28,6 +28,8 @@ int replay_open(const char *path, double window_s, struct replay **out, char *er
 size_t replay_count(const struct replay *r);
 size_t replay_pos(const struct replay *r);
 double replay_window(const struct replay *r);
+/* Seconds between the recorded samples (the header's tick; 0 not known). */
+double replay_tick(const struct replay *r);
 /* The position at which the first window closes (where a replay starts). */
 size_t replay_first_window_end(const struct replay *r);
 

@@ -101,8 +101,9 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 		.freeze = o->freeze,
 		/* MEMSLEUTH_NO_DEBUGINFO=1 forces the path taken where libc6-dbg is absent. */
 		.debuginfo = !(nodebug && *nodebug && strcmp(nodebug, "0") != 0),
-		/* Freezing costs the target a pause: once per window, at its boundary. */
-		.arena_every_s = o->window_s,
+		/* Freezing costs the target a pause (and ages a pass over the live map): once a window. */
+		.window_s = o->window_s,
+		.tick_s = o->tick_s,
 		.freeze_max_s = o->freeze_max_s,
 		.growth = o->growth,
 		.alloc = o->alloc,
@@ -130,7 +131,7 @@ int session_open(const struct session_opts *o, struct session **out, char *err, 
 	if (ret)
 		goto fail;
 	warn_probes_off(s);
-	s->pipeline = pipeline_new(o->window_s);
+	s->pipeline = pipeline_new(o->window_s, o->tick_s);
 	if (!s->pipeline) {
 		ret = -ENOMEM;
 		goto fail;
@@ -206,7 +207,7 @@ struct sample *session_latest_ref(struct session *s)
 
 int session_set_window(struct session *s, double window_s)
 {
-	struct pipeline *p = pipeline_new(window_s);
+	struct pipeline *p = pipeline_new(window_s, s->opts.tick_s);
 	struct window *w = NULL;
 
 	if (!p || (s->latest && pipeline_push(p, sample_ref(s->latest), &w) < 0)) {

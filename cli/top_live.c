@@ -128,7 +128,7 @@ int top_live(const struct top_args *a, int pid, struct tui *t, struct top_budget
 		status = own ? runtime_error("top", false, err) : EXIT_RUNTIME;
 		goto out;
 	}
-	l.m = model_new(a->s.window_s);
+	l.m = model_new(a->s.window_s, a->s.tick_s);
 	/* --alloc-optional may have gone on without the malloc probes. */
 	l.meta.alloc = session_alloc_library(l.s) != NULL;
 	l.meta.tick_s = a->s.tick_s;

@@ -85,7 +85,7 @@ int top_replay(const struct top_args *a)
 	ret = replay_open(a->replay, a->window_set ? a->s.window_s : 0, &r, err, sizeof(err));
 	if (ret)
 		return runtime_error("top", false, err);
-	m = model_new(replay_window(r));
+	m = model_new(replay_window(r), replay_tick(r));
 	if (!m) {
 		status = runtime_error("top", false, "out of memory");
 		goto out;

@@ -2,6 +2,7 @@
 /* User side of the malloc probes: attach to one process, cycle them, read bytes by stack. */
 #include "collectors/bpf_alloc.h"
 #include "lib/vec.h"
+#include "collectors/alloc_ages.h"
 #include "collectors/alloc_lib.h"
 #include "collectors/alloc_rules.h"
 #include "collectors/alloc_stacks.h"
@@ -53,6 +54,7 @@ struct bpf_alloc {
 
 	struct stackres *res;		/* borrowed */
 	struct alloc_stacks *stacks;
+	struct alloc_ages *ages;
 	struct alloc_rules *rules;	/* walks by rules (alloc_rules.h); NULL when not used */
 };
 
@@ -372,6 +374,12 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 		snprintf(err, errlen, "cannot read allocation stacks: %s", strerror(-ret));
 		goto fail;
 	}
+	a->ages = alloc_ages_new();
+	if (!a->ages) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (a->skel->rodata->rule_walks) {
 		ret = alloc_rules_start(res, a->stacks, bpf_map__fd(a->skel->maps.fp_ranges),
 					&a->skel->bss->nfp_ranges, &a->rules);
@@ -545,7 +553,7 @@ static int read_unmatched(struct bpf_alloc *a, struct sample *s)
 	return 0;
 }
 
-int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
+int bpf_alloc_read(struct bpf_alloc *a, struct sample *s, bool ages)
 {
 	const __u64 *c = a->skel->bss->counters;
 	struct alloc_summary *sum = &s->alloc;
@@ -567,6 +575,10 @@ int bpf_alloc_read(struct bpf_alloc *a, struct sample *s)
 		ret = read_arenas(a, s);
 	if (!ret)
 		ret = read_unmatched(a, s);
+	/* Last: the pass over the live map takes a while, and the figures above go together. */
+	if (!ret && ages)
+		ret = alloc_ages_read(a->ages, bpf_map__fd(a->skel->maps.live), a->stacks,
+				      share > 0 ? share : 1, s);
 	if (ret)
 		return ret;
 	s->has_alloc = true;
@@ -620,6 +632,7 @@ void bpf_alloc_close(struct bpf_alloc *a)
 	detach_all(a->cycled, &a->ncycled);
 	detach_all(a->always, &a->nalways);
 	alloc_bpf__destroy(a->skel);
+	alloc_ages_free(a->ages);
 	alloc_stacks_free(a->stacks);
 	alloc_lib_clear(&a->lib);
 	pthread_cond_destroy(&a->cond);

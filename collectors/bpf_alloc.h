@@ -53,10 +53,13 @@ int bpf_alloc_open(const struct proc_target *t, struct stackres *res, const stru
 /*
  * Credits the outstanding allocations by stack (kind alloc) to the stack
  * table (exported by the caller) and adds the allocation summary (s->alloc)
- * to `s`; s->alloc.lost_live says when the live map is full. Returns 0 or a negative errno (-ENOMEM; or the
- * error that stopped the attach cycle, with the reason logged).
+ * to `s`; s->alloc.lost_live says when the live map is full. With `ages`,
+ * also reads every live record for the stacks' turnover since the previous
+ * such reading (collectors/alloc_ages.h; meant once a window). Returns 0 or
+ * a negative errno (-ENOMEM; or the error that stopped the attach cycle,
+ * with the reason logged).
  */
-int bpf_alloc_read(struct bpf_alloc *a, struct sample *s);
+int bpf_alloc_read(struct bpf_alloc *a, struct sample *s, bool ages);
 
 /* The allocator file probed (as the target names it). */
 const char *bpf_alloc_library(const struct bpf_alloc *a);

@@ -31,8 +31,9 @@ struct sampler {
 	struct bpf_alloc *alloc;
 	struct arena_reader *arenas;
 	struct arena_live *live;
-	double arena_every_s;
+	double window_s, tick_s;
 	double arena_last;	/* time of the last arena read; 0 none */
+	double ages_last;	/* time of the last read of the records' ages; 0 none */
 	int exe_allocator;	/* judged from the executable once; -1 not yet */
 	bool fds_warned;	/* the fd table could not be listed: said once */
 	int growth_error;	/* why probes asked for are off: sampler_growth_off() */
@@ -58,6 +59,8 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 	}
 	s->comm = proc_comm(&s->proc);
 	s->exe_allocator = -1;
+	s->window_s = opts->window_s;
+	s->tick_s = opts->tick_s;
 	if (opts->arenas) {
 		struct arena_opts ao = { .freeze = opts->freeze, .debuginfo = opts->debuginfo,
 					 .freeze_max_s = opts->freeze_max_s };
@@ -68,7 +71,6 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 			sampler_close(s);
 			return -ENOMEM;
 		}
-		s->arena_every_s = opts->arena_every_s;
 	}
 	if ((opts->bpf || opts->alloc) && stackres_new(&s->proc, opts->sites, &s->stacks)) {
 		sampler_close(s);
@@ -94,6 +96,12 @@ int sampler_open(int pid, const struct sampler_opts *opts, struct sampler **out,
 	}
 	*out = s;
 	return 0;
+}
+
+/* Whether sample `smp` is at a window's boundary for a reading last made at `last` (0: none yet). */
+static bool window_boundary(const struct sampler *s, const struct sample *smp, double last)
+{
+	return !last || timeline_span_full(smp->t - last, s->window_s, s->tick_s);
 }
 
 static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t errlen)
@@ -141,7 +149,7 @@ static int read_regions(struct sampler *s, struct sample *smp, char *err, size_t
 	free(sps);
 	/* Arenas are read on their own, slower schedule: the default is once per window. */
 	if (!ret && s->arenas && smp->allocator == ALLOC_GLIBC &&
-	    (!s->arena_last || timeline_span_full(smp->t - s->arena_last, s->arena_every_s))) {
+	    window_boundary(s, smp, s->arena_last)) {
 		s->arena_last = smp->t;
 		ret = arena_reader_read(s->arenas, &vmas, smp);
 	} else if (s->arenas) {
@@ -173,7 +181,11 @@ static int read_probes(struct sampler *s, struct sample *smp, char *err, size_t 
 		}
 	}
 	if (s->alloc) {
-		ret = bpf_alloc_read(s->alloc, smp);
+		bool ages = window_boundary(s, smp, s->ages_last);
+
+		ret = bpf_alloc_read(s->alloc, smp, ages);
+		if (!ret && ages)
+			s->ages_last = smp->t;
 		/* Attaching fails once the target is gone: that is an exit, not a failure. */
 		if (ret && !proc_alive(&s->proc))
 			ret = -ESRCH;

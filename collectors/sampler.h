@@ -15,7 +15,13 @@ struct sampler_opts {
 	bool arenas;		/* read glibc's arenas from outside (collectors/arena.c) */
 	bool freeze;		/* freeze the target briefly to walk free lists */
 	bool debuginfo;		/* use libc's debug info when installed */
-	double arena_every_s;	/* read arenas at most this often; 0 every tick */
+	/*
+	 * What costs more is read once a window, at its boundary: the arenas
+	 * (a freeze) and the ages of the malloc probes' records (a pass over
+	 * their live map). 0: every tick.
+	 */
+	double window_s;
+	double tick_s;		/* how often the caller takes a sample (timeline_span_full) */
 	double freeze_max_s;	/* bound on one freeze; 0 the default */
 	struct bpf_growth_opts growth;
 	bool alloc;		/* attach the malloc probes (failing to is fatal) */

@@ -240,9 +240,11 @@ static void read_extras(json_t *j, struct sample *s)
 	json_t *ml = json_object_get(j, REC_S_MEM_LIMIT);
 	uint64_t v;
 
+	/* Arenas without a word on their read: their free figures are taken as whole. */
+	s->arenas_complete = true;
 	if (json_is_object(ar)) {
 		s->arenas_frozen = json_is_true(json_object_get(ar, REC_AREAD_FROZEN));
-		s->arenas_complete = json_is_true(json_object_get(ar, REC_AREAD_COMPLETE));
+		s->arenas_complete = !json_is_false(json_object_get(ar, REC_AREAD_COMPLETE));
 		s->arenas_debuginfo = json_is_true(json_object_get(ar, REC_AREAD_DEBUGINFO));
 		if (rec_get_u64(ar, REC_AREAD_FREEZE_US, &v))
 			s->freeze_us = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
@@ -399,6 +401,46 @@ static int read_alloc_arenas(const struct rec_decoder *d, json_t *rows, struct s
 	return 0;
 }
 
+/* The stacks' turnover (older files have none: the leak rule then goes without). */
+static int read_ages(const struct rec_decoder *d, json_t *rows, struct sample *s, char *err,
+		     size_t errlen)
+{
+	json_t *row;
+	size_t i, k;
+
+	json_array_foreach(rows, i, row) {
+		int64_t v[REC_AGE_CHURN_SQ];
+		struct alloc_age *g;
+
+		for (k = 0; k < REC_AGE_CHURN_SQ; k++) {
+			json_t *x = json_array_get(row, k);
+
+			if (!json_is_integer(x))
+				break;
+			v[k] = json_integer_value(x);
+		}
+		if (k < REC_AGE_CHURN_SQ || !json_is_number(json_array_get(row, REC_AGE_CHURN_SQ)))
+			return rec_fail(d, err, errlen, "an alloc age row is not [id, bytes, "
+					"records, held bytes, held records, kept bytes, kept "
+					"records, churn_sq]");
+		g = sample_add_alloc_age(s);
+		if (!g)
+			return -ENOMEM;
+		*g = (struct alloc_age){
+			.id = (uint64_t)v[REC_AGE_ID],
+			.bytes = v[REC_AGE_BYTES],
+			.records = v[REC_AGE_RECORDS],
+			.held_bytes = v[REC_AGE_HELD_BYTES],
+			.held_records = v[REC_AGE_HELD_RECORDS],
+			.kept_bytes = v[REC_AGE_KEPT_BYTES],
+			.kept_records = v[REC_AGE_KEPT_RECORDS],
+			.churn_sq = json_number_value(json_array_get(row, REC_AGE_CHURN_SQ)),
+		};
+	}
+	s->alloc.has_ages = json_is_array(rows);
+	return 0;
+}
+
 static int read_alloc(const struct rec_decoder *d, json_t *o, struct sample *s, char *err,
 		      size_t errlen)
 {
@@ -425,6 +467,9 @@ static int read_alloc(const struct rec_decoder *d, json_t *o, struct sample *s, 
 	ret = read_free_classes(d, json_object_get(o, REC_AL_FREE_CLASSES), s, err, errlen);
 	if (!ret)
 		ret = read_alloc_arenas(d, json_object_get(o, REC_AL_ARENAS), s, err, errlen);
+	if (!ret)
+		ret = read_ages(d, json_object_get(o, REC_AL_AGES), s, err, errlen);
+	rec_get_num(o, REC_AL_AGES_SINCE, &a->ages_since);
 	if (!ret)
 		s->has_alloc = true;
 	return ret;

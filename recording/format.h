@@ -152,6 +152,12 @@
 #define REC_AL_UNMATCHED_FREE_BYTES "unmatched_free_bytes"
 #define REC_AL_UNMATCHED_SIZED "unmatched_sized"
 #define REC_AL_FREE_CLASSES "free_classes"	/* rows, REC_FCLASS_* */
+/*
+ * The stacks' turnover, read once a window (collectors/alloc_ages.h); absent
+ * in other samples and in files older than it: the leak rule goes without.
+ */
+#define REC_AL_AGES_SINCE "ages_since"	/* unix seconds of the reading before; 0 none */
+#define REC_AL_AGES "ages"		/* rows, REC_AGE_* */
 
 /* Codes of an alloc arena row's address that are not addresses, pinned below. */
 #define REC_AAR_MAIN 0
@@ -182,6 +188,10 @@ enum rec_alloc_arena_row { REC_AAR_ADDR, REC_AAR_BYTES, REC_AAR_COUNT,
 			   REC_AAR_ROW_LEN };
 enum rec_free_class_row { REC_FCLASS_CLASS, REC_FCLASS_UNMATCHED, REC_FCLASS_BYTES,
 			  REC_FCLASS_EXPECTED256, REC_FCLASS_EXPECTED_BYTES, REC_FCLASS_ROW_LEN };
+
+enum rec_age_row { REC_AGE_ID, REC_AGE_BYTES, REC_AGE_RECORDS, REC_AGE_HELD_BYTES,
+		   REC_AGE_HELD_RECORDS, REC_AGE_KEPT_BYTES, REC_AGE_KEPT_RECORDS,
+		   REC_AGE_CHURN_SQ, REC_AGE_ROW_LEN };
 
 /* Codes of a free class row's class: log2 of the blocks' usable bytes, or unsized. */
 #define REC_FCLASSES 48

@@ -244,7 +244,8 @@ typedef void row_cells_fn(const struct sample *s, size_t i, json_t **v);
 
 #define ROW_MAX ((int)REC_NCOLS)	/* the longest row */
 _Static_assert((int)REC_STACK_ROW_LEN <= ROW_MAX && (int)REC_EVENT_ROW_LEN <= ROW_MAX &&
-		       (int)REC_AAR_ROW_LEN <= ROW_MAX && (int)REC_FCLASS_ROW_LEN <= ROW_MAX,
+		       (int)REC_AAR_ROW_LEN <= ROW_MAX && (int)REC_FCLASS_ROW_LEN <= ROW_MAX &&
+		       (int)REC_AGE_ROW_LEN <= ROW_MAX,
 	       "every row fits ROW_MAX cells");
 
 /* The n rows of one kind; NULL when one could not be made. */
@@ -398,6 +399,20 @@ static void alloc_arena_cells(const struct sample *s, size_t i, json_t **v)
 	v[REC_AAR_COUNT] = json_integer((json_int_t)ar->count);
 }
 
+static void age_cells(const struct sample *s, size_t i, json_t **v)
+{
+	const struct alloc_age *g = &s->alloc.ages[i];
+
+	v[REC_AGE_ID] = count(g->id);
+	v[REC_AGE_BYTES] = json_integer((json_int_t)g->bytes);
+	v[REC_AGE_RECORDS] = json_integer((json_int_t)g->records);
+	v[REC_AGE_HELD_BYTES] = json_integer((json_int_t)g->held_bytes);
+	v[REC_AGE_HELD_RECORDS] = json_integer((json_int_t)g->held_records);
+	v[REC_AGE_KEPT_BYTES] = json_integer((json_int_t)g->kept_bytes);
+	v[REC_AGE_KEPT_RECORDS] = json_integer((json_int_t)g->kept_records);
+	v[REC_AGE_CHURN_SQ] = json_real(g->churn_sq);
+}
+
 static json_t *alloc_object(const struct sample *s, struct line *l)
 {
 	const struct alloc_summary *a = &s->alloc;
@@ -418,6 +433,10 @@ static json_t *alloc_object(const struct sample *s, struct line *l)
 	put(l, j, REC_AL_UNMATCHED_SIZED, json_boolean(a->unmatched_sized));
 	put(l, j, REC_AL_FREE_CLASSES,
 	    rows_of(s, a->nfree_classes, REC_FCLASS_ROW_LEN, free_class_cells));
+	if (a->has_ages) {
+		put(l, j, REC_AL_AGES_SINCE, json_real(a->ages_since));
+		put(l, j, REC_AL_AGES, rows_of(s, a->nages, REC_AGE_ROW_LEN, age_cells));
+	}
 	return j;
 }
 

@@ -111,3 +111,25 @@ def test_steps_in_five_ticks_of_five_are_a_pool(tmp_path):
         # Five growing ticks, each on a multiple: (3/16)^5 by chance.
         assert ev["bursts"] == 5 and ev["tries"] == 5, ev
         assert abs(ev["chance"] - (3 / 16) ** 5) < 1e-9, ev
+
+
+def test_equal_bursts_are_steps_of_the_candidate_quantum(tmp_path):
+    # A render loop overflowing its pool by the same 31 chunks every second (issue 12): the
+    # bursts are all equal, so their common multiple is 31 x 64 KiB; the quantum tested, and
+    # reported, is still 64 KiB, which every tick lands on.
+    windows = steps_of(recording(tmp_path / "equal.jsonl", lambda i: 31 * CHUNK, uneven))
+    assert windows[0] == []
+    for found in windows[1:]:
+        assert len(found) == 1, found
+        ev = found[0]["evidence"]
+        assert ev["quantum"] == CHUNK and ev["region"] == "[heap]", ev
+        assert ev["bursts"] == 10 and ev["steps"] == 310, ev
+
+
+def test_doubling_bursts_are_no_steps(tmp_path):
+    # A buffer doubled each second, 64 KiB up to 4 MiB, then a new one: every burst a
+    # multiple of 64 KiB, but the last of a run is as large as all before it.
+    def doubling(i):
+        return CHUNK << ((i - 1) % 7)
+
+    assert steps_of(recording(tmp_path / "double.jsonl", doubling, lambda i: 0)) == [[], [], []]

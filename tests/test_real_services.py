@@ -7,8 +7,8 @@ import pytest
 
 import services
 from conftest import IN_CI, require_root
-from watch_many import (DetectorGap, alarms, findings, in_parallel, no_gaps, read_all, report,
-                        site, watch_all)
+from watch_many import (alarms, findings, in_parallel, no_gaps, read_all, report, site,
+                        watch_all)
 
 INTERVAL = 10
 # Allocator and C library code: a leak "from" one of these blames glibc (its arenas, the
@@ -67,10 +67,6 @@ def watched(service, watch, table, modes, count):
 # and ten services with their loads twice would double the suite's longest tests.
 @pytest.mark.bpf
 @pytest.mark.nosan
-@pytest.mark.xfail(strict=True, raises=DetectorGap,
-                   reason="issue 12: a postgres backend touching shared "
-                   "buffers raises rss_growth and mmap_growth; with --alloc, leaks in redis' "
-                   "zmalloc_usable (keys added and deleted, RSS flat) and python's full cache")
 def test_steady_services_raise_no_warning(service, watch):
     """redis (2000 SET + DEL a second), memcached (2000 requests a second on a 20,000-key
     working set), nginx (200 GETs a second), a postgres backend (pgbench -S, 50 a second)
@@ -110,10 +106,6 @@ def growth_problems(run):
 
 @pytest.mark.bpf
 @pytest.mark.nosan
-@pytest.mark.xfail(strict=True, raises=DetectorGap,
-                   reason="issue 12: a filling cache and a growing dict are "
-                   "critical leaks whose memory 'is not freed'; memcached's slabs are blamed "
-                   "on glibc's start_thread")
 def test_growing_cache_and_dict_reported_as_growth(service, watch):
     """memcached -m 1024 filled at 8 MB/s (far from full) and a python3 dict growing by
     5000 entries a second, in default mode and with --alloc, over 4 windows of 10 s:

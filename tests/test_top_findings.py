@@ -114,7 +114,8 @@ def write_findings_recording(path):
 
     pool_grow maps 1 to 3 chunks of 64 KiB a second into [anon:chunk pool], each an mmap
     event (chunk_steps, quantum from the events; the chunks stay, a critical leak too);
-    a thread arena holds 6 MiB free of 8 MiB (arena_fragmentation); sockets +2 a second
+    a thread arena holds 6 MiB free of 8 MiB and 64 KiB more free each second
+    (arena_fragmentation, a warning once it has grown two windows); sockets +2 a second
     with a limit of 1024 (fd_growth, critical: the limit is minutes away); leaky_alloc
     keeps 4 KiB a second in [heap] (leak, warn) while a cache fills once and stays (no
     leak); map_ring maps 1044 KiB a second that [anon] gains (leak, critical, and with
@@ -143,19 +144,20 @@ def write_findings_recording(path):
         pool += chunks * CHUNK
         heap = 16 * MIB + i * 4096
         anon = 4 * MIB + i * (MIB + 20 * 1024)
+        arena = 8 * MIB + i * CHUNK
         regions = [["[heap]", "heap", 1, heap, heap, heap, heap, heap, 0],
                    ["[anon]", "anon", 3, anon, anon, anon, anon, anon, 0],
                    ["[anon:chunk pool]", "anon", 1 + i, pool, pool, pool, pool, pool, 0],
-                   ["[arena 0x7f0000000000]", "arena", 2, 64 * MIB, 8 * MIB, 8 * MIB,
-                    8 * MIB, 8 * MIB, 0],
+                   ["[arena 0x7f0000000000]", "arena", 2, 64 * MIB, arena, arena, arena,
+                    arena, 0],
                    ["/usr/lib/libc.so.6", "file", 5, 2 * MIB, 2 * MIB, MIB, 0, 0, 0]]
         arenas = [{"addr": 0x7ffff7e19c80, "main": True, "threads": 1, "heaps": 0,
                    "system": heap, "max_system": heap, "top": 64 * 1024, "free": 256 * 1024,
                    "live": -1, "rss": heap, "reclaimable": 0},
                   {"addr": 0x7f0000000020, "main": False, "threads": 2, "heaps": 1,
-                   "system": 8 * MIB, "max_system": 8 * MIB, "top": 64 * 1024,
-                   "free": 6 * MIB, "live": -1, "rss": 8 * MIB, "reclaimable": MIB,
-                   "fragmentation": 0.75}]
+                   "system": arena, "max_system": arena, "top": 64 * 1024,
+                   "free": arena - 2 * MIB, "live": -1, "rss": arena, "reclaimable": MIB,
+                   "fragmentation": (arena - 2 * MIB) / arena}]
         stacks = [[1, "alloc", i * 4096, i], [2, "alloc", min(i, 4) * 64 * 1024, min(i, 4)],
                   [7, "fd", 0, 10 + 2 * i], [8, "fd", 0, 3],
                   [9, "mmap", i * (MIB + 20 * 1024), i], [10, "brk", i * 4096, i],
@@ -194,7 +196,7 @@ def test_replay_real_findings_most_severe_first_and_expand(top, tmp_path):
                      "growth": 19 * CHUNK, "quantum_source": "events",
                      "region": "[anon:chunk pool]"}, steps
     assert found[3]["frames"][1] == "pool_grow+0x2c (pool.c:31)"
-    assert frag["free_resident"] == 6 * MIB and frag["threads"] == 2
+    assert frag["free_resident"] == 6 * MIB + 30 * CHUNK and frag["threads"] == 2
     assert leak["stack_kind"] == "alloc" and leak["run_bytes"] == 30 * 4096
     # Summaries name the code that mapped, not the C library's mmap wrapper.
     assert found[1]["summary"].startswith("mmap from map_ring+0x44 (ring.c:50) holds 30.6 MiB "

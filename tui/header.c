@@ -45,7 +45,7 @@ static void title_line(const struct model *m, struct line *l)
 	 * last closed window (whose strip says when it closed). A window still
 	 * filling says how much of it there is.
 	 */
-	if (w && !timeline_span_full(w->window_s, target))
+	if (w && !timeline_span_full(w->window_s, target, model_tick(m)))
 		line_putf(l, ST_TITLE, "  last %s/%s", units_duration(a, sizeof(a), w->window_s),
 			  units_duration(b, sizeof(b), target));
 	else

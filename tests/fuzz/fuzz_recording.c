@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_CHECK(h.window_s > 0);
-	p = pipeline_new(h.window_s);
+	p = pipeline_new(h.window_s, h.tick_s);
 	FUZZ_CHECK(p != NULL);
 	events_read = events_in_windows = 0;
 	while ((ret = recording_next(rd, &s, err, sizeof(err))) == 1) {
