@@ -24,7 +24,7 @@ BPFTOOL ?= bpftool
 PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
 # Tests mostly wait for windows to close, so they run several at a time even on 2 cores.
-TEST_JOBS ?= 3
+TEST_JOBS ?= 4
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
@@ -123,9 +123,9 @@ deps:
 test: deps
 	$(MAKE) all test-targets fuzz-build
 	$(MAKE) SAN=1 all fuzz-build
-	$(PYTHON) -m pytest -q -n $(TEST_JOBS) tests
+	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadgroup tests
 	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 \
-		$(PYTHON) -m pytest -q -n $(TEST_JOBS) -m "not nosan" tests
+		$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadgroup -m "not nosan" tests
 
 # Long runs left out of `make test`, every test marked soak: 20 minutes on the leaking
 # relay, the agent for an hour against three services.

@@ -10,6 +10,11 @@ from conftest import IN_CI, require_root
 from watch_many import (alarms, findings, in_parallel, no_gaps, read_all, report, site,
                         watch_all)
 
+# One worker runs this file's tests one after another (make test: --dist loadgroup):
+# its tests run the real services and their loads together, and two such tests at once
+# on a small machine would measure the machine, not memsleuth.
+pytestmark = pytest.mark.xdist_group("services")
+
 INTERVAL = 10
 # Allocator and C library code: a leak "from" one of these blames glibc (its arenas, the
 # start of a thread), jemalloc or pymalloc, not the program (issue 12: "critical leak on

@@ -11,6 +11,11 @@ from conftest import MIB, require_root
 from watch_many import (DetectorGap, alarms, findings, in_parallel, names, no_gaps, read_all,
                         report, watch_all)
 
+# One worker runs this file's tests one after another (make test: --dist loadgroup):
+# its tests run 4-5 relays of 20 threads each, and two such tests at once on a small
+# machine would measure the machine, not memsleuth.
+pytestmark = pytest.mark.xdist_group("relays")
+
 ARENA_MAX_2 = dict(os.environ, MALLOC_ARENA_MAX="2")
 LEAKER = "query_result_keep"
 # The relay's allocating functions whose blocks are all freed (tests/targets/relay.c).
