@@ -23,7 +23,7 @@ SETTLED_S = min(600, SOAK_S / 3)
 # second half of the settled run by more than this. RSS is not one figure to compare: the
 # malloc probes that --alloc-on-growth turns on for a minute add their tables and stacks
 # (10-20 MiB, as many as that episode saw), and they go again. Restarts alone leave nothing
-# (a target restarted 45 times: the agent at the same RSS after the first few).
+# (a target restarted 80 times: the agent at the same RSS from the 15th).
 RSS_SLACK = 4 << 20
 SAMPLE_EVERY_S = 15
 
