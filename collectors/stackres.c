@@ -216,8 +216,17 @@ static uint64_t intern(struct stackres *r, const struct unwind_frame *frames, si
 	size_t i;
 	int ret = 0;
 
-	/* The probe's own pc is the one frame that needs no check: it was running there. */
-	for (i = 0; i < n && !ret; i++) {
+	/*
+	 * The probe's own pc was running there, but not always in the program:
+	 * a fault taken while the kernel single-steps a probed instruction out
+	 * of line (the first instruction of malloc, say, under the malloc
+	 * probes) has its pc in the kernel's [uprobes] page, which is no
+	 * module. That frame names nothing; its caller, frame 1, is whole.
+	 */
+	i = 0;
+	if (n > 1 && frames[0].activation && r->map && !modmap_executable(r->map, frames[0].pc))
+		i = 1;
+	for (; i < n && !ret; i++) {
 		uint64_t at = frames[i].activation ? frames[i].pc : frames[i].pc - 1;
 
 		if (i > 0 && (!r->map || !modmap_executable(r->map, at))) {
