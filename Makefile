@@ -24,7 +24,7 @@ BPFTOOL ?= bpftool
 PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
 # Tests mostly wait for windows to close, so they run several at a time even on 2 cores.
-TEST_JOBS ?= 4
+TEST_JOBS ?= 3
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
