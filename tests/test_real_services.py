@@ -10,10 +10,11 @@ from conftest import IN_CI, require_root
 from watch_many import (alarms, findings, in_parallel, no_gaps, read_all, report, site,
                         watch_all)
 
-# One worker runs this file's tests one after another (make test: --dist loadgroup):
-# its tests run the real services and their loads together, and two such tests at once
-# on a small machine would measure the machine, not memsleuth.
-pytestmark = pytest.mark.xdist_group("services")
+# One worker runs the tests that drive the malloc probes hardest, one after another (make
+# test: --dist loadgroup; this file, test_real_services.py and test_sites.py): several
+# watchers duty-cycling uprobes on the same libc at once slow every attach, and a duty-
+# cycled watcher then sees too little of its windows to name anything.
+pytestmark = pytest.mark.xdist_group("malloc-probes")
 
 INTERVAL = 10
 # Allocator and C library code: a leak "from" one of these blames glibc (its arenas, the

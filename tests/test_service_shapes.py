@@ -11,10 +11,11 @@ from conftest import MIB, require_root
 from watch_many import (DetectorGap, alarms, findings, in_parallel, names, no_gaps, read_all,
                         report, watch_all)
 
-# One worker runs this file's tests one after another (make test: --dist loadgroup):
-# its tests run 4-5 relays of 20 threads each, and two such tests at once on a small
-# machine would measure the machine, not memsleuth.
-pytestmark = pytest.mark.xdist_group("relays")
+# One worker runs the tests that drive the malloc probes hardest, one after another (make
+# test: --dist loadgroup; this file, test_real_services.py and test_sites.py): several
+# watchers duty-cycling uprobes on the same libc at once slow every attach, and a duty-
+# cycled watcher then sees too little of its windows to name anything.
+pytestmark = pytest.mark.xdist_group("malloc-probes")
 
 ARENA_MAX_2 = dict(os.environ, MALLOC_ARENA_MAX="2")
 LEAKER = "query_result_keep"

@@ -12,7 +12,8 @@ import pytest
 from conftest import MEMSLEUTH, ROOT, require_root, run, target_path
 from topview import top  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.bpf
+# One worker runs the tests that drive the malloc probes hardest (see test_service_shapes.py).
+pytestmark = [pytest.mark.bpf, pytest.mark.xdist_group("malloc-probes")]
 
 # (target, its leaking function, its balanced churn, the allocation wrapper it calls through)
 SITE_TARGETS = [
