@@ -35,7 +35,8 @@ enum {
 	"                          per-arena chunk bytes, at several times the cost\n"        \
 	"      --alloc-sample BYTES  record one allocation per BYTES on average (from 1;\n" \
 	"                          by size, unbiased) instead of every one, with its\n"    \
-	"                          stack unwound with DWARF (no frame pointers needed)\n"  \
+	"                          stack unwound with DWARF (no frame pointers needed);\n" \
+	"                          probes every call unless --alloc-duty is given\n"       \
 	"      --alloc-optional    when the malloc probes cannot attach, warn and go on\n" \
 	"                          without them\n"                                          \
 	"                          (each of these --alloc-... options implies --alloc)\n"

@@ -92,6 +92,15 @@ int live_opts_check(struct session_opts *o, bool tick_set, char *err, size_t err
 			 "drop --no-bpf, run as root");
 		return -1;
 	}
+	/*
+	 * Byte sampling thins what is recorded, not what is trapped: on top of the
+	 * default 10% duty it would record one allocation per 10 x BYTES, a few a
+	 * window on a service leaking hundreds of KiB a minute, too few to stand out
+	 * of their own noise. So --alloc-sample probes every call unless
+	 * --alloc-duty says otherwise.
+	 */
+	if (o->alloc_opts.sample_bytes && !o->alloc_opts.duty_given)
+		o->alloc_opts.duty = 1;
 	if ((o->rotate_bytes || o->rotate_s) && !o->record_path) {
 		snprintf(err, errlen, "--rotate rotates the recording: it needs -o FILE");
 		return -1;

@@ -2,9 +2,9 @@
 """Shared test machinery: the memsleuth binary, test targets, and bounded runs."""
 import json
 import os
-import select
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -57,32 +57,74 @@ def target_path(name):
 
 
 class LineReader:
-    """Lines from a child's pipe with a timeout. os.read, not readline: readline may pull two
-    lines into Python's buffer, where select() cannot see the second one."""
+    """A child's pipe, read to its end by a thread as the child writes it, and handed out
+    in lines with a timeout. Read as it comes, not when the test gets to it: a child whose
+    pipe is full blocks in write(), and a watcher blocked there stretches its window (the
+    relay test's fourth windows ran 30, 50 and 70 s while the test read another watcher's
+    output first)."""
 
     def __init__(self, stream):
         self.fd = stream.fileno()
-        self.buf = b""
+        self.buf = bytearray()
+        self.seen = bytearray()         # everything read, for text()
+        self.eof = False
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self):
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                chunk = b""
+            with self.cond:
+                if chunk:
+                    self.buf += chunk
+                    self.seen += chunk
+                else:
+                    self.eof = True
+                self.cond.notify_all()
+            if not chunk:
+                return
+
+    def wait_for(self, pred, timeout):
+        """Waits until pred(text read so far) holds or the pipe ends; returns pred's last
+        value (False after `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not pred(self.seen.decode("utf-8", "replace")) and not self.eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+            return pred(self.seen.decode("utf-8", "replace"))
 
     def readline(self, timeout):
         """The next line (with its newline; "" at end of file), or None after `timeout` s."""
         deadline = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([self.fd], [], [], max(left, 0))
-            if not ready:
-                return None
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
-                line, self.buf = self.buf, b""
-                return line.decode("utf-8", "replace")
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.decode("utf-8", "replace") + "\n"
+        with self.cond:
+            while b"\n" not in self.buf and not self.eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            at = self.buf.find(b"\n")
+            line = bytes(self.buf[:at + 1]) if at >= 0 else bytes(self.buf)
+            del self.buf[:len(line)]
+            return line.decode("utf-8", "replace")
 
-    def rest(self):
-        """What was read past the last line handed out."""
-        rest, self.buf = self.buf, b""
+    def text(self):
+        """All that was read so far, lines handed out included."""
+        with self.cond:
+            return self.seen.decode("utf-8", "replace")
+
+    def rest(self, timeout=10):
+        """What was not handed out as lines, once the pipe ends (or after `timeout` s)."""
+        self.thread.join(timeout)
+        with self.cond:
+            rest = bytes(self.buf)
+            self.buf.clear()
         return rest.decode("utf-8", "replace")
 
 
@@ -185,34 +227,33 @@ class Watch:
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         self.out = LineReader(self.proc.stdout)
-        self.err_lines = []
-        deadline = time.monotonic() + timeout
-        # os.read, not readline: readline may pull two lines into Python's buffer (a warning
-        # and "watching PID"), where select() cannot see the second one.
-        fd = self.proc.stderr.fileno()
-        while "watching PID" not in "".join(self.err_lines):
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([fd], [], [], max(left, 0))
-            if not ready:
+        self.err = LineReader(self.proc.stderr)
+        if not self.err.wait_for(lambda text: "watching PID" in text, timeout):
+            if self.proc.poll() is None:
                 self.proc.kill()
-                raise AssertionError("memsleuth did not start in time")
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                out, err = self.proc.communicate()
-                raise AssertionError(f"memsleuth exited early ({self.proc.returncode}): "
-                                     f"{''.join(self.err_lines)}{err}")
-            self.err_lines.append(chunk.decode("utf-8", "replace"))
+                self.proc.wait()
+                raise AssertionError(f"memsleuth did not start in time: {self.err.rest()}")
+            self.proc.wait()
+            raise AssertionError(f"memsleuth exited early ({self.proc.returncode}): "
+                                 f"{self.err.rest()}")
+
+    @property
+    def err_lines(self):
+        """What memsleuth wrote to stderr so far, in lines."""
+        return self.err.text().splitlines(keepends=True)
 
     def wait(self, timeout=60):
         """Waits for exit; returns (returncode, stdout, stderr)."""
         try:
-            out, err = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, err = self.proc.communicate()
-            raise AssertionError(f"memsleuth did not finish in {timeout} s: {err}")
-        out = self.out.rest() + out
-        err = "".join(self.err_lines) + err
+            self.proc.wait()
+            raise AssertionError(f"memsleuth did not finish in {timeout} s: "
+                                 f"{self.err.rest()}")
+        out = self.out.rest()
+        self.err.rest()
+        err = self.err.text()
         if SANITIZED:
             assert "Sanitizer" not in err and "runtime error" not in err, err
         return self.proc.returncode, out, err

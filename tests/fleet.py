@@ -73,11 +73,11 @@ class Served:
         """Stops it as Ctrl-C does; checks that it ends cleanly; returns all it said."""
         self.proc.send_signal(signal.SIGINT)
         try:
-            _, rest = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError("memsleuth did not stop on SIGINT")
-        said = "".join(self.said) + self.err.rest() + rest
+        said = "".join(self.said) + self.err.rest()
         assert self.proc.returncode == 0, said
         if SANITIZED:
             assert "Sanitizer" not in said and "runtime error" not in said, said

@@ -194,6 +194,21 @@ def test_leak_without_frame_pointers_names_the_allocating_function(target, watch
     assert bytes_of(win, "churn") == 0
 
 
+@pytest.mark.parametrize("opts, duty", [
+    (["--alloc-sample", "65536"], 1.0),
+    (["--alloc-duty", "10", "--alloc-sample", "65536"], 0.1),
+    (["--alloc-sample", "65536", "--alloc-duty", "10"], 0.1)])
+def test_alloc_sample_probes_every_call_unless_a_duty_is_given(target, watch, opts, duty):
+    """Byte sampling thins the records, not the calls probed: on top of the default 10%
+    duty it would keep one block per 640 KiB, so --alloc-sample alone probes every call;
+    --alloc-duty, before or after it, still chooses."""
+    require_root("uprobes")
+    t = target("alloc_leak_nofp", 4 * MIB, 4096, 2)
+    win, _ = watch_alloc(watch, t, *opts)
+    assert win["alloc"]["sample_bytes"] == 65536
+    assert win["alloc"]["duty"] == pytest.approx(duty, abs=0.03)  # the time measured
+
+
 def test_sampled_stacks_are_unwound_with_dwarf(target, watch):
     """--alloc-sample copies the stack of each recorded allocation and unwinds it with CFI."""
     require_root("uprobes")

@@ -1,9 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Each detector fires on a target with its defect and stays silent on the controls."""
 import json
-import os
-import select
-import time
 
 import pytest
 
@@ -133,20 +130,14 @@ def test_fd_target_raises_fd_growth_with_types_and_time_to_limit(target, watch):
     assert "fd_growth" not in kinds(windows[0])
 
 
-def first_line(proc, timeout):
-    """memsleuth's first line of output, read from the pipe's descriptor as soon as it is
-    printed; returns it with whatever was read past it (communicate() reads the rest)."""
-    fd, data = proc.stdout.fileno(), b""
-    deadline = time.monotonic() + timeout
-    while b"\n" not in data:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise AssertionError("memsleuth printed no window in time")
-        more = os.read(fd, 65536)
-        if not more:
-            raise AssertionError("memsleuth closed its output before its first window")
-        data += more
-    return data.decode()
+def first_line(w, timeout):
+    """memsleuth's first line of output, as soon as it is printed."""
+    line = w.out.readline(timeout)
+    if line is None:
+        raise AssertionError("memsleuth printed no window in time")
+    if not line:
+        raise AssertionError("memsleuth closed its output before its first window")
+    return line
 
 
 @pytest.mark.parametrize("mode", ["cache", "churn", "startup", "double", "fdchurn", "idle"])
@@ -158,7 +149,7 @@ def test_controls_raise_nothing(target, watch, mode):
     # steady state follow the one that holds its early work.
     t = target("grow_modes", mode, 7)
     w = watch("watch", t.pid, "-i", "2", "-n", "4", "--tick", "0.25", "--json")
-    head = first_line(w.proc, timeout=20)
+    head = first_line(w, timeout=20)
     t.go(timeout=30)
     code, out, err = w.wait(timeout=40)
     assert code == 0, err

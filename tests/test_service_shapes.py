@@ -62,12 +62,6 @@ def test_relay_control_raises_no_warning_in_any_mode(target, watch):
 
 
 @pytest.mark.bpf
-@pytest.mark.xfail(strict=True, raises=DetectorGap,
-                   reason="issue 12: --alloc-sample 65536 runs at the default 10% duty, so "
-                   "it records 1-4 of the leak's blocks a window, each standing for ~640 KiB "
-                   "(65536 / share 0.1): the rise stands 3 sd out of that noise only after "
-                   "about 4 windows (not named in windows 1-6 of two runs); --alloc, "
-                   "--alloc-exact, the nofp build and default mode pass")
 def test_relay_leak_named_within_three_windows_and_nothing_balanced_blamed(target, watch):
     """The leaking relay in each --alloc mode (and the nofp build with --alloc): the leak
     named in windows 1-3, no leak finding elsewhere over 6 windows; in default mode, a
@@ -102,7 +96,8 @@ def test_relay_leak_named_within_three_windows_and_nothing_balanced_blamed(targe
                 if not names(f, LEAKER):
                     problems.append(f"{r.label} w{i}: balanced code blamed: "
                                     f"{f['summary'][:160]}")
-    no_gaps(problems, "findings:\n" + report(runs))
+    no_gaps(problems, f"late frames: {[round(late(d), 3) for d in done]}; mallocs since go: "
+            f"{[int(d['mallocs']) for d in done]}\nfindings:\n" + report(runs))
 
 
 @pytest.mark.bpf

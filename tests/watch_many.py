@@ -100,9 +100,27 @@ def site(finding):
     return m.group(1) if m else ""
 
 
+def alloc_line(run):
+    """What the malloc probes saw of a run, window by window: the share of the calls
+    recorded, records made, records lost (a full map or ring) and unmatched frees; a
+    detector that stayed silent in a sampled mode is judged by these."""
+    KEYS = ("calls", "recorded", "lost")
+    cols, before = [], {}
+    for i, w in enumerate(run.windows, 1):
+        a = w.get("alloc")
+        if not a:
+            continue
+        d = {k: int(a.get(k) or 0) - before.get(k, 0) for k in KEYS}
+        before = {k: int(a.get(k) or 0) for k in KEYS}
+        cols.append(f"w{i} share {float(a.get('share') or 0):.2f} {d['calls']} calls "
+                    f"{d['recorded']} rec {d['lost']} lost")
+    return f"  {run.label} alloc: " + "; ".join(cols) if cols else ""
+
+
 def report(runs):
-    """Every finding of every run, one line each, for assertion messages."""
-    lines = []
+    """Every finding of every run, one line each, for assertion messages; then what the
+    malloc probes recorded in each window of each --alloc run."""
+    lines = [line for line in map(alloc_line, runs) if line]
     for r in runs:
         for i, w in enumerate(r.windows, 1):
             for f in w["findings"]:
