@@ -168,10 +168,7 @@ static int parse_args(int argc, char **argv, struct top_args *a, int *status)
 			help(stdout);
 			*status = EXIT_OK;
 			return 1;
-		case ':':
-			snprintf(err, sizeof(err), "option '%s' needs a value", argv[optind - 1]);
-			goto usage;
-		default:
+		default:	/* ':' too: a missing value */
 			if (live_opt_parse_rest(c, optarg, argv[optind - 1], &a->s, &a->ex, err,
 						sizeof(err)))
 				goto usage;

@@ -74,6 +74,10 @@ int live_opt_parse_rest(int c, const char *arg, const char *opt, struct session_
 {
 	int ret;
 
+	if (c == ':') {
+		snprintf(err, errlen, "option '%s' needs a value", opt);
+		return -1;
+	}
 	if (ex && exporter_opt_parse(c, arg, ex))
 		return 0;
 	ret = live_opt_parse(c, arg, o, err, errlen);

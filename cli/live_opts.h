@@ -69,8 +69,8 @@ int live_opt_parse(int c, const char *arg, struct session_opts *o, char *err, si
 /*
  * What a live subcommand does with an option its own switch does not know:
  * the exports (`ex`, may be NULL for none) and then these. Returns 0 when
- * one took it, or -1 with a reason in `err` (a bad value, or "unknown option
- * 'OPT'" naming `opt` as written).
+ * one took it, or -1 with a reason in `err` (a bad value, getopt's ':' for a
+ * missing value, or "unknown option 'OPT'", naming `opt` as written).
  */
 int live_opt_parse_rest(int c, const char *arg, const char *opt, struct session_opts *o,
 			struct exporter_opts *ex, char *err, size_t errlen);
