@@ -72,6 +72,18 @@ static double window_share(const struct window *w)
 	return s > 0 && s <= 1 ? s : s1;
 }
 
+/*
+ * The chance that --alloc-sample records a block of `size` bytes (1 without
+ * it). Each freed record then stands for 1/p blocks, so the expected count
+ * is a sum of 1/p-sized steps: its variance is about E/p, not E.
+ */
+static double sampled_p(const struct window *w, double size)
+{
+	uint64_t rate = w->end->alloc.sample_bytes;
+
+	return rate && size > 0 && size < (double)rate ? size / (double)rate : 1;
+}
+
 void preattach_window(const struct window *w, struct preattach *out)
 {
 	double share = window_share(w), du, de, db;
@@ -92,7 +104,8 @@ void preattach_window(const struct window *w, struct preattach *out)
 					     0);
 		out->count[k] = fmax((du - de) / share, 0);
 		/* The noise in blocks, times the bytes one raw unmatched block stands for. */
-		out->noise[k] = de > 0 && du > 0 && db > 0 ? PREATTACH_NOISE_Z * sqrt(2 * de) *
+		out->noise[k] = de > 0 && du > 0 && db > 0 ? PREATTACH_NOISE_Z *
+								     sqrt(2 * de / sampled_p(w, db / du)) *
 								     db / du / share
 							   : 0;
 	}

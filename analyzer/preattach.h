@@ -41,7 +41,10 @@ void preattach_at(const struct sample *s, struct preattach *out);
  * a standard deviation of about sqrt(2E) blocks; noise[] holds
  * PREATTACH_NOISE_Z of those, in bytes at the class's mean unmatched block,
  * scaled up by the share (0 in exact mode, which expects nothing). With
- * --alloc-sample the weights make the noise larger still.
+ * --alloc-sample each record freed stands for 1/p blocks (p = size / BYTES
+ * for a block smaller than BYTES): E is a sum of steps of 1/p and its
+ * variance about E/p, so the noise is sqrt(2E/p) blocks (28 times E's
+ * own for the 24-64 B keys of a cache sampled at 64 KiB).
  */
 #define PREATTACH_NOISE_Z 3.0
 #define PREATTACH_SIGNIFICANT 2.0
