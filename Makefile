@@ -123,9 +123,9 @@ deps:
 test: deps
 	$(MAKE) all test-targets fuzz-build
 	$(MAKE) SAN=1 all fuzz-build
-	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadgroup tests
+	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadgroup --durations=15 tests
 	MEMSLEUTH=$(CURDIR)/build-san/memsleuth MEMSLEUTH_SAN=1 \
-		$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadgroup -m "not nosan" tests
+		$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadgroup --durations=15 -m "not nosan" tests
 
 # Long runs left out of `make test`, every test marked soak: 20 minutes on the leaking
 # relay, the agent for an hour against three services.

@@ -163,9 +163,6 @@ def test_doubling_buffer_and_small_leak_raise_no_chunk_steps(target, watch):
 
 @pytest.mark.bpf
 @pytest.mark.soak
-@pytest.mark.xfail(strict=True, raises=DetectorGap,
-                   reason="issue 12: the leak drops out of some windows (its "
-                   "run restarts) while the pre-attach allowance never decays")
 def test_relay_leak_named_in_every_window_of_twenty_minutes(target, watch):
     """`make soak`: --alloc, 30 s windows, 40 windows; the leak named from the third on."""
     require_root("the probes need root")
