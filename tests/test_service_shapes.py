@@ -12,9 +12,12 @@ from watch_many import (DetectorGap, alarms, findings, in_parallel, names, no_ga
                         report, watch_all)
 
 # One worker runs the tests that drive the malloc probes hardest, one after another (make
-# test: --dist loadgroup; this file, test_real_services.py and test_sites.py): several
-# watchers duty-cycling uprobes on the same libc at once slow every attach, and a duty-
-# cycled watcher then sees too little of its windows to name anything.
+# test: --dist loadgroup; this file, test_real_services.py and test_sites.py): each starts
+# up to five busy targets with a watcher each, and two such tests at once on a 2-core
+# machine leave the targets late and the duty-cycled probes short of their share. (The
+# failures first blamed on this were mostly the harness's: it read a watcher's pipes
+# only when it got to them, and a watcher blocked on a full pipe stopped cycling;
+# conftest.LineReader now drains them as they are written.)
 pytestmark = pytest.mark.xdist_group("malloc-probes")
 
 ARENA_MAX_2 = dict(os.environ, MALLOC_ARENA_MAX="2")
